@@ -1,0 +1,40 @@
+# The README's commands. `make test` and `make demo` start from a fresh virtual environment.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DIST   := dist
+
+.PHONY: venv build test test-rust test-python demo bench wheels gpu-check clean
+
+# A fresh environment with the build and test tools.
+venv:
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6"
+
+# Release build of the abi3 wheel, installed into the environment.
+build:
+	rm -f $(DIST)/ferrotorch-*.whl
+	$(VENV)/bin/maturin build --release -o $(DIST)
+	$(PIP) install -q --force-reinstall --no-deps $(DIST)/ferrotorch-*.whl
+
+test-rust:
+	cargo test --release -p ferrotorch-core
+
+test-python:
+	cd tests && ../$(PY) -m pytest -q -p no:cacheprovider .
+
+test: venv build test-rust test-python
+
+demo: venv build
+	$(PY) examples/least_squares.py
+
+bench: build
+	$(PY) bench/run.py
+
+wheels: venv
+	$(VENV)/bin/maturin build --release -o $(DIST)
+
+clean:
+	rm -rf $(VENV) $(DIST) target

@@ -1,0 +1,108 @@
+//! Element-wise map kernels over strided inputs into a fresh contiguous output.
+
+use crate::cpu::iter::{for_each_row, SendPtr};
+use crate::dtype::Element;
+use crate::error::Result;
+use crate::layout::Layout;
+use crate::tensor::Tensor;
+
+/// `out[i] = f(a[i])` for `a` of element type `A`; `out` is a new contiguous tensor of `O`.
+pub fn map1<A: Element, O: Element>(a: &Tensor, f: impl Fn(A) -> O + Sync) -> Result<Tensor> {
+    let out = Tensor::uninit(a.shape(), O::DTYPE)?;
+    let (ap, op) = (SendPtr(a.data_ptr::<A>()), SendPtr(out.data_ptr::<O>()));
+    let ol = out.layout();
+    for_each_row(a.shape(), [(&ol.strides, 0), (a.strides(), a.offset())], |[o, i], len, [_, si]| unsafe {
+        let (dst, src) = (op.get().add(o), ap.get().add(i));
+        if si == 1 {
+            let (d, s) = (std::slice::from_raw_parts_mut(dst, len), std::slice::from_raw_parts(src, len));
+            for (d, s) in d.iter_mut().zip(s) {
+                *d = f(*s);
+            }
+        } else {
+            for j in 0..len {
+                *dst.add(j) = f(*src.add(j * si));
+            }
+        }
+    });
+    Ok(out)
+}
+
+/// `out[i] = f(a[i], b[i])` with `a` and `b` broadcast to `shape`.
+pub fn map2<A: Element, B: Element, O: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    shape: &[usize],
+    f: impl Fn(A, B) -> O + Sync,
+) -> Result<Tensor> {
+    let (la, lb) = (a.layout().broadcast_to(shape)?, b.layout().broadcast_to(shape)?);
+    let out = Tensor::uninit(shape, O::DTYPE)?;
+    let ol = Layout::contiguous(shape);
+    let (ap, bp, op) = (SendPtr(a.data_ptr::<A>()), SendPtr(b.data_ptr::<B>()), SendPtr(out.data_ptr::<O>()));
+    for_each_row(
+        shape,
+        [(&ol.strides, 0), (&la.strides, la.offset), (&lb.strides, lb.offset)],
+        |[o, i, j], len, [_, sa, sb]| unsafe {
+            let (dst, x, y) = (op.get().add(o), ap.get().add(i), bp.get().add(j));
+            let d = std::slice::from_raw_parts_mut(dst, len);
+            match (sa, sb) {
+                (1, 1) => {
+                    let (x, y) = (std::slice::from_raw_parts(x, len), std::slice::from_raw_parts(y, len));
+                    for k in 0..len {
+                        d[k] = f(x[k], y[k]);
+                    }
+                }
+                (1, 0) => {
+                    let (x, y) = (std::slice::from_raw_parts(x, len), *y);
+                    for k in 0..len {
+                        d[k] = f(x[k], y);
+                    }
+                }
+                (0, 1) => {
+                    let (x, y) = (*x, std::slice::from_raw_parts(y, len));
+                    for k in 0..len {
+                        d[k] = f(x, y[k]);
+                    }
+                }
+                _ => {
+                    for (k, dk) in d.iter_mut().enumerate() {
+                        *dk = f(*x.add(k * sa), *y.add(k * sb));
+                    }
+                }
+            }
+        },
+    );
+    Ok(out)
+}
+
+/// `out[i] = f(a[i], b[i], c[i])` with all three broadcast to `shape`.
+pub fn map3<A: Element, B: Element, C: Element, O: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    shape: &[usize],
+    f: impl Fn(A, B, C) -> O + Sync,
+) -> Result<Tensor> {
+    let (la, lb, lc) = (a.layout().broadcast_to(shape)?, b.layout().broadcast_to(shape)?, c.layout().broadcast_to(shape)?);
+    let out = Tensor::uninit(shape, O::DTYPE)?;
+    let ol = Layout::contiguous(shape);
+    let (ap, bp, cp, op) =
+        (SendPtr(a.data_ptr::<A>()), SendPtr(b.data_ptr::<B>()), SendPtr(c.data_ptr::<C>()), SendPtr(out.data_ptr::<O>()));
+    for_each_row(
+        shape,
+        [(&ol.strides, 0), (&la.strides, la.offset), (&lb.strides, lb.offset), (&lc.strides, lc.offset)],
+        |[o, i, j, k], len, [_, sa, sb, sc]| unsafe {
+            for n in 0..len {
+                *op.get().add(o + n) = f(*ap.get().add(i + n * sa), *bp.get().add(j + n * sb), *cp.get().add(k + n * sc));
+            }
+        },
+    );
+    Ok(out)
+}
+
+/// Whether `pred` holds for any element of `t` (of element type `T`).
+pub fn any_element<T: Element>(t: &Tensor, pred: impl Fn(T) -> bool) -> bool {
+    let p = t.data_ptr::<T>();
+    let mut found = false;
+    crate::cpu::iter::for_each_offset(t.layout(), |o| found |= pred(unsafe { *p.add(o) }));
+    found
+}

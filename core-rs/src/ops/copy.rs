@@ -1,0 +1,115 @@
+//! Copies and dtype conversion: `copy_`, `contiguous`, `to(dtype)`, `clone`.
+
+use crate::cpu::iter::{for_each_row, SendPtr};
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::layout::Layout;
+use crate::tensor::Tensor;
+use crate::with_dtype;
+
+/// Writes `src` (broadcast to `dst_layout.shape`, cast to `dst`'s dtype) into `dst`'s storage
+/// at `dst_layout`.
+fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    let src_layout = src.layout().broadcast_to(&dst_layout.shape)?;
+    with_dtype!(src.dtype(), S => with_dtype!(dst.dtype(), D => {
+        let (sp, dp) = (SendPtr(src.data_ptr::<S>()), SendPtr(dst.data_ptr::<D>()));
+        for_each_row(
+            &dst_layout.shape,
+            [(&dst_layout.strides, dst_layout.offset), (&src_layout.strides, src_layout.offset)],
+            |[o, i], len, [so, si]| unsafe {
+                let (d, s) = (dp.get().add(o), sp.get().add(i));
+                if so == 1 && si == 1 {
+                    if S::DTYPE == D::DTYPE {
+                        std::ptr::copy(s as *const D, d, len);
+                    } else {
+                        for j in 0..len {
+                            *d.add(j) = (*s.add(j)).cast::<D>();
+                        }
+                    }
+                } else {
+                    for j in 0..len {
+                        *d.add(j * so) = (*s.add(j * si)).cast::<D>();
+                    }
+                }
+            },
+        );
+    }));
+    Ok(())
+}
+
+impl Tensor {
+    /// `dst.copy_(src)`: copies `src` into `self`, broadcasting and casting.
+    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        if crate::layout::broadcast_shapes(self.shape(), src.shape())? != self.shape() {
+            crate::bail!(
+                Runtime,
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                self.shape(),
+                crate::layout::broadcast_shapes(self.shape(), src.shape())?
+            );
+        }
+        // A source overlapping the destination in another arrangement must be read first.
+        let src = if src.shares_storage(self) && src.layout() != self.layout() { src.clone_contiguous()? } else { src.clone() };
+        copy_strided(self, &self.layout().clone(), &src)?;
+        self.bump_version();
+        Ok(())
+    }
+
+    /// A contiguous copy with the same dtype (`clone()` on a contiguous result).
+    pub fn clone_contiguous(&self) -> Result<Tensor> {
+        self.to_dtype_copy(self.dtype())
+    }
+
+    /// A contiguous copy converted to `dtype`.
+    pub fn to_dtype_copy(&self, dtype: DType) -> Result<Tensor> {
+        let out = Tensor::uninit(self.shape(), dtype)?;
+        copy_strided(&out, &out.layout().clone(), self)?;
+        Ok(out)
+    }
+
+    /// `self` when already contiguous, else a contiguous copy.
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            Ok(self.clone())
+        } else {
+            self.clone_contiguous()
+        }
+    }
+
+    /// `self` when already of `dtype`, else a converted copy.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
+        if self.dtype() == dtype {
+            Ok(self.clone())
+        } else {
+            self.to_dtype_copy(dtype)
+        }
+    }
+
+    /// Contiguous and of `dtype`, copying at most once.
+    pub fn contiguous_as(&self, dtype: DType) -> Result<Tensor> {
+        if self.dtype() == dtype {
+            self.contiguous()
+        } else {
+            self.to_dtype_copy(dtype)
+        }
+    }
+
+    /// The elements as a contiguous slice. `T` must be the dtype and `self` contiguous.
+    ///
+    /// # Safety
+    /// No other view may write the storage while the slice lives.
+    pub unsafe fn as_slice<T: Element>(&self) -> &[T] {
+        debug_assert!(self.is_contiguous());
+        std::slice::from_raw_parts(self.data_ptr::<T>().add(self.offset()), self.numel())
+    }
+
+    /// Mutable contiguous slice of a freshly made tensor.
+    ///
+    /// # Safety
+    /// `self` must be contiguous and not visible to anyone else.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn as_mut_slice<T: Element>(&self) -> &mut [T] {
+        debug_assert!(self.is_contiguous());
+        std::slice::from_raw_parts_mut(self.data_ptr::<T>().add(self.offset()), self.numel())
+    }
+}

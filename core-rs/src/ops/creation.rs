@@ -1,0 +1,104 @@
+//! Factories: `full`, `arange`, `linspace`, `logspace`, `eye`, `tril_indices`, ...
+
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+
+/// Fills a fresh contiguous tensor from `f(i)` over its flat index, converted from f64 or i64.
+fn from_fn(shape: &[usize], dtype: DType, f: impl Fn(usize) -> Scalar) -> Result<Tensor> {
+    let t = Tensor::uninit(shape, dtype)?;
+    with_dtype!(dtype, T => {
+        let out = unsafe { t.as_mut_slice::<T>() };
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = T::from_scalar(f(i));
+        }
+    });
+    Ok(t)
+}
+
+impl Tensor {
+    /// `full(shape, value, dtype)`.
+    pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        let t = Tensor::uninit(shape, dtype)?;
+        with_dtype!(dtype, T => unsafe { t.as_mut_slice::<T>() }.fill(T::from_scalar(value)));
+        Ok(t)
+    }
+
+    /// Fills `self` with `value` in place.
+    pub fn fill_(&self, value: Scalar) -> Result<()> {
+        self.copy_(&Tensor::scalar(value, self.dtype()))
+    }
+
+    /// `arange(start, end, step)`: PyTorch computes the length in double precision.
+    pub fn arange(start: Scalar, end: Scalar, step: Scalar, dtype: DType) -> Result<Tensor> {
+        let (s, e, st) = (start.to_f64(), end.to_f64(), step.to_f64());
+        if st == 0.0 {
+            bail!(Runtime, "step must be nonzero");
+        }
+        if !s.is_finite() || !e.is_finite() {
+            bail!(Runtime, "unsupported range: {} -> {}", s, e);
+        }
+        if (st > 0.0 && e < s) || (st < 0.0 && e > s) {
+            bail!(Runtime, "upper bound and larger bound inconsistent with step sign");
+        }
+        let len = ((e - s) / st).ceil() as usize;
+        let integral = dtype.is_int() || dtype == DType::Bool;
+        if integral && [start, end, step].iter().all(|v| !matches!(v, Scalar::Float(_))) {
+            let (s, st) = (start.to_i64(), step.to_i64());
+            return from_fn(&[len], dtype, |i| Scalar::Int(s + st * i as i64));
+        }
+        from_fn(&[len], dtype, |i| Scalar::Float(s + st * i as f64))
+    }
+
+    /// `linspace(start, end, steps)`, symmetric from both ends like PyTorch's kernel.
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
+        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
+        let half = steps / 2;
+        let value = move |i: usize| {
+            if i < half {
+                start + step * i as f64
+            } else {
+                end - step * (steps - 1 - i) as f64
+            }
+        };
+        if dtype.is_int() {
+            // Integer linspace truncates each float value.
+            return from_fn(&[steps], dtype, |i| Scalar::Int(value(i) as i64));
+        }
+        from_fn(&[steps], dtype, |i| Scalar::Float(value(i)))
+    }
+
+    /// `logspace(start, end, steps, base)`.
+    pub fn logspace(start: f64, end: f64, steps: usize, base: f64, dtype: DType) -> Result<Tensor> {
+        let exps = Tensor::linspace(start, end, steps, DType::F64)?.to_vec::<f64>();
+        from_fn(&[steps], dtype, |i| Scalar::Float(base.powf(exps[i])))
+    }
+
+    /// `eye(n, m)`.
+    pub fn eye(n: usize, m: usize, dtype: DType) -> Result<Tensor> {
+        from_fn(&[n, m], dtype, |i| Scalar::Bool(i / m.max(1) == i % m.max(1)))
+    }
+
+    /// `tril_indices(row, col, offset)` (upper when `upper`): a (2, N) int64 tensor.
+    pub fn tri_indices(row: usize, col: usize, offset: i64, upper: bool) -> Result<Tensor> {
+        let mut rows = Vec::new();
+        let mut cols = Vec::new();
+        for r in 0..row as i64 {
+            for c in 0..col as i64 {
+                if (upper && c - r >= offset) || (!upper && c - r <= offset) {
+                    rows.push(r);
+                    cols.push(c);
+                }
+            }
+        }
+        let n = rows.len();
+        rows.extend(cols);
+        Tensor::from_slice(&rows, &[2, n])
+    }
+}
+
+/// A contiguous copy of `values` as a tensor of `T`.
+pub fn tensor_from<T: Element>(values: &[T], shape: &[usize]) -> Result<Tensor> {
+    Tensor::from_slice(values, shape)
+}

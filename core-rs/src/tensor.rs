@@ -1,0 +1,158 @@
+//! The tensor: a shared storage seen through a layout.
+
+use std::sync::Arc;
+
+use crate::device::Device;
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::layout::{checked_numel, Layout};
+use crate::storage::Storage;
+
+/// What a `Tensor` handle points to.
+pub struct TensorImpl {
+    storage: Arc<Storage>,
+    layout: Layout,
+    device: Device,
+}
+
+/// A cheap-to-clone handle to a strided view of a storage.
+#[derive(Clone)]
+pub struct Tensor(Arc<TensorImpl>);
+
+impl Tensor {
+    /// A tensor viewing `storage` through `layout`.
+    pub fn from_parts(storage: Arc<Storage>, layout: Layout) -> Tensor {
+        debug_assert!(layout.storage_extent() <= storage.numel());
+        Tensor(Arc::new(TensorImpl { storage, layout, device: Device::Cpu }))
+    }
+
+    /// A new contiguous tensor with uninitialised contents; callers fill every element.
+    pub fn uninit(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let numel = checked_numel(shape)?;
+        Ok(Self::from_parts(Arc::new(Storage::uninit(numel, dtype)?), Layout::contiguous(shape)))
+    }
+
+    /// A contiguous tensor of zeros.
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let numel = checked_numel(shape)?;
+        Ok(Self::from_parts(Arc::new(Storage::zeros(numel, dtype)?), Layout::contiguous(shape)))
+    }
+
+    /// A contiguous tensor holding `data` (row-major) with `shape`.
+    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
+        let numel = checked_numel(shape)?;
+        if numel != data.len() {
+            crate::bail!(Runtime, "shape {:?} is invalid for input of size {}", shape, data.len());
+        }
+        let t = Self::uninit(shape, T::DTYPE)?;
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), t.data_ptr::<T>(), numel) };
+        Ok(t)
+    }
+
+    /// A 0-d tensor holding `value` converted to `dtype`.
+    pub fn scalar(value: Scalar, dtype: DType) -> Tensor {
+        let t = Self::uninit(&[], dtype).expect("one element always fits");
+        crate::with_dtype!(dtype, T => unsafe { *t.data_ptr::<T>() = T::from_scalar(value) });
+        t
+    }
+
+    /// Another view of the same storage.
+    pub fn with_layout(&self, layout: Layout) -> Tensor {
+        Self::from_parts(self.0.storage.clone(), layout)
+    }
+
+    pub fn storage(&self) -> &Arc<Storage> {
+        &self.0.storage
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.0.layout.shape
+    }
+
+    pub fn strides(&self) -> &[usize] {
+        &self.0.layout.strides
+    }
+
+    pub fn offset(&self) -> usize {
+        self.0.layout.offset
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.0.storage.dtype()
+    }
+
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.0.layout.ndim()
+    }
+
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+
+    /// Pointer to element 0 of the storage (not of the view: add `offset()`).
+    pub fn data_ptr<T: Element>(&self) -> *mut T {
+        self.0.storage.typed_ptr::<T>()
+    }
+
+    /// Whether two handles are views of one storage.
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    /// Whether two handles are the same tensor object.
+    pub fn is_same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The elements in row-major order. `T` must be the tensor's dtype.
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.numel());
+        let base = self.data_ptr::<T>();
+        crate::cpu::iter::for_each_offset(self.layout(), |off| out.push(unsafe { *base.add(off) }));
+        out
+    }
+
+    /// The only element of a one-element tensor.
+    pub fn item(&self) -> Result<Scalar> {
+        if self.numel() != 1 {
+            crate::bail!(
+                Runtime,
+                "a Tensor with {} elements cannot be converted to Scalar",
+                self.numel()
+            );
+        }
+        let off = self.offset();
+        Ok(crate::with_dtype!(self.dtype(), T => {
+            let v = unsafe { *self.data_ptr::<T>().add(off) };
+            element_to_scalar(v)
+        }))
+    }
+
+    /// Marks the storage as written in place.
+    pub fn bump_version(&self) {
+        self.0.storage.bump_version()
+    }
+}
+
+/// The Python number an element reads as.
+pub fn element_to_scalar<T: Element>(v: T) -> Scalar {
+    if T::DTYPE == DType::Bool {
+        Scalar::Bool(v.is_nonzero())
+    } else if T::DTYPE.is_float() {
+        Scalar::Float(v.to_f64())
+    } else {
+        Scalar::Int(v.to_i64())
+    }
+}
