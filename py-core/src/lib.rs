@@ -9,6 +9,11 @@ mod dtype;
 mod elementwise;
 mod error;
 mod factories;
+mod indexing;
+mod join;
+mod linalg;
+mod random;
+mod reduce;
 mod shape;
 mod tensor;
 
@@ -73,6 +78,11 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dtype::register(m)?;
     factories::register(m)?;
     elementwise::register(m)?;
+    reduce::register(m)?;
+    linalg::register(m)?;
+    indexing::register(m)?;
+    join::register(m)?;
+    random::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;

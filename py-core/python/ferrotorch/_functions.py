@@ -27,16 +27,19 @@ def _method_function(name):
     return function
 
 
-# Ops written as tensor methods whose function form just forwards to the method.
-_METHOD_FORMS = [
-    "reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "unflatten",
-    "narrow", "select", "movedim", "moveaxis", "swapaxes", "swapdims", "as_strided", "ravel",
-    "clamp", "clamp_", "lerp", "addcmul", "addcdiv", "round", "round_", "logit", "nan_to_num",
-    "nan_to_num_", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "frac",
-    "logical_not", "bitwise_not", "clone", "contiguous", "detach",
-]
-for _name in _METHOD_FORMS:
-    if _name not in globals():
+# Every tensor method gets a function form (`ferrotorch.reshape(t, ...)`) unless `_C` already
+# has one or it is a conversion that is no function in PyTorch.
+_NOT_FUNCTIONS = {
+    "bool", "byte", "char", "short", "int", "long", "half", "float", "double", "bfloat16", "cpu",
+    "cuda", "to", "type", "type_as", "item", "tolist", "numpy", "size", "stride", "dim", "element_size",
+    "ndimension", "nelement", "data_ptr", "untyped_storage_ptr", "storage_offset", "is_contiguous",
+    "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "dim_order", "copy_", "fill_",
+    "zero_", "view", "view_as", "reshape_as", "expand", "expand_as", "is_signed", "is_complex",
+}
+for _name in dir(Tensor):
+    if _name.startswith("_") or _name in _NOT_FUNCTIONS or _name in globals():
+        continue
+    if callable(getattr(Tensor, _name, None)) and not isinstance(getattr(Tensor, _name), property):
         globals()[_name] = _method_function(_name)
 
 # PyTorch's aliases.
