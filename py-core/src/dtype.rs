@@ -139,8 +139,18 @@ pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
 /// Registers the dtype objects on the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDType>()?;
+    // Aliases (`float`, `float32`) are one object, as in PyTorch.
+    let mut objects: Vec<(DType, Bound<'_, PyDType>)> = Vec::new();
     for (name, d) in DTYPE_NAMES {
-        m.add(*name, PyDType(*d))?;
+        let obj = match objects.iter().find(|(k, _)| k == d) {
+            Some((_, o)) => o.clone(),
+            None => {
+                let o = Bound::new(m.py(), PyDType(*d))?;
+                objects.push((*d, o.clone()));
+                o
+            }
+        };
+        m.add(*name, obj)?;
     }
     Ok(())
 }

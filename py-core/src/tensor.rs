@@ -254,10 +254,8 @@ impl PyTensor {
 
     fn __bool__(&self) -> PyResult<bool> {
         if self.t.numel() != 1 {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "Boolean value of Tensor with {} values is ambiguous",
-                if self.t.numel() == 0 { "no".to_string() } else { "more than one".to_string() }
-            )));
+            let what = if self.t.numel() == 0 { "no values" } else { "more than one value" };
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("Boolean value of Tensor with {what} is ambiguous")));
         }
         Ok(self.t.item().py()?.to_f64() != 0.0)
     }

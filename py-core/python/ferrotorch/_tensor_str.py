@@ -37,15 +37,14 @@ class _Formatter:
             for v in values:
                 self.max_width = max(self.max_width, len(str(v)))
             return
-        finite = [v for v in values if math.isfinite(v)]
+        # As PyTorch: only nonzero finite values set the notation and the width.
+        finite = [v for v in values if math.isfinite(v) and v != 0]
         if not finite:
-            for v in values:
-                self.max_width = max(self.max_width, len(self._nonfinite(v)))
             return
         self.int_mode = all(v == math.ceil(v) for v in finite)
         nonzero = [abs(v) for v in finite if v != 0]
         if self.int_mode:
-            if nonzero and max(nonzero) / min(nonzero) > 1000.0 and max(nonzero) > 1.0e8:
+            if nonzero and (max(nonzero) / min(nonzero) > 1000.0 or max(nonzero) > 1.0e8):
                 self.sci_mode = True
                 for v in finite:
                     self.max_width = max(self.max_width, len(f"{v:.{precision}e}"))
@@ -62,9 +61,6 @@ class _Formatter:
                     self.max_width = max(self.max_width, len(f"{v:.{precision}f}"))
         if PRINT_OPTS["sci_mode"] is not None:
             self.sci_mode = PRINT_OPTS["sci_mode"]
-        for v in values:
-            if not math.isfinite(v):
-                self.max_width = max(self.max_width, len(self._nonfinite(v)))
 
     @staticmethod
     def _nonfinite(v):
