@@ -28,6 +28,7 @@ test-python:
 test: venv build test-rust test-python
 
 demo: venv build
+	$(PIP) install -q scikit-learn
 	$(PY) examples/least_squares.py
 
 bench: build

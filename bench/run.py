@@ -1,0 +1,77 @@
+"""Benchmarks: the same workloads on ferrotorch and on PyTorch (when importable), timed
+alternately in one process, reported as median times and the ratio ferrotorch / PyTorch.
+
+    python bench/run.py [--filter NAME] [--repeats N]
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import ferrotorch
+
+try:
+    import torch
+except Exception:  # PyTorch is optional: without it only ferrotorch's times are printed.
+    torch = None
+
+from workloads import WORKLOADS
+
+
+def time_call(fn, inner):
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) / inner
+
+
+def calibrate(fn, target=0.02):
+    """Inner iterations so one sample takes about `target` seconds."""
+    fn()
+    n = 1
+    while time_call(fn, n) * n < target and n < 1_000_000:
+        n *= 4
+    return n
+
+
+def fmt(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:8.2f} {unit}"
+    return f"{seconds / 1e-9:8.1f} ns"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    threads = ferrotorch.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"threads: {threads}; PyTorch: {torch.__version__ if torch else 'not installed'}")
+    print(f"{'workload':34} {'ferrotorch':>12} {'pytorch':>12} {'ratio':>7}")
+    for name, build in WORKLOADS.items():
+        if args.filter not in name:
+            continue
+        rng = np.random.default_rng(0)
+        ours = build(ferrotorch, rng)
+        theirs = build(torch, np.random.default_rng(0)) if torch is not None else None
+        inner = calibrate(ours)
+        t_ours, t_theirs = [], []
+        for _ in range(args.repeats):
+            t_ours.append(time_call(ours, inner))
+            if theirs is not None:
+                t_theirs.append(time_call(theirs, inner))
+        a = statistics.median(t_ours)
+        if t_theirs:
+            b = statistics.median(t_theirs)
+            print(f"{name:34} {fmt(a):>12} {fmt(b):>12} {a / b:7.2f}")
+        else:
+            print(f"{name:34} {fmt(a):>12} {'-':>12} {'-':>7}")
+
+
+if __name__ == "__main__":
+    main()
