@@ -5,15 +5,81 @@
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout as AllocLayout};
 use std::any::Any;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::dtype::DType;
 use crate::error::Result;
 
 const ALIGN: usize = 64;
 
+/// Blocks from this size up are cached when freed: fresh large allocations come from mmap and
+/// pay a page fault per 4 KiB on first touch, which costs more than the kernel that fills them.
+const CACHE_MIN_BYTES: usize = 1 << 20;
+/// Cached sizes are rounded up to this granularity so that similar sizes share blocks.
+const CACHE_ROUNDING: usize = 64 << 10;
+/// Upper bound on memory held by the cache.
+const CACHE_MAX_BYTES: usize = 2 << 30;
+
+/// Freed large blocks by size, reused by the next allocation of that size.
+struct BlockCache {
+    free: HashMap<usize, Vec<usize>>,
+    bytes: usize,
+}
+
+static CACHE: Mutex<Option<BlockCache>> = Mutex::new(None);
+
+/// The size actually allocated for a request of `nbytes`.
+fn block_size(nbytes: usize) -> usize {
+    if nbytes >= CACHE_MIN_BYTES {
+        nbytes.div_ceil(CACHE_ROUNDING) * CACHE_ROUNDING
+    } else {
+        nbytes
+    }
+}
+
+fn take_cached(size: usize) -> Option<*mut u8> {
+    if size < CACHE_MIN_BYTES {
+        return None;
+    }
+    let mut guard = CACHE.lock().ok()?;
+    let cache = guard.as_mut()?;
+    let ptr = cache.free.get_mut(&size)?.pop()?;
+    cache.bytes -= size;
+    Some(ptr as *mut u8)
+}
+
+/// Keeps a freed block for reuse; returns false when it should be released instead.
+fn give_cached(ptr: *mut u8, size: usize) -> bool {
+    if size < CACHE_MIN_BYTES {
+        return false;
+    }
+    let Ok(mut guard) = CACHE.lock() else { return false };
+    let cache = guard.get_or_insert_with(|| BlockCache { free: HashMap::new(), bytes: 0 });
+    if cache.bytes + size > CACHE_MAX_BYTES {
+        return false;
+    }
+    cache.bytes += size;
+    cache.free.entry(size).or_default().push(ptr as usize);
+    true
+}
+
+/// Releases every cached block to the system allocator.
+pub fn empty_cpu_cache() {
+    let Ok(mut guard) = CACHE.lock() else { return };
+    if let Some(cache) = guard.as_mut() {
+        for (size, ptrs) in cache.free.drain() {
+            for p in ptrs {
+                unsafe { dealloc(p as *mut u8, AllocLayout::from_size_align_unchecked(size, ALIGN)) }
+            }
+        }
+        cache.bytes = 0;
+    }
+}
+
 enum Owner {
-    /// Allocated by `Storage::new`; freed with this size.
+    /// Allocated here; holds the block size it was allocated with.
     Owned(usize),
     /// Memory belonging to someone else, released when this handle drops.
     Foreign(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
@@ -48,8 +114,17 @@ impl Storage {
                 version: AtomicU64::new(0),
             });
         }
-        let layout = AllocLayout::from_size_align(nbytes, ALIGN).expect("checked size");
-        let ptr = unsafe { if zeroed { alloc_zeroed(layout) } else { alloc(layout) } };
+        let size = block_size(nbytes);
+        let layout = AllocLayout::from_size_align(size, ALIGN).expect("checked size");
+        let ptr = match take_cached(size) {
+            Some(p) => {
+                if zeroed {
+                    unsafe { std::ptr::write_bytes(p, 0, nbytes) };
+                }
+                p
+            }
+            None => unsafe { if zeroed { alloc_zeroed(layout) } else { alloc(layout) } },
+        };
         if ptr.is_null() {
             crate::bail!(
                 Runtime,
@@ -57,7 +132,7 @@ impl Storage {
                 nbytes
             );
         }
-        Ok(Storage { ptr, nbytes, dtype, owner: Owner::Owned(nbytes), version: AtomicU64::new(0) })
+        Ok(Storage { ptr, nbytes, dtype, owner: Owner::Owned(size), version: AtomicU64::new(0) })
     }
 
     /// Uninitialised memory for `numel` elements; the caller writes every element.
@@ -117,9 +192,9 @@ impl Storage {
 
 impl Drop for Storage {
     fn drop(&mut self) {
-        if let Owner::Owned(n) = self.owner {
-            if n > 0 {
-                unsafe { dealloc(self.ptr, AllocLayout::from_size_align_unchecked(n, ALIGN)) }
+        if let Owner::Owned(size) = self.owner {
+            if size > 0 && !give_cached(self.ptr, size) {
+                unsafe { dealloc(self.ptr, AllocLayout::from_size_align_unchecked(size, ALIGN)) }
             }
         }
     }

@@ -1,3 +1,4 @@
+#![allow(non_snake_case)] // the crate is named `_C`, after the module PyTorch users know
 //! `ferrotorch._C`: thin PyO3 bindings over ferrotorch-core. Argument parsing and error
 //! mapping live here; all computation is in the core.
 

@@ -57,11 +57,11 @@ pub trait Real:
 }
 
 macro_rules! real_impl {
-    ($t:ty, $erf:path, $erfc:path, $lgamma:path) => {
+    ($t:ty, $exp:path, $erf:path, $erfc:path, $lgamma:path) => {
         impl Real for $t {
             #[inline] fn of(v: f64) -> Self { v as $t }
             #[inline] fn f64(self) -> f64 { self as f64 }
-            #[inline] fn exp(self) -> Self { <$t>::exp(self) }
+            #[inline] fn exp(self) -> Self { $exp(self) }
             #[inline] fn exp2(self) -> Self { <$t>::exp2(self) }
             #[inline] fn exp_m1(self) -> Self { <$t>::exp_m1(self) }
             #[inline] fn ln(self) -> Self { <$t>::ln(self) }
@@ -103,8 +103,8 @@ macro_rules! real_impl {
         }
     };
 }
-real_impl!(f32, libm::erff, libm::erfcf, libm::lgammaf);
-real_impl!(f64, libm::erf, libm::erfc, libm::lgamma);
+real_impl!(f32, crate::cpu::vecmath::exp_f32, libm::erff, libm::erfcf, libm::lgammaf);
+real_impl!(f64, crate::cpu::vecmath::exp_f64, libm::erf, libm::erfc, libm::lgamma);
 
 /// Inverse error function: Giles' single-precision approximation refined by two Newton steps.
 pub fn erfinv(y: f64) -> f64 {
