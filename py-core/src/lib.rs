@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod convert;
 mod device;
+mod dlpack;
 mod dtype;
 mod elementwise;
 mod error;
@@ -78,6 +79,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<device::PyDevice>()?;
     dtype::register(m)?;
     factories::register(m)?;
+    dlpack::register(m)?;
     elementwise::register(m)?;
     reduce::register(m)?;
     linalg::register(m)?;

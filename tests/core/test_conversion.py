@@ -145,3 +145,25 @@ def test_repr_matches_pytorch(make_tensor, expected):
 
 def test_format_of_0d_tensors():
     assert f"{ft.tensor(3.14159):.2f}" == "3.14" and f"{ft.tensor(7)}" == "7"
+
+
+@pytest.mark.parametrize("dtype", [ft.bool, ft.uint8, ft.int16, ft.int64, ft.float16, ft.float32, ft.float64])
+def test_dlpack_round_trip_with_numpy_shares_memory(dtype):
+    t = ft.zeros(2, 3, dtype=dtype).t()
+    a = np.from_dlpack(t)
+    assert a.shape == (3, 2) and a.dtype == NUMPY_DTYPE[dtype]
+    a[0, 1] = 1
+    assert t.tolist()[0][1] == 1
+    src = np.zeros((3, 4), dtype=NUMPY_DTYPE[dtype])[:, 1:3]
+    u = ft.from_dlpack(src)
+    assert u.shape == (3, 2) and u.stride() == (4, 1)
+    u.fill_(1)
+    assert src.all()
+    assert t.__dlpack_device__() == (1, 0)
+
+
+def test_dlpack_keeps_the_producer_alive():
+    u = ft.from_dlpack(np.arange(5.0))
+    assert u.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    v = ft.from_dlpack(ft.arange(3.0).__dlpack__())
+    assert v.tolist() == [0.0, 1.0, 2.0]
