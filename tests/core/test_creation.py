@@ -164,10 +164,18 @@ def test_float_to_int_conversion_truncates():
     assert ft.tensor([300]).to(ft.uint8).tolist() == [44]
 
 
-def test_set_num_threads_reports_pool_size():
+def test_set_num_threads_resizes_the_pool():
     n = ft.get_num_threads()
     assert n >= 1
-    ft.set_num_threads(n)
-    assert ft.get_num_threads() == n
-    with pytest.raises(RuntimeError):
+    try:
+        ft.set_num_threads(1)
+        assert ft.get_num_threads() == 1
+        big = ft.arange(100_000.0)
+        assert (big * 2).sum().item() == 2 * sum(range(100_000))
+        ft.set_num_threads(3)
+        assert ft.get_num_threads() == 3
+        assert (big * 2).sum().item() == 2 * sum(range(100_000))
+    finally:
+        ft.set_num_threads(n)
+    with pytest.raises(RuntimeError, match="positive"):
         ft.set_num_threads(0)

@@ -26,14 +26,16 @@ where
         return;
     }
     let walk = |start: usize, end: usize| walk_range(&cshape, &cstrides, base, start, end, &f);
-    let threads = rayon::current_num_threads();
-    if numel < GRAIN || threads == 1 {
+    if numel < GRAIN {
         walk(0, numel);
-    } else {
+        return;
+    }
+    crate::cpu::threads::install(|| {
+        let threads = rayon::current_num_threads();
         let chunks = (numel / GRAIN).min(threads * 4).max(1);
         let per = numel.div_ceil(chunks);
         (0..chunks).into_par_iter().for_each(|c| walk(c * per, ((c + 1) * per).min(numel)));
-    }
+    });
 }
 
 fn walk_range<const K: usize, F>(

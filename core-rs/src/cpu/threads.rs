@@ -1,26 +1,52 @@
-//! The kernels' thread pool size (`torch.set_num_threads`).
+//! The kernels' thread pool (`torch.set_num_threads`). Rayon's global pool cannot be resized,
+//! so kernels run their parallel parts inside a pool of ours that `set_num_threads` replaces.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
-static REQUESTED: AtomicUsize = AtomicUsize::new(0);
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+fn slot() -> &'static RwLock<Arc<ThreadPool>> {
+    static POOL: OnceLock<RwLock<Arc<ThreadPool>>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        RwLock::new(Arc::new(build(n).expect("a thread pool of the machine's size")))
+    })
+}
+
+fn build(n: usize) -> Result<ThreadPool, rayon::ThreadPoolBuildError> {
+    ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("ferrotorch-{i}")).build()
+}
+
+fn pool() -> Arc<ThreadPool> {
+    slot().read().map(|p| p.clone()).unwrap_or_else(|e| e.into_inner().clone())
+}
 
 /// Threads the kernels use.
 pub fn num_threads() -> usize {
-    rayon::current_num_threads()
+    pool().current_num_threads()
 }
 
-/// Sets the pool size. Rayon's global pool can be sized once, before first use; later calls
-/// that ask for another size raise.
+/// Resizes the pool used by later kernels.
 pub fn set_num_threads(n: usize) -> crate::Result<()> {
     if n == 0 {
-        crate::bail!(Runtime, "Number of threads must be positive, got {}", n);
+        crate::bail!(Runtime, "set_num_threads expects a positive integer");
     }
-    if rayon::ThreadPoolBuilder::new().num_threads(n).build_global().is_ok() {
-        REQUESTED.store(n, Ordering::Relaxed);
+    if n == num_threads() {
         return Ok(());
     }
-    if num_threads() != n {
-        crate::bail!(Runtime, "set_num_threads({}): the thread pool is already running with {} threads", n, num_threads());
+    let new = build(n).map_err(|e| crate::err!(Runtime, "could not start {} threads: {}", n, e))?;
+    match slot().write() {
+        Ok(mut p) => *p = Arc::new(new),
+        Err(e) => *e.into_inner() = Arc::new(new),
     }
     Ok(())
+}
+
+/// Runs `f` inside the kernels' pool, so rayon's parallel iterators in it use that pool.
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let p = pool();
+    if rayon::current_thread_index().is_some() && rayon::current_num_threads() == p.current_num_threads() {
+        return f();
+    }
+    p.install(f)
 }

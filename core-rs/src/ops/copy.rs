@@ -7,12 +7,69 @@ use crate::layout::Layout;
 use crate::tensor::Tensor;
 use crate::with_dtype;
 
+/// Side of the square tiles used to copy transposed data: 32 rows of 64-byte lines stay in L1.
+const TILE: usize = 32;
+
+/// Copies a source whose fastest dim is the destination's second-fastest (a transpose),
+/// tile by tile so reads and writes both stay in cache. `None` when the layouts do not
+/// have that shape.
+fn copy_transposed<S: Element, D: Element>(
+    dst: SendPtr<D>,
+    dst_layout: &Layout,
+    src: SendPtr<S>,
+    src_layout: &Layout,
+) -> Option<()> {
+    let (shape, st) = Layout::coalesce(&dst_layout.shape, &[&dst_layout.strides, &src_layout.strides]);
+    let nd = shape.len();
+    if nd < 2 || st[0][nd - 1] != 1 || st[1][nd - 2] != 1 || st[1][nd - 1] == 1 || shape[nd - 1] < TILE || shape[nd - 2] < TILE {
+        return None;
+    }
+    let (rows, cols) = (shape[nd - 2], shape[nd - 1]);
+    let (d_row, s_col) = (st[0][nd - 2], st[1][nd - 1]);
+    let outer: usize = shape[..nd - 2].iter().product();
+    let row_tiles = rows.div_ceil(TILE);
+    let task = |t: usize| {
+        let (o, rt) = (t / row_tiles, t % row_tiles);
+        // Offsets of outer index `o` (row-major over the leading dims).
+        let (mut rem, mut d_off, mut s_off) = (o, dst_layout.offset, src_layout.offset);
+        for d in (0..nd - 2).rev() {
+            let i = rem % shape[d];
+            rem /= shape[d];
+            d_off += i * st[0][d];
+            s_off += i * st[1][d];
+        }
+        let r0 = rt * TILE;
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    unsafe { *dst.get().add(d_off + r * d_row + c) = (*src.get().add(s_off + r + c * s_col)).cast::<D>() };
+                }
+            }
+        }
+    };
+    let tasks = outer * row_tiles;
+    if outer * rows * cols < crate::cpu::iter::GRAIN {
+        (0..tasks).for_each(task);
+    } else {
+        crate::cpu::threads::install(|| {
+            use rayon::prelude::*;
+            (0..tasks).into_par_iter().for_each(task)
+        });
+    }
+    Some(())
+}
+
 /// Writes `src` (broadcast to `dst_layout.shape`, cast to `dst`'s dtype) into `dst`'s storage
 /// at `dst_layout`.
 fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
     let src_layout = src.layout().broadcast_to(&dst_layout.shape)?;
     with_dtype!(src.dtype(), S => with_dtype!(dst.dtype(), D => {
         let (sp, dp) = (SendPtr(src.data_ptr::<S>()), SendPtr(dst.data_ptr::<D>()));
+        if copy_transposed(dp, dst_layout, sp, &src_layout).is_some() {
+            return Ok(());
+        }
         for_each_row(
             &dst_layout.shape,
             [(&dst_layout.strides, dst_layout.offset), (&src_layout.strides, src_layout.offset)],
