@@ -1,6 +1,7 @@
 //! CPU kernels.
 
 pub mod arith;
+pub mod gemm;
 pub mod iter;
 pub mod map;
 pub mod real;

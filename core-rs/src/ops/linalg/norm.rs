@@ -1,0 +1,220 @@
+//! `linalg.vector_norm`, `linalg.matrix_norm` and `linalg.norm`. Sums accumulate in f64.
+
+use rayon::prelude::*;
+
+use crate::cpu::iter::{for_each_offset, SendPtr, GRAIN};
+use crate::dtype::{title, DType, Element};
+use crate::error::Result;
+use crate::layout::{wrap_dim, Layout};
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+
+/// The order of a matrix (or vector) norm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MatrixOrd {
+    Fro,
+    Nuc,
+    P(f64),
+}
+
+/// How PyTorch prints a norm order in messages (`inf`, `-1`, `0.5`).
+fn fmt_ord(p: f64) -> String {
+    if p.is_infinite() {
+        (if p > 0.0 { "inf" } else { "-inf" }).to_string()
+    } else if p == p.trunc() {
+        format!("{}", p as i64)
+    } else {
+        format!("{}", p)
+    }
+}
+
+/// Folds `t`'s elements (as f64) over `dims` (distinct, wrapped): a float64 tensor with those
+/// dims removed, or kept as size 1.
+fn fold_dims(t: &Tensor, dims: &[usize], keepdim: bool, init: f64, step: impl Fn(f64, f64) -> f64 + Sync) -> Result<Tensor> {
+    let l = t.layout();
+    let (inner, outer): (Vec<usize>, Vec<usize>) = (0..t.ndim()).partition(|d| dims.contains(d));
+    let pick = |ds: &[usize], offset: usize| Layout {
+        shape: ds.iter().map(|&d| l.shape[d]).collect(),
+        strides: ds.iter().map(|&d| l.strides[d]).collect(),
+        offset,
+    };
+    let mut offsets = Vec::new();
+    for_each_offset(&pick(&outer, l.offset), |o| offsets.push(o));
+    let inner_numel: usize = inner.iter().map(|&d| l.shape[d]).product();
+    let values: Vec<f64> = with_dtype!(t.dtype(), T => {
+        let p = SendPtr(t.data_ptr::<T>());
+        let fold = |&o: &usize| {
+            let mut acc = init;
+            for_each_offset(&pick(&inner, o), |off| acc = step(acc, unsafe { *p.get().add(off) }.to_f64()));
+            acc
+        };
+        if offsets.len() * inner_numel < GRAIN {
+            offsets.iter().map(fold).collect()
+        } else {
+            offsets.par_iter().map(fold).collect()
+        }
+    });
+    let shape: Vec<usize> = if keepdim {
+        (0..t.ndim()).map(|d| if dims.contains(&d) { 1 } else { l.shape[d] }).collect()
+    } else {
+        outer.iter().map(|&d| l.shape[d]).collect()
+    };
+    Tensor::from_slice(&values, &shape)
+}
+
+fn nan_max(acc: f64, x: f64) -> f64 {
+    if acc.is_nan() {
+        acc
+    } else if x.is_nan() || x > acc {
+        x
+    } else {
+        acc
+    }
+}
+
+fn nan_min(acc: f64, x: f64) -> f64 {
+    if acc.is_nan() {
+        acc
+    } else if x.is_nan() || x < acc {
+        x
+    } else {
+        acc
+    }
+}
+
+/// Checks a norm input is floating point and picks the result dtype (`dtype` casts first).
+fn norm_input(t: &Tensor, op: &str, dtype: Option<DType>) -> Result<Tensor> {
+    if !t.dtype().is_float() {
+        bail!(Runtime, "{}: Expected a floating point or complex tensor as input. Got {}", op, title(t.dtype()));
+    }
+    match dtype {
+        Some(d) if !d.is_float() => bail!(Runtime, "{}: dtype should be floating point or complex, but got {}", op, title(d)),
+        Some(d) => t.to_dtype(d),
+        None => Ok(t.clone()),
+    }
+}
+
+/// Wraps a dim list, rejecting repeats; `None` or empty means every dim.
+fn wrap_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
+    match dims {
+        None | Some([]) => Ok((0..ndim).collect()),
+        Some(ds) => {
+            let mut out = Vec::with_capacity(ds.len());
+            for &d in ds {
+                let w = wrap_dim(d, ndim)?;
+                if out.contains(&w) {
+                    bail!(Runtime, "dim {} appears multiple times in the list of dims", w);
+                }
+                out.push(w);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// `linalg.vector_norm(x, ord, dim, keepdim, dtype)`.
+pub fn vector_norm(t: &Tensor, ord: f64, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    let x = norm_input(t, "linalg.vector_norm", dtype)?;
+    let dims = if x.ndim() == 0 { Vec::new() } else { wrap_dims(dims, x.ndim())? };
+    let empty = dims.iter().any(|&d| x.shape()[d] == 0) || (x.numel() == 0 && dims.is_empty());
+    if empty && (ord < 0.0 || ord == f64::INFINITY) {
+        bail!(
+            Runtime,
+            "linalg.vector_norm cannot compute the {} norm on an empty tensor because the operation does not have an identity",
+            fmt_ord(ord)
+        );
+    }
+    let r = if ord == f64::INFINITY {
+        fold_dims(&x, &dims, keepdim, 0.0, |a, v| nan_max(a, v.abs()))?
+    } else if ord == f64::NEG_INFINITY {
+        fold_dims(&x, &dims, keepdim, f64::INFINITY, |a, v| nan_min(a, v.abs()))?
+    } else if ord == 0.0 {
+        fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + (v != 0.0) as u8 as f64)?
+    } else if ord == 1.0 {
+        fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v.abs())?
+    } else if ord == 2.0 {
+        let s = fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v * v)?;
+        map_f64(&s, f64::sqrt)?
+    } else {
+        let s = fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v.abs().powf(ord))?;
+        map_f64(&s, |v| v.powf(1.0 / ord))?
+    };
+    r.to_dtype(x.dtype())
+}
+
+/// Applies `f` to every element of a contiguous float64 tensor.
+fn map_f64(t: &Tensor, f: impl Fn(f64) -> f64 + Sync) -> Result<Tensor> {
+    crate::cpu::map::map1::<f64, f64>(t, f)
+}
+
+/// `linalg.matrix_norm(A, ord, dim, keepdim, dtype)`.
+pub fn matrix_norm(t: &Tensor, ord: MatrixOrd, dims: [i64; 2], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    let op = "linalg.matrix_norm";
+    let a = norm_input(t, op, dtype)?;
+    if a.ndim() < 2 {
+        bail!(Runtime, "{}: The input tensor A must have at least 2 dimensions.", op);
+    }
+    let (d0, d1) = (wrap_dim(dims[0], a.ndim())?, wrap_dim(dims[1], a.ndim())?);
+    if d0 == d1 {
+        bail!(Runtime, "{}: dims must be different. Got ({}, {})", op, dims[0], dims[1]);
+    }
+    let squeeze = |r: Tensor| -> Result<Tensor> {
+        if keepdim {
+            Ok(r)
+        } else {
+            r.squeeze(Some(&[d0 as i64, d1 as i64]))
+        }
+    };
+    let by_singular_values = |reduce: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<Tensor> {
+        let s = a.movedim(&[d0 as i64, d1 as i64], &[-2, -1])?.linalg_svdvals()?;
+        let r = reduce(&s)?;
+        if !keepdim {
+            return r.to_dtype(a.dtype());
+        }
+        let (lo, hi) = (d0.min(d1) as i64, d0.max(d1) as i64);
+        r.unsqueeze(lo)?.unsqueeze(hi)?.to_dtype(a.dtype())
+    };
+    let last = [a.ndim() - 2];
+    match ord {
+        MatrixOrd::Fro => vector_norm(&a, 2.0, Some(&[d0 as i64, d1 as i64]), keepdim, None),
+        MatrixOrd::Nuc => by_singular_values(&|s| fold_dims(s, &last, false, 0.0, |x, v| x + v)),
+        MatrixOrd::P(p) if p == 2.0 => by_singular_values(&|s| fold_dims(s, &last, false, f64::NEG_INFINITY, nan_max)),
+        MatrixOrd::P(p) if p == -2.0 => by_singular_values(&|s| fold_dims(s, &last, false, f64::INFINITY, nan_min)),
+        MatrixOrd::P(p) if p.abs() == 1.0 || p.is_infinite() => {
+            // 1: largest column sum (sum over rows, then max over columns); inf: the transpose.
+            let (sum_dim, pick_dim) = if p.abs() == 1.0 { (d0, d1) } else { (d1, d0) };
+            let sums = fold_dims(&a, &[sum_dim], true, 0.0, |x, v| x + v.abs())?;
+            let picked = if p > 0.0 {
+                fold_dims(&sums, &[pick_dim], true, f64::NEG_INFINITY, nan_max)?
+            } else {
+                fold_dims(&sums, &[pick_dim], true, f64::INFINITY, nan_min)?
+            };
+            squeeze(picked)?.to_dtype(a.dtype())
+        }
+        MatrixOrd::P(p) => bail!(Runtime, "{}: Order {} not supported.", op, fmt_ord(p)),
+    }
+}
+
+/// `linalg.norm(A, ord, dim, keepdim, dtype)`: a vector norm over one dim (or all, flattened,
+/// when neither `ord` nor `dim` is given), a matrix norm over two.
+pub fn norm(t: &Tensor, ord: Option<MatrixOrd>, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    let op = "linalg.norm";
+    let dims: Option<Vec<i64>> = match dims {
+        Some(ds) => Some(ds.to_vec()),
+        None if ord.is_none() => None,
+        None => match t.ndim() {
+            1 => Some(vec![0]),
+            2 => Some(vec![0, 1]),
+            n => bail!(Runtime, "{}: If dim is not specified but ord is, the input must be 1D or 2D. Got {}D.", op, n),
+        },
+    };
+    match dims.as_deref() {
+        None => vector_norm(t, 2.0, None, keepdim, dtype),
+        Some(&[d]) => match ord.unwrap_or(MatrixOrd::P(2.0)) {
+            MatrixOrd::P(p) => vector_norm(t, p, Some(&[d]), keepdim, dtype),
+            _ => bail!(Runtime, "{}: If ord is a string, dim must be of length 2. Got dim of length 1", op),
+        },
+        Some(&[d0, d1]) => matrix_norm(t, ord.unwrap_or(MatrixOrd::Fro), [d0, d1], keepdim, dtype),
+        Some(ds) => bail!(Runtime, "{}: If dim is specified, it mut be of length 1 or 2. Got {:?}", op, ds),
+    }
+}
