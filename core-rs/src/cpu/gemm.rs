@@ -116,14 +116,20 @@ pub unsafe fn batched_gemm<T: GemmElement>(
 ) {
     let batch = offsets.dst.len();
     let work = p.m.saturating_mul(p.n).saturating_mul(p.k.max(1));
-    let threads = rayon::current_num_threads();
     let run = |b: usize, threads: usize| {
         T::gemm(p, dst.at(offsets.dst[b]), lhs.at(offsets.lhs[b]), rhs.at(offsets.rhs[b]), threads)
     };
-    if batch > 1 && work < SMALL_PRODUCT && threads > 1 && work.saturating_mul(batch) >= SMALL_PRODUCT {
-        (0..batch).into_par_iter().for_each(|b| run(b, 1));
-    } else {
-        let per = if work >= SMALL_PRODUCT / 4 { threads } else { 1 };
-        (0..batch).for_each(|b| run(b, per));
+    if work.saturating_mul(batch) < SMALL_PRODUCT {
+        (0..batch).for_each(|b| run(b, 1));
+        return;
     }
+    crate::cpu::threads::install(|| {
+        let threads = rayon::current_num_threads();
+        if batch > 1 && work < SMALL_PRODUCT && threads > 1 {
+            (0..batch).into_par_iter().for_each(|b| run(b, 1));
+        } else {
+            let per = if work >= SMALL_PRODUCT / 4 { threads } else { 1 };
+            (0..batch).for_each(|b| run(b, per));
+        }
+    })
 }

@@ -47,7 +47,7 @@ impl Batch {
         if size == 0 {
             return (0..self.count()).map(|b| f(b, &mut [])).collect();
         }
-        self.data.par_chunks_mut(size).enumerate().map(|(b, m)| f(b, m)).collect()
+        crate::cpu::threads::install(|| self.data.par_chunks_mut(size).enumerate().map(|(b, m)| f(b, m)).collect())
     }
 }
 

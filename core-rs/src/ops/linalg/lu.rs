@@ -187,7 +187,7 @@ impl Tensor {
         let mut xm = Batch::of(&expand(&bm, [n, k])?)?;
         let batched = !batch.is_empty();
         if n > 0 && k > 0 {
-            am.data
+            crate::cpu::threads::install(|| am.data
                 .par_chunks_mut(n * n)
                 .zip(xm.data.par_chunks_mut(n * k))
                 .enumerate()
@@ -198,7 +198,7 @@ impl Tensor {
                     }
                     lu_solve(a, &lu, n, x, k);
                     Ok(())
-                })?;
+                }))?;
         }
         let x = from_f64(&xm.data, &with_tail(&batch, &[n, k]), self.dtype())?;
         if vector {

@@ -51,7 +51,7 @@ fn fold_dims(t: &Tensor, dims: &[usize], keepdim: bool, init: f64, step: impl Fn
         if offsets.len() * inner_numel < GRAIN {
             offsets.iter().map(fold).collect()
         } else {
-            offsets.par_iter().map(fold).collect()
+            crate::cpu::threads::install(|| offsets.par_iter().map(fold).collect())
         }
     });
     let shape: Vec<usize> = if keepdim {
