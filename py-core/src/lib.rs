@@ -16,7 +16,9 @@ mod join;
 mod linalg;
 mod random;
 mod reduce;
+mod return_types;
 mod shape;
+mod sort;
 mod tensor;
 
 use ferrotorch_core::DType;
@@ -85,6 +87,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     indexing::register(m)?;
     join::register(m)?;
+    sort::register(m)?;
     random::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
