@@ -278,6 +278,12 @@ fn strip_leading_ones(t: &Tensor) -> Tensor {
 impl Tensor {
     /// `t[indices]`: a view for basic indexing, a copy when index tensors are involved.
     pub fn get_item(&self, indices: &[TensorIndex]) -> Result<Tensor> {
+        if let [TensorIndex::Tensor(mask)] = indices {
+            // A mask over every dim selects like `masked_select`, without materialising indices.
+            if mask.dtype() == DType::Bool && mask.ndim() > 0 && mask.shape() == self.shape() {
+                return self.masked_select(mask);
+            }
+        }
         let (view, adv) = apply_basic(self, indices)?;
         if adv.iter().all(Option::is_none) {
             return Ok(view);

@@ -27,8 +27,21 @@ pub(super) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_l
             shape,
             [(&ol.strides, 0), (&src_layout.strides, src_layout.offset), (&table_layout.strides, table_layout.offset)],
             |[o, s, t], len, [so, ss, st]| unsafe {
-                for j in 0..len {
-                    *op.get().add(o + j * so) = *sp.get().add(s + j * ss + table[t + j * st]);
+                let (dst, src) = (op.get().add(o), sp.get().add(s));
+                if st == 0 {
+                    // One table entry for the whole run: a strided (often plain) copy.
+                    let from = src.add(table[t]);
+                    if so == 1 && ss == 1 {
+                        std::ptr::copy_nonoverlapping(from, dst, len);
+                    } else {
+                        for j in 0..len {
+                            *dst.add(j * so) = *from.add(j * ss);
+                        }
+                    }
+                } else {
+                    for j in 0..len {
+                        *dst.add(j * so) = *src.add(j * ss + table[t + j * st]);
+                    }
                 }
             },
         );
@@ -139,43 +152,52 @@ fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: i
     }
     let (dp, sp) = (SendPtr(dst.data_ptr::<T>()), SendPtr(src.data_ptr::<T>()));
     let (table, table_k, src_k) = (plan.table, plan.table_k, &plan.src_k);
-    // One outer run: every k for each of `len` outer positions. Long contiguous runs are walked
-    // k-major so consecutive writes are neighbours; k stays in order for each position.
+    // One outer run: every k for each of `len` outer positions.
     let run = |[d, s, t]: [usize; 3], len: usize, [sd, ss, st]: [usize; 3]| unsafe {
-        let one = |j: usize, k: usize| {
-            let p = dp.get().add(d + j * sd + table[t + j * st + k * table_k]);
-            *p = f(*p, *sp.get().add(s + j * ss + src_k[k]));
-        };
         if len >= 16 {
             for k in 0..n {
-                for j in 0..len {
-                    one(j, k);
+                let (tk, sk) = (t + k * table_k, s + src_k[k]);
+                if st == 0 {
+                    let base = dp.get().add(d + table[tk]);
+                    for j in 0..len {
+                        let p = base.add(j * sd);
+                        *p = f(*p, *sp.get().add(sk + j * ss));
+                    }
+                } else {
+                    for j in 0..len {
+                        let p = dp.get().add(d + j * sd + table[tk + j * st]);
+                        *p = f(*p, *sp.get().add(sk + j * ss));
+                    }
                 }
             }
         } else {
             for j in 0..len {
                 for k in 0..n {
-                    one(j, k);
+                    let p = dp.get().add(d + j * sd + table[t + j * st + k * table_k]);
+                    *p = f(*p, *sp.get().add(s + j * ss + src_k[k]));
                 }
             }
         }
     };
-    let rows = |shape: &[usize], d: usize, s: usize, t: usize, dims: std::ops::Range<usize>| {
-        let pick = |v: &[usize]| v[dims.clone()].to_vec();
-        let (ds, ss, ts) = (pick(&plan.dst.0), pick(&plan.src.0), pick(&plan.table_outer.0));
-        for_each_row(shape, [(&ds, d), (&ss, s), (&ts, t)], run);
+    let rows = |shape: &[usize], d: usize, s: usize, t: usize| {
+        for_each_row(shape, [(&plan.dst.0, d), (&plan.src.0, s), (&plan.table_outer.0, t)], run);
     };
+    // Long contiguous runs are walked k-major so consecutive writes are neighbours (k stays in
+    // order for each position). for_each_row only splits on the outer size, so when each outer
+    // position carries many k, split the first outer dim into chunks by hand.
     let (d0, s0, t0) = (plan.dst.1, plan.src.1, plan.table_outer.1);
-    // for_each_row only splits on the outer size; split the first outer dim by hand when the
-    // whole loop nest is large, since each outer position may carry many k.
-    if !plan.outer.is_empty() && plan.outer[0] > 1 && outer_numel.saturating_mul(n) >= GRAIN {
-        let rest = &plan.outer[1..];
-        let nd = plan.outer.len();
-        (0..plan.outer[0]).into_par_iter().for_each(|i| {
-            rows(rest, d0 + i * plan.dst.0[0], s0 + i * plan.src.0[0], t0 + i * plan.table_outer.0[0], 1..nd)
+    let chunks = plan.outer.first().copied().unwrap_or(1).min(rayon::current_num_threads() * 4);
+    if chunks > 1 && outer_numel.saturating_mul(n) >= GRAIN {
+        let first = plan.outer[0];
+        let per = first.div_ceil(chunks);
+        (0..first.div_ceil(per)).into_par_iter().for_each(|c| {
+            let (lo, hi) = (c * per, ((c + 1) * per).min(first));
+            let mut shape = plan.outer.clone();
+            shape[0] = hi - lo;
+            rows(&shape, d0 + lo * plan.dst.0[0], s0 + lo * plan.src.0[0], t0 + lo * plan.table_outer.0[0]);
         });
     } else {
-        rows(&plan.outer, d0, s0, t0, 0..plan.outer.len());
+        rows(&plan.outer, d0, s0, t0);
     }
 }
 
