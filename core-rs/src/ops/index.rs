@@ -1,1 +1,16 @@
-//! (filled in by its family's work)
+//! Indexing: `t[...]` reads and writes (basic indexing gives views, index tensors give
+//! copies), and the index ops: `gather`/`scatter*`, `index_select`/`index_*_`,
+//! `masked_*`, `take`/`put_`, `nonzero`.
+//!
+//! Every op checks its arguments and bounds first, then runs one of two kernels in
+//! `kernel`: a gather through a table of storage offsets, or a scatter through one.
+
+mod advanced;
+mod along_dim;
+mod checks;
+mod kernel;
+mod masked;
+mod select;
+
+pub use advanced::TensorIndex;
+pub use along_dim::{ScatterReduce, ScatterSrc};

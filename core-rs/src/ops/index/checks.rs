@@ -1,0 +1,91 @@
+//! Argument checks shared by the index ops, and turning index values into storage offsets.
+
+use rayon::prelude::*;
+
+use crate::cpu::iter::GRAIN;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::tensor::Tensor;
+use crate::bail;
+
+/// A 0-d tensor seen as 1-d of one element: the dim-wise index ops treat scalars so
+/// (PyTorch's `ensure_nonempty_dim`).
+pub(super) fn at_least_1d(t: &Tensor) -> Tensor {
+    if t.ndim() == 0 {
+        t.with_layout(Layout { shape: vec![1], strides: vec![1], offset: t.offset() })
+    } else {
+        t.clone()
+    }
+}
+
+/// The values of an integer index tensor in row-major order.
+pub(super) fn index_values(index: &Tensor) -> Result<Vec<i64>> {
+    Ok(index.to_dtype(DType::I64)?.to_vec::<i64>())
+}
+
+/// Turns index values along a dim of `size` elements into storage deltas `value * stride`.
+/// Negative values count from the end when `wrap`; the first value out of range fails with
+/// `oob(value)`.
+pub(super) fn to_offsets(
+    values: &[i64],
+    size: usize,
+    stride: usize,
+    wrap: bool,
+    oob: impl Fn(i64) -> Error + Sync,
+) -> Result<Vec<usize>> {
+    let size_i = size as i64;
+    let one = |v: i64| -> Result<usize> {
+        let w = if wrap && v < 0 { v + size_i } else { v };
+        if w < 0 || w >= size_i {
+            return Err(oob(v));
+        }
+        Ok(w as usize * stride)
+    };
+    if values.len() < GRAIN {
+        values.iter().map(|&v| one(v)).collect()
+    } else {
+        values.par_iter().map(|&v| one(v)).collect()
+    }
+}
+
+/// In-place writes need every element of the destination to be its own memory location.
+pub(super) fn check_no_internal_overlap(t: &Tensor) -> Result<()> {
+    if t.shape().iter().zip(t.strides()).any(|(&size, &stride)| size > 1 && stride == 0) {
+        bail!(
+            Runtime,
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
+        );
+    }
+    Ok(())
+}
+
+/// A source that shares memory with the destination of a write is read into a copy first.
+pub(super) fn detach_from(src: &Tensor, dst: &Tensor) -> Result<Tensor> {
+    if src.shares_storage(dst) {
+        src.clone_contiguous()
+    } else {
+        Ok(src.clone())
+    }
+}
+
+/// The C++ type name PyTorch prints for a dtype in some messages.
+pub(super) fn cpp_name(d: DType) -> &'static str {
+    match d {
+        DType::Bool => "bool",
+        DType::U8 => "unsigned char",
+        DType::I8 => "signed char",
+        DType::I16 => "short int",
+        DType::I32 => "int",
+        DType::I64 => "long int",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
+        DType::F32 => "float",
+        DType::F64 => "double",
+    }
+}
+
+/// `shape` without `dim`, or `vec` with entry `dim` removed.
+pub(super) fn without(v: &[usize], dim: usize) -> Vec<usize> {
+    v.iter().enumerate().filter(|&(d, _)| d != dim).map(|(_, &x)| x).collect()
+}

@@ -1,0 +1,154 @@
+//! Boolean masks: `masked_fill`, `masked_select`, `masked_scatter`, and the positions of true
+//! (nonzero) elements, `nonzero` / `argwhere`.
+
+use rayon::prelude::*;
+
+use crate::cpu::iter::{for_each_row, SendPtr, GRAIN};
+use crate::dtype::{title, DType, Element, Scalar};
+use crate::error::Result;
+use crate::layout::broadcast_shapes;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+
+use super::checks::{check_no_internal_overlap, cpp_name, detach_from};
+
+/// Row-major positions of the elements of a contiguous slice for which `pred` holds.
+fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usize> {
+    if data.len() < GRAIN {
+        return (0..data.len()).filter(|&i| pred(data[i])).collect();
+    }
+    let chunk = GRAIN;
+    let parts: Vec<Vec<usize>> = data
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, xs)| xs.iter().enumerate().filter(|(_, &x)| pred(x)).map(|(i, _)| c * chunk + i).collect())
+        .collect();
+    parts.concat()
+}
+
+/// Row-major positions of the true elements of `mask` broadcast to `shape`.
+fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
+    let m = mask.with_layout(mask.layout().broadcast_to(shape)?).contiguous()?;
+    Ok(positions::<bool>(unsafe { m.as_slice::<bool>() }, |b| b))
+}
+
+fn check_bool_mask(op: &str, mask: &Tensor) -> Result<()> {
+    if mask.dtype() != DType::Bool {
+        bail!(Runtime, "{} only supports boolean masks, but got mask with dtype {}", op, cpp_name(mask.dtype()));
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// `masked_fill_(mask, value)`: `value` wherever `mask` (broadcast to `self`) is true.
+    pub fn masked_fill_(&self, mask: &Tensor, value: Scalar) -> Result<()> {
+        check_bool_mask("masked_fill_", mask)?;
+        check_no_internal_overlap(self)?;
+        let mask = detach_from(mask, self)?;
+        let ml = mask.layout().broadcast_to(self.shape())?;
+        with_dtype!(self.dtype(), T => {
+            let v = T::from_scalar(value);
+            let (dp, mp) = (SendPtr(self.data_ptr::<T>()), SendPtr(mask.data_ptr::<bool>()));
+            for_each_row(self.shape(), [(self.strides(), self.offset()), (&ml.strides, ml.offset)], |[o, m], len, [so, sm]| unsafe {
+                for j in 0..len {
+                    if *mp.get().add(m + j * sm) {
+                        *dp.get().add(o + j * so) = v;
+                    }
+                }
+            });
+        });
+        self.bump_version();
+        Ok(())
+    }
+
+    /// `masked_fill(mask, value)`: a copy of `self` broadcast with `mask`, filled where true.
+    pub fn masked_fill(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+        check_bool_mask("masked_fill_", mask)?;
+        let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        let r = self.with_layout(self.layout().broadcast_to(&shape)?).clone_contiguous()?;
+        r.masked_fill_(mask, value)?;
+        Ok(r)
+    }
+
+    /// `masked_select(mask)`: the elements where `mask` is true, broadcasting both, as 1-d.
+    pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            bail!(Runtime, "masked_select: expected BoolTensor for mask");
+        }
+        let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        let pos = true_positions(mask, &shape)?;
+        let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
+        let out = Tensor::uninit(&[pos.len()], self.dtype())?;
+        with_dtype!(self.dtype(), T => {
+            let (s, o) = unsafe { (src.as_slice::<T>(), out.as_mut_slice::<T>()) };
+            o.par_iter_mut().with_min_len(GRAIN).zip(pos.par_iter()).for_each(|(o, &p)| *o = s[p]);
+        });
+        Ok(out)
+    }
+
+    /// `masked_scatter_(mask, source)`: the elements of `source`, in order, at the true
+    /// positions of `mask` (broadcast to `self`).
+    pub fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<()> {
+        check_bool_mask("masked_scatter_", mask)?;
+        if self.dtype() != source.dtype() {
+            bail!(
+                Runtime,
+                "masked_scatter_: expected self and source to have same dtypes but got {} and {}",
+                title(self.dtype()),
+                title(source.dtype())
+            );
+        }
+        let pos = true_positions(mask, self.shape())?;
+        if pos.len() > source.numel() {
+            bail!(Runtime, "Number of elements of source < number of ones in mask");
+        }
+        check_no_internal_overlap(self)?;
+        let src = detach_from(source, self)?.contiguous()?;
+        let layout = self.layout().clone();
+        with_dtype!(self.dtype(), T => {
+            let (s, dp) = (unsafe { src.as_slice::<T>() }, SendPtr(self.data_ptr::<T>()));
+            pos.par_iter().with_min_len(GRAIN).zip(s.par_iter()).for_each(|(&p, &v)| unsafe {
+                *dp.get().add(super::kernel::flat_to_offset(&layout, p)) = v;
+            });
+        });
+        self.bump_version();
+        Ok(())
+    }
+
+    /// `masked_scatter(mask, source)` into a copy of `self` broadcast with `mask`.
+    pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        check_bool_mask("masked_scatter_", mask)?;
+        let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        let r = self.with_layout(self.layout().broadcast_to(&shape)?).clone_contiguous()?;
+        r.masked_scatter_(mask, source)?;
+        Ok(r)
+    }
+
+    /// `nonzero()`: an `(n, ndim)` int64 tensor of the positions of nonzero elements, in
+    /// row-major order (NaN counts as nonzero).
+    pub fn nonzero(&self) -> Result<Tensor> {
+        let c = self.contiguous()?;
+        let pos = with_dtype!(self.dtype(), T => positions::<T>(unsafe { c.as_slice::<T>() }, |x| x.is_nonzero()));
+        let nd = self.ndim();
+        let out = Tensor::uninit(&[pos.len(), nd], DType::I64)?;
+        let shape = self.shape().to_vec();
+        if nd > 0 {
+            let o = unsafe { out.as_mut_slice::<i64>() };
+            o.par_chunks_mut(nd).with_min_len(GRAIN / nd).zip(pos.par_iter()).for_each(|(row, &p)| {
+                let mut p = p;
+                for d in (0..nd).rev() {
+                    row[d] = (p % shape[d]) as i64;
+                    p /= shape[d];
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// `nonzero(as_tuple=True)`: one 1-d tensor of positions per dim (a 0-d input counts as 1-d).
+    pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {
+        let t = if self.ndim() == 0 { self.with_layout(self.layout().unsqueeze(0)) } else { self.clone() };
+        let nz = t.nonzero()?;
+        Ok((0..t.ndim()).map(|d| nz.with_layout(nz.layout().select(1, d))).collect())
+    }
+}

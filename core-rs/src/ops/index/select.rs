@@ -1,0 +1,278 @@
+//! Ops taking a vector of positions along one dim (`index_select`, `index_add_`,
+//! `index_copy_`, `index_fill_`) or into the flattened tensor (`take`, `put_`).
+
+use crate::dtype::{title, DType, Scalar};
+use crate::error::{Error, Result};
+use crate::layout::{wrap_dim, Layout};
+use crate::ops::binary::{BinaryOp, Operand};
+use crate::tensor::Tensor;
+use crate::{bail, err};
+
+use super::checks::{at_least_1d, check_no_internal_overlap, detach_from, index_values, to_offsets, without};
+use super::kernel::{flat_to_offset, gather, scatter, Combine, ScatterPlan};
+
+/// A write of `src` (or of one value when `src` is 0-d and `value`) into positions `table`
+/// along dim `d` of `dst`: `dst[.., index[k], ..] op= src[.., k, ..]`.
+fn scatter_along(dst: &Tensor, d: usize, table: &[usize], src: &Tensor, value: bool, how: Combine) -> Result<()> {
+    let dst1 = at_least_1d(dst);
+    let src1 = at_least_1d(src);
+    let src_strides = if value { vec![0; dst1.ndim()] } else { src1.strides().to_vec() };
+    let plan = ScatterPlan {
+        outer: without(dst1.shape(), d),
+        dst: (without(dst1.strides(), d), dst1.offset()),
+        src: (without(&src_strides, d), src1.offset()),
+        table,
+        table_outer: (vec![0; dst1.ndim() - 1], 0),
+        table_k: 1,
+        src_k: (0..table.len()).map(|k| k * src_strides[d]).collect(),
+    };
+    scatter(&dst1, &src1, &plan, how);
+    dst.bump_version();
+    Ok(())
+}
+
+/// Flat (row-major) positions into a tensor of `numel` elements, negative ones counting from
+/// the end, as storage offsets of `layout`.
+fn flat_offsets(layout: &Layout, index: &Tensor) -> Result<Vec<usize>> {
+    let numel = layout.numel();
+    let flat = to_offsets(&index_values(index)?, numel, 1, true, |v| {
+        err!(Index, "out of range: tried to access index {} on a tensor of {} elements.", v, numel)
+    })?;
+    Ok(flat.into_iter().map(|p| flat_to_offset(layout, p)).collect())
+}
+
+/// PyTorch's checks for `index_add_`-style ops: a vector index of int32/int64 and a source
+/// shaped like `self` except along `dim`.
+fn index_func_check(func: &str, self_: &Tensor, d: usize, index: &Tensor, source: &Tensor) -> Result<()> {
+    if index.ndim() > 1 {
+        bail!(Index, "{}_(): Index is supposed to be a vector", func);
+    }
+    if !matches!(index.dtype(), DType::I64 | DType::I32) {
+        bail!(Runtime, "{}_(): Expected dtype int32/int64 for index but got: {}", func, title(index.dtype()));
+    }
+    if self_.dtype() != source.dtype() {
+        bail!(
+            Runtime,
+            "{}_(): self ({}) and source ({}) must have the same scalar type",
+            func,
+            title(self_.dtype()),
+            title(source.dtype())
+        );
+    }
+    if d != 0 && d >= source.ndim() {
+        bail!(Runtime, "{}_(): Indexing dim {} is out of bounds of the source tensor with dim {}", func, d, source.ndim());
+    }
+    let src_len = if source.ndim() == 0 { 1 } else { source.shape()[d] };
+    if index.numel() != src_len {
+        bail!(Runtime, "{}_(): Number of indices ({}) should be equal to source.size(dim) ({})", func, index.numel(), src_len);
+    }
+    let (s, src) = (at_least_1d(self_), at_least_1d(source));
+    let same = s.ndim() == src.ndim() && (0..s.ndim()).all(|k| k == d || s.shape()[k] == src.shape()[k]);
+    if !same {
+        bail!(
+            Runtime,
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = {:?} source.shape = {:?}",
+            self_.shape(),
+            source.shape()
+        );
+    }
+    Ok(())
+}
+
+fn oob_in_self(_: i64) -> Error {
+    err!(Index, "index out of range in self")
+}
+
+impl Tensor {
+    /// `index_select(dim, index)`: the positions `index` along `dim`, in order.
+    pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        let d = wrap_dim(dim, self.ndim())?;
+        if index.ndim() > 1 {
+            bail!(Index, "index_select(): Index is supposed to be a vector");
+        }
+        if !matches!(index.dtype(), DType::I64 | DType::I32) {
+            bail!(Runtime, "index_select(): Expected dtype int32 or int64 for index");
+        }
+        if self.ndim() == 0 && index.numel() != 1 {
+            bail!(Index, "index_select(): Index to scalar can have only 1 value, got {} value(s)", index.numel());
+        }
+        let s = at_least_1d(self);
+        let table = to_offsets(&index_values(index)?, s.shape()[d], s.strides()[d], false, oob_in_self)?;
+        let mut shape = s.shape().to_vec();
+        shape[d] = table.len();
+        let mut strides = s.strides().to_vec();
+        strides[d] = 0;
+        let mut tstrides = vec![0; shape.len()];
+        tstrides[d] = 1;
+        let src_layout = Layout { shape: shape.clone(), strides, offset: s.offset() };
+        let out = gather(&s, &src_layout, &table, &Layout { shape, strides: tstrides, offset: 0 })?;
+        Ok(if self.ndim() == 0 { out.with_layout(Layout::contiguous(&[])) } else { out })
+    }
+
+    /// `index_add_(dim, index, source, alpha)`: `self[.., index[k], ..] += alpha * source[.., k, ..]`.
+    pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
+        let d = wrap_dim(dim, self.ndim())?;
+        index_func_check("index_add", self, d, index, source)?;
+        if self.dtype().is_int() && matches!(alpha, Scalar::Float(_)) {
+            bail!(Runtime, "For integral input tensors, argument alpha must not be a floating point number.");
+        }
+        check_no_internal_overlap(self)?;
+        let s = at_least_1d(self);
+        let table = to_offsets(&index_values(index)?, s.shape()[d], s.strides()[d], false, oob_in_self)?;
+        let source = if alpha == Scalar::Int(1) || alpha == Scalar::Bool(true) {
+            detach_from(source, self)?
+        } else {
+            source.binary(BinaryOp::Mul, &Operand::Scalar(alpha))?.to_dtype(self.dtype())?
+        };
+        scatter_along(self, d, &table, &source, false, Combine::Add)
+    }
+
+    /// `index_copy_(dim, index, source)`: `self[.., index[k], ..] = source[.., k, ..]`.
+    pub fn index_copy_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<()> {
+        let d = wrap_dim(dim, self.ndim())?;
+        if index.ndim() > 1 {
+            bail!(Index, "index_copy_(): Index should have dimension 1 or 0 (got {})", index.ndim());
+        }
+        let n = index.numel();
+        if source.ndim() == 0 && n != 1 {
+            bail!(Index, "index_copy_(): When source is scalar, index should have one element (got {})", n);
+        }
+        if source.ndim() != self.ndim() && source.ndim() != 0 && self.ndim() != 0 {
+            bail!(
+                Index,
+                "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source dimensionality ({}), destination dimensionality ({})",
+                source.ndim(),
+                self.ndim()
+            );
+        }
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "index_copy_(): Expected a long tensor for index, but got {}", title(index.dtype()));
+        }
+        if self.dtype() != source.dtype() {
+            bail!(
+                Runtime,
+                "index_copy_(): self and source expected to have the same dtype, but got (self) {} and (source) {}",
+                title(self.dtype()),
+                title(source.dtype())
+            );
+        }
+        let sliced = |t: &Tensor| if t.ndim() == 0 { vec![] } else { without(t.shape(), d) };
+        if sliced(self) != sliced(source) {
+            bail!(
+                Runtime,
+                "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: {:?} at dimension {} and source slice shape: {:?} at dimension 0.",
+                sliced(self),
+                d,
+                sliced(source)
+            );
+        }
+        if source.ndim() > 0 && n != source.shape()[d] {
+            bail!(Index, "index_copy_(): Number of indices ({}) should be equal to source.size(dim) ({})", n, source.shape()[d]);
+        }
+        check_no_internal_overlap(self)?;
+        let s = at_least_1d(self);
+        let size = s.shape()[d];
+        let table = to_offsets(&index_values(index)?, size, s.strides()[d], false, |v| {
+            err!(Index, "index_copy_(): index {} is out of bounds for dimension {} with size {}", v, d, size)
+        })?;
+        scatter_along(self, d, &table, &detach_from(source, self)?, false, Combine::Assign)
+    }
+
+    /// `index_fill_(dim, index, value)`: `self[.., index[k], ..] = value`; negative positions
+    /// count from the end.
+    pub fn index_fill_(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<()> {
+        let d = wrap_dim(dim, self.ndim())?;
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "index_fill_(): Expected dtype int64 for index.");
+        }
+        if index.ndim() > 1 {
+            bail!(Index, "index_fill_(): Index is supposed to be a vector");
+        }
+        check_no_internal_overlap(self)?;
+        let s = at_least_1d(self);
+        let size = s.shape()[d];
+        let table = to_offsets(&index_values(index)?, size, s.strides()[d], true, |v| {
+            err!(Index, "index {} is out of bounds for dimension {} with size {}", v, d, size)
+        })?;
+        scatter_along(self, d, &table, &Tensor::scalar(value, self.dtype()), true, Combine::Assign)
+    }
+
+    /// `take(index)`: elements of the flattened tensor, shaped like `index`.
+    pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "take(): Expected a long tensor for index, but got {}", title(index.dtype()));
+        }
+        if self.numel() == 0 && index.numel() != 0 {
+            bail!(Index, "take(): tried to take from an empty tensor");
+        }
+        let table = flat_offsets(self.layout(), index)?;
+        let src_layout = Layout { shape: index.shape().to_vec(), strides: vec![0; index.ndim()], offset: 0 };
+        gather(self, &src_layout, &table, &Layout::contiguous(index.shape()))
+    }
+
+    /// `put_(index, source, accumulate)`: writes `source`'s elements at flat positions `index`.
+    pub fn put_(&self, index: &Tensor, source: &Tensor, accumulate: bool) -> Result<()> {
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "put_(): Expected a long tensor for index, but got {}", title(index.dtype()));
+        }
+        if self.dtype() != source.dtype() {
+            bail!(
+                Runtime,
+                "put_(): self and source expected to have the same dtype, but got self.dtype = {} and source.dtype = {}",
+                title(self.dtype()),
+                title(source.dtype())
+            );
+        }
+        if source.numel() != index.numel() {
+            bail!(
+                Runtime,
+                "put_(): Expected source and index to have the same number of elements, but got source.numel() = {}, index.numel() = {}",
+                source.numel(),
+                index.numel()
+            );
+        }
+        if self.numel() == 0 && index.numel() != 0 {
+            bail!(Index, "put_(): Tried to put elements into an empty tensor");
+        }
+        check_no_internal_overlap(self)?;
+        let table = flat_offsets(self.layout(), index)?;
+        let source = detach_from(source, self)?.contiguous()?;
+        let plan = ScatterPlan {
+            outer: vec![],
+            dst: (vec![], 0),
+            src: (vec![], source.offset()),
+            table: &table,
+            table_outer: (vec![], 0),
+            table_k: 1,
+            src_k: (0..table.len()).collect(),
+        };
+        scatter(self, &source, &plan, if accumulate { Combine::Add } else { Combine::Assign });
+        self.bump_version();
+        Ok(())
+    }
+
+    /// `index_add(dim, index, source, alpha)` into a copy.
+    pub fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
+        let r = self.clone_contiguous()?;
+        r.index_add_(dim, index, source, alpha)?;
+        Ok(r)
+    }
+
+    pub fn index_copy(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        let r = self.clone_contiguous()?;
+        r.index_copy_(dim, index, source)?;
+        Ok(r)
+    }
+
+    pub fn index_fill(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+        let r = self.clone_contiguous()?;
+        r.index_fill_(dim, index, value)?;
+        Ok(r)
+    }
+
+    pub fn put(&self, index: &Tensor, source: &Tensor, accumulate: bool) -> Result<Tensor> {
+        let r = self.clone_contiguous()?;
+        r.put_(index, source, accumulate)?;
+        Ok(r)
+    }
+}
