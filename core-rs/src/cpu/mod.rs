@@ -4,4 +4,5 @@ pub mod arith;
 pub mod iter;
 pub mod map;
 pub mod real;
+pub mod rng;
 pub mod threads;

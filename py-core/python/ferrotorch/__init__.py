@@ -12,6 +12,7 @@ from ._tensor_str import set_printoptions, get_printoptions
 from . import _tensor_methods  # noqa: F401  (attaches the Python-side Tensor methods)
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
+from .random import default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: E402
 
 __version__ = "0.1.0"
 
