@@ -186,48 +186,57 @@ fn update_to(d: DType, to: i64) -> i64 {
     to
 }
 
-/// Box-Muller on a block of 16 uniforms, PyTorch's `normal_fill_16`: the first 8 give the
-/// radii, the last 8 the angles; cosines land in the first half, sines in the second.
+/// Box-Muller on a block of 16 uniforms in place, PyTorch's `normal_fill_16`: the first 8 give
+/// the radii, the last 8 the angles; cosines land in the first half, sines in the second.
 #[inline]
-fn normal_fill_16<T: Element>(u: &[f64], out: &mut [T], mean: f64, std: f64) {
+fn normal_fill_16<T: Element>(d: &mut [T], mean: f64, std: f64) {
     for j in 0..8 {
-        let u1 = 1.0 - u[j];
-        let u2 = u[j + 8];
+        let u1 = 1.0 - d[j].to_f64();
+        let u2 = d[j + 8].to_f64();
         let radius = (-2.0 * u1.ln()).sqrt();
         let theta = 2.0 * std::f64::consts::PI * u2;
-        out[j] = T::from_f64(radius * theta.cos() * std + mean);
-        out[j + 8] = T::from_f64(radius * theta.sin() * std + mean);
+        d[j] = T::from_f64(radius * theta.cos() * std + mean);
+        d[j + 8] = T::from_f64(radius * theta.sin() * std + mean);
     }
 }
 
-/// PyTorch's `normal_fill` for 16 or more elements: all uniforms first (then 16 more when the
-/// length is no multiple of 16, which redo the last 16 outputs), then Box-Muller per block.
-fn normal_fill<T: Element>(out: &mut [T], g: &mut GeneratorState, mean: f64, std: f64) {
-    let n = out.len();
-    let tail = n % 16 != 0;
-    let draws = n + if tail { 16 } else { 0 };
-    let mut u = vec![0f64; draws];
-    if T::DTYPE == DType::F64 {
-        g.fill_uniform_f64(&mut u);
-    } else {
-        // float32 precision for the reduced types as well: 11 or 8 bits would cap |x| near 3.9.
-        let mut f = vec![0f32; draws];
-        g.fill_uniform_f32(24, &mut f);
-        u.iter_mut().zip(&f).for_each(|(u, &f)| *u = f as f64);
+/// The element types `normal_fill` stores its uniforms in: doubles for float64 (53 bits),
+/// floats for everything else (24 bits, exact in a float).
+trait UniformStore: Element {
+    fn fill_uniform(g: &mut GeneratorState, out: &mut [Self]);
+}
+
+impl UniformStore for f64 {
+    fn fill_uniform(g: &mut GeneratorState, out: &mut [f64]) {
+        g.fill_uniform_f64(out);
+    }
+}
+
+impl UniformStore for f32 {
+    fn fill_uniform(g: &mut GeneratorState, out: &mut [f32]) {
+        g.fill_uniform_f32(24, out);
+    }
+}
+
+/// PyTorch's `normal_fill` for 16 or more elements, in place: all uniforms first (then 16 more
+/// when the length is no multiple of 16, which redo the last 16 outputs), then Box-Muller per
+/// block. Only the drawing is serial, so the result is the same for any thread count.
+fn normal_fill<T: UniformStore>(data: &mut [T], g: &mut GeneratorState, mean: f64, std: f64) {
+    let n = data.len();
+    T::fill_uniform(g, data);
+    let mut tail = [T::default(); 16];
+    if n % 16 != 0 {
+        T::fill_uniform(g, &mut tail);
     }
     let full = n - n % 16;
     if n >= GRAIN {
-        out[..full]
-            .par_chunks_mut(16)
-            .zip(u[..full].par_chunks(16))
-            .for_each(|(o, u)| normal_fill_16(u, o, mean, std));
+        data[..full].par_chunks_mut(16).for_each(|b| normal_fill_16(b, mean, std));
     } else {
-        for (o, u) in out[..full].chunks_mut(16).zip(u[..full].chunks(16)) {
-            normal_fill_16(u, o, mean, std);
-        }
+        data[..full].chunks_mut(16).for_each(|b| normal_fill_16(b, mean, std));
     }
-    if tail {
-        normal_fill_16(&u[n..], &mut out[n - 16..], mean, std);
+    if n % 16 != 0 {
+        normal_fill_16(&mut tail, mean, std);
+        data[n - 16..].copy_from_slice(&tail);
     }
 }
 
@@ -280,7 +289,19 @@ impl Tensor {
         let mut s = g.lock();
         if self.numel() >= 16 {
             let (mean, std) = (round_to(d, mean), round_to(d, std));
-            return with_dtype!(d, T => write_contiguous::<T>(self, |out| normal_fill(out, &mut s, mean, std)));
+            return match d {
+                DType::F64 => write_contiguous::<f64>(self, |out| normal_fill(out, &mut s, mean, std)),
+                DType::F32 => write_contiguous::<f32>(self, |out| normal_fill(out, &mut s, mean, std)),
+                // Reduced types: generated in float32 and rounded (their own 11 or 8 uniform
+                // bits would cap |x| near 3.9).
+                _ => {
+                    let mut f = vec![0f32; self.numel()];
+                    normal_fill(&mut f, &mut s, mean, std);
+                    with_dtype!(d, T => write_contiguous::<T>(self, |out| {
+                        out.iter_mut().zip(&f).for_each(|(o, &x)| *o = T::from_f64(x as f64))
+                    }))
+                }
+            };
         }
         // Small tensors draw one `normal_distribution<double>` sample at a time.
         with_dtype!(d, T => fill_with::<T>(self, || T::from_f64(s.normal_f64() * std + mean)))
