@@ -5,5 +5,6 @@ pub mod gemm;
 pub mod iter;
 pub mod map;
 pub mod real;
+pub mod rng;
 pub mod threads;
 pub mod vecmath;
