@@ -5,3 +5,4 @@ pub mod iter;
 pub mod map;
 pub mod real;
 pub mod threads;
+pub mod reduce;
