@@ -5,6 +5,7 @@ pub mod gemm;
 pub mod iter;
 pub mod map;
 pub mod real;
+pub mod reduce;
 pub mod rng;
 pub mod threads;
 pub mod vecmath;

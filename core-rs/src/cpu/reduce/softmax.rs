@@ -1,0 +1,60 @@
+//! Fused, numerically stable softmax and log-softmax along the middle dim of `[o, r, k]`.
+
+use rayon::prelude::*;
+
+use crate::cpu::iter::{SendPtr, GRAIN};
+use crate::cpu::real::Real;
+use crate::dtype::Element;
+
+/// Columns handled together when `k > 1`.
+const COLS: usize = 256;
+
+/// `out = exp(x - max) / sum(exp(x - max))` (or its log) along `r`, with the maximum taken
+/// first so that `exp` never overflows.
+///
+/// # Safety
+/// `src` must be valid for `o * r * k` reads and `out` for as many writes; they must not overlap.
+pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r: usize, k: usize, log: bool) {
+    let (src, out) = (SendPtr(src as *mut R), SendPtr(out));
+    let blocks = k.div_ceil(COLS);
+    let unit = |u: usize| {
+        let (oi, col) = (u / blocks, (u % blocks) * COLS);
+        let (base, w) = (oi * r * k + col, COLS.min(k - col));
+        let at = |j: usize, l: usize| base + j * k + l;
+        let mut max = vec![R::of(f64::NEG_INFINITY); w];
+        for j in 0..r {
+            for (l, m) in max.iter_mut().enumerate() {
+                let x = *src.get().add(at(j, l));
+                if x > *m || x.is_nan() {
+                    *m = x;
+                }
+            }
+        }
+        let mut sum = vec![R::of(0.0); w];
+        for j in 0..r {
+            for l in 0..w {
+                let e = (*src.get().add(at(j, l)) - max[l]).exp();
+                sum[l] = sum[l] + e;
+                if !log {
+                    *out.get().add(at(j, l)) = e;
+                }
+            }
+        }
+        for j in 0..r {
+            for l in 0..w {
+                let p = out.get().add(at(j, l));
+                if log {
+                    *p = *src.get().add(at(j, l)) - max[l] - sum[l].ln();
+                } else {
+                    *p = *p / sum[l];
+                }
+            }
+        }
+    };
+    let units = o * blocks;
+    if o * r * k < GRAIN || rayon::current_num_threads() == 1 {
+        (0..units).for_each(unit);
+    } else {
+        (0..units).into_par_iter().with_min_len((GRAIN / (r * k.min(COLS)).max(1)).max(1)).for_each(unit);
+    }
+}

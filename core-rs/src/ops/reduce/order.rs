@@ -1,0 +1,239 @@
+//! Order statistics over whole rows: `median`, `nanmedian`, `mode`, `quantile`,
+//! `nanquantile`.
+
+use std::cmp::Ordering;
+
+use super::{check_nonempty, reduce_mask, Plan};
+use crate::cpu::iter::SendPtr;
+use crate::cpu::real::Real;
+use crate::cpu::reduce::{for_each_row, is_nan};
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype, with_real_dtype};
+
+/// Ascending order with NaN after every number (and equal to NaN).
+fn cmp_nan_last<T: Element>(a: &T, b: &T) -> Ordering {
+    match (is_nan(*a), is_nan(*b)) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// The lower median of `row` and its position: the first NaN when there is one and
+/// `ignore_nan` is false; with `ignore_nan`, the median of the numbers (NaN if none).
+/// Among equal values the earliest position at the median rank is reported.
+fn median_of<T: Element>(row: &[T], ignore_nan: bool) -> (T, i64) {
+    if let Some(p) = row.iter().position(|&x| is_nan(x)) {
+        if !ignore_nan || row.iter().all(|&x| is_nan(x)) {
+            return (row[p], p as i64);
+        }
+    }
+    let mut idx: Vec<usize> = (0..row.len()).filter(|&i| !is_nan(row[i])).collect();
+    if idx.is_empty() {
+        return (T::from_f64(f64::NAN), 0);
+    }
+    let kth = (idx.len() - 1) / 2;
+    idx.select_nth_unstable_by(kth, |&a, &b| cmp_nan_last(&row[a], &row[b]).then(a.cmp(&b)));
+    (row[idx[kth]], idx[kth] as i64)
+}
+
+/// The most frequent value of `row` (the smallest among equally frequent ones) and the last
+/// position it occurs at.
+fn mode_of<T: Element>(row: &[T]) -> (T, i64) {
+    let mut idx: Vec<usize> = (0..row.len()).collect();
+    idx.sort_by(|&a, &b| cmp_nan_last(&row[a], &row[b]).then(a.cmp(&b)));
+    let (mut best, mut best_count, mut start) = (0usize, 0usize, 0usize);
+    for i in 1..=idx.len() {
+        let run_ends = i == idx.len() || cmp_nan_last(&row[idx[i]], &row[idx[start]]) != Ordering::Equal;
+        if run_ends {
+            if i - start > best_count {
+                best_count = i - start;
+                best = i - 1;
+            }
+            start = i;
+        }
+    }
+    (row[idx[best]], idx[best] as i64)
+}
+
+/// The `(value, index)` statistics of a row.
+#[derive(Clone, Copy)]
+enum RowStat {
+    Median,
+    NanMedian,
+    Mode,
+}
+
+/// How `quantile` picks a value between the two sorted neighbours of a fractional rank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interpolation {
+    Linear,
+    Lower,
+    Higher,
+    Midpoint,
+    Nearest,
+}
+
+impl Interpolation {
+    /// Parses PyTorch's interpolation names.
+    pub fn parse(name: &str) -> Result<Interpolation> {
+        Ok(match name {
+            "linear" => Interpolation::Linear,
+            "lower" => Interpolation::Lower,
+            "higher" => Interpolation::Higher,
+            "midpoint" => Interpolation::Midpoint,
+            "nearest" => Interpolation::Nearest,
+            _ => bail!(
+                Runtime,
+                "quantile() interpolation must be one of linear, lower, higher, midpoint or nearest. Got {}",
+                name
+            ),
+        })
+    }
+}
+
+/// `torch.lerp`'s formula, exact at both ends.
+fn lerp<R: Real>(a: R, b: R, w: R) -> R {
+    if w < R::of(0.5) {
+        a + w * (b - a)
+    } else {
+        b - (b - a) * (R::of(1.0) - w)
+    }
+}
+
+/// Quantile `q` of the ascending `sorted` numbers, computed in the input's type as PyTorch.
+fn quantile_of<R: Real>(sorted: &[R], q: f64, how: Interpolation) -> R {
+    if sorted.is_empty() {
+        return R::of(f64::NAN);
+    }
+    let rank = R::of(q) * R::of((sorted.len() - 1) as f64);
+    let rank = if how == Interpolation::Nearest { rank.round_even() } else { rank };
+    let (lo, hi) = (rank.floor().f64() as usize, rank.ceil().f64() as usize);
+    let (a, b) = (sorted[lo], sorted[hi.min(sorted.len() - 1)]);
+    match how {
+        Interpolation::Lower | Interpolation::Nearest => a,
+        Interpolation::Higher => b,
+        Interpolation::Midpoint => lerp(a, b, R::of(0.5)),
+        Interpolation::Linear => lerp(a, b, rank - rank.floor()),
+    }
+}
+
+impl Tensor {
+    /// `median()` / `nanmedian()` of all elements; NaN for an empty tensor.
+    pub fn median_all(&self, ignore_nan: bool) -> Result<Tensor> {
+        if self.numel() == 0 {
+            return Tensor::full(&[], crate::Scalar::Float(f64::NAN), self.dtype());
+        }
+        Ok(self.reshape(&[-1])?.median_dim(0, false, ignore_nan)?.0)
+    }
+
+    /// `median(dim, keepdim)` / `nanmedian`: `(values, indices)` of the lower median.
+    pub fn median_dim(&self, dim: i64, keepdim: bool, ignore_nan: bool) -> Result<(Tensor, Tensor)> {
+        self.row_pairs(dim, keepdim, if ignore_nan { RowStat::NanMedian } else { RowStat::Median })
+    }
+
+    /// `mode(dim, keepdim)`: `(values, indices)`.
+    pub fn mode(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        self.row_pairs(dim, keepdim, RowStat::Mode)
+    }
+
+    /// Computes `stat`'s `(value, index)` for each row along `dim`.
+    fn row_pairs(&self, dim: i64, keepdim: bool, stat: RowStat) -> Result<(Tensor, Tensor)> {
+        let name = match stat {
+            RowStat::Median => "median()",
+            RowStat::NanMedian => "nanmedian()",
+            RowStat::Mode => "mode()",
+        };
+        let mask = reduce_mask(Some(&[dim]), self.ndim())?;
+        check_nonempty(self, &mask, false, name)?;
+        let plan = Plan::rows(self, &mask, keepdim)?;
+        let (o, r) = (plan.outputs(), plan.reduced());
+        let values = Tensor::uninit(&[o], self.dtype())?;
+        let indices = Tensor::uninit(&[o], DType::I64)?;
+        let ip = SendPtr(indices.data_ptr::<i64>());
+        with_dtype!(self.dtype(), T => {
+            let vp = SendPtr(values.data_ptr::<T>());
+            unsafe {
+                for_each_row(plan.src_ptr::<T>(), o, r, |i, row| {
+                    let (v, at) = match stat {
+                        RowStat::Median => median_of(row, false),
+                        RowStat::NanMedian => median_of(row, true),
+                        RowStat::Mode => mode_of(row),
+                    };
+                    *vp.get().add(i) = v;
+                    *ip.get().add(i) = at;
+                })
+            };
+        });
+        Ok((plan.finish(values)?, plan.finish(indices)?))
+    }
+
+    /// `quantile(q, dim, keepdim, interpolation)` / `nanquantile` (`ignore_nan`). `q` holds
+    /// the probabilities; `q_dims` is 0 for a scalar `q` and 1 when the result gets a leading
+    /// dim of `q.len()`. Without `ignore_nan`, a row holding NaN gives NaN.
+    pub fn quantile(
+        &self,
+        q: &[f64],
+        q_dims: usize,
+        dim: Option<i64>,
+        keepdim: bool,
+        how: Interpolation,
+        ignore_nan: bool,
+    ) -> Result<Tensor> {
+        if self.numel() == 0 {
+            bail!(Runtime, "quantile() input tensor must be non-empty");
+        }
+        if q_dims > 1 {
+            bail!(Runtime, "quantile() q must be a scalar or 1D tensor");
+        }
+        if !matches!(self.dtype(), DType::F32 | DType::F64) {
+            bail!(Runtime, "quantile() input tensor must be either float or double dtype");
+        }
+        for &p in q {
+            if !(0.0..=1.0).contains(&p) {
+                if q_dims == 0 {
+                    bail!(Runtime, "quantile() q must be in the range [0, 1] but got {}", p);
+                }
+                bail!(Runtime, "quantile() q values must be in the range [0, 1]");
+            }
+        }
+        let (x, dims) = match dim {
+            Some(d) => (self.clone(), Some([d])),
+            None => (self.reshape(&[-1])?, None),
+        };
+        let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
+        check_nonempty(&x, &mask, false, "quantile()")?;
+        let plan = Plan::rows(&x, &mask, keepdim && dim.is_some())?;
+        let (o, r) = (plan.outputs(), plan.reduced());
+        let out = Tensor::uninit(&[q.len() * o], self.dtype())?;
+        with_real_dtype!(self.dtype(), R => {
+            let dst = SendPtr(out.data_ptr::<R>());
+            unsafe {
+                for_each_row(plan.src_ptr::<R>(), o, r, |i, row| {
+                    let mut sorted = row.to_vec();
+                    sorted.sort_unstable_by(cmp_nan_last);
+                    let numbers = sorted.iter().take_while(|v| !v.is_nan()).count();
+                    for (j, &p) in q.iter().enumerate() {
+                        let v = if numbers < sorted.len() && !ignore_nan {
+                            R::of(f64::NAN)
+                        } else {
+                            quantile_of(&sorted[..numbers], p, how)
+                        };
+                        *dst.get().add(j * o + i) = v;
+                    }
+                })
+            };
+        });
+        let mut shape: Vec<usize> = if q_dims == 1 { vec![q.len()] } else { vec![] };
+        if keepdim && dim.is_none() {
+            shape.extend(std::iter::repeat_n(1, self.ndim()));
+        } else {
+            shape.extend_from_slice(plan.out_shape());
+        }
+        // Results are written row-major over `[q, rows]`, and rows follow the kept dims.
+        Ok(out.with_layout(crate::layout::Layout::contiguous(&shape)))
+    }
+}

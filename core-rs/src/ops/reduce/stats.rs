@@ -1,0 +1,111 @@
+//! Statistics over dims: `var`, `std`, `var_mean`, `std_mean`, vector `norm`, `logsumexp`.
+
+use super::{reduce_mask, Plan};
+use crate::cpu::reduce::reducers::{fold, LogSumExp, Moments};
+use crate::cpu::reduce::{is_nan, pick, Accumulate};
+use crate::cpu::real::Real;
+use crate::dtype::{title, DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, default_dtype, with_real_dtype};
+
+/// The order of a vector norm: `p` in `sum(|x|^p)^(1/p)`, with `inf`/`-inf` for max/min `|x|`
+/// and 0 for the number of non-zeros.
+pub type NormOrd = f64;
+
+impl Tensor {
+    /// `(var, mean)` over `dims`, dividing by `N - correction` (clamped at 0).
+    pub fn var_mean(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if !self.dtype().is_float() {
+            bail!(Runtime, "std and var only support floating point and complex dtypes");
+        }
+        let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, keepdim)?;
+        let (var, mean) = with_float_dtype!(self.dtype(), T => plan.reduce_pair::<_, f64, f64>(&Moments::<T>::new(correction)))?;
+        Ok((var.to_dtype(self.dtype())?, mean.to_dtype(self.dtype())?))
+    }
+
+    /// `(std, mean)`.
+    pub fn std_mean(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        let (var, mean) = self.var_mean(dims, correction, keepdim)?;
+        Ok((var.float_unary(crate::ops::unary::FloatUnaryOp::Sqrt)?, mean))
+    }
+
+    /// `var(dim, correction, keepdim)`.
+    pub fn var(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        Ok(self.var_mean(dims, correction, keepdim)?.0)
+    }
+
+    /// `std(dim, correction, keepdim)`.
+    pub fn std(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        Ok(self.std_mean(dims, correction, keepdim)?.0)
+    }
+
+    /// `linalg.vector_norm(ord, dim, keepdim, dtype)`, which `norm(p)` is for vectors.
+    pub fn vector_norm(&self, ord: NormOrd, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if !self.dtype().is_float() {
+            bail!(
+                Runtime,
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}",
+                title(self.dtype())
+            );
+        }
+        let x = match dtype {
+            Some(d) if !d.is_float() => bail!(
+                Runtime,
+                "linalg.vector_norm: dtype should be floating point or complex, but got {}",
+                title(d)
+            ),
+            Some(d) => self.to_dtype(d)?,
+            None => self.clone(),
+        };
+        let mask = reduce_mask(dims, x.ndim())?;
+        if ord.is_infinite() && x.numel() == 0 {
+            let all = dims.is_none_or(|d| d.is_empty());
+            if all || mask.iter().zip(x.shape()).any(|(&m, &s)| m && s == 0) {
+                bail!(
+                    Runtime,
+                    "linalg.vector_norm cannot compute the {} norm on an empty tensor because the operation does not have an identity",
+                    if ord > 0.0 { "inf" } else { "-inf" }
+                );
+            }
+        }
+        let plan = Plan::new(&x, &mask, keepdim)?;
+        with_float_dtype!(x.dtype(), T => norm_kernel::<T>(&plan, ord))
+    }
+
+    /// `logsumexp(dim, keepdim)`: `log(sum(exp(x)))` without overflow; integer inputs give
+    /// the default float type.
+    pub fn logsumexp(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(default_dtype())? };
+        let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
+        let r = with_float_dtype!(x.dtype(), T => {
+            with_real_dtype!(x.dtype().compute_type(), A => plan.reduce(&LogSumExp::<T, A>::new()))
+        })?;
+        r.to_dtype(x.dtype())
+    }
+}
+
+fn norm_kernel<T: Accumulate>(plan: &Plan, ord: f64) -> Result<Tensor>
+where
+    T::Acc: Real,
+{
+    type A<T> = <T as Accumulate>::Acc;
+    let abs = |v: T| v.cast::<A<T>>().abs();
+    let out = |a: A<T>| T::from_f64(a.to_f64());
+    let zero = A::<T>::of(0.0);
+    let add = |a: A<T>, b: A<T>| a + b;
+    if ord == f64::INFINITY {
+        plan.reduce(&fold(zero, abs, pick::<A<T>, true>, move |a, _| out(a)))
+    } else if ord == f64::NEG_INFINITY {
+        plan.reduce(&fold(A::<T>::of(f64::INFINITY), abs, pick::<A<T>, false>, move |a, _| out(a)))
+    } else if ord == 0.0 {
+        plan.reduce(&fold(zero, |v: T| if v.is_nonzero() || is_nan(v) { A::<T>::of(1.0) } else { zero }, add, move |a, _| out(a)))
+    } else if ord == 1.0 {
+        plan.reduce(&fold(zero, abs, add, move |a, _| out(a)))
+    } else if ord == 2.0 {
+        plan.reduce(&fold(zero, |v: T| { let x = v.cast::<A<T>>(); x * x }, add, move |a: A<T>, _| out(a.sqrt())))
+    } else {
+        let (p, inv) = (A::<T>::of(ord), A::<T>::of(1.0 / ord));
+        plan.reduce(&fold(zero, move |v: T| abs(v).powf(p), add, move |a: A<T>, _| out(a.powf(inv))))
+    }
+}

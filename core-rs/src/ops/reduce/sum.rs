@@ -1,0 +1,146 @@
+//! Sums and their relatives: `sum`, `nansum`, `prod`, `mean`, `nanmean`, `count_nonzero`,
+//! `all`, `any`.
+
+use super::{reduce_mask, Plan};
+use crate::cpu::arith::Arith;
+use crate::cpu::reduce::reducers::fold;
+use crate::cpu::reduce::{is_nan, Accumulate};
+use crate::dtype::{title, DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+
+type AccOf<T> = <T as Accumulate>::Acc;
+type SumOf<T> = <T as Accumulate>::SumOut;
+
+/// `self` converted to `dtype` when one is requested.
+fn with_optional_dtype(t: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    match dtype {
+        Some(d) => t.to_dtype(d),
+        None => Ok(t.clone()),
+    }
+}
+
+/// The result of a reduction computed in the natural type, cast to a requested `dtype`.
+fn cast_result(r: Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    match dtype {
+        Some(d) => r.to_dtype(d),
+        None => Ok(r),
+    }
+}
+
+impl Tensor {
+    /// `sum(dim, keepdim, dtype)`: integers and bool sum to int64; half types accumulate in
+    /// float32; float sums are pairwise.
+    pub fn sum(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        self.sum_like(dims, keepdim, dtype, false)
+    }
+
+    /// `nansum`: `sum` treating NaN as zero.
+    pub fn nansum(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        self.sum_like(dims, keepdim, dtype, true)
+    }
+
+    fn sum_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
+        let x = with_optional_dtype(self, dtype)?;
+        let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
+        let r = with_dtype!(x.dtype(), T => plan.reduce(&fold(
+            AccOf::<T>::default(),
+            |v: T| if skip_nan && is_nan(v) { AccOf::<T>::default() } else { v.cast::<AccOf<T>>() },
+            |a: AccOf<T>, b| a.add(b),
+            |a, _| a.cast::<SumOf<T>>(),
+        )))?;
+        cast_result(r, dtype)
+    }
+
+    /// `prod(dim, keepdim, dtype)`: the product, with `sum`'s result types.
+    pub fn prod(&self, dim: Option<i64>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let x = with_optional_dtype(self, dtype)?;
+        let dims = dim.map(|d| [d]);
+        let plan = Plan::new(&x, &reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?, keepdim && dim.is_some())?;
+        let r = with_dtype!(x.dtype(), T => plan.reduce(&fold(
+            AccOf::<T>::from_i64(1),
+            |v: T| v.cast::<AccOf<T>>(),
+            |a: AccOf<T>, b| a.mul(b),
+            |a, _| a.cast::<SumOf<T>>(),
+        )))?;
+        cast_result(r, dtype)
+    }
+
+    /// `mean(dim, keepdim, dtype)`: floating-point inputs (or a floating `dtype`) only.
+    pub fn mean(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        match dtype {
+            Some(d) if !d.is_float() => bail!(
+                Runtime,
+                "mean(): could not infer output dtype. Optional dtype must be either a floating point or complex dtype. Got: {}",
+                title(d)
+            ),
+            None if !self.dtype().is_float() => bail!(
+                Runtime,
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}",
+                title(self.dtype())
+            ),
+            _ => {}
+        }
+        self.mean_like(dims, keepdim, dtype, false)
+    }
+
+    /// `nanmean`: the mean of the non-NaN elements.
+    pub fn nanmean(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if !self.dtype().is_float() {
+            bail!(
+                Runtime,
+                "nanmean(): expected input to have floating point or complex dtype but got {}",
+                title(self.dtype())
+            );
+        }
+        self.mean_like(dims, keepdim, dtype, true)
+    }
+
+    fn mean_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
+        let x = with_optional_dtype(self, dtype)?;
+        let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
+        if !skip_nan {
+            return with_float_dtype!(x.dtype(), T => plan.reduce(&fold(
+                AccOf::<T>::default(),
+                |v: T| v.cast::<AccOf<T>>(),
+                |a: AccOf<T>, b| a.add(b),
+                |a, n| T::from_f64(a.to_f64() / n as f64),
+            )));
+        }
+        // The count of non-NaN elements rides along with the sum.
+        with_float_dtype!(x.dtype(), T => plan.reduce(&fold(
+            (AccOf::<T>::default(), 0i64),
+            |v: T| if is_nan(v) { (AccOf::<T>::default(), 0) } else { (v.cast::<AccOf<T>>(), 1) },
+            |a: (AccOf<T>, i64), b: (AccOf<T>, i64)| (a.0.add(b.0), a.1 + b.1),
+            |a, _| T::from_f64(a.0.to_f64() / a.1 as f64),
+        )))
+    }
+
+    /// `count_nonzero(dim)`: int64 counts.
+    pub fn count_nonzero(&self, dims: Option<&[i64]>) -> Result<Tensor> {
+        let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, false)?;
+        with_dtype!(self.dtype(), T => plan.reduce(&fold(0i64, |v: T| v.is_nonzero() as i64, |a, b| a + b, |a, _| a)))
+    }
+
+    /// `all(dim, keepdim)`: bool results (uint8 for uint8 input, as PyTorch).
+    pub fn all(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        self.logical_fold(dims, keepdim, true)
+    }
+
+    /// `any(dim, keepdim)`: bool results (uint8 for uint8 input, as PyTorch).
+    pub fn any(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        self.logical_fold(dims, keepdim, false)
+    }
+
+    fn logical_fold(&self, dims: Option<&[i64]>, keepdim: bool, all: bool) -> Result<Tensor> {
+        let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, keepdim)?;
+        let op = move |a: bool, b: bool| if all { a & b } else { a | b };
+        let r = with_dtype!(self.dtype(), T => plan.reduce(&fold(all, |v: T| v.is_nonzero(), op, |a, _| a)))?;
+        if self.dtype() == DType::U8 {
+            r.to_dtype(DType::U8)
+        } else {
+            Ok(r)
+        }
+    }
+}
