@@ -8,8 +8,7 @@ use ferrotorch_core::ops::matmul::{einsum, tensordot};
 use ferrotorch_core::{Scalar, Tensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple};
 
 use crate::dtype::opt_dtype;
 use crate::elementwise::assign_inplace;
@@ -22,20 +21,8 @@ fn coefficient(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Scalar> {
 }
 
 /// Builds PyTorch's named result tuples (`torch.return_types.qr(Q=..., R=...)`).
-pub(crate) fn named_tuple<'py>(py: Python<'py>, name: &str, fields: &[&str], values: Vec<Tensor>) -> PyResult<Bound<'py, PyAny>> {
-    static TYPES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
-    let types = TYPES.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
-    let cls = match types.get_item(name)? {
-        Some(c) => c,
-        None => {
-            let c = py.import("collections")?.getattr("namedtuple")?.call1((name, fields.to_vec()))?;
-            c.setattr("__module__", "torch.return_types")?;
-            types.set_item(name, &c)?;
-            c
-        }
-    };
-    let items = values.into_iter().map(|t| Bound::new(py, PyTensor::new(t))).collect::<PyResult<Vec<_>>>()?;
-    cls.call_method1("_make", (PyList::new(py, items)?,))
+pub(crate) fn named_tuple<'py>(py: Python<'py>, name: &str, values: Vec<Tensor>) -> PyResult<Bound<'py, PyAny>> {
+    crate::return_types::tensors(py, name, values)
 }
 
 /// A norm order: a number (inf included) or `'fro'`/`'nuc'`; `None` stays `None`.
@@ -286,7 +273,7 @@ impl PyTensor {
 
     fn slogdet<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (s, l) = self.t.linalg_slogdet().py()?;
-        named_tuple(py, "slogdet", &["sign", "logabsdet"], vec![s, l])
+        named_tuple(py, "slogdet", vec![s, l])
     }
 
     fn inverse(&self) -> PyResult<PyTensor> {
@@ -302,7 +289,7 @@ impl PyTensor {
     #[pyo3(signature = (some=true))]
     fn qr<'py>(&self, py: Python<'py>, some: bool) -> PyResult<Bound<'py, PyAny>> {
         let (q, r) = self.t.linalg_qr(if some { QrMode::Reduced } else { QrMode::Complete }).py()?;
-        named_tuple(py, "qr", &["Q", "R"], vec![q, r])
+        named_tuple(py, "qr", vec![q, r])
     }
 
     /// The deprecated `svd(some=True, compute_uv=True)`: returns `V`, not `Vh`.
@@ -311,7 +298,7 @@ impl PyTensor {
         let (u, s, vh) = self.t.linalg_svd(!some || !compute_uv).py()?;
         let v = vh.mt().py()?;
         let (u, v) = if compute_uv { (u, v) } else { (Tensor::zeros(u.shape(), u.dtype()).py()?, Tensor::zeros(v.shape(), v.dtype()).py()?) };
-        named_tuple(py, "svd", &["U", "S", "V"], vec![u, s, v])
+        named_tuple(py, "svd", vec![u, s, v])
     }
 
     #[pyo3(signature = (rcond=1e-15))]

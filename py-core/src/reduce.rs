@@ -4,18 +4,16 @@
 use ferrotorch_core::ops::binary::{BinaryOp, Operand};
 use ferrotorch_core::ops::reduce::order::Interpolation;
 use ferrotorch_core::{DType, Tensor};
-use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyTuple};
 
 use crate::dtype::opt_dtype;
 use crate::elementwise::with_out;
 use crate::error::IntoPy;
 use crate::tensor::{index, int_list, wrap, PyTensor};
 
-pub mod return_types;
 
-use return_types::named_tuple;
 
 /// Reads a `dim=` argument: `None`, an int, or a sequence of ints.
 fn dims_arg(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
@@ -28,7 +26,7 @@ fn dims_arg(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
 
 /// A `(values, indices)` result as the named tuple `name`.
 fn values_indices<'py>(py: Python<'py>, name: &str, (v, i): (Tensor, Tensor)) -> PyResult<Bound<'py, PyAny>> {
-    named_tuple(py, name, &["values", "indices"], [PyTensor::new(v), PyTensor::new(i)])
+    crate::return_types::tensors(py, name, [v, i])
 }
 
 fn tensor_obj(py: Python<'_>, r: ferrotorch_core::Result<Tensor>) -> PyResult<Bound<'_, PyAny>> {
@@ -67,20 +65,6 @@ fn variance_args(
         _ => unbiased.map_or(1.0, |u| u as i64 as f64),
     };
     Ok((dims, c))
-}
-
-/// The order of `norm(p)`: a number, `inf`, or `'fro'` (the 2-norm over the dims).
-fn norm_ord(p: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
-    match p {
-        None => Ok(2.0),
-        Some(p) if p.is_none() => Ok(2.0),
-        Some(p) => match p.cast::<PyString>() {
-            Ok(s) if s.to_str()? == "fro" => Ok(2.0),
-            Ok(s) if s.to_str()? == "nuc" => Err(PyNotImplementedError::new_err("norm(p='nuc') (the nuclear norm) is not supported")),
-            Ok(s) => Err(PyRuntimeError::new_err(format!("norm(): unsupported norm type {}", s))),
-            Err(_) => p.extract::<f64>(),
-        },
-    }
 }
 
 /// The probabilities of `quantile(q)`: a number or a tensor of the input's dtype (at most
@@ -173,7 +157,7 @@ impl PyTensor {
     #[pyo3(signature = (*, dim=None, keepdim=false))]
     fn aminmax<'py>(&self, py: Python<'py>, dim: Option<i64>, keepdim: bool) -> PyResult<Bound<'py, PyAny>> {
         let (lo, hi) = self.t.aminmax(dim, keepdim).py()?;
-        named_tuple(py, "aminmax", &["min", "max"], [PyTensor::new(lo), PyTensor::new(hi)])
+        crate::return_types::tensors(py, "aminmax", [lo, hi])
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
@@ -196,12 +180,6 @@ impl PyTensor {
     fn std(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let (dims, c) = variance_args(dim, unbiased, correction)?;
         wrap(self.t.std(dims.as_deref(), c, keepdim))
-    }
-
-    /// `norm(p='fro', dim, keepdim, dtype)`: vector norms over `dim` (all elements by default).
-    #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
-    fn norm(&self, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.vector_norm(norm_ord(p)?, dims_arg(dim)?.as_deref(), keepdim, opt_dtype(dtype)?))
     }
 
     #[pyo3(signature = (dim, keepdim=false))]
@@ -345,22 +323,8 @@ out_functions!(
 );
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
     out_functions::register(m)?;
     m.add_function(wrap_pyfunction!(var_mean, m)?)?;
     m.add_function(wrap_pyfunction!(std_mean, m)?)?;
-    for (name, fields) in [
-        ("max", ["values", "indices"]),
-        ("min", ["values", "indices"]),
-        ("median", ["values", "indices"]),
-        ("nanmedian", ["values", "indices"]),
-        ("mode", ["values", "indices"]),
-        ("cummax", ["values", "indices"]),
-        ("cummin", ["values", "indices"]),
-        ("aminmax", ["min", "max"]),
-    ] {
-        return_types::class(py, name, &fields)?;
-    }
-    m.add_submodule(return_types::module(py)?)?;
     Ok(())
 }

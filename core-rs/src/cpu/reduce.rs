@@ -78,6 +78,7 @@ pub unsafe fn reduce<R: Reducer>(rd: &R, src: *const R::In, o: usize, r: usize, 
 }
 
 unsafe fn reduce_rows<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: usize, out: SendPtr<R::Out>) {
+    crate::cpu::threads::install_if(o.saturating_mul(r), || {
     let threads = rayon::current_num_threads();
     let row = |i: usize| std::slice::from_raw_parts(src.get().add(i * r) as *const R::In, r);
     let one = |i: usize| *out.get().add(i) = rd.finish(pairwise(rd, row(i), 0), r);
@@ -98,6 +99,7 @@ unsafe fn reduce_rows<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: usiz
             *out.get().add(i) = rd.finish(acc, r);
         }
     }
+})
 }
 
 fn combine_into<R: Reducer>(rd: &R, older: &mut [R::Acc], newer: &[R::Acc]) {
@@ -151,6 +153,7 @@ unsafe fn fold_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, k: usize, r0: us
 }
 
 unsafe fn reduce_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: usize, k: usize, out: SendPtr<R::Out>) {
+    crate::cpu::threads::install_if(o.saturating_mul(r).saturating_mul(k), || {
     let threads = rayon::current_num_threads();
     let blocks = k.div_ceil(COLS);
     let units = o * blocks;
@@ -195,6 +198,7 @@ unsafe fn reduce_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: u
             *out.get().add(dst + j) = rd.finish(a, r);
         }
     }
+})
 }
 
 /// Calls `f(i, row)` for each of the `o` contiguous rows of length `r` at `src`, in parallel
@@ -204,12 +208,14 @@ unsafe fn reduce_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: u
 /// `src` must be valid for `o * r` reads.
 pub unsafe fn for_each_row<T: Element>(src: *const T, o: usize, r: usize, f: impl Fn(usize, &[T]) + Sync) {
     let src = SendPtr(src as *mut T);
+    crate::cpu::threads::install_if(o.saturating_mul(r), || {
     let one = |i: usize| f(i, std::slice::from_raw_parts(src.get().add(i * r) as *const T, r));
     if o * r < GRAIN || rayon::current_num_threads() == 1 {
         (0..o).for_each(one);
     } else {
         (0..o).into_par_iter().with_min_len((GRAIN / r.max(1)).max(1)).for_each(one);
     }
+})
 }
 
 /// The type an element type accumulates sums and products in, as PyTorch: integers and

@@ -1,5 +1,6 @@
 //! The kernels' thread pool (`torch.set_num_threads`). Rayon's global pool cannot be resized,
 //! so kernels run their parallel parts inside a pool of ours that `set_num_threads` replaces.
+//! Every parallel section (a rayon parallel iterator) must run inside `install` or `install_if`.
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -49,4 +50,14 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         return f();
     }
     p.install(f)
+}
+
+/// Runs `f` in the kernels' pool when `work` (elements touched) is large enough to be split;
+/// small work runs on the calling thread, avoiding the hand-off to the pool.
+pub fn install_if<R: Send>(work: usize, f: impl FnOnce() -> R + Send) -> R {
+    if work < crate::cpu::iter::GRAIN {
+        f()
+    } else {
+        install(f)
+    }
 }

@@ -47,7 +47,7 @@ impl Batch {
         if size == 0 {
             return (0..self.count()).map(|b| f(b, &mut [])).collect();
         }
-        crate::cpu::threads::install(|| self.data.par_chunks_mut(size).enumerate().map(|(b, m)| f(b, m)).collect())
+        crate::cpu::threads::install_if(self.data.len().saturating_mul(self.rows.max(1)), || self.data.par_chunks_mut(size).enumerate().map(|(b, m)| f(b, m)).collect())
     }
 }
 

@@ -6,7 +6,7 @@ adds what PyTorch also keeps in Python (printing, argument conveniences, submodu
 
 from . import _C
 from ._C import Tensor, device, dtype
-from ._C import return_types  # noqa: F401  (named tuples of max(dim), median(dim), ...)
+from . import return_types  # noqa: F401  (named tuples of max(dim), sort(), qr(), ...)
 from ._size import Size
 from . import _tensor_str
 from ._tensor_str import set_printoptions, get_printoptions

@@ -69,7 +69,7 @@ fn det(A: &PyTensor) -> PyResult<PyTensor> {
 #[allow(non_snake_case)]
 fn slogdet<'py>(py: Python<'py>, A: &PyTensor) -> PyResult<Bound<'py, PyAny>> {
     let (s, l) = A.t.linalg_slogdet().py()?;
-    named_tuple(py, "linalg_slogdet", &["sign", "logabsdet"], vec![s, l])
+    named_tuple(py, "linalg_slogdet", vec![s, l])
 }
 
 #[pyfunction]
@@ -91,7 +91,7 @@ fn cholesky(A: &PyTensor, upper: bool) -> PyResult<PyTensor> {
 #[allow(non_snake_case)]
 fn qr<'py>(py: Python<'py>, A: &PyTensor, mode: &str) -> PyResult<Bound<'py, PyAny>> {
     let (q, r) = A.t.linalg_qr(QrMode::parse(mode).py()?).py()?;
-    named_tuple(py, "linalg_qr", &["Q", "R"], vec![q, r])
+    named_tuple(py, "linalg_qr", vec![q, r])
 }
 
 #[pyfunction]
@@ -100,7 +100,7 @@ fn qr<'py>(py: Python<'py>, A: &PyTensor, mode: &str) -> PyResult<Bound<'py, PyA
 fn svd<'py>(py: Python<'py>, A: &PyTensor, full_matrices: bool, driver: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     let _ = driver;
     let (u, s, vh) = A.t.linalg_svd(full_matrices).py()?;
-    named_tuple(py, "linalg_svd", &["U", "S", "Vh"], vec![u, s, vh])
+    named_tuple(py, "linalg_svd", vec![u, s, vh])
 }
 
 #[pyfunction]
@@ -116,7 +116,7 @@ fn svdvals(A: &PyTensor, driver: Option<&str>) -> PyResult<PyTensor> {
 #[allow(non_snake_case)]
 fn eigh<'py>(py: Python<'py>, A: &PyTensor, UPLO: &str) -> PyResult<Bound<'py, PyAny>> {
     let (w, v) = A.t.linalg_eigh(UPLO).py()?;
-    named_tuple(py, "linalg_eigh", &["eigenvalues", "eigenvectors"], vec![w, v])
+    named_tuple(py, "linalg_eigh", vec![w, v])
 }
 
 #[pyfunction]
@@ -147,7 +147,7 @@ fn matrix_rank(A: &PyTensor, atol: Option<f64>, rtol: Option<f64>, hermitian: bo
 #[allow(non_snake_case)]
 fn lstsq<'py>(py: Python<'py>, A: &PyTensor, B: &PyTensor, rcond: Option<f64>, driver: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
     let (x, res, rank, sv) = A.t.linalg_lstsq(&B.t, rcond, driver).py()?;
-    named_tuple(py, "linalg_lstsq", &["solution", "residuals", "rank", "singular_values"], vec![x, res, rank, sv])
+    named_tuple(py, "linalg_lstsq", vec![x, res, rank, sv])
 }
 
 #[pyfunction]

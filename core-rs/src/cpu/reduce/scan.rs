@@ -25,6 +25,7 @@ pub unsafe fn scan<T: Element, A: Copy + Send + Sync>(
     emit: impl Fn(usize, A) + Sync,
 ) {
     let src = SendPtr(src as *mut T);
+    crate::cpu::threads::install_if(o.saturating_mul(r).saturating_mul(k), || {
     let blocks = k.div_ceil(COLS);
     let unit = |u: usize| {
         let (oi, col) = (u / blocks, (u % blocks) * COLS);
@@ -44,4 +45,5 @@ pub unsafe fn scan<T: Element, A: Copy + Send + Sync>(
     } else {
         (0..units).into_par_iter().for_each(unit);
     }
+})
 }

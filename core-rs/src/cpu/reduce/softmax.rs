@@ -16,6 +16,7 @@ const COLS: usize = 256;
 /// `src` must be valid for `o * r * k` reads and `out` for as many writes; they must not overlap.
 pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r: usize, k: usize, log: bool) {
     let (src, out) = (SendPtr(src as *mut R), SendPtr(out));
+    crate::cpu::threads::install_if(o.saturating_mul(r).saturating_mul(k), || {
     let blocks = k.div_ceil(COLS);
     let unit = |u: usize| {
         let (oi, col) = (u / blocks, (u % blocks) * COLS);
@@ -57,4 +58,5 @@ pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r
     } else {
         (0..units).into_par_iter().with_min_len((GRAIN / (r * k.min(COLS)).max(1)).max(1)).for_each(unit);
     }
+})
 }

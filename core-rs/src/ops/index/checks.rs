@@ -34,6 +34,7 @@ pub(super) fn to_offsets(
     wrap: bool,
     oob: impl Fn(i64) -> Error + Sync,
 ) -> Result<Vec<usize>> {
+    crate::cpu::threads::install_if(values.len(), || {
     let size_i = size as i64;
     let one = |v: i64| -> Result<usize> {
         let w = if wrap && v < 0 { v + size_i } else { v };
@@ -47,6 +48,7 @@ pub(super) fn to_offsets(
     } else {
         values.par_iter().map(|&v| one(v)).collect()
     }
+})
 }
 
 /// In-place writes need every element of the destination to be its own memory location.

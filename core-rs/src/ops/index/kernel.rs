@@ -145,6 +145,7 @@ fn scatter_typed<T: Accum>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: 
 }
 
 fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: impl Fn(T, T) -> T + Sync) {
+    crate::cpu::threads::install_if(src.numel(), || {
     let n = plan.src_k.len();
     let outer_numel: usize = plan.outer.iter().product();
     if n == 0 || outer_numel == 0 {
@@ -199,6 +200,7 @@ fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: i
     } else {
         rows(&plan.outer, d0, s0, t0);
     }
+})
 }
 
 /// Storage offsets (relative to the layout's own offset) of every position of `shape`, in

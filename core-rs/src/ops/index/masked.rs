@@ -14,6 +14,7 @@ use super::checks::{check_no_internal_overlap, cpp_name, detach_from};
 
 /// Row-major positions of the elements of a contiguous slice for which `pred` holds.
 fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usize> {
+    crate::cpu::threads::install_if(data.len(), || {
     if data.len() < GRAIN {
         return (0..data.len()).filter(|&i| pred(data[i])).collect();
     }
@@ -24,6 +25,7 @@ fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usi
         .map(|(c, xs)| xs.iter().enumerate().filter(|(_, &x)| pred(x)).map(|(i, _)| c * chunk + i).collect())
         .collect();
     parts.concat()
+})
 }
 
 /// Row-major positions of the true elements of `mask` broadcast to `shape`.
@@ -72,6 +74,7 @@ impl Tensor {
 
     /// `masked_select(mask)`: the elements where `mask` is true, broadcasting both, as 1-d.
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+    crate::cpu::threads::install_if(self.numel().max(mask.numel()), || {
         if mask.dtype() != DType::Bool {
             bail!(Runtime, "masked_select: expected BoolTensor for mask");
         }
@@ -84,11 +87,13 @@ impl Tensor {
             o.par_iter_mut().with_min_len(GRAIN).zip(pos.par_iter()).for_each(|(o, &p)| *o = s[p]);
         });
         Ok(out)
-    }
+    })
+}
 
     /// `masked_scatter_(mask, source)`: the elements of `source`, in order, at the true
     /// positions of `mask` (broadcast to `self`).
     pub fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<()> {
+    crate::cpu::threads::install_if(self.numel(), || {
         check_bool_mask("masked_scatter_", mask)?;
         if self.dtype() != source.dtype() {
             bail!(
@@ -113,7 +118,8 @@ impl Tensor {
         });
         self.bump_version();
         Ok(())
-    }
+    })
+}
 
     /// `masked_scatter(mask, source)` into a copy of `self` broadcast with `mask`.
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
@@ -127,6 +133,7 @@ impl Tensor {
     /// `nonzero()`: an `(n, ndim)` int64 tensor of the positions of nonzero elements, in
     /// row-major order (NaN counts as nonzero).
     pub fn nonzero(&self) -> Result<Tensor> {
+    crate::cpu::threads::install_if(self.numel(), || {
         let c = self.contiguous()?;
         let pos = with_dtype!(self.dtype(), T => positions::<T>(unsafe { c.as_slice::<T>() }, |x| x.is_nonzero()));
         let nd = self.ndim();
@@ -143,7 +150,8 @@ impl Tensor {
             });
         }
         Ok(out)
-    }
+    })
+}
 
     /// `nonzero(as_tuple=True)`: one 1-d tensor of positions per dim (a 0-d input counts as 1-d).
     pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {

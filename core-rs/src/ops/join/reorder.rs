@@ -14,6 +14,7 @@ use crate::{bail, with_dtype};
 /// Runs `f(start, end)` over sub-ranges covering `0..n`, in parallel when `n` items of `cost`
 /// elements each are worth splitting.
 pub fn par_ranges(n: usize, cost: usize, f: impl Fn(usize, usize) + Sync) {
+    crate::cpu::threads::install_if(n.saturating_mul(cost.max(1)), || {
     let work = n.saturating_mul(cost.max(1));
     let threads = rayon::current_num_threads();
     if work < GRAIN || threads == 1 || n < 2 {
@@ -28,6 +29,7 @@ pub fn par_ranges(n: usize, cost: usize, f: impl Fn(usize, usize) + Sync) {
             f(start, (start + per).min(n));
         }
     });
+})
 }
 
 /// A contiguous tensor made of the slices `idx[0], idx[1], ...` of `t` along `dim`.

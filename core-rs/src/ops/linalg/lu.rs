@@ -187,7 +187,7 @@ impl Tensor {
         let mut xm = Batch::of(&expand(&bm, [n, k])?)?;
         let batched = !batch.is_empty();
         if n > 0 && k > 0 {
-            crate::cpu::threads::install(|| am.data
+            crate::cpu::threads::install_if(am.data.len().saturating_mul(n), || am.data
                 .par_chunks_mut(n * n)
                 .zip(xm.data.par_chunks_mut(n * k))
                 .enumerate()

@@ -94,57 +94,10 @@ fn norm_input(t: &Tensor, op: &str, dtype: Option<DType>) -> Result<Tensor> {
     }
 }
 
-/// Wraps a dim list, rejecting repeats; `None` or empty means every dim.
-fn wrap_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
-    match dims {
-        None | Some([]) => Ok((0..ndim).collect()),
-        Some(ds) => {
-            let mut out = Vec::with_capacity(ds.len());
-            for &d in ds {
-                let w = wrap_dim(d, ndim)?;
-                if out.contains(&w) {
-                    bail!(Runtime, "dim {} appears multiple times in the list of dims", w);
-                }
-                out.push(w);
-            }
-            Ok(out)
-        }
-    }
-}
-
-/// `linalg.vector_norm(x, ord, dim, keepdim, dtype)`.
+/// `linalg.vector_norm(x, ord, dim, keepdim, dtype)`: the reduction kernel lives with the
+/// other reductions.
 pub fn vector_norm(t: &Tensor, ord: f64, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
-    let x = norm_input(t, "linalg.vector_norm", dtype)?;
-    let dims = if x.ndim() == 0 { Vec::new() } else { wrap_dims(dims, x.ndim())? };
-    let empty = dims.iter().any(|&d| x.shape()[d] == 0) || (x.numel() == 0 && dims.is_empty());
-    if empty && (ord < 0.0 || ord == f64::INFINITY) {
-        bail!(
-            Runtime,
-            "linalg.vector_norm cannot compute the {} norm on an empty tensor because the operation does not have an identity",
-            fmt_ord(ord)
-        );
-    }
-    let r = if ord == f64::INFINITY {
-        fold_dims(&x, &dims, keepdim, 0.0, |a, v| nan_max(a, v.abs()))?
-    } else if ord == f64::NEG_INFINITY {
-        fold_dims(&x, &dims, keepdim, f64::INFINITY, |a, v| nan_min(a, v.abs()))?
-    } else if ord == 0.0 {
-        fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + (v != 0.0) as u8 as f64)?
-    } else if ord == 1.0 {
-        fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v.abs())?
-    } else if ord == 2.0 {
-        let s = fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v * v)?;
-        map_f64(&s, f64::sqrt)?
-    } else {
-        let s = fold_dims(&x, &dims, keepdim, 0.0, |a, v| a + v.abs().powf(ord))?;
-        map_f64(&s, |v| v.powf(1.0 / ord))?
-    };
-    r.to_dtype(x.dtype())
-}
-
-/// Applies `f` to every element of a contiguous float64 tensor.
-fn map_f64(t: &Tensor, f: impl Fn(f64) -> f64 + Sync) -> Result<Tensor> {
-    crate::cpu::map::map1::<f64, f64>(t, f)
+    t.vector_norm(ord, dims, keepdim, dtype)
 }
 
 /// `linalg.matrix_norm(A, ord, dim, keepdim, dtype)`.

@@ -222,6 +222,7 @@ impl UniformStore for f32 {
 /// when the length is no multiple of 16, which redo the last 16 outputs), then Box-Muller per
 /// block. Only the drawing is serial, so the result is the same for any thread count.
 fn normal_fill<T: UniformStore>(data: &mut [T], g: &mut GeneratorState, mean: f64, std: f64) {
+    crate::cpu::threads::install_if(data.len(), || {
     let n = data.len();
     T::fill_uniform(g, data);
     let mut tail = [T::default(); 16];
@@ -238,6 +239,7 @@ fn normal_fill<T: UniformStore>(data: &mut [T], g: &mut GeneratorState, mean: f6
         normal_fill_16(&mut tail, mean, std);
         data[n - 16..].copy_from_slice(&tail);
     }
+})
 }
 
 impl Tensor {

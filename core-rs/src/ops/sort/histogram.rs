@@ -75,6 +75,7 @@ fn linear_edges(lo: f64, hi: f64, bins: usize, dtype: DType) -> Result<Tensor> {
 /// Weighted counts of `values` in the bins between consecutive `edges`. Elements outside
 /// `[edges[0], edges[last]]` (and NaN) are skipped; the last bin includes its right edge.
 fn bin_counts(values: &[f64], weights: Option<&[f64]>, edges: &[f64], rule: Rule) -> Vec<f64> {
+    crate::cpu::threads::install_if(values.len(), || {
     let nb = edges.len() - 1;
     let (left, right) = (edges[0], edges[nb]);
     let bin_of = |x: f64| -> Option<usize> {
@@ -110,6 +111,7 @@ fn bin_counts(values: &[f64], weights: Option<&[f64]>, edges: &[f64], rule: Rule
         .map(|(c, xs)| (xs, weights.map(|w| &w[c * GRAIN..c * GRAIN + xs.len()])))
         .collect();
     chunks.into_par_iter().fold(|| vec![0.0; nb], accumulate).reduce(|| vec![0.0; nb], add)
+})
 }
 
 fn as_f64(t: &Tensor) -> Result<Vec<f64>> {
