@@ -321,14 +321,19 @@ mod tests {
     fn view_of_transposed_needs_copy() {
         let l = Layout::contiguous(&[2, 3]).transpose(0, 1);
         assert!(l.view(&[6]).is_none());
-        assert_eq!(l.view(&[3, 2, 1]).unwrap().strides, vec![1, 3, 1]);
+        // As PyTorch's computeStride, a trailing size-1 dim takes the stride of its chunk.
+        assert_eq!(l.view(&[3, 2, 1]).unwrap().strides, vec![1, 3, 3]);
     }
 
     #[test]
     fn view_splits_and_merges_compatible_dims() {
-        let l = Layout::contiguous(&[4, 6]).slice(1, 0, 6, 2); // shape [4,3], strides [6,2]
-        assert_eq!(l.view(&[2, 2, 3]).unwrap().strides, vec![12, 6, 2]);
-        assert!(l.view(&[12]).is_none());
+        let l = Layout::contiguous(&[4, 6]).slice(1, 0, 4, 1); // shape [4,4], strides [6,1]
+        assert_eq!(l.view(&[2, 2, 4]).unwrap().strides, vec![12, 6, 1]);
+        assert_eq!(l.view(&[4, 2, 2]).unwrap().strides, vec![6, 2, 1]);
+        assert!(l.view(&[16]).is_none());
+        assert!(l.view(&[8, 2]).is_none());
+        let every_other = Layout::contiguous(&[4, 6]).slice(1, 0, 6, 2); // strides [6,2]: uniform
+        assert_eq!(every_other.view(&[12]).unwrap().strides, vec![2]);
     }
 
     #[test]
@@ -340,9 +345,12 @@ mod tests {
         let t = l.transpose(0, 2);
         let (s, _) = Layout::coalesce(&t.shape, &[&t.strides]);
         assert_eq!(s, vec![4, 3, 2]);
-        let sliced = l.slice(2, 0, 4, 2); // shape [2,3,2], strides [12,4,2]
-        let (s, st) = Layout::coalesce(&sliced.shape, &[&sliced.strides]);
-        assert_eq!((s, st[0].clone()), (vec![6, 2], vec![4, 2]));
+        let every_other = l.slice(2, 0, 4, 2); // shape [2,3,2], strides [12,4,2]: one run of stride 2
+        let (s, st) = Layout::coalesce(&every_other.shape, &[&every_other.strides]);
+        assert_eq!((s, st[0].clone()), (vec![12], vec![2]));
+        let narrowed = l.slice(2, 0, 3, 1); // shape [2,3,3], strides [12,4,1]
+        let (s, st) = Layout::coalesce(&narrowed.shape, &[&narrowed.strides]);
+        assert_eq!((s, st[0].clone()), (vec![6, 3], vec![4, 1]));
     }
 
     #[test]

@@ -170,7 +170,7 @@ def test_set_num_threads_resizes_the_pool():
     try:
         ft.set_num_threads(1)
         assert ft.get_num_threads() == 1
-        big = ft.arange(100_000.0)
+        big = ft.arange(100_000, dtype=ft.float64)
         assert (big * 2).sum().item() == 2 * sum(range(100_000))
         ft.set_num_threads(3)
         assert ft.get_num_threads() == 3
