@@ -268,6 +268,10 @@ pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + Default + 'stat
     /// Converts to another element type with C++ cast semantics, keeping integers exact.
     #[inline]
     fn cast<D: Element>(self) -> D {
+        if Self::DTYPE == D::DTYPE {
+            // Same type (known at compile time): no conversion, so loops stay vectorised.
+            return unsafe { std::mem::transmute_copy(&self) };
+        }
         if D::DTYPE == DType::Bool {
             D::from_bool(self.is_nonzero())
         } else if Self::DTYPE.is_float() || D::DTYPE.is_float() {

@@ -46,10 +46,28 @@ const CASCADE: usize = 32;
 /// few levels of accumulators still fit in L2.
 const COLS: usize = 2048;
 
+/// `fold_slice` compiled for AVX2 and FMA: the wheel targets baseline x86-64 (SSE2), and
+/// wider vectors double the throughput of the leaf loops on machines that have them.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fold_slice_avx2<R: Reducer>(rd: &R, xs: &[R::In], start: usize) -> R::Acc {
+    rd.fold_slice(rd.identity(), xs, start)
+}
+
+/// Folds a leaf run with the widest vector instructions this CPU has.
+#[inline]
+fn fold_leaf<R: Reducer>(rd: &R, xs: &[R::In], start: usize) -> R::Acc {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        return unsafe { fold_slice_avx2(rd, xs, start) };
+    }
+    rd.fold_slice(rd.identity(), xs, start)
+}
+
 /// Pairwise fold of a contiguous run: the error of a float sum grows with `log n`.
 pub fn pairwise<R: Reducer>(rd: &R, xs: &[R::In], start: usize) -> R::Acc {
     if xs.len() <= LEAF {
-        return rd.fold_slice(rd.identity(), xs, start);
+        return fold_leaf(rd, xs, start);
     }
     let half = (xs.len() / 2).div_ceil(LEAF) * LEAF;
     let (a, b) = xs.split_at(half);

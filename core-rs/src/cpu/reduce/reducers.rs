@@ -9,6 +9,8 @@ use crate::dtype::Element;
 /// Lanes of independent accumulators in `Fold::fold_slice`: enough for the compiler to keep
 /// several vector registers busy, and they shorten float error chains 16-fold.
 const LANES: usize = 16;
+/// How far ahead (in elements) `Fold::fold_slice` prefetches.
+const PREFETCH_ELEMENTS: usize = 256;
 
 /// `fin(op(...op(init, map(x0)), map(x1))...)`: a map and an associative, commutative
 /// operation (sum, product, max, all, ...).
@@ -63,12 +65,20 @@ where
         (self.fin)(acc, n)
     }
 
+    #[inline]
     fn fold_slice(&self, acc: A, xs: &[T], _start: usize) -> A {
         let mut lanes = [self.init; LANES];
         let mut chunks = xs.chunks_exact(LANES);
         for c in &mut chunks {
-            for l in 0..LANES {
-                lanes[l] = (self.op)(lanes[l], (self.map)(c[l]));
+            // Asking for data a few cache lines ahead keeps more loads in flight than the
+            // hardware prefetcher alone does on one sequential stream.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().wrapping_add(PREFETCH_ELEMENTS) as *const i8);
+            }
+            for (a, &x) in lanes.iter_mut().zip(c) {
+                *a = (self.op)(*a, (self.map)(x));
             }
         }
         let mut w = LANES / 2;
@@ -178,6 +188,7 @@ impl<T: Element> Reducer for Moments<T> {
         (n, a.1 + d * (b.0 / n), a.2 + b.2 + d * d * (a.0 * b.0 / n))
     }
 
+    #[inline]
     fn fold_slice(&self, acc: Self::Acc, xs: &[T], _start: usize) -> Self::Acc {
         if xs.is_empty() {
             return acc;
