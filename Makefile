@@ -31,7 +31,11 @@ demo: venv build
 	$(PIP) install -q scikit-learn
 	$(PY) examples/least_squares.py
 
-bench: build
+# Installs PyTorch (CPU use of the PyPI wheel) beside ferrotorch, then compares them.
+bench:
+	test -x $(PY) || $(MAKE) venv
+	$(MAKE) build
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch
 	$(PY) bench/run.py
 
 wheels: venv

@@ -71,6 +71,22 @@ impl DType {
         }
     }
 
+    /// The C++ type name PyTorch prints for this dtype in some messages.
+    pub fn cpp_name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::U8 => "unsigned char",
+            DType::I8 => "signed char",
+            DType::I16 => "short int",
+            DType::I32 => "int",
+            DType::I64 => "long int",
+            DType::F16 => "c10::Half",
+            DType::BF16 => "c10::BFloat16",
+            DType::F32 => "float",
+            DType::F64 => "double",
+        }
+    }
+
     /// The type kernels compute in: half types widen to float32.
     pub fn compute_type(self) -> DType {
         match self {

@@ -46,6 +46,19 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
     Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
 }
 
+/// A permutation must name every dim once; this checks the count (PyTorch's message).
+pub fn check_permutation_len(ndim: usize, len: usize) -> Result<()> {
+    if len != ndim {
+        bail!(
+            Runtime,
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {} is not equal to len(dims) = {}",
+            ndim,
+            len
+        );
+    }
+    Ok(())
+}
+
 /// PyTorch's broadcasting of two shapes.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
@@ -144,14 +157,7 @@ impl Layout {
     }
 
     pub fn permute(&self, dims: &[usize]) -> Result<Layout> {
-        if dims.len() != self.ndim() {
-            bail!(
-                Runtime,
-                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {} is not equal to len(dims) = {}",
-                self.ndim(),
-                dims.len()
-            );
-        }
+        check_permutation_len(self.ndim(), dims.len())?;
         let mut seen = vec![false; dims.len()];
         for &d in dims {
             if seen[d] {

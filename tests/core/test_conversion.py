@@ -135,6 +135,8 @@ REPRS = [
     (lambda: ft.tensor([1.0, 2000.0]), "tensor([1.0000e+00, 2.0000e+03])"),
     (lambda: ft.tensor([0.0, 10.0]), "tensor([ 0., 10.])"),
     (lambda: ft.tensor([0.0, 0.0]), "tensor([0., 0.])"),
+    (lambda: ft.linspace(0, 1, 7, dtype=ft.bfloat16),
+     "tensor([0.0000, 0.1670, 0.3340, 0.5000, 0.6680, 0.8320, 1.0000],\n       dtype=torch.bfloat16)"),
 ]
 
 

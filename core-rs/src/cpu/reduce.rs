@@ -181,7 +181,7 @@ unsafe fn reduce_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: u
         (oi * r * k + col, oi * k + col, COLS.min(k - col))
     };
     let total = o * r * k;
-    let split = if total >= 2 * GRAIN && threads > 1 && units < threads * 2 { (threads * 4 / units).clamp(1, r / CASCADE) } else { 1 };
+    let split = if total >= 2 * GRAIN && threads > 1 && units < threads * 2 { (threads * 4 / units).clamp(1, (r / CASCADE).max(1)) } else { 1 };
     if split <= 1 {
         let one = |u: usize| {
             let (base, dst, w) = unit(u);

@@ -15,30 +15,14 @@ use crate::ops::binary::{BinaryOp, Operand};
 use crate::tensor::Tensor;
 use crate::{bail, with_arith_dtype};
 
-/// The C++ type names PyTorch prints in matmul dtype errors.
-pub fn cpp_type_name(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "bool",
-        DType::U8 => "unsigned char",
-        DType::I8 => "signed char",
-        DType::I16 => "short int",
-        DType::I32 => "int",
-        DType::I64 => "long int",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::F32 => "float",
-        DType::F64 => "double",
-    }
-}
-
 /// Matrix operands must share a dtype (no promotion) that is not bool.
 pub(crate) fn check_mm_dtypes(a: &Tensor, b: &Tensor) -> Result<DType> {
     if a.dtype() != b.dtype() {
         bail!(
             Runtime,
             "expected m1 and m2 to have the same dtype, but got: {} != {}",
-            cpp_type_name(a.dtype()),
-            cpp_type_name(b.dtype())
+            a.dtype().cpp_name(),
+            b.dtype().cpp_name()
         );
     }
     if a.dtype() == DType::Bool {

@@ -74,14 +74,8 @@ impl Tensor {
     }
 
     pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
-        if dims.len() != self.ndim() {
-            bail!(
-                Runtime,
-                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {} is not equal to len(dims) = {}",
-                self.ndim(),
-                dims.len()
-            );
-        }
+        // Checked before the dims are wrapped, so a wrong count is reported as such.
+        crate::layout::check_permutation_len(self.ndim(), dims.len())?;
         let dims: Vec<usize> = dims.iter().map(|&d| self.wrap(d)).collect::<Result<_>>()?;
         Ok(self.with_layout(self.layout().permute(&dims)?))
     }

@@ -167,7 +167,23 @@ def tensor_repr(t):
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif getattr(t, "requires_grad", False):
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(text, suffixes, indent):
+    """Appends `, dtype=...` and friends, moving one to a new line when it would pass the
+    line width (PyTorch's `_add_suffixes`)."""
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > PRINT_OPTS["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
 
 
 class _BoolFormatter:

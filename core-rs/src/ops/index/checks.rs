@@ -71,22 +71,6 @@ pub(super) fn detach_from(src: &Tensor, dst: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// The C++ type name PyTorch prints for a dtype in some messages.
-pub(super) fn cpp_name(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "bool",
-        DType::U8 => "unsigned char",
-        DType::I8 => "signed char",
-        DType::I16 => "short int",
-        DType::I32 => "int",
-        DType::I64 => "long int",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::F32 => "float",
-        DType::F64 => "double",
-    }
-}
-
 /// `shape` without `dim`, or `vec` with entry `dim` removed.
 pub(super) fn without(v: &[usize], dim: usize) -> Vec<usize> {
     v.iter().enumerate().filter(|&(d, _)| d != dim).map(|(_, &x)| x).collect()

@@ -10,7 +10,7 @@ use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
-use super::checks::{check_no_internal_overlap, cpp_name, detach_from};
+use super::checks::{check_no_internal_overlap, detach_from};
 
 /// Row-major positions of the elements of a contiguous slice for which `pred` holds.
 fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usize> {
@@ -36,7 +36,7 @@ fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
 
 fn check_bool_mask(op: &str, mask: &Tensor) -> Result<()> {
     if mask.dtype() != DType::Bool {
-        bail!(Runtime, "{} only supports boolean masks, but got mask with dtype {}", op, cpp_name(mask.dtype()));
+        bail!(Runtime, "{} only supports boolean masks, but got mask with dtype {}", op, mask.dtype().cpp_name());
     }
     Ok(())
 }

@@ -83,22 +83,6 @@ fn round_to(d: DType, x: f64) -> f64 {
     with_dtype!(d, T => T::from_f64(x).to_f64())
 }
 
-/// The C++ type name PyTorch's bounds messages print for a dtype.
-fn cpp_type(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "bool",
-        DType::U8 => "unsigned char",
-        DType::I8 => "signed char",
-        DType::I16 => "short int",
-        DType::I32 => "int",
-        DType::I64 => "long int",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::F32 => "float",
-        DType::F64 => "double",
-    }
-}
-
 /// `(lowest, max)` of a dtype, as doubles.
 fn limits(d: DType) -> (f64, f64) {
     match d {
@@ -130,7 +114,7 @@ fn int_limits(d: DType) -> (i64, i64) {
 fn check_bound(value: f64, name: &str, d: DType) -> Result<()> {
     let (lo, hi) = limits(d);
     if !(value >= lo && value <= hi) {
-        bail!(Runtime, "{} is out of bounds for {}", name, cpp_type(d));
+        bail!(Runtime, "{} is out of bounds for {}", name, d.cpp_name());
     }
     Ok(())
 }
@@ -143,10 +127,10 @@ fn check_from_to_in_range(from: i64, to_inc: i64, d: DType) -> Result<()> {
     }
     let (lo, hi) = int_limits(d);
     if !(lo..=hi).contains(&from) {
-        bail!(Runtime, "from is out of bounds for {}", cpp_type(d));
+        bail!(Runtime, "from is out of bounds for {}", d.cpp_name());
     }
     if !(lo..=hi).contains(&to_inc) {
-        bail!(Runtime, "to - 1 is out of bounds for {}", cpp_type(d));
+        bail!(Runtime, "to - 1 is out of bounds for {}", d.cpp_name());
     }
     Ok(())
 }
