@@ -3,7 +3,7 @@
 
 use ferrotorch_core::storage::Storage;
 use ferrotorch_core::{default_dtype, DType, Element, Layout, Scalar, Tensor};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySequence, PyTuple};
 use std::sync::Arc;
@@ -189,10 +189,4 @@ pub fn tensor_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Tensor> {
     obj.cast::<PyTensor>()
         .map(|t| t.borrow().t.clone())
         .map_err(|_| PyTypeError::new_err(format!("{}: argument must be Tensor, not {}", what, obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
-}
-
-/// Raises PyTorch's error for a missing feature of this build.
-#[allow(dead_code)]
-pub fn unsupported(what: &str) -> PyErr {
-    PyRuntimeError::new_err(format!("{} is not supported", what))
 }

@@ -395,15 +395,13 @@ fn clamp(t: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAn
     if min.is_none() && max.is_none() {
         return Err(PyRuntimeError::new_err("torch.clamp: At least one of 'min' or 'max' must not be None"));
     }
+    // At least one bound is given, so `r` ends up a new tensor, never `t` itself.
     let mut r = t.clone();
     if let Some(lo) = min {
         r = r.binary(BinaryOp::Maximum, &operand_arg(lo, "clamp")?).py()?;
     }
     if let Some(hi) = max {
         r = r.binary(BinaryOp::Minimum, &operand_arg(hi, "clamp")?).py()?;
-    }
-    if std::ptr::eq(t, &r) || r.is_same(t) {
-        r = r.clone_contiguous().py()?;
     }
     Ok(r)
 }

@@ -4,7 +4,7 @@
 use crate::cpu::arith::{Arith, Bits};
 use crate::cpu::map::{any_element, map2};
 use crate::cpu::real::Real;
-use crate::dtype::{check_can_cast, title, DType, Element, ResultTypeState, Scalar};
+use crate::dtype::{check_can_cast, title, DType, ResultTypeState, Scalar};
 use crate::error::Result;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
@@ -259,9 +259,4 @@ pub fn where_(cond: &Tensor, a: &Operand, b: &Operand) -> Result<Tensor> {
     let cond = cond.to_dtype(DType::Bool)?;
     let (x, y) = (a.as_tensor(dtype)?, b.as_tensor(dtype)?);
     crate::with_dtype!(dtype, T => crate::cpu::map::map3::<bool, T, T, T>(&cond, &x, &y, &shape, |c, a, b| if c { a } else { b }))
-}
-
-/// `Scalar` of the element type `T` (helper for callers building scalar operands).
-pub fn scalar_of<T: Element>(v: T) -> Scalar {
-    crate::tensor::element_to_scalar(v)
 }

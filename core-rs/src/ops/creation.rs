@@ -97,8 +97,3 @@ impl Tensor {
         Tensor::from_slice(&rows, &[2, n])
     }
 }
-
-/// A contiguous copy of `values` as a tensor of `T`.
-pub fn tensor_from<T: Element>(values: &[T], shape: &[usize]) -> Result<Tensor> {
-    Tensor::from_slice(values, shape)
-}
