@@ -92,3 +92,11 @@ LAYOUTS = ["contiguous", "transposed", "strided", "broadcast"]
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def leaf(shape, rng, layout="contiguous", low=-2.0, high=2.0, dtype=None):
+    """A float64 leaf tensor that requires grad, laid out as ``make`` describes (not
+    'broadcast': finite differences need each element in its own memory)."""
+    with ft.no_grad():
+        t, _ = make(shape, dtype or ft.float64, rng, layout, low, high)
+    return t.requires_grad_()

@@ -1,7 +1,9 @@
 //! The tensor: a shared storage seen through a layout.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::autograd::meta::Meta;
 use crate::device::Device;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
@@ -13,6 +15,13 @@ pub struct TensorImpl {
     storage: Arc<Storage>,
     layout: Layout,
     device: Device,
+    /// The tensor this one is a view of (always a non-view), so in-place writes through the
+    /// view can rebase the base's autograd history.
+    base: Option<Tensor>,
+    /// `requires_grad`, readable without the lock: every op checks it.
+    requires_grad: AtomicBool,
+    /// Autograd state; `None` for the many tensors that never take part in autograd.
+    meta: Mutex<Option<Box<Meta>>>,
 }
 
 /// A cheap-to-clone handle to a strided view of a storage.
@@ -23,7 +32,18 @@ impl Tensor {
     /// A tensor viewing `storage` through `layout`.
     pub fn from_parts(storage: Arc<Storage>, layout: Layout) -> Tensor {
         debug_assert!(layout.storage_extent() <= storage.numel());
-        Tensor(Arc::new(TensorImpl { storage, layout, device: Device::Cpu }))
+        Self::new_impl(storage, layout, None)
+    }
+
+    fn new_impl(storage: Arc<Storage>, layout: Layout, base: Option<Tensor>) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            storage,
+            layout,
+            device: Device::Cpu,
+            base,
+            requires_grad: AtomicBool::new(false),
+            meta: Mutex::new(None),
+        }))
     }
 
     /// A new contiguous tensor with uninitialised contents; callers fill every element.
@@ -58,7 +78,47 @@ impl Tensor {
 
     /// Another view of the same storage.
     pub fn with_layout(&self, layout: Layout) -> Tensor {
-        Self::from_parts(self.0.storage.clone(), layout)
+        let base = self.0.base.clone().unwrap_or_else(|| self.clone());
+        Self::new_impl(self.0.storage.clone(), layout, Some(base))
+    }
+
+    /// A new tensor sharing the storage but not its identity or autograd history
+    /// (`detach()`): not a view for autograd's purposes.
+    pub fn alias(&self) -> Tensor {
+        Self::from_parts(self.0.storage.clone(), self.0.layout.clone())
+    }
+
+    /// The non-view tensor this tensor is a view of.
+    pub fn base(&self) -> Option<&Tensor> {
+        self.0.base.as_ref()
+    }
+
+    /// Whether autograd tracks this tensor: a leaf that requires grad or a computed result.
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_requires_grad_flag(&self, on: bool) {
+        self.0.requires_grad.store(on, Ordering::Relaxed)
+    }
+
+    /// The autograd state, created on first use.
+    pub(crate) fn meta(&self) -> MutexGuard<'_, Option<Box<Meta>>> {
+        self.0.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A weak handle, for nodes that must not keep a tensor alive.
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<TensorImpl> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn upgrade(w: &std::sync::Weak<TensorImpl>) -> Option<Tensor> {
+        w.upgrade().map(Tensor)
+    }
+
+    /// Identity of the tensor object, for hashing.
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     pub fn storage(&self) -> &Arc<Storage> {

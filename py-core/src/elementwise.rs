@@ -1,7 +1,6 @@
 //! Element-wise ops: methods, in-place `_` variants, module functions and operators, generated
 //! from the core's op tables.
 
-use ferrotorch_core::dtype::check_can_cast;
 use ferrotorch_core::ops::binary::{binary, where_, BinaryOp, Operand};
 use ferrotorch_core::ops::unary::{FloatUnaryOp, NumericUnaryOp};
 use ferrotorch_core::{Scalar, Tensor};
@@ -30,12 +29,19 @@ fn operand_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Operand> {
     })
 }
 
-/// Writes `r` into `slf` (an in-place op), checking that its dtype casts into `slf`'s.
-pub fn assign_inplace<'py>(slf: &Bound<'py, PyTensor>, r: Tensor) -> PyResult<Bound<'py, PyTensor>> {
+/// Runs an in-place op: `f` computes the new value from the tensor it is given (the tensor
+/// itself, or a copy when autograd records history); `others` are the tensors `f` reads.
+/// The core checks that the result's dtype casts into `slf`'s.
+pub fn assign_inplace<'py>(slf: &Bound<'py, PyTensor>, others: &[Tensor], f: impl Fn(&Tensor) -> PyResult<Tensor>) -> PyResult<Bound<'py, PyTensor>> {
     let t = slf.borrow().t.clone();
-    check_can_cast(r.dtype(), t.dtype()).py()?;
-    t.copy_(&r).py()?;
+    let others: Vec<&Tensor> = others.iter().collect();
+    ferrotorch_core::autograd::inplace(&t, &others, |x| f(x).map_err(crate::error::stash)).py()?;
     Ok(slf.clone())
+}
+
+/// The tensors among optional Python arguments (what an in-place op reads besides `self`).
+pub fn tensor_args(objs: &[Option<&Bound<'_, PyAny>>]) -> Vec<Tensor> {
+    objs.iter().flatten().filter_map(|o| o.cast::<PyTensor>().ok().map(|t| t.borrow().t.clone())).collect()
 }
 
 /// Stores a result into an `out=` tensor (resizing it when its shape differs), or returns it.
@@ -120,8 +126,7 @@ macro_rules! bind_unary {
                 }
 
                 fn [<$name _>]<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-                    let r = slf.borrow().t.$method($Op::$variant).py()?;
-                    assign_inplace(slf, r)
+                    assign_inplace(slf, &[], |t| t.$method($Op::$variant).py())
                 }
             )*
         }
@@ -168,9 +173,8 @@ macro_rules! bind_binary {
                 #[pyo3(signature = (other, *, alpha=None, rounding_mode=None))]
                 fn [<$name _>]<'py>(slf: &Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
                     let rhs = operand_arg(other, stringify!($name))?;
-                    let lhs = Operand::Tensor(slf.borrow().t.clone());
-                    let r = run_binary(&lhs, BinaryOp::$variant, rhs, alpha, rounding_mode)?;
-                    assign_inplace(slf, r)
+                    let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();
+                    assign_inplace(slf, &others, |t| run_binary(&Operand::Tensor(t.clone()), BinaryOp::$variant, rhs.clone(), alpha, rounding_mode))
                 }
             )*
         }
@@ -215,8 +219,8 @@ fn operator(py: Python<'_>, lhs: Operand, op: BinaryOp, rhs: &Bound<'_, PyAny>, 
 
 fn inplace_operator<'py>(slf: &Bound<'py, PyTensor>, op: BinaryOp, rhs: &Bound<'py, PyAny>) -> PyResult<()> {
     let rhs = operand_arg(rhs, op.name())?;
-    let r = binary(&Operand::Tensor(slf.borrow().t.clone()), op, &rhs).py()?;
-    assign_inplace(slf, r).map(|_| ())
+    let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();
+    assign_inplace(slf, &others, |t| binary(&Operand::Tensor(t.clone()), op, &rhs).py()).map(|_| ())
 }
 
 macro_rules! operators {
@@ -303,8 +307,7 @@ impl PyTensor {
 
     #[pyo3(signature = (decimals=0))]
     fn round_<'py>(slf: &Bound<'py, Self>, decimals: i64) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.round_decimals(decimals).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[], |t| t.round_decimals(decimals).py())
     }
 
     #[pyo3(signature = (eps=None))]
@@ -319,8 +322,7 @@ impl PyTensor {
 
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num_<'py>(slf: &Bound<'py, Self>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.nan_to_num(nan, posinf, neginf).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[], |t| t.nan_to_num(nan, posinf, neginf).py())
     }
 
     fn isnan(&self) -> PyResult<PyTensor> {
@@ -350,8 +352,7 @@ impl PyTensor {
 
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_<'py>(slf: &Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = clamp(&slf.borrow().t, min, max)?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &tensor_args(&[min, max]), |t| clamp(t, min, max))
     }
 
     /// `lerp(end, weight)`: `self + weight * (end - self)`, computed stably from both ends.
@@ -360,8 +361,7 @@ impl PyTensor {
     }
 
     fn lerp_<'py>(slf: &Bound<'py, Self>, end: &Bound<'py, PyAny>, weight: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        let r = lerp(&slf.borrow().t, end, weight)?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &tensor_args(&[Some(end), Some(weight)]), |t| lerp(t, end, weight))
     }
 
     /// `addcmul(t1, t2, value)`: `self + value * t1 * t2`.
@@ -372,8 +372,7 @@ impl PyTensor {
 
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcmul_<'py>(slf: &Bound<'py, Self>, tensor1: &Bound<'py, PyAny>, tensor2: &Bound<'py, PyAny>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = addc(&slf.borrow().t, BinaryOp::Mul, tensor1, tensor2, value)?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &tensor_args(&[Some(tensor1), Some(tensor2)]), |t| addc(t, BinaryOp::Mul, tensor1, tensor2, value))
     }
 
     /// `addcdiv(t1, t2, value)`: `self + value * t1 / t2`.
@@ -384,8 +383,7 @@ impl PyTensor {
 
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcdiv_<'py>(slf: &Bound<'py, Self>, tensor1: &Bound<'py, PyAny>, tensor2: &Bound<'py, PyAny>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = addc(&slf.borrow().t, BinaryOp::Div, tensor1, tensor2, value)?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &tensor_args(&[Some(tensor1), Some(tensor2)]), |t| addc(t, BinaryOp::Div, tensor1, tensor2, value))
     }
 }
 

@@ -11,17 +11,20 @@ use crate::dtype::opt_dtype;
 use crate::error::IntoPy;
 use crate::tensor::{scalar, shape_args, PyTensor};
 
-/// The `requires_grad` flag is accepted now and honoured once autograd lands.
-fn finish(t: Tensor, device: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+/// Checks the device and applies `requires_grad=`.
+fn finish(t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
     opt_device(device)?;
+    if requires_grad {
+        t.set_requires_grad(true).py()?;
+    }
     Ok(PyTensor::new(t))
 }
 
 #[pyfunction]
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<PyTensor> {
-    let _ = (requires_grad, pin_memory);
-    finish(convert::from_data(data, opt_dtype(dtype)?)?, device)
+    let _ = pin_memory;
+    finish(convert::from_data(data, opt_dtype(dtype)?)?, device, requires_grad)
 }
 
 /// `as_tensor(data)`: shares memory with a tensor or NumPy array of the right dtype.
@@ -40,7 +43,7 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
         Some(t) => t.to_dtype(dtype.unwrap_or(t.dtype())).py()?,
         None => convert::from_data(data, dtype)?,
     };
-    finish(t, device)
+    finish(t, device, false)
 }
 
 /// `from_numpy(arr)`: zero-copy.
@@ -71,9 +74,9 @@ macro_rules! constant_factory {
             pin_memory: bool,
             memory_format: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<PyTensor> {
-            let _ = (out, layout, requires_grad, pin_memory, memory_format);
+            let _ = (out, layout, pin_memory, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-            finish(Tensor::full(&sizes(size)?, $value, d).py()?, device)
+            finish(Tensor::full(&sizes(size)?, $value, d).py()?, device, requires_grad)
         }
 
         #[pyfunction]
@@ -86,9 +89,9 @@ macro_rules! constant_factory {
             requires_grad: bool,
             memory_format: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<PyTensor> {
-            let _ = (layout, requires_grad, memory_format);
+            let _ = (layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-            finish(Tensor::full(input.t.shape(), $value, d).py()?, device)
+            finish(Tensor::full(input.t.shape(), $value, d).py()?, device, requires_grad)
         }
     };
 }
@@ -119,11 +122,11 @@ pub fn full(
     requires_grad: bool,
     pin_memory: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, requires_grad, pin_memory);
+    let _ = (out, layout, pin_memory);
     let v = scalar(fill_value)?;
     let d = opt_dtype(dtype)?.unwrap_or(fill_dtype(v));
     let shape = to_sizes(&crate::tensor::int_list(size)?).py()?;
-    finish(Tensor::full(&shape, v, d).py()?, device)
+    finish(Tensor::full(&shape, v, d).py()?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -138,9 +141,9 @@ pub fn full_like(
     requires_grad: bool,
     memory_format: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
-    let _ = (layout, requires_grad, memory_format);
+    let _ = (layout, memory_format);
     let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(Tensor::full(input.t.shape(), scalar(fill_value)?, d).py()?, device)
+    finish(Tensor::full(input.t.shape(), scalar(fill_value)?, d).py()?, device, requires_grad)
 }
 
 /// `arange(end)`, `arange(start, end, step)`: integer result when all bounds are integers.
@@ -157,7 +160,7 @@ pub fn arange(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, requires_grad);
+    let _ = (out, layout);
     let (s, e) = match end {
         Some(e) if !e.is_none() => (scalar(start)?, scalar(e)?),
         _ => (Scalar::Int(0), scalar(start)?),
@@ -168,7 +171,7 @@ pub fn arange(
     };
     let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
     let d = opt_dtype(dtype)?.unwrap_or(if any_float { default_dtype() } else { DType::I64 });
-    finish(Tensor::arange(s, e, st, d).py()?, device)
+    finish(Tensor::arange(s, e, st, d).py()?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -184,12 +187,12 @@ pub fn linspace(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, requires_grad);
+    let _ = (out, layout);
     if steps < 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err("linspace(): number of steps must be non-negative"));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::linspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, d).py()?, device)
+    finish(Tensor::linspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, d).py()?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -206,12 +209,12 @@ pub fn logspace(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, requires_grad);
+    let _ = (out, layout);
     if steps < 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err("logspace(): number of steps must be non-negative"));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::logspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, base, d).py()?, device)
+    finish(Tensor::logspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, base, d).py()?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -226,13 +229,13 @@ pub fn eye(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, requires_grad);
+    let _ = (out, layout);
     let m = m.unwrap_or(n);
     if n < 0 || m < 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {}", n.min(m))));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::eye(n as usize, m as usize, d).py()?, device)
+    finish(Tensor::eye(n as usize, m as usize, d).py()?, device, requires_grad)
 }
 
 fn tri_indices(row: i64, col: i64, offset: i64, upper: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
@@ -263,9 +266,9 @@ pub fn triu_indices(row: i64, col: i64, offset: i64, dtype: Option<&Bound<'_, Py
 #[pyfunction]
 #[pyo3(signature = (s, *, dtype=None, device=None, requires_grad=false))]
 pub fn scalar_tensor(s: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
-    let _ = requires_grad;
+    
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::scalar(scalar(s)?, d), device)
+    finish(Tensor::scalar(scalar(s)?, d), device, requires_grad)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

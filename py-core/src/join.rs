@@ -341,14 +341,12 @@ impl PyTensor {
 
     #[pyo3(signature = (diagonal=0))]
     fn tril_<'py>(slf: &Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.triangle(diagonal, false).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[], |t| t.triangle(diagonal, false).py())
     }
 
     #[pyo3(signature = (diagonal=0))]
     fn triu_<'py>(slf: &Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.triangle(diagonal, true).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[], |t| t.triangle(diagonal, true).py())
     }
 
     #[pyo3(signature = (diagonal=0))]

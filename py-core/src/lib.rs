@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod autograd;
 mod convert;
 mod device;
 mod dlpack;
@@ -89,6 +90,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     join::register(m)?;
     sort::register(m)?;
     random::register(m)?;
+    autograd::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;

@@ -182,8 +182,7 @@ impl PyTensor {
 
     #[pyo3(signature = (mat1, mat2, *, beta=None, alpha=None))]
     fn addmm_<'py>(slf: &Bound<'py, Self>, mat1: &PyTensor, mat2: &PyTensor, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.addmm(&mat1.t, &mat2.t, coefficient(beta)?, coefficient(alpha)?).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[mat1.t.clone(), mat2.t.clone()], |t| t.addmm(&mat1.t, &mat2.t, coefficient(beta)?, coefficient(alpha)?).py())
     }
 
     #[pyo3(signature = (mat, vec, *, beta=None, alpha=None))]
@@ -193,8 +192,7 @@ impl PyTensor {
 
     #[pyo3(signature = (mat, vec, *, beta=None, alpha=None))]
     fn addmv_<'py>(slf: &Bound<'py, Self>, mat: &PyTensor, vec: &PyTensor, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.addmv(&mat.t, &vec.t, coefficient(beta)?, coefficient(alpha)?).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[mat.t.clone(), vec.t.clone()], |t| t.addmv(&mat.t, &vec.t, coefficient(beta)?, coefficient(alpha)?).py())
     }
 
     #[pyo3(signature = (vec1, vec2, *, beta=None, alpha=None))]
@@ -204,8 +202,7 @@ impl PyTensor {
 
     #[pyo3(signature = (vec1, vec2, *, beta=None, alpha=None))]
     fn addr_<'py>(slf: &Bound<'py, Self>, vec1: &PyTensor, vec2: &PyTensor, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.addr(&vec1.t, &vec2.t, coefficient(beta)?, coefficient(alpha)?).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[vec1.t.clone(), vec2.t.clone()], |t| t.addr(&vec1.t, &vec2.t, coefficient(beta)?, coefficient(alpha)?).py())
     }
 
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
@@ -215,8 +212,7 @@ impl PyTensor {
 
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
     fn baddbmm_<'py>(slf: &Bound<'py, Self>, batch1: &PyTensor, batch2: &PyTensor, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.baddbmm(&batch1.t, &batch2.t, coefficient(beta)?, coefficient(alpha)?).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[batch1.t.clone(), batch2.t.clone()], |t| t.baddbmm(&batch1.t, &batch2.t, coefficient(beta)?, coefficient(alpha)?).py())
     }
 
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
@@ -226,8 +222,7 @@ impl PyTensor {
 
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
     fn addbmm_<'py>(slf: &Bound<'py, Self>, batch1: &PyTensor, batch2: &PyTensor, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.addbmm(&batch1.t, &batch2.t, coefficient(beta)?, coefficient(alpha)?).py()?;
-        assign_inplace(slf, r)
+        assign_inplace(slf, &[batch1.t.clone(), batch2.t.clone()], |t| t.addbmm(&batch1.t, &batch2.t, coefficient(beta)?, coefficient(alpha)?).py())
     }
 
     fn outer(&self, vec2: &PyTensor) -> PyResult<PyTensor> {

@@ -33,9 +33,13 @@ fn size_args(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyRe
 }
 
 /// Checks `device=` and wraps the result, honouring `out=`.
-fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: Option<&Bound<'py, PyAny>>, out: Option<&Bound<'py, PyTensor>>) -> PyResult<Bound<'py, PyAny>> {
+fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: Option<&Bound<'py, PyAny>>, out: Option<&Bound<'py, PyTensor>>, requires_grad: bool) -> PyResult<Bound<'py, PyAny>> {
     opt_device(device)?;
-    with_out(py, r?, out)
+    let t = r?;
+    if requires_grad {
+        t.set_requires_grad(true).py()?;
+    }
+    with_out(py, t, out)
 }
 
 macro_rules! float_factory {
@@ -55,10 +59,10 @@ macro_rules! float_factory {
             requires_grad: bool,
             pin_memory: bool,
         ) -> PyResult<Bound<'py, PyAny>> {
-            let _ = (layout, requires_grad, pin_memory);
+            let _ = (layout, pin_memory);
             let shape = size_args(args, size)?;
             let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or_else(default_dtype);
-            finish(py, Tensor::$make(&shape, d, &gen(generator)).py(), device, out)
+            finish(py, Tensor::$make(&shape, d, &gen(generator)).py(), device, out, requires_grad)
         }
 
         #[pyfunction]
@@ -74,9 +78,9 @@ macro_rules! float_factory {
             requires_grad: bool,
             memory_format: Option<&Bound<'py, PyAny>>,
         ) -> PyResult<Bound<'py, PyAny>> {
-            let _ = (layout, requires_grad, memory_format);
+            let _ = (layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-            finish(py, Tensor::$make(input.t.shape(), d, &gen(generator)).py(), device, None)
+            finish(py, Tensor::$make(input.t.shape(), d, &gen(generator)).py(), device, None, requires_grad)
         }
     };
 }
@@ -101,7 +105,7 @@ pub fn randint<'py>(
     requires_grad: bool,
     pin_memory: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let _ = (layout, requires_grad, pin_memory);
+    let _ = (layout, pin_memory);
     let mut pos: Vec<Bound<'py, PyAny>> = args.iter().collect();
     let size = match size {
         Some(s) => s.clone(),
@@ -118,7 +122,7 @@ pub fn randint<'py>(
     };
     let shape = sizes(&int_list(&size)?)?;
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randint(low, high, &shape, d, &gen(generator)).py(), device, out)
+    finish(py, Tensor::randint(low, high, &shape, d, &gen(generator)).py(), device, out, requires_grad)
 }
 
 /// `randint_like(input, high)` or `randint_like(input, low, high)`.
@@ -138,7 +142,7 @@ pub fn randint_like<'py>(
     requires_grad: bool,
     memory_format: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let _ = (layout, requires_grad, memory_format);
+    let _ = (layout, memory_format);
     let ints: Vec<i64> = args.iter().map(|a| index(&a)).collect::<PyResult<_>>()?;
     let (low, high) = match (ints.as_slice(), low, high) {
         ([], l, Some(h)) => (l.unwrap_or(0), h),
@@ -148,7 +152,7 @@ pub fn randint_like<'py>(
         _ => return Err(PyTypeError::new_err("randint_like() received an invalid combination of arguments")),
     };
     let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(py, Tensor::randint(low, high, input.t.shape(), d, &gen(generator)).py(), device, None)
+    finish(py, Tensor::randint(low, high, input.t.shape(), d, &gen(generator)).py(), device, None, requires_grad)
 }
 
 #[pyfunction]
@@ -165,9 +169,9 @@ pub fn randperm<'py>(
     requires_grad: bool,
     pin_memory: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let _ = (layout, requires_grad, pin_memory);
+    let _ = (layout, pin_memory);
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randperm(index(n)?, d, &gen(generator)).py(), device, out)
+    finish(py, Tensor::randperm(index(n)?, d, &gen(generator)).py(), device, out, requires_grad)
 }
 
 /// `normal(mean, std)` with tensors or floats on either side; two floats need `size`.
@@ -187,7 +191,7 @@ pub fn normal<'py>(
     requires_grad: bool,
     pin_memory: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let _ = (layout, requires_grad, pin_memory);
+    let _ = (layout, pin_memory);
     let g: Generator = gen(generator);
     let tensor = |o: &Bound<'py, PyAny>| o.cast::<PyTensor>().ok().map(|t| t.borrow().t.clone());
     let mean_t = tensor(mean);
@@ -207,7 +211,7 @@ pub fn normal<'py>(
             Tensor::normal_scalars(mean.extract()?, std_f()?, &sizes(&int_list(size)?)?, d, &g)
         }
     };
-    finish(py, r.py(), device, out)
+    finish(py, r.py(), device, out, requires_grad)
 }
 
 /// `bernoulli(input)` (probabilities from `input`) or `bernoulli(input, p)`.

@@ -209,14 +209,12 @@ impl PyTensor {
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum_<'py>(slf: &Bound<'py, Self>, dim: i64, dtype: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.cumsum(dim, opt_dtype(dtype)?).py()?;
-        crate::elementwise::assign_inplace(slf, r)
+        crate::elementwise::assign_inplace(slf, &[], |t| t.cumsum(dim, opt_dtype(dtype)?).py())
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod_<'py>(slf: &Bound<'py, Self>, dim: i64, dtype: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.borrow().t.cumprod(dim, opt_dtype(dtype)?).py()?;
-        crate::elementwise::assign_inplace(slf, r)
+        crate::elementwise::assign_inplace(slf, &[], |t| t.cumprod(dim, opt_dtype(dtype)?).py())
     }
 
     fn cummax<'py>(&self, py: Python<'py>, dim: i64) -> PyResult<Bound<'py, PyAny>> {

@@ -311,8 +311,10 @@ impl PyTensor {
             crate::device::check_device_supported(d)?;
         }
         let d = target.unwrap_or(self.t.dtype());
-        if copy || d != self.t.dtype() {
-            wrap(self.t.to_dtype_copy(d))
+        if d != self.t.dtype() {
+            wrap(self.t.cast(d))
+        } else if copy {
+            wrap(self.t.duplicate())
         } else {
             Ok(PyTensor::new(self.t.clone()))
         }
@@ -323,59 +325,53 @@ impl PyTensor {
         let _ = non_blocking;
         match opt_dtype(dtype)? {
             None => Ok(convert::legacy_type_name(self.t.dtype()).into_pyobject(py)?.into_any().unbind()),
-            Some(d) => Ok(Py::new(py, wrap(self.t.to_dtype(d))?)?.into_any()),
+            Some(d) => Ok(Py::new(py, wrap(self.t.cast(d))?)?.into_any()),
         }
     }
 
     fn float(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::F32))
+        wrap(self.t.cast(DType::F32))
     }
     fn double(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::F64))
+        wrap(self.t.cast(DType::F64))
     }
     fn half(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::F16))
+        wrap(self.t.cast(DType::F16))
     }
     fn bfloat16(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::BF16))
+        wrap(self.t.cast(DType::BF16))
     }
     fn long(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::I64))
+        wrap(self.t.cast(DType::I64))
     }
     fn int(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::I32))
+        wrap(self.t.cast(DType::I32))
     }
     fn short(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::I16))
+        wrap(self.t.cast(DType::I16))
     }
     fn char(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::I8))
+        wrap(self.t.cast(DType::I8))
     }
     fn byte(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::U8))
+        wrap(self.t.cast(DType::U8))
     }
     fn bool(&self) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(DType::Bool))
+        wrap(self.t.cast(DType::Bool))
     }
 
     fn type_as(&self, other: &PyTensor) -> PyResult<PyTensor> {
-        wrap(self.t.to_dtype(other.t.dtype()))
-    }
-
-    #[pyo3(signature = (memory_format=None))]
-    fn clone(&self, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        let _ = memory_format;
-        wrap(self.t.clone_contiguous())
+        wrap(self.t.cast(other.t.dtype()))
     }
 
     #[pyo3(signature = (memory_format=None))]
     fn contiguous(&self, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let _ = memory_format;
-        wrap(self.t.contiguous())
-    }
-
-    fn detach(&self) -> PyTensor {
-        PyTensor::new(self.t.clone())
+        if self.t.is_contiguous() {
+            Ok(PyTensor::new(self.t.clone()))
+        } else {
+            wrap(self.t.duplicate())
+        }
     }
 
     fn cpu(&self) -> PyTensor {

@@ -4,7 +4,7 @@
 use crate::cpu::arith::{Arith, Bits};
 use crate::cpu::map::{any_element, map2};
 use crate::cpu::real::Real;
-use crate::dtype::{check_can_cast, title, DType, ResultTypeState, Scalar};
+use crate::dtype::{title, DType, ResultTypeState, Scalar};
 use crate::error::Result;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
@@ -133,6 +133,11 @@ macro_rules! define_binary {
                 match self { $(BinaryOp::$variant => stringify!($name)),* }
             }
 
+            /// PyTorch's name for the backward node, e.g. `MulBackward0`.
+            pub fn backward_name(self) -> &'static str {
+                match self { $(BinaryOp::$variant => concat!(stringify!($variant), "Backward0")),* }
+            }
+
             pub fn kind(self) -> BinaryKind {
                 match self { $(BinaryOp::$variant => BinaryKind::$kind),* }
             }
@@ -154,6 +159,14 @@ pub enum Operand {
 }
 
 impl Operand {
+    /// The tensor, when this operand is one.
+    pub fn tensor(&self) -> Option<&Tensor> {
+        match self {
+            Operand::Tensor(t) => Some(t),
+            Operand::Scalar(_) => None,
+        }
+    }
+
     fn add_to(&self, state: ResultTypeState) -> ResultTypeState {
         match self {
             Operand::Tensor(t) => state.tensor(t.dtype(), t.ndim()),
@@ -230,14 +243,19 @@ impl Tensor {
 
     /// The in-place form `self.op_(other)`: the result must broadcast to and cast into `self`.
     pub fn binary_(&self, op: BinaryOp, other: &Operand) -> Result<()> {
-        let r = self.binary(op, other)?;
-        check_can_cast(r.dtype(), self.dtype())?;
-        self.copy_(&r)
+        let others: Vec<&Tensor> = match other {
+            Operand::Tensor(t) => vec![t],
+            Operand::Scalar(_) => vec![],
+        };
+        crate::autograd::inplace(self, &others, |x| x.binary(op, other))
     }
 }
 
 /// `op(lhs, rhs)`: either side may be a Python number (`2 ** t`).
 pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
+    if [lhs, rhs].iter().any(|o| o.tensor().is_some_and(Tensor::requires_grad)) && crate::autograd::is_grad_enabled() {
+        return crate::autograd::formulas::binary::binary_op(lhs, op, rhs);
+    }
     let promoted = rhs.add_to(lhs.add_to(ResultTypeState::default())).result();
     let out = result_dtype(op, promoted)?;
     let compute = match op.kind() {
@@ -254,6 +272,9 @@ pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
 
 /// `where(cond, a, b)`: elements of `a` where `cond` is true, else of `b`.
 pub fn where_(cond: &Tensor, a: &Operand, b: &Operand) -> Result<Tensor> {
+    if [a, b].iter().any(|o| o.tensor().is_some_and(Tensor::requires_grad)) && crate::autograd::is_grad_enabled() {
+        return crate::autograd::formulas::binary::where_op(cond, a, b);
+    }
     let dtype = b.add_to(a.add_to(ResultTypeState::default())).result();
     let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape())?, b.shape())?;
     let cond = cond.to_dtype(DType::Bool)?;

@@ -95,8 +95,9 @@ fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
 }
 
 impl Tensor {
-    /// `dst.copy_(src)`: copies `src` into `self`, broadcasting and casting.
-    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+    /// Copies `src` into `self`, broadcasting and casting, without recording history
+    /// (`copy_` is the recorded form).
+    pub fn copy_from(&self, src: &Tensor) -> Result<()> {
         if crate::layout::broadcast_shapes(self.shape(), src.shape())? != self.shape() {
             crate::bail!(
                 Runtime,

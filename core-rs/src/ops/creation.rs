@@ -27,7 +27,11 @@ impl Tensor {
 
     /// Fills `self` with `value` in place.
     pub fn fill_(&self, value: Scalar) -> Result<()> {
-        self.copy_(&Tensor::scalar(value, self.dtype()))
+        crate::autograd::inplace_with(self, &[], || self.copy_from(&Tensor::scalar(value, self.dtype())), |old| {
+            crate::autograd::record("FillBackward0", &[old], || Tensor::full(old.shape(), value, old.dtype()), |_| {
+                |gr: &crate::autograd::Grads| Ok(vec![Some(gr.g().zeros_like()?)])
+            })
+        })
     }
 
     /// `arange(start, end, step)`: PyTorch computes the length in double precision.

@@ -60,7 +60,7 @@ pub(crate) fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, a
     };
     let out = Tensor::uninit(&out_shape, compute)?;
     if let Some((t, _)) = bias {
-        out.copy_(t)?;
+        out.copy_from(t)?;
     }
     if out.numel() > 0 {
         let with_batch = |shape: &[usize]| {

@@ -47,6 +47,10 @@ pub fn to_sizes(shape: &[i64]) -> Result<Vec<usize>> {
     Ok(sizes)
 }
 
+fn to_i64(shape: &[usize]) -> Vec<i64> {
+    shape.iter().map(|&s| s as i64).collect()
+}
+
 impl Tensor {
     fn wrap(&self, dim: i64) -> Result<usize> {
         wrap_dim(dim, self.ndim())
@@ -54,6 +58,10 @@ impl Tensor {
 
     /// `view(shape)`: fails when the strides do not allow a view.
     pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (shape, input) = (shape.to_vec(), to_i64(self.shape()));
+            return crate::autograd::views::view_with("ViewBackward0", self, |t| t.view(&shape), move |g| g.reshape(&input));
+        }
         let shape = infer_shape(shape, self.numel())?;
         match self.layout().view(&shape) {
             Some(l) => Ok(self.with_layout(l)),
@@ -66,6 +74,10 @@ impl Tensor {
 
     /// `reshape(shape)`: a view when possible, else a contiguous copy.
     pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (shape, input) = (shape.to_vec(), to_i64(self.shape()));
+            return crate::autograd::views::view_with("ViewBackward0", self, |t| t.reshape(&shape), move |g| g.reshape(&input));
+        }
         let shape = infer_shape(shape, self.numel())?;
         match self.layout().view(&shape) {
             Some(l) => Ok(self.with_layout(l)),
@@ -74,6 +86,17 @@ impl Tensor {
     }
 
     pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (dims, order) = (dims.to_vec(), dims.to_vec());
+            let n = self.ndim();
+            return crate::autograd::views::view_with("PermuteBackward0", self, |t| t.permute(&order), move |g| {
+                let mut inverse = vec![0i64; n];
+                for (i, &d) in dims.iter().enumerate() {
+                    inverse[wrap_dim(d, n)?] = i as i64;
+                }
+                g.permute(&inverse)
+            });
+        }
         // Checked before the dims are wrapped, so a wrong count is reported as such.
         crate::layout::check_permutation_len(self.ndim(), dims.len())?;
         let dims: Vec<usize> = dims.iter().map(|&d| self.wrap(d)).collect::<Result<_>>()?;
@@ -81,6 +104,9 @@ impl Tensor {
     }
 
     pub fn transpose(&self, a: i64, b: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view_with("TransposeBackward0", self, |t| t.transpose(a, b), move |g| g.transpose(a, b));
+        }
         if self.ndim() == 0 {
             self.wrap(a)?;
             self.wrap(b)?;
@@ -110,6 +136,10 @@ impl Tensor {
 
     /// `expand(sizes)`: `-1` keeps a dim's size; new leading dims may be added.
     pub fn expand(&self, sizes: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (sizes, input) = (sizes.to_vec(), self.shape().to_vec());
+            return crate::autograd::views::view_with("ExpandBackward0", self, |t| t.expand(&sizes), move |g| g.sum_to(&input));
+        }
         if sizes.len() < self.ndim() {
             bail!(
                 Runtime,
@@ -139,12 +169,20 @@ impl Tensor {
 
     /// `unsqueeze(dim)` with `dim` in `[-ndim-1, ndim]`.
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let input = to_i64(self.shape());
+            return crate::autograd::views::view_with("UnsqueezeBackward0", self, |t| t.unsqueeze(dim), move |g| g.reshape(&input));
+        }
         let d = wrap_dim(dim, self.ndim() + 1)?;
         Ok(self.with_layout(self.layout().unsqueeze(d)))
     }
 
     /// `squeeze(dims)`: removes the listed size-1 dims, or all of them.
     pub fn squeeze(&self, dims: Option<&[i64]>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (dims, input) = (dims.map(<[i64]>::to_vec), to_i64(self.shape()));
+            return crate::autograd::views::view_with("SqueezeBackward0", self, |t| t.squeeze(dims.as_deref()), move |g| g.reshape(&input));
+        }
         let dims: Option<Vec<usize>> = match dims {
             None => None,
             Some(ds) => Some(ds.iter().map(|&d| self.wrap(d)).collect::<Result<_>>()?),
@@ -190,6 +228,9 @@ impl Tensor {
 
     /// `narrow(dim, start, length)`.
     pub fn narrow(&self, dim: i64, start: i64, length: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view("NarrowBackward0", self, move |t| t.narrow(dim, start, length));
+        }
         if self.ndim() == 0 {
             bail!(Runtime, "narrow() cannot be applied to a 0-dim tensor.");
         }
@@ -207,6 +248,9 @@ impl Tensor {
 
     /// `select(dim, index)`: removes `dim`.
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view("SelectBackward0", self, move |t| t.select(dim, index));
+        }
         if self.ndim() == 0 {
             bail!(Index, "select() cannot be applied to a 0-dim tensor.");
         }
@@ -227,6 +271,9 @@ impl Tensor {
 
     /// Python slicing `t[start:end:step]` along `dim`; bounds are clamped as Python does.
     pub fn slice(&self, dim: i64, start: Option<i64>, end: Option<i64>, step: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view("SliceBackward0", self, move |t| t.slice(dim, start, end, step));
+        }
         if step <= 0 {
             bail!(Value, "step must be greater than zero");
         }
@@ -240,6 +287,9 @@ impl Tensor {
 
     /// `unfold(dim, size, step)`: sliding windows as a new last dim.
     pub fn unfold(&self, dim: i64, size: i64, step: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view("UnfoldBackward0", self, move |t| t.unfold(dim, size, step));
+        }
         let d = self.wrap(dim)?;
         if size < 0 {
             bail!(Runtime, "size is {} but must be >= 0", size);
@@ -252,6 +302,9 @@ impl Tensor {
 
     /// `as_strided(size, stride, storage_offset)`: any view that stays inside the storage.
     pub fn as_strided(&self, size: &[i64], stride: &[i64], offset: Option<i64>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::as_strided_view(self, |t| t.as_strided(size, stride, offset));
+        }
         if size.len() != stride.len() {
             bail!(Runtime, "mismatch in length of strides and shape");
         }
@@ -280,6 +333,13 @@ impl Tensor {
 
     /// `movedim(source, destination)`.
     pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let (src, dst) = (src.to_vec(), dst.to_vec());
+            return crate::autograd::views::view_with("PermuteBackward0", self, |t| t.movedim(&src, &dst), {
+                let (src, dst) = (src.clone(), dst.clone());
+                move |g| g.movedim(&dst, &src)
+            });
+        }
         if src.len() != dst.len() {
             bail!(
                 Runtime,

@@ -77,6 +77,11 @@ macro_rules! define_float_unary {
                 match self { $(FloatUnaryOp::$variant => stringify!($name)),* }
             }
 
+            /// PyTorch's name for the backward node, e.g. `ExpBackward0`.
+            pub fn backward_name(self) -> &'static str {
+                match self { $(FloatUnaryOp::$variant => concat!(stringify!($variant), "Backward0")),* }
+            }
+
             fn kernel<R: Real + Element>(self, t: &Tensor) -> Result<Tensor> {
                 match self { $(FloatUnaryOp::$variant => map1::<R, R>(t, |$x: R| $body)),* }
             }
@@ -96,6 +101,11 @@ macro_rules! define_numeric_unary {
 
             pub fn name(self) -> &'static str {
                 match self { $(NumericUnaryOp::$variant => stringify!($name)),* }
+            }
+
+            /// PyTorch's name for the backward node, e.g. `ExpBackward0`.
+            pub fn backward_name(self) -> &'static str {
+                match self { $(NumericUnaryOp::$variant => concat!(stringify!($variant), "Backward0")),* }
             }
 
             fn kernel<T: Arith>(self, t: &Tensor) -> Result<Tensor> {
@@ -157,11 +167,17 @@ pub fn in_compute_type(t: &Tensor, out: DType, kernel: impl FnOnce(&Tensor, DTyp
 impl Tensor {
     /// A floating-point element-wise function (`exp`, `sin`, ...).
     pub fn float_unary(&self, op: FloatUnaryOp) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::float(self, op);
+        }
         in_compute_type(self, float_result_type(self.dtype()), |t, c| with_real_dtype!(c, R => op.kernel::<R>(t)))
     }
 
     /// A type-preserving element-wise function (`neg`, `abs`, `floor`, ...).
     pub fn numeric_unary(&self, op: NumericUnaryOp) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::numeric(self, op);
+        }
         if self.dtype() == DType::Bool && op == NumericUnaryOp::Neg {
             bail!(
                 Runtime,

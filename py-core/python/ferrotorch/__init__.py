@@ -14,6 +14,8 @@ from . import _tensor_methods  # noqa: F401  (attaches the Python-side Tensor me
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
 from . import linalg  # noqa: F401  (the torch.linalg namespace)
+from . import autograd  # noqa: F401
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .random import default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: E402
 
 __version__ = "0.1.0"

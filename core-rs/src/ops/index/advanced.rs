@@ -269,10 +269,13 @@ impl Plan {
 }
 
 /// Drops leading size-1 dims: a value of shape `[1, 3]` may be assigned to a `[3]` target.
-fn strip_leading_ones(t: &Tensor) -> Tensor {
+fn strip_leading_ones(t: &Tensor) -> Result<Tensor> {
     let lead = t.shape().iter().take_while(|&&s| s == 1).count();
-    let l = t.layout();
-    t.with_layout(Layout { shape: l.shape[lead..].to_vec(), strides: l.strides[lead..].to_vec(), offset: l.offset })
+    if lead == 0 {
+        return Ok(t.clone());
+    }
+    // A recorded reshape, so a value that requires grad keeps its history.
+    t.reshape(&t.shape()[lead..].iter().map(|&s| s as i64).collect::<Vec<_>>())
 }
 
 impl Tensor {
@@ -300,7 +303,7 @@ impl Tensor {
                 return self.masked_fill_(mask, value.item()?);
             }
         }
-        let value = strip_leading_ones(value);
+        let value = strip_leading_ones(value)?;
         let value = if indices.iter().any(|ix| matches!(ix, TensorIndex::Tensor(_) | TensorIndex::Bool(_))) {
             detach_from(&value, self)?.to_dtype(self.dtype())?
         } else {
@@ -331,10 +334,10 @@ impl Tensor {
     fn put_indexed(&self, key: &[TensorIndex], value: &Tensor, accumulate: bool) -> Result<()> {
         let (view, adv) = apply_basic(self, key)?;
         if adv.iter().all(Option::is_none) {
-            let value = value.with_layout(value.layout().broadcast_to(view.shape())?);
+            // `copy_` broadcasts; checking here gives the error for a value that does not fit.
+            value.layout().broadcast_to(view.shape())?;
             if accumulate {
-                let sum = view.binary(crate::ops::binary::BinaryOp::Add, &value.into())?;
-                return view.copy_(&sum);
+                return view.binary_(crate::ops::binary::BinaryOp::Add, &value.into());
             }
             return view.copy_(&value);
         }

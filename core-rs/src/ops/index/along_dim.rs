@@ -275,7 +275,7 @@ impl Tensor {
             let count = count.masked_fill(&count.binary(BinaryOp::Eq, &Operand::Scalar(Scalar::Int(0)))?, Scalar::Int(1))?;
             let op = if self.dtype().is_float() { BinaryOp::Div } else { BinaryOp::FloorDivide };
             let mean = s.binary(op, &Operand::Tensor(count))?;
-            s.copy_(&mean)?;
+            s.copy_from(&mean)?;
         }
         self.bump_version();
         Ok(())

@@ -51,7 +51,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let mut start = 0;
     for t in tensors.iter().filter(|t| !legacy_empty(t)) {
         let len = t.shape()[d];
-        out.with_layout(out.layout().slice(d, start, start + len, 1)).copy_(t)?;
+        out.with_layout(out.layout().slice(d, start, start + len, 1)).copy_from(t)?;
         start += len;
     }
     Ok(out)
@@ -155,7 +155,7 @@ pub fn block_diag(tensors: &[Tensor]) -> Result<Tensor> {
     let (mut r, mut c) = (0, 0);
     for b in &blocks {
         let (h, w) = (b.shape()[0], b.shape()[1]);
-        out.with_layout(out.layout().slice(0, r, r + h, 1).slice(1, c, c + w, 1)).copy_(b)?;
+        out.with_layout(out.layout().slice(0, r, r + h, 1).slice(1, c, c + w, 1)).copy_from(b)?;
         r += h;
         c += w;
     }

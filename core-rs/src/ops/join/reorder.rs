@@ -277,7 +277,7 @@ impl Tensor {
             strides.extend([0, st]);
         }
         let src = self.with_layout(Layout { shape: shape.clone(), strides, offset: self.offset() });
-        out.with_layout(Layout::contiguous(&shape)).copy_(&src)?;
+        out.with_layout(Layout::contiguous(&shape)).copy_from(&src)?;
         Ok(out)
     }
 

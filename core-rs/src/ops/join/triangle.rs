@@ -73,7 +73,7 @@ impl Tensor {
         shape.insert(d1.min(d2), len);
         shape.insert(d1.max(d2), len);
         let out = Tensor::zeros(&shape, self.dtype())?;
-        out.with_layout(diagonal_layout(out.layout(), offset, d1, d2)).copy_(self)?;
+        out.with_layout(diagonal_layout(out.layout(), offset, d1, d2)).copy_from(self)?;
         Ok(out)
     }
 

@@ -25,7 +25,7 @@ pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T]))
     }
     let tmp = Tensor::uninit(t.shape(), t.dtype())?;
     f(unsafe { tmp.as_mut_slice::<T>() });
-    t.copy_(&tmp)
+    t.copy_from(&tmp)
 }
 
 /// Writes `next()` into each element of `t` in row-major order.

@@ -33,6 +33,9 @@ impl Tensor {
     /// `sum(dim, keepdim, dtype)`: integers and bool sum to int64; half types accumulate in
     /// float32; float sums are pairwise.
     pub fn sum(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::sum(self, dims, keepdim, dtype);
+        }
         self.sum_like(dims, keepdim, dtype, false)
     }
 
@@ -79,6 +82,9 @@ impl Tensor {
 
     /// `mean(dim, keepdim, dtype)`: floating-point inputs (or a floating `dtype`) only.
     pub fn mean(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::mean(self, dims, keepdim, dtype);
+        }
         match dtype {
             Some(d) if !d.is_float() => bail!(
                 Runtime,

@@ -1,0 +1,5 @@
+//! Backward formulas, one file per op family (mirroring `ops/`).
+
+pub mod binary;
+pub mod reduce;
+pub mod unary;
