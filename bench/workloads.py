@@ -46,6 +46,25 @@ def transpose_copy_4m(lib, rng):
     return lambda: a.t().contiguous()
 
 
+def backward_mul_sum_16(lib, rng):
+    a = _from_numpy(lib, rng.standard_normal(16).astype(np.float32)).requires_grad_()
+    b = _from_numpy(lib, rng.standard_normal(16).astype(np.float32)).requires_grad_()
+    return lambda: (a * b).sum().backward()
+
+
+def backward_chain_20(lib, rng):
+    """Twenty element-wise ops on 16 elements, then backward: graph-building and engine cost."""
+    x = _from_numpy(lib, rng.uniform(0.5, 1.5, 16).astype(np.float32)).requires_grad_()
+
+    def run():
+        h = x
+        for _ in range(5):
+            h = (h * 1.01).sin().exp() + 0.5
+        h.sum().backward()
+
+    return run
+
+
 WORKLOADS = {
     "add 16 float32 (per-op overhead)": add_16,
     "add 10M float32": add_10m,
@@ -54,4 +73,6 @@ WORKLOADS = {
     "matmul 1024x1024 float32": matmul_1024,
     "sort 1M float32": sort_1m,
     "transpose copy 2048x2048": transpose_copy_4m,
+    "autograd (a*b).sum().backward() 16": backward_mul_sum_16,
+    "autograd 20-op chain backward 16": backward_chain_20,
 }

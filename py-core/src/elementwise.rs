@@ -415,7 +415,7 @@ fn lerp(start: &Tensor, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> Py
     let high = binary(&end, BinaryOp::Sub, &Operand::Tensor(binary(&Operand::Tensor(one_minus), BinaryOp::Mul, &diff).py()?)).py()?;
     let small = binary(&w, BinaryOp::Lt, &Operand::Scalar(Scalar::Float(0.5))).py()?;
     let r = where_(&small, &Operand::Tensor(low), &Operand::Tensor(high)).py()?;
-    r.to_dtype(start.dtype()).py()
+    r.cast(start.dtype()).py()
 }
 
 fn addc(t: &Tensor, op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {

@@ -45,7 +45,8 @@ binary_methods!(
     ge Ge,
     maximum Maximum,
     minimum Minimum,
-    logical_or LogicalOr
+    logical_or LogicalOr,
+    logical_and LogicalAnd
 );
 
 macro_rules! float_methods {

@@ -189,12 +189,18 @@ impl Tensor {
 
     /// `frac`: `x - trunc(x)`, floats only.
     pub fn frac(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::frac(self);
+        }
         require_float(self, "frac")?;
         in_compute_type(self, self.dtype(), |t, c| with_real_dtype!(c, R => map1::<R, R>(t, |x| x - x.trunc())))
     }
 
     /// `round(decimals=d)`: half to even at the given decimal place.
     pub fn round_decimals(&self, decimals: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::round(self, decimals);
+        }
         if !self.dtype().is_float() {
             if decimals != 0 {
                 bail!(Runtime, "round_cpu not implemented for '{}' with decimals", crate::dtype::title(self.dtype()));
@@ -216,6 +222,9 @@ impl Tensor {
 
     /// `logit(eps)`: `log(p / (1 - p))` with `p` clamped to `[eps, 1 - eps]` when given.
     pub fn logit(&self, eps: Option<f64>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::logit(self, eps);
+        }
         in_compute_type(self, float_result_type(self.dtype()), |t, c| {
             with_real_dtype!(c, R => match eps {
                 None => map1::<R, R>(t, |x| (x / (R::of(1.0) - x)).ln()),
@@ -232,6 +241,9 @@ impl Tensor {
 
     /// `nan_to_num(nan, posinf, neginf)`; infinities default to the dtype's extremes.
     pub fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::unary::nan_to_num(self, nan, posinf, neginf);
+        }
         if !self.dtype().is_float() {
             return self.clone_contiguous();
         }

@@ -107,3 +107,37 @@ pub fn trigamma(x: &Tensor) -> Result<Tensor> {
         |_: &Grads| -> Result<Vec<Option<Tensor>>> { crate::bail!(NotImplemented, "the derivative for 'polygamma' is not implemented.") }
     })
 }
+
+/// Records `frac` (`FracBackward0`): slope 1 between the jumps.
+pub fn frac(x: &Tensor) -> Result<Tensor> {
+    record("FracBackward0", &[x], || x.frac(), |_| |gr: &Grads| Ok(vec![Some(gr.g().clone())]))
+}
+
+/// Records `round(decimals)` (`RoundBackward0`): piecewise constant.
+pub fn round(x: &Tensor, decimals: i64) -> Result<Tensor> {
+    let name = if decimals == 0 { "RoundBackward0" } else { "RoundBackward1" };
+    record(name, &[x], || x.round_decimals(decimals), |_| |gr: &Grads| Ok(vec![Some(gr.g().zeros_like()?)]))
+}
+
+/// Records `logit(eps)` (`LogitBackward0`): `g / (x (1 - x))`, zero where `x` was clamped.
+pub fn logit(x: &Tensor, eps: Option<f64>) -> Result<Tensor> {
+    record("LogitBackward0", &[x], || x.logit(eps), |s| {
+        let xs = s.save(x);
+        move |gr: &Grads| {
+            let x = xs.get()?;
+            let d = gr.g().div(&x.mul(&x.neg()?.add(1.0)?)?)?;
+            Ok(vec![Some(match eps {
+                None => d,
+                Some(e) => d.keep_where(&x.ge(e)?.logical_and(&x.le(1.0 - e)?)?)?,
+            })])
+        }
+    })
+}
+
+/// Records `nan_to_num` (`NanToNumBackward0`): the gradient passes where `x` was finite.
+pub fn nan_to_num(x: &Tensor, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+    record("NanToNumBackward0", &[x], || x.nan_to_num(nan, posinf, neginf), |s| {
+        let xs = s.save(x);
+        move |gr: &Grads| Ok(vec![Some(gr.g().keep_where(&xs.get()?.float_test("isfinite")?)?)])
+    })
+}
