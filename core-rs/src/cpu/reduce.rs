@@ -19,6 +19,9 @@ pub trait Reducer: Sync {
     type In: Element;
     type Acc: Copy + Send + Sync;
     type Out: Copy + Send + Sync;
+    /// The longest run `pairwise` folds with one `fold_slice` call: reducers whose
+    /// `fold_slice` is itself accurate over long runs raise it, saving per-call overhead.
+    const LEAF: usize = LEAF;
     /// The accumulator of no elements; `combine(identity, a) == a`.
     fn identity(&self) -> Self::Acc;
     /// Folds element `x`, at position `i` along the reduced extent, into `acc`.
@@ -38,7 +41,8 @@ pub trait Reducer: Sync {
     }
 }
 
-/// Elements folded sequentially before pairwise combination takes over.
+/// Elements folded sequentially before pairwise combination takes over (unless a reducer
+/// sets its own `Reducer::LEAF`); runs are split at multiples of it.
 pub const LEAF: usize = 1024;
 /// Rows of columns folded into one accumulator row before it joins the cascade.
 const CASCADE: usize = 32;
@@ -66,7 +70,7 @@ fn fold_leaf<R: Reducer>(rd: &R, xs: &[R::In], start: usize) -> R::Acc {
 
 /// Pairwise fold of a contiguous run: the error of a float sum grows with `log n`.
 pub fn pairwise<R: Reducer>(rd: &R, xs: &[R::In], start: usize) -> R::Acc {
-    if xs.len() <= LEAF {
+    if xs.len() <= R::LEAF {
         return fold_leaf(rd, xs, start);
     }
     let half = (xs.len() / 2).div_ceil(LEAF) * LEAF;
