@@ -58,20 +58,19 @@ impl Tensor {
 
     /// The node that computed this tensor; `None` for leaves.
     pub fn grad_fn(&self) -> Option<Arc<Node>> {
-        if let Some(base) = self.base() {
-            // A view of a tensor with history whose own history is missing or older than
-            // the last in-place write takes it afresh from its base.
-            if base.requires_grad() && self.dtype().is_float() {
-                let current = self.read_meta(|m| m.grad_fn.is_some() && m.view_version == self.storage().version());
-                if current != Some(true) {
-                    crate::autograd::inplace::regenerate_view(self, base);
-                }
-            }
-        }
         if !self.requires_grad() {
             return None;
         }
-        self.read_meta(|m| m.grad_fn.clone()).flatten()
+        let (node, version) = self.read_meta(|m| (m.grad_fn.clone(), m.view_version))?;
+        if let (Some(base), Some(_)) = (self.base(), &node) {
+            // A differentiable view written to through another alias since it got its
+            // history takes it afresh from its base (as PyTorch regenerates view history).
+            if version != self.storage().version() && base.requires_grad() {
+                crate::autograd::inplace::regenerate_view(self, base);
+                return self.read_meta(|m| m.grad_fn.clone()).flatten();
+            }
+        }
+        node
     }
 
     /// Which output of `grad_fn` this tensor is.
