@@ -46,6 +46,11 @@ pub fn tensor_args(objs: &[Option<&Bound<'_, PyAny>>]) -> Vec<Tensor> {
 
 /// Stores a result into an `out=` tensor (resizing it when its shape differs), or returns it.
 pub fn with_out<'py>(py: Python<'py>, r: Tensor, out: Option<&Bound<'py, PyTensor>>) -> PyResult<Bound<'py, PyAny>> {
+    if out.is_some() && (r.requires_grad() || out.is_some_and(|o| o.borrow().t.requires_grad())) && ferrotorch_core::autograd::is_grad_enabled() {
+        return Err(PyRuntimeError::new_err(
+            "out=... arguments don't support automatic differentiation, but one of the arguments requires grad.",
+        ));
+    }
     match out {
         None => Ok(Bound::new(py, PyTensor::new(r))?.into_any()),
         Some(o) => {

@@ -384,3 +384,20 @@ def test_two_threads_run_backward_on_independent_graphs():
         t.join()
     for k in (1, 2):
         np.testing.assert_allclose(results[k], np.full(1000, 2.0 * k * k))
+
+
+def test_repr_shows_requires_grad_and_grad_fn_like_pytorch():
+    x = t64([1.0, 2.0])
+    assert repr(x) == "tensor([1., 2.], dtype=torch.float64, requires_grad=True)"
+    assert repr(x * 2) == "tensor([2., 4.], dtype=torch.float64, grad_fn=<MulBackward0>)"
+    assert repr(ft.ones(2, requires_grad=True).sum()) == "tensor(2., grad_fn=<SumBackward0>)"
+
+
+def test_out_argument_refuses_autograd():
+    x = t64([1.0, 2.0])
+    out = ft.zeros(2, dtype=ft.float64)
+    with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+        ft.exp(x, out=out)
+    with ft.no_grad():
+        ft.exp(x, out=out)
+    np.testing.assert_allclose(out.numpy(), np.exp([1.0, 2.0]))

@@ -208,21 +208,30 @@ pub struct Saved {
     version: u64,
     /// For a node's own output: the node, so unpacking re-attaches history without a cycle.
     output_of: Option<(Weak<Node>, usize)>,
-    producer: Option<String>,
 }
 
 impl Saved {
     pub(crate) fn input(t: &Tensor) -> Saved {
-        let producer = t.grad_fn().map(|n| format!(", which is output {} of {}", t.output_nr(), n.name()));
-        Saved { tensor: t.clone(), version: t.storage().version(), output_of: None, producer }
+        Saved { tensor: t.clone(), version: t.storage().version(), output_of: None }
     }
 
-    pub(crate) fn output(t: &Tensor, node: Weak<Node>, nr: usize, name: &str) -> Saved {
-        Saved {
-            tensor: t.alias(),
-            version: t.storage().version(),
-            output_of: Some((node, nr)),
-            producer: Some(format!(", which is output {} of {}", nr, name)),
+    pub(crate) fn output(t: &Tensor, node: Weak<Node>, nr: usize) -> Saved {
+        Saved { tensor: t.alias(), version: t.storage().version(), output_of: Some((node, nr)) }
+    }
+
+    /// ", which is output 0 of Mul": the op that now produces the saved tensor, named as
+    /// PyTorch names it in this message.
+    fn producer(&self) -> String {
+        let current = match &self.output_of {
+            Some((node, nr)) => node.upgrade().map(|n| (*nr, n.name().to_string())),
+            None => self.tensor.grad_fn().map(|n| (self.tensor.output_nr(), n.name().to_string())),
+        };
+        match current {
+            Some((nr, name)) => {
+                let op = name.trim_end_matches(|c: char| c.is_ascii_digit());
+                format!(", which is output {} of {}", nr, op.strip_suffix("Backward").unwrap_or(op))
+            }
+            None => String::new(),
         }
     }
 
@@ -235,7 +244,7 @@ impl Saved {
                 "one of the variables needed for gradient computation has been modified by an inplace operation: [{} {:?}]{}, is at version {}; expected version {} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
                 legacy_type_name(self.tensor.dtype()),
                 self.tensor.shape(),
-                self.producer.as_deref().unwrap_or(""),
+                self.producer(),
                 now,
                 self.version
             );

@@ -18,7 +18,6 @@ pub fn needs_grad(inputs: &[&Tensor]) -> bool {
 /// Handed to a formula's builder: saves tensors for backward.
 pub struct Saver<'a> {
     node: &'a Weak<Node>,
-    name: &'a str,
     outputs: &'a [Tensor],
     saves: bool,
 }
@@ -33,7 +32,7 @@ impl Saver<'_> {
     /// Saves output `nr` of the node; unpacking gives it back with its history.
     pub fn output(&mut self, nr: usize) -> Saved {
         self.saves = true;
-        Saved::output(&self.outputs[nr], self.node.clone(), nr, self.name)
+        Saved::output(&self.outputs[nr], self.node.clone(), nr)
     }
 
     /// Marks the formula as holding saved state (e.g. indices), so a second backward
@@ -95,7 +94,7 @@ where
     let input_meta = inputs.iter().map(|t| TensorMeta::of(t)).collect();
     let output_meta = outputs.iter().map(TensorMeta::of).collect();
     let node = Arc::new_cyclic(|weak| {
-        let mut saver = Saver { node: weak, name: &name, outputs: &outputs, saves: false };
+        let mut saver = Saver { node: weak, outputs: &outputs, saves: false };
         let formula: Formula = Arc::new(build(&mut saver));
         let saves = saver.saves;
         Node::new(name.clone(), next, input_meta, output_meta, Action::Formula { formula: Mutex::new(Some(formula)), saves })

@@ -117,6 +117,9 @@ impl Tensor {
 
     /// `t()`: transpose of a matrix; vectors and scalars are returned as they are.
     pub fn t(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view_with("TBackward0", self, |t| t.t(), |g| g.t());
+        }
         if self.ndim() > 2 {
             bail!(Runtime, "t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim());
         }

@@ -137,6 +137,8 @@ def _default_float_name():
 def tensor_repr(t):
     """``repr(t)`` exactly as PyTorch prints it."""
     name = repr(t.dtype)[len("torch.") :]
+    grad_fn, requires_grad = t.grad_fn, t.requires_grad
+    t = t.detach()  # printing reads values; it must not add to the graph
     floating = t.dtype.is_floating_point
     shape = tuple(t.shape)
     numel = t.numel()
@@ -163,9 +165,9 @@ def tensor_repr(t):
         suffixes.append(f"dtype=torch.{name}")
     if t.device.type != "cpu":
         suffixes.insert(0, f"device='{t.device}'")
-    if getattr(t, "grad_fn", None) is not None:
-        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
-    elif getattr(t, "requires_grad", False):
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+    elif requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
 
