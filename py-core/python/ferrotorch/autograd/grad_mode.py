@@ -35,32 +35,29 @@ class _Mode:
         return self.__class__(*self._args())
 
 
-class no_grad(_Mode):
-    """Ops inside record no history (``with ferrotorch.no_grad():``)."""
+class _Scoped(_Mode):
+    """Sets a thread-local flag (through ``_set``, a ``_C`` setter returning the previous value)
+    on entering, and restores it on leaving."""
+
+    _set = None
+    _value = None
 
     def _enter(self):
-        self._prev = _C._set_grad_enabled(False)
+        self._prev = type(self)._set(self._value)
 
     def _exit(self):
-        _C._set_grad_enabled(self._prev)
+        type(self)._set(self._prev)
 
 
-class enable_grad(_Mode):
-    """Turns recording back on inside ``no_grad``."""
+class _Immediate(_Mode):
+    """Like ``_Scoped``, but the flag is set when the object is made, so a plain call works
+    too (``set_grad_enabled(False)``); leaving a ``with`` block restores it."""
 
-    def _enter(self):
-        self._prev = _C._set_grad_enabled(True)
-
-    def _exit(self):
-        _C._set_grad_enabled(self._prev)
-
-
-class set_grad_enabled(_Mode):
-    """``set_grad_enabled(mode)``: sets the mode at once, and restores it when used with ``with``."""
+    _set = None
 
     def __init__(self, mode):
         self.mode = bool(mode)
-        self._prev = _C._set_grad_enabled(self.mode)
+        self._prev = type(self)._set(self.mode)
 
     def _args(self):
         return (self.mode,)
@@ -69,7 +66,25 @@ class set_grad_enabled(_Mode):
         pass
 
     def _exit(self):
-        _C._set_grad_enabled(self._prev)
+        type(self)._set(self._prev)
+
+
+class no_grad(_Scoped):
+    """Ops inside record no history (``with ferrotorch.no_grad():``)."""
+
+    _set, _value = staticmethod(_C._set_grad_enabled), False
+
+
+class enable_grad(_Scoped):
+    """Turns recording back on inside ``no_grad``."""
+
+    _set, _value = staticmethod(_C._set_grad_enabled), True
+
+
+class set_grad_enabled(_Immediate):
+    """``set_grad_enabled(mode)``: sets the mode at once, and restores it when used with ``with``."""
+
+    _set = staticmethod(_C._set_grad_enabled)
 
 
 class inference_mode(_Mode):
