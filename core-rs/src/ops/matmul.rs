@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::layout::{broadcast_shapes, Layout};
 use crate::ops::binary::{BinaryOp, Operand};
 use crate::tensor::Tensor;
+use crate::autograd::formulas::matmul as formulas;
 use crate::{bail, with_arith_dtype};
 
 /// Matrix operands must share a dtype (no promotion) that is not bool.
@@ -35,6 +36,10 @@ pub(crate) fn check_mm_dtypes(a: &Tensor, b: &Tensor) -> Result<DType> {
 /// `(..., k, n)` (sizes already checked), `bias` broadcasts to the `(..., m, n)` result.
 /// Half types compute in f32, as PyTorch's CPU kernels accumulate.
 pub(crate) fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: Scalar) -> Result<Tensor> {
+    let inputs: Vec<&Tensor> = [Some(a), Some(b), bias.map(|(t, _)| t)].into_iter().flatten().collect();
+    if crate::autograd::needs_grad(&inputs) {
+        return formulas::product("MatmulBackward0", a, b, bias, alpha, || product(a, b, bias, alpha));
+    }
     let dtype = check_mm_dtypes(a, b)?;
     let compute = dtype.compute_type();
     let (na, nb) = (a.ndim(), b.ndim());
@@ -230,6 +235,9 @@ fn check_dot(a: &Tensor, b: &Tensor, name: &str) -> Result<()> {
 impl Tensor {
     /// `mm(mat2)`: a `(n, m)` by `(m, p)` product.
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, other]) {
+            return formulas::product("MmBackward0", self, other, None, one(), || self.mm(other));
+        }
         check_matrix(self, "self")?;
         check_matrix(other, "mat2")?;
         check_mm_dtypes(self, other)?;
@@ -239,12 +247,18 @@ impl Tensor {
 
     /// `bmm(mat2)`: products of matching batches of matrices.
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, other]) {
+            return formulas::product("BmmBackward0", self, other, None, one(), || self.bmm(other));
+        }
         check_bmm_shapes(self, other)?;
         product(self, other, None, one())
     }
 
     /// `mv(vec)`: matrix times vector.
     pub fn mv(&self, vec: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, vec]) {
+            return formulas::matrix_vector("MvBackward0", self, vec, None, one(), || self.mv(vec));
+        }
         check_mv_shapes(None, self, vec)?;
         let r = product(self, &vec.unsqueeze(-1)?, None, one())?;
         r.squeeze(Some(&[-1]))
@@ -252,12 +266,18 @@ impl Tensor {
 
     /// `dot(other)`: inner product of two 1-D tensors of one dtype.
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, other]) {
+            return formulas::dot("DotBackward0", self, other, || self.dot(other));
+        }
         check_dot(self, other, "dot")?;
         self.dot_unchecked(other)
     }
 
     /// `vdot(other)`: `dot` with the first argument conjugated (the same for real tensors).
     pub fn vdot(&self, other: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, other]) {
+            return formulas::dot("VdotBackward0", self, other, || self.vdot(other));
+        }
         check_dot(self, other, "vdot")?;
         self.dot_unchecked(other)
     }
@@ -312,6 +332,9 @@ impl Tensor {
 
     /// `addmm(mat1, mat2, beta, alpha)`: `beta * self + alpha * mat1 @ mat2`.
     pub fn addmm(&self, mat1: &Tensor, mat2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[mat1, mat2, self]) {
+            return formulas::product("AddmmBackward0", mat1, mat2, Some((self, beta)), alpha, || self.addmm(mat1, mat2, beta, alpha));
+        }
         check_matrix(mat1, "mat1")?;
         check_matrix(mat2, "mat2")?;
         check_mm_dtypes(mat1, mat2)?;
@@ -321,6 +344,9 @@ impl Tensor {
 
     /// `addmv(mat, vec, beta, alpha)`: `beta * self + alpha * mat @ vec`.
     pub fn addmv(&self, mat: &Tensor, vec: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[mat, vec, self]) {
+            return formulas::matrix_vector("AddmvBackward0", mat, vec, Some((self, beta)), alpha, || self.addmv(mat, vec, beta, alpha));
+        }
         check_mv_shapes(Some(self), mat, vec)?;
         self.layout().broadcast_to(&[mat.shape()[0]])?;
         let bias = if self.ndim() == 1 { self.unsqueeze(-1)? } else { self.clone() };
@@ -330,6 +356,9 @@ impl Tensor {
 
     /// `addr(vec1, vec2, beta, alpha)`: `beta * self + alpha * outer(vec1, vec2)`.
     pub fn addr(&self, vec1: &Tensor, vec2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[vec1, vec2, self]) {
+            return formulas::addr(self, vec1, vec2, beta, alpha);
+        }
         if vec1.ndim() != 1 || vec2.ndim() != 1 {
             bail!(Runtime, "addr: Expected 1-D argument vec1, but got {}-D", if vec1.ndim() != 1 { vec1.ndim() } else { vec2.ndim() });
         }
@@ -339,12 +368,18 @@ impl Tensor {
 
     /// `baddbmm(batch1, batch2, beta, alpha)`: `beta * self + alpha * batch1 @ batch2` per batch.
     pub fn baddbmm(&self, batch1: &Tensor, batch2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[batch1, batch2, self]) {
+            return formulas::product("BaddbmmBackward0", batch1, batch2, Some((self, beta)), alpha, || self.baddbmm(batch1, batch2, beta, alpha));
+        }
         check_bmm_shapes(batch1, batch2)?;
         product(batch1, batch2, Some((self, beta)), alpha)
     }
 
     /// `addbmm(batch1, batch2, beta, alpha)`: `beta * self + alpha * sum_b batch1[b] @ batch2[b]`.
     pub fn addbmm(&self, batch1: &Tensor, batch2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[batch1, batch2, self]) {
+            return formulas::addbmm(self, batch1, batch2, beta, alpha);
+        }
         check_bmm_shapes(batch1, batch2)?;
         let (bs, m, k) = (batch1.shape()[0], batch1.shape()[1], batch1.shape()[2]);
         let n = batch2.shape()[2];
@@ -438,7 +473,9 @@ impl Tensor {
             }
         }
         let r = acc.expect("n != 0");
-        if r.is_same(self) {
+        if r.is_same(self) && crate::autograd::needs_grad(&[self]) {
+            formulas::clone(self)
+        } else if r.is_same(self) {
             r.clone_contiguous()
         } else {
             Ok(r)

@@ -1,5 +1,7 @@
 //! Backward formulas, one file per op family (mirroring `ops/`).
 
 pub mod binary;
+pub mod linalg;
+pub mod matmul;
 pub mod reduce;
 pub mod unary;

@@ -35,6 +35,9 @@ fn cholesky_in_place(a: &mut [f64], n: usize) -> Option<usize> {
 impl Tensor {
     /// `linalg.cholesky(A, upper)`: the lower factor `L`, or `L^T` when `upper`.
     pub fn linalg_cholesky(&self, upper: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::cholesky(self, upper);
+        }
         let op = "linalg.cholesky";
         check_matrix_input(self, op, true)?;
         let mut m = Batch::of(self)?;

@@ -86,12 +86,19 @@ impl Tensor {
     /// `linalg.eigh(A, UPLO)`: eigenvalues ascending and eigenvectors as columns, reading only
     /// the `UPLO` triangle of `A`.
     pub fn linalg_eigh(&self, uplo: &str) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::eigh(self, uplo);
+        }
         let (w, v) = self.eigh_impl("linalg.eigh", uplo, true)?;
         Ok((w, v.expect("vectors requested")))
     }
 
     /// `linalg.eigvalsh(A, UPLO)`: the eigenvalues of `eigh`.
     pub fn linalg_eigvalsh(&self, uplo: &str) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            // The gradient needs the eigenvectors (PyTorch computes them too when recording).
+            return Ok(crate::autograd::formulas::linalg::eigh(self, uplo)?.0);
+        }
         Ok(self.eigh_impl("linalg.eigvalsh", uplo, false)?.0)
     }
 

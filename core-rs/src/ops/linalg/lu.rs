@@ -95,6 +95,9 @@ fn slogdet_of(a: &[f64], lu: &Lu, n: usize) -> (f64, f64) {
 impl Tensor {
     /// `linalg.det(A)`.
     pub fn linalg_det(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::det(self);
+        }
         check_matrix_input(self, "linalg.det", true)?;
         let mut m = Batch::of(self)?;
         let n = m.rows;
@@ -111,6 +114,9 @@ impl Tensor {
 
     /// `linalg.slogdet(A)`: `(sign, logabsdet)`; singular matrices give `(0, -inf)`.
     pub fn linalg_slogdet(&self) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::slogdet(self);
+        }
         check_matrix_input(self, "linalg.slogdet", true)?;
         let mut m = Batch::of(self)?;
         let n = m.rows;
@@ -124,6 +130,9 @@ impl Tensor {
 
     /// `linalg.inv(A)`: raises on a singular matrix, naming the zero pivot as LAPACK does.
     pub fn linalg_inv(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::inv(self);
+        }
         check_matrix_input(self, "linalg.inv", true)?;
         let mut m = Batch::of(self)?;
         let n = m.rows;
@@ -147,6 +156,9 @@ impl Tensor {
     /// `linalg.solve(A, B, left)`: `X` with `A X = B` (`X A = B` when not `left`). `B` is a
     /// batch of vectors when it is 1-D or has `A`'s shape without the last dim.
     pub fn linalg_solve(&self, b: &Tensor, left: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, b]) {
+            return crate::autograd::formulas::linalg::solve(self, b, left);
+        }
         let op = "linalg.solve";
         check_matrix_input(self, op, true)?;
         super::check_float(b, op)?;

@@ -127,6 +127,13 @@ pub fn matrix_norm(t: &Tensor, ord: MatrixOrd, dims: [i64; 2], keepdim: bool, dt
         let (lo, hi) = (d0.min(d1) as i64, d0.max(d1) as i64);
         r.unsqueeze(lo)?.unsqueeze(hi)?.to_dtype(a.dtype())
     };
+    let supported = match ord {
+        MatrixOrd::P(p) => p.abs() == 2.0 || p.abs() == 1.0 || p.is_infinite(),
+        _ => true,
+    };
+    if supported && crate::autograd::needs_grad(&[&a]) {
+        return recorded_matrix_norm(&a, ord, (d0, d1), keepdim);
+    }
     let last = [a.ndim() - 2];
     match ord {
         MatrixOrd::Fro => vector_norm(&a, 2.0, Some(&[d0 as i64, d1 as i64]), keepdim, None),
@@ -145,6 +152,37 @@ pub fn matrix_norm(t: &Tensor, ord: MatrixOrd, dims: [i64; 2], keepdim: bool, dt
             squeeze(picked)?.to_dtype(a.dtype())
         }
         MatrixOrd::P(p) => bail!(Runtime, "{}: Order {} not supported.", op, fmt_ord(p)),
+    }
+}
+
+/// `matrix_norm` of `a` (dims `d0`, `d1` wrapped and distinct, order already checked to be
+/// one of the supported ones below) as a composition of recorded reductions, for inputs that
+/// need a gradient: `sum`/`amax`/`amin` of the singular values or of absolute row/column sums.
+fn recorded_matrix_norm(a: &Tensor, ord: MatrixOrd, (d0, d1): (usize, usize), keepdim: bool) -> Result<Tensor> {
+    let by_singular_values = |reduce: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<Tensor> {
+        let s = a.movedim(&[d0 as i64, d1 as i64], &[-2, -1])?.linalg_svdvals()?;
+        let r = reduce(&s)?;
+        if !keepdim {
+            return Ok(r);
+        }
+        let (lo, hi) = (d0.min(d1) as i64, d0.max(d1) as i64);
+        r.unsqueeze(lo)?.unsqueeze(hi)
+    };
+    match ord {
+        MatrixOrd::Fro => vector_norm(a, 2.0, Some(&[d0 as i64, d1 as i64]), keepdim, None),
+        MatrixOrd::Nuc => by_singular_values(&|s| s.sum(Some(&[-1]), false, None)),
+        MatrixOrd::P(p) if p == 2.0 => by_singular_values(&|s| s.amax(Some(&[-1]), false)),
+        MatrixOrd::P(p) if p == -2.0 => by_singular_values(&|s| s.amin(Some(&[-1]), false)),
+        MatrixOrd::P(p) => {
+            let (sum_dim, pick_dim) = if p.abs() == 1.0 { (d0, d1) } else { (d1, d0) };
+            let sums = a.abs()?.sum(Some(&[sum_dim as i64]), true, None)?;
+            let picked = if p > 0.0 { sums.amax(Some(&[pick_dim as i64]), true)? } else { sums.amin(Some(&[pick_dim as i64]), true)? };
+            if keepdim {
+                Ok(picked)
+            } else {
+                picked.squeeze(Some(&[d0 as i64, d1 as i64]))
+            }
+        }
     }
 }
 

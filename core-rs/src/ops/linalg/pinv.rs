@@ -29,6 +29,9 @@ impl Tensor {
     /// `linalg.pinv(A, atol, rtol)`: the pseudo-inverse from the SVD, dropping singular values
     /// at or below the tolerance.
     pub fn linalg_pinv(&self, atol: Option<f64>, rtol: Option<f64>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::pinv(self, atol, rtol);
+        }
         check_matrix_input(self, "linalg.pinv", false)?;
         let mut mats = Batch::of(self)?;
         let (m, n) = (mats.rows, mats.cols);

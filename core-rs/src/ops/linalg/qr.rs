@@ -84,6 +84,9 @@ fn apply_reflector(x: &mut [f64], width: usize, j: usize, v: &[f64], cols: std::
 impl Tensor {
     /// `linalg.qr(A, mode)`: `(Q, R)` with `A = Q R`, `Q` orthonormal, `R` upper triangular.
     pub fn linalg_qr(&self, mode: QrMode) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::qr(self, mode);
+        }
         check_matrix_input(self, "linalg.qr", false)?;
         let mut mats = Batch::of(self)?;
         let (m, n) = (mats.rows, mats.cols);

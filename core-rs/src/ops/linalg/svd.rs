@@ -103,11 +103,14 @@ pub(crate) fn svd_f64(a: &[f64], m: usize, n: usize, vectors: bool, full: bool) 
     if !vectors {
         return Svd { u: Vec::new(), s, vt: Vec::new() };
     }
+    // A column whose norm is at rounding level of the largest is noise, not a direction:
+    // it is left for `complete_orthonormal`, so that U stays orthogonal for singular inputs.
+    let noise = s.first().copied().unwrap_or(0.0) * f64::EPSILON * (2 * m.max(n)) as f64;
     let mut u_rows: Vec<Vec<f64>> = order
         .iter()
         .map(|&j| {
             let nj = norms[j];
-            if nj > 0.0 && nj.is_finite() {
+            if nj > noise && nj.is_finite() {
                 w[j * m..(j + 1) * m].iter().map(|x| x / nj).collect()
             } else {
                 vec![0.0; m]
@@ -129,6 +132,9 @@ pub(crate) fn svd_f64(a: &[f64], m: usize, n: usize, vectors: bool, full: bool) 
 impl Tensor {
     /// `linalg.svd(A, full_matrices)`: `(U, S, Vh)` with `A = U diag(S) Vh`.
     pub fn linalg_svd(&self, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::linalg::svd(self, full_matrices);
+        }
         check_matrix_input(self, "linalg.svd", false)?;
         let mut mats = Batch::of(self)?;
         let (m, n) = (mats.rows, mats.cols);
@@ -146,6 +152,10 @@ impl Tensor {
 
     /// `linalg.svdvals(A)`: the singular values, descending.
     pub fn linalg_svdvals(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            // The gradient needs the singular vectors (PyTorch computes them too when recording).
+            return Ok(crate::autograd::formulas::linalg::svd(self, false)?.1);
+        }
         check_matrix_input(self, "linalg.svdvals", false)?;
         let mut mats = Batch::of(self)?;
         let (m, n) = (mats.rows, mats.cols);

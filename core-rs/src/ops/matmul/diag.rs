@@ -9,6 +9,9 @@ use crate::{bail, with_dtype};
 impl Tensor {
     /// `diagonal(offset, dim1, dim2)`: a view with the diagonal as the last dim.
     pub fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::views::view("DiagonalBackward0", self, move |t| t.diagonal(offset, dim1, dim2));
+        }
         let nd = self.ndim();
         if nd < 2 {
             bail!(Runtime, "diagonal dimensions requires ndim larger than 2");
@@ -38,6 +41,9 @@ impl Tensor {
     pub fn trace(&self) -> Result<Tensor> {
         if self.ndim() != 2 {
             bail!(Runtime, "trace: expected a matrix, but got tensor with dim {}", self.ndim());
+        }
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::matmul::trace(self);
         }
         let diag = self.diagonal(0, 0, 1)?;
         let p_len = diag.numel();

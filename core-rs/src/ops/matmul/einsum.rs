@@ -100,13 +100,29 @@ fn contract(mut ops: Vec<Labelled>, out: &[Label]) -> Result<Tensor> {
     acc.t.permute(&perm)
 }
 
-/// Takes the diagonal over repeated labels, so each label names one dim.
+/// Takes the diagonal over repeated labels, so each label names one dim (a view; recorded as
+/// one when `t` needs a gradient).
 fn merge_repeated(t: &Tensor, labels: &[Label], operand: usize) -> Result<Labelled> {
-    let l = t.layout();
-    let mut merged = Labelled { t: t.clone(), labels: Vec::new() };
+    let (layout, merged) = merge_layout(t.layout(), labels, operand)?;
+    if merged.len() == labels.len() {
+        return Ok(Labelled { t: t.clone(), labels: merged });
+    }
+    let view = if crate::autograd::needs_grad(&[t]) {
+        let labels = labels.to_vec();
+        crate::autograd::views::view("DiagonalBackward0", t, move |x| Ok(x.with_layout(merge_layout(x.layout(), &labels, operand)?.0)))?
+    } else {
+        t.with_layout(layout)
+    };
+    Ok(Labelled { t: view, labels: merged })
+}
+
+/// The layout of `l` with the dims of repeated labels merged into one (their diagonal), and
+/// the distinct labels in order.
+fn merge_layout(l: &Layout, labels: &[Label], operand: usize) -> Result<(Layout, Vec<Label>)> {
+    let mut merged = Vec::new();
     let mut layout = Layout { shape: Vec::new(), strides: Vec::new(), offset: l.offset };
     for (d, &label) in labels.iter().enumerate() {
-        match merged.labels.iter().position(|&x| x == label) {
+        match merged.iter().position(|&x| x == label) {
             Some(i) => {
                 if layout.shape[i] != l.shape[d] {
                     bail!(
@@ -121,14 +137,13 @@ fn merge_repeated(t: &Tensor, labels: &[Label], operand: usize) -> Result<Labell
                 layout.strides[i] += l.strides[d];
             }
             None => {
-                merged.labels.push(label);
+                merged.push(label);
                 layout.shape.push(l.shape[d]);
                 layout.strides.push(l.strides[d]);
             }
         }
     }
-    merged.t = t.with_layout(layout);
-    Ok(merged)
+    Ok((layout, merged))
 }
 
 fn label_char(l: Label) -> char {

@@ -25,6 +25,10 @@ fn one_dim(dim: Option<i64>) -> Option<[i64; 1]> {
 impl Tensor {
     /// `amax(dim, keepdim)` (`MAX`) or `amin`: values only, over any set of dims.
     pub fn amax_amin<const MAX: bool>(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let name = if MAX { "AmaxBackward0" } else { "AminBackward0" };
+            return crate::autograd::formulas::reduce::minmax::picked(name, self, dims, || self.amax_amin::<MAX>(dims, keepdim));
+        }
         let name = if MAX { "amax()" } else { "amin()" };
         let mask = reduce_mask(dims, self.ndim())?;
         check_nonempty(self, &mask, dims.is_none_or(|d| d.is_empty()), name)?;
@@ -44,6 +48,10 @@ impl Tensor {
 
     /// `max()` / `min()` without a dim: the extreme element as a 0-d tensor.
     pub fn max_all<const MAX: bool>(&self) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            let name = if MAX { "MaxBackward1" } else { "MinBackward1" };
+            return crate::autograd::formulas::reduce::minmax::picked(name, self, None, || self.max_all::<MAX>());
+        }
         let mask = vec![true; self.ndim()];
         check_nonempty(self, &mask, true, if MAX { "max()" } else { "min()" })?;
         let plan = Plan::new(self, &mask, false)?;
@@ -52,6 +60,10 @@ impl Tensor {
 
     /// `max(dim, keepdim)` / `min(...)`: `(values, indices)`.
     pub fn max_dim<const MAX: bool>(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            let name = if MAX { "MaxBackward0" } else { "MinBackward0" };
+            return crate::autograd::formulas::reduce::minmax::indexed(name, self, dim, keepdim, || self.max_dim::<MAX>(dim, keepdim));
+        }
         let mask = reduce_mask(Some(&[dim]), self.ndim())?;
         check_nonempty(self, &mask, false, if MAX { "max()" } else { "min()" })?;
         let plan = Plan::new(self, &mask, keepdim)?;
@@ -94,6 +106,9 @@ impl Tensor {
 
     /// `aminmax(dim, keepdim)`: `(min, max)`.
     pub fn aminmax(&self, dim: Option<i64>, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::minmax::aminmax(self, dim, keepdim);
+        }
         let dims = one_dim(dim);
         let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), self.ndim())?;
         let empty = self.numel() == 0 && (dim.is_none() || mask.iter().zip(self.shape()).any(|(&m, &s)| m && s == 0));

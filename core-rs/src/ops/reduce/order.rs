@@ -124,6 +124,10 @@ fn quantile_of<R: Real>(sorted: &[R], q: f64, how: Interpolation) -> R {
 impl Tensor {
     /// `median()` / `nanmedian()` of all elements; NaN for an empty tensor.
     pub fn median_all(&self, ignore_nan: bool) -> Result<Tensor> {
+        if self.numel() != 0 && crate::autograd::needs_grad(&[self]) {
+            let name = if ignore_nan { "NanmedianBackward0" } else { "MedianBackward0" };
+            return crate::autograd::formulas::reduce::minmax::picked(name, self, None, || self.median_all(ignore_nan));
+        }
         if self.numel() == 0 {
             return Tensor::full(&[], crate::Scalar::Float(f64::NAN), self.dtype());
         }
@@ -132,11 +136,18 @@ impl Tensor {
 
     /// `median(dim, keepdim)` / `nanmedian`: `(values, indices)` of the lower median.
     pub fn median_dim(&self, dim: i64, keepdim: bool, ignore_nan: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            let name = if ignore_nan { "NanmedianBackward1" } else { "MedianBackward1" };
+            return crate::autograd::formulas::reduce::minmax::indexed(name, self, dim, keepdim, || self.median_dim(dim, keepdim, ignore_nan));
+        }
         self.row_pairs(dim, keepdim, if ignore_nan { RowStat::NanMedian } else { RowStat::Median })
     }
 
     /// `mode(dim, keepdim)`: `(values, indices)`.
     pub fn mode(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::minmax::indexed("ModeBackward0", self, dim, keepdim, || self.mode(dim, keepdim));
+        }
         self.row_pairs(dim, keepdim, RowStat::Mode)
     }
 
@@ -185,6 +196,9 @@ impl Tensor {
     ) -> Result<Tensor> {
         if self.numel() == 0 {
             bail!(Runtime, "quantile() input tensor must be non-empty");
+        }
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::order::quantile(self, q, q_dims, dim, keepdim, how, ignore_nan);
         }
         if q_dims > 1 {
             bail!(Runtime, "quantile() q must be a scalar or 1D tensor");
@@ -235,5 +249,66 @@ impl Tensor {
         }
         // Results are written row-major over `[q, rows]`, and rows follow the kept dims.
         Ok(out.with_layout(crate::layout::Layout::contiguous(&shape)))
+    }
+}
+
+/// Where each quantile's value comes from: for every result (in the result's layout), the
+/// linear indices in the input of its lower and upper sorted neighbours and the weight of the
+/// upper one (the value is `(1 - w) lower + w upper`).
+pub struct QuantilePicks {
+    pub lower: Tensor,
+    pub upper: Tensor,
+    pub upper_weight: Tensor,
+}
+
+impl Tensor {
+    /// The picks behind `quantile(q, dim, keepdim, how, ignore_nan)` (arguments already checked
+    /// by `quantile`). A row whose result is NaN because of a NaN picks that NaN, as PyTorch's
+    /// sort-based quantile does.
+    pub fn quantile_picks(&self, q: &[f64], dim: Option<i64>, how: Interpolation, ignore_nan: bool) -> Result<QuantilePicks> {
+        let (x, dims) = match dim {
+            Some(d) => (self.clone(), Some([d])),
+            None => (self.reshape(&[-1])?, None),
+        };
+        let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
+        let plan = Plan::rows(&x, &mask, false)?;
+        let positions = Plan::rows(&Tensor::arange_i64(x.shape())?, &mask, false)?;
+        let (o, r) = (plan.outputs(), plan.reduced());
+        let (mut lower, mut upper, mut weight) = (vec![0i64; q.len() * o], vec![0i64; q.len() * o], vec![0f64; q.len() * o]);
+        with_real_dtype!(self.dtype(), R => {
+            let src = unsafe { std::slice::from_raw_parts(plan.src_ptr::<R>(), o * r) };
+            let pos = unsafe { std::slice::from_raw_parts(positions.src_ptr::<i64>(), o * r) };
+            for i in 0..o {
+                let row = &src[i * r..(i + 1) * r];
+                let mut order: Vec<usize> = (0..r).collect();
+                order.sort_by(|&a, &b| cmp_nan_last(&row[a], &row[b]).then(a.cmp(&b)));
+                let numbers = order.iter().take_while(|&&k| !row[k].is_nan()).count();
+                for (j, &p) in q.iter().enumerate() {
+                    let (lo, hi, w) = if (numbers < r && !ignore_nan) || numbers == 0 {
+                        (r - 1, r - 1, 0.0)
+                    } else {
+                        let rank = R::of(p) * R::of((numbers - 1) as f64);
+                        let rank = if how == Interpolation::Nearest { rank.round_even() } else { rank };
+                        let (lo, hi) = (rank.floor().f64() as usize, (rank.ceil().f64() as usize).min(numbers - 1));
+                        let w = match how {
+                            Interpolation::Lower | Interpolation::Nearest => 0.0,
+                            Interpolation::Higher => 1.0,
+                            Interpolation::Midpoint => 0.5,
+                            Interpolation::Linear => (rank - rank.floor()).f64(),
+                        };
+                        (lo, hi, w)
+                    };
+                    lower[j * o + i] = pos[i * r + order[lo]];
+                    upper[j * o + i] = pos[i * r + order[hi]];
+                    weight[j * o + i] = w;
+                }
+            }
+        });
+        let n = lower.len();
+        Ok(QuantilePicks {
+            lower: Tensor::from_slice(&lower, &[n])?,
+            upper: Tensor::from_slice(&upper, &[n])?,
+            upper_weight: Tensor::from_slice(&weight, &[n])?,
+        })
     }
 }

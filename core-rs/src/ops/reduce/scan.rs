@@ -66,11 +66,17 @@ fn running_extreme<T: Bounded, const MAX: bool>(c: &Tensor, (o, r, k): (usize, u
 impl Tensor {
     /// `cumsum(dim, dtype)`: integers and bool accumulate to int64 unless `dtype` is given.
     pub fn cumsum(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::scan::cumsum(self, dim, dtype);
+        }
         self.cumulative::<false>(dim, dtype)
     }
 
     /// `cumprod(dim, dtype)`.
     pub fn cumprod(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::scan::cumprod(self, dim, dtype);
+        }
         self.cumulative::<true>(dim, dtype)
     }
 
@@ -89,12 +95,20 @@ impl Tensor {
 
     /// `cummax(dim)` (`MAX`) / `cummin(dim)`: `(values, indices)`.
     pub fn cummax_cummin<const MAX: bool>(&self, dim: i64) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            let name = if MAX { "CummaxBackward0" } else { "CumminBackward0" };
+            // The indices keep the input's shape: the scanned dim is "kept".
+            return crate::autograd::formulas::reduce::minmax::indexed(name, self, dim, true, || self.cummax_cummin::<MAX>(dim));
+        }
         let (c, split) = scan_input(self, dim)?;
         with_dtype!(c.dtype(), T => running_extreme::<T, MAX>(&c, split))
     }
 
     /// `logcumsumexp(dim)`: `log(cumsum(exp(x)))` computed stably; floating point only.
     pub fn logcumsumexp(&self, dim: i64) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::scan::logcumsumexp(self, dim);
+        }
         if !self.dtype().is_float() {
             bail!(Runtime, "\"logcumsumexp_out_cpu\" not implemented for '{}'", title(self.dtype()));
         }

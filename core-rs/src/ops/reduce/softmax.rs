@@ -12,6 +12,9 @@ impl Tensor {
     /// `softmax(dim, dtype)` (or `log_softmax` when `log`): the input is converted to `dtype`
     /// first; floating-point types only; half types compute in float32.
     pub fn softmax(&self, dim: i64, dtype: Option<DType>, log: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::softmax(self, dim, dtype, log);
+        }
         let x = match dtype {
             Some(d) => self.to_dtype(d)?,
             None => self.clone(),

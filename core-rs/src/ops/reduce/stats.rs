@@ -16,6 +16,9 @@ pub type NormOrd = f64;
 impl Tensor {
     /// `(var, mean)` over `dims`, dividing by `N - correction` (clamped at 0).
     pub fn var_mean(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::spread_mean(self, dims, correction, keepdim, crate::autograd::formulas::reduce::stats::Spread::Var);
+        }
         if !self.dtype().is_float() {
             bail!(Runtime, "std and var only support floating point and complex dtypes");
         }
@@ -26,22 +29,34 @@ impl Tensor {
 
     /// `(std, mean)`.
     pub fn std_mean(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::spread_mean(self, dims, correction, keepdim, crate::autograd::formulas::reduce::stats::Spread::Std);
+        }
         let (var, mean) = self.var_mean(dims, correction, keepdim)?;
         Ok((var.float_unary(crate::ops::unary::FloatUnaryOp::Sqrt)?, mean))
     }
 
     /// `var(dim, correction, keepdim)`.
     pub fn var(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::spread(self, dims, correction, keepdim, crate::autograd::formulas::reduce::stats::Spread::Var);
+        }
         Ok(self.var_mean(dims, correction, keepdim)?.0)
     }
 
     /// `std(dim, correction, keepdim)`.
     pub fn std(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::spread(self, dims, correction, keepdim, crate::autograd::formulas::reduce::stats::Spread::Std);
+        }
         Ok(self.std_mean(dims, correction, keepdim)?.0)
     }
 
     /// `linalg.vector_norm(ord, dim, keepdim, dtype)`, which `norm(p)` is for vectors.
     pub fn vector_norm(&self, ord: NormOrd, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::vector_norm(self, ord, dims, keepdim, dtype);
+        }
         if !self.dtype().is_float() {
             bail!(
                 Runtime,
@@ -76,6 +91,9 @@ impl Tensor {
     /// `logsumexp(dim, keepdim)`: `log(sum(exp(x)))` without overflow; integer inputs give
     /// the default float type.
     pub fn logsumexp(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::stats::logsumexp(self, dims, keepdim);
+        }
         let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(default_dtype())? };
         let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
         let r = with_float_dtype!(x.dtype(), T => {

@@ -41,6 +41,9 @@ impl Tensor {
 
     /// `nansum`: `sum` treating NaN as zero.
     pub fn nansum(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::nansum(self, dims, keepdim, dtype);
+        }
         self.sum_like(dims, keepdim, dtype, true)
     }
 
@@ -68,6 +71,9 @@ impl Tensor {
 
     /// `prod(dim, keepdim, dtype)`: the product, with `sum`'s result types.
     pub fn prod(&self, dim: Option<i64>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::prod(self, dim, keepdim, dtype);
+        }
         let x = with_optional_dtype(self, dtype)?;
         let dims = dim.map(|d| [d]);
         let plan = Plan::new(&x, &reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?, keepdim && dim.is_some())?;
@@ -109,6 +115,9 @@ impl Tensor {
                 "nanmean(): expected input to have floating point or complex dtype but got {}",
                 title(self.dtype())
             );
+        }
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::reduce::nanmean(self, dims, keepdim, dtype);
         }
         self.mean_like(dims, keepdim, dtype, true)
     }
