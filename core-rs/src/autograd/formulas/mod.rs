@@ -3,3 +3,6 @@
 pub mod binary;
 pub mod reduce;
 pub mod unary;
+pub mod index;
+pub mod join;
+pub mod sort;
