@@ -26,6 +26,20 @@ fn fill_value(op: &str, value: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     scalar(value)
 }
 
+/// A fill value as the core takes it: a 0-d tensor keeps its history (`masked_fill(mask, t)`).
+enum Fill {
+    Number(Scalar),
+    Tensor(Tensor),
+}
+
+fn fill_arg(op: &str, value: &Bound<'_, PyAny>) -> PyResult<Fill> {
+    if let Ok(t) = value.cast::<PyTensor>() {
+        fill_value(op, value)?;
+        return Ok(Fill::Tensor(t.borrow().t.clone()));
+    }
+    fill_value(op, value).map(Fill::Number)
+}
+
 /// `scatter`'s third argument: `src` (tensor or number) or `value=`.
 fn scatter_src(src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<ScatterSrc> {
     match (src, value) {
@@ -173,20 +187,23 @@ impl PyTensor {
     }
 
     fn index_fill(&self, dim: i64, index: PyRef<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        wrap(self.t.index_fill(dim, &index.t, fill_value("index_fill_", value)?))
+        wrap(match fill_arg("index_fill_", value)? {
+            Fill::Number(v) => self.t.index_fill(dim, &index.t, v),
+            Fill::Tensor(v) => self.t.index_fill_tensor(dim, &index.t, &v),
+        })
     }
 
     fn index_fill_<'py>(slf: &Bound<'py, Self>, dim: i64, index: PyRef<'py, PyTensor>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        let v = fill_value("index_fill_", value)?;
-        inplace(slf, |t| t.index_fill_(dim, &index.t, v))
+        match fill_arg("index_fill_", value)? {
+            Fill::Number(v) => inplace(slf, |t| t.index_fill_(dim, &index.t, v)),
+            Fill::Tensor(v) => inplace(slf, |t| t.index_fill_tensor_(dim, &index.t, &v)),
+        }
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]
     fn index_put(&self, indices: &Bound<'_, PyAny>, values: PyRef<'_, PyTensor>, accumulate: bool) -> PyResult<PyTensor> {
         let indices = index_list(indices)?;
-        let r = self.t.clone_contiguous().py()?;
-        r.index_put_(&indices, &values.t, accumulate).py()?;
-        Ok(PyTensor::new(r))
+        wrap(self.t.index_put(&indices, &values.t, accumulate))
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]
@@ -196,12 +213,17 @@ impl PyTensor {
     }
 
     fn masked_fill(&self, mask: PyRef<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        wrap(self.t.masked_fill(&mask.t, fill_value("masked_fill_", value)?))
+        wrap(match fill_arg("masked_fill_", value)? {
+            Fill::Number(v) => self.t.masked_fill(&mask.t, v),
+            Fill::Tensor(v) => self.t.masked_fill_tensor(&mask.t, &v),
+        })
     }
 
     fn masked_fill_<'py>(slf: &Bound<'py, Self>, mask: PyRef<'py, PyTensor>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        let v = fill_value("masked_fill_", value)?;
-        inplace(slf, |t| t.masked_fill_(&mask.t, v))
+        match fill_arg("masked_fill_", value)? {
+            Fill::Number(v) => inplace(slf, |t| t.masked_fill_(&mask.t, v)),
+            Fill::Tensor(v) => inplace(slf, |t| t.masked_fill_tensor_(&mask.t, &v)),
+        }
     }
 
     fn masked_select(&self, mask: PyRef<'_, PyTensor>) -> PyResult<PyTensor> {

@@ -13,4 +13,6 @@ mod masked;
 mod select;
 
 pub use advanced::TensorIndex;
+pub(crate) use advanced::is_basic_key;
+pub(crate) use along_dim::along_dim_shapes;
 pub use along_dim::{ScatterReduce, ScatterSrc};

@@ -125,12 +125,16 @@ impl Tensor {
     /// `sort(dim, descending)`: sorted values and their original positions. Always stable; NaN
     /// sorts above every number.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::sort::sort(self, dim, descending);
+        }
         pick(self, wrap_dim(dim, self.ndim())?, descending, Pick::All)
     }
 
     /// `argsort(dim, descending)`: the positions `sort` would take elements from.
     pub fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
-        Ok(self.sort(dim, descending)?.1)
+        // Positions have no gradient: sort without recording.
+        Ok(crate::autograd::no_grad(|| self.sort(dim, descending))?.1)
     }
 
     /// `msort()`: values sorted along dim 0.
@@ -141,6 +145,9 @@ impl Tensor {
     /// `topk(k, dim, largest, sorted)`: the `k` largest (or smallest) elements of each row, in
     /// order; ties keep the lower position first.
     pub fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::sort::topk(self, k, dim, largest, sorted);
+        }
         let _ = sorted; // results always come sorted, a valid order for `sorted=False` too
         let d = wrap_dim(dim, self.ndim())?;
         let size = if self.ndim() > 0 { self.shape()[d] as i64 } else { 1 };
@@ -152,6 +159,9 @@ impl Tensor {
 
     /// `kthvalue(k, dim, keepdim)`: the `k`-th smallest element (1-based) of each row.
     pub fn kthvalue(&self, k: i64, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::sort::kthvalue(self, k, dim, keepdim);
+        }
         let d = wrap_dim(dim, self.ndim())?;
         let size = if self.ndim() > 0 { self.shape()[d] as i64 } else { 1 };
         if size == 0 {

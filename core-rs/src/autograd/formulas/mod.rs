@@ -5,3 +5,6 @@ pub mod linalg;
 pub mod matmul;
 pub mod reduce;
 pub mod unary;
+pub mod index;
+pub mod join;
+pub mod sort;

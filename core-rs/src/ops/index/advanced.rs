@@ -268,6 +268,30 @@ impl Plan {
     }
 }
 
+/// Whether a key builds a view: no index tensors (0-d integer tensors count as ints) and no
+/// Python bools.
+pub(crate) fn is_basic_key(key: &[TensorIndex]) -> bool {
+    key.iter().all(|ix| match ix {
+        TensorIndex::Tensor(x) => x.ndim() == 0 && x.dtype().is_int() && !is_mask(x),
+        TensorIndex::Bool(_) => false,
+        _ => true,
+    })
+}
+
+/// `index_put`'s indices as an indexing key, after PyTorch's dtype check.
+fn key_of_indices(t: &Tensor, indices: &[Option<Tensor>], values: &Tensor) -> Result<Vec<TensorIndex>> {
+    if values.dtype() != t.dtype() {
+        bail!(
+            Runtime,
+            "Index put requires the source and destination dtypes match, got {} for the destination and {} for the source.",
+            crate::dtype::title(t.dtype()),
+            crate::dtype::title(values.dtype())
+        );
+    }
+    let full = TensorIndex::Slice { start: None, stop: None, step: 1 };
+    Ok(indices.iter().map(|x| x.as_ref().map_or(full.clone(), |x| TensorIndex::Tensor(x.clone()))).collect())
+}
+
 /// Drops leading size-1 dims: a value of shape `[1, 3]` may be assigned to a `[3]` target.
 fn strip_leading_ones(t: &Tensor) -> Result<Tensor> {
     let lead = t.shape().iter().take_while(|&&s| s == 1).count();
@@ -281,6 +305,9 @@ fn strip_leading_ones(t: &Tensor) -> Result<Tensor> {
 impl Tensor {
     /// `t[indices]`: a view for basic indexing, a copy when index tensors are involved.
     pub fn get_item(&self, indices: &[TensorIndex]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::get_item(self, indices);
+        }
         if let [TensorIndex::Tensor(mask)] = indices {
             // A mask over every dim selects like `masked_select`, without materialising indices.
             if mask.dtype() == DType::Bool && mask.ndim() > 0 && mask.shape() == self.shape() {
@@ -297,37 +324,56 @@ impl Tensor {
     /// `t[indices] = value`: `value` is broadcast to the indexed shape (leading size-1 dims
     /// of `value` are ignored) and cast to `t`'s dtype.
     pub fn set_item(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
+        let value = strip_leading_ones(value)?;
+        if is_basic_key(indices) {
+            // A view of `self` is written with `copy_`, which records its own history.
+            return self.put_indexed(indices, &value, false);
+        }
+        crate::autograd::inplace_with(self, &[&value], || self.set_item_raw(indices, &value), |old| {
+            let v = if value.dtype() != self.dtype() { value.cast(self.dtype())? } else { value.clone() };
+            old.index_put_key(indices, &v, false)
+        })
+    }
+
+    /// `set_item` with an index tensor in the key, without history.
+    fn set_item_raw(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
         if let [TensorIndex::Tensor(mask)] = indices {
             // A full-shape mask with one value is a masked fill.
             if mask.dtype() == DType::Bool && mask.shape() == self.shape() && value.ndim() == 0 {
                 return self.masked_fill_(mask, value.item()?);
             }
         }
-        let value = strip_leading_ones(value)?;
-        let value = if indices.iter().any(|ix| matches!(ix, TensorIndex::Tensor(_) | TensorIndex::Bool(_))) {
-            detach_from(&value, self)?.to_dtype(self.dtype())?
-        } else {
-            value
-        };
+        let value = detach_from(value, self)?.to_dtype(self.dtype())?;
         self.put_indexed(indices, &value, false)
     }
 
     /// `index_put_(indices, values, accumulate)`: `indices[d]` indexes dim `d` (`None` keeps
     /// it whole); `values` must have `self`'s dtype and broadcast to the indexed shape.
     pub fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<()> {
-        if values.dtype() != self.dtype() {
-            bail!(
-                Runtime,
-                "Index put requires the source and destination dtypes match, got {} for the destination and {} for the source.",
-                crate::dtype::title(self.dtype()),
-                crate::dtype::title(values.dtype())
-            );
+        let key = key_of_indices(self, indices, values)?;
+        crate::autograd::inplace_with(
+            self,
+            &[values],
+            || self.put_indexed(&key, &detach_from(values, self)?, accumulate),
+            |old| old.index_put_key(&key, values, accumulate),
+        )
+    }
+
+    /// `index_put(indices, values, accumulate)`: `index_put_` into a copy.
+    pub fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        let key = key_of_indices(self, indices, values)?;
+        self.index_put_key(&key, values, accumulate)
+    }
+
+    /// A copy of `self` with `values` written (or added, when `accumulate`) at `self[key]`;
+    /// `values` has `self`'s dtype. The recorded form of `t[key] = values` (`IndexPutBackward0`).
+    pub fn index_put_key(&self, key: &[TensorIndex], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, values]) {
+            return crate::autograd::formulas::index::index_put(self, key, values, accumulate);
         }
-        let full = TensorIndex::Slice { start: None, stop: None, step: 1 };
-        let key: Vec<TensorIndex> =
-            indices.iter().map(|x| x.as_ref().map_or(full.clone(), |x| TensorIndex::Tensor(x.clone()))).collect();
-        let values = detach_from(values, self)?;
-        self.put_indexed(&key, &values, accumulate)
+        let r = self.clone_contiguous()?;
+        r.put_indexed(key, values, accumulate)?;
+        Ok(r)
     }
 
     /// Writes `value` (of `self`'s dtype unless the key is basic) at `self[key]`.

@@ -141,9 +141,22 @@ fn dim_offsets(dst: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<usize>> {
     })
 }
 
+/// `take_along_dim`'s broadcasts: the input and the indices agree on every dim but `d`.
+pub(crate) fn along_dim_shapes(input: &[usize], indices: &[usize], d: usize) -> Result<(Vec<usize>, Vec<usize>)> {
+    let mut self_sizes = input.to_vec();
+    self_sizes[d] = indices[d];
+    let idx_shape = broadcast_shapes(&self_sizes, indices)?;
+    let mut idx_sizes = indices.to_vec();
+    idx_sizes[d] = input[d];
+    Ok((broadcast_shapes(&idx_sizes, input)?, idx_shape))
+}
+
 impl Tensor {
     /// `gather(dim, index)`: `out[i][j] = self[index[i][j]][j]` for `dim = 0`, and so on.
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::gather(self, dim, index);
+        }
         let d = wrap_dim(dim, self.ndim())?;
         if index.numel() != 0 && index.dtype() != DType::I64 {
             bail!(Runtime, "gather(): Expected dtype int64 for index");
@@ -168,6 +181,9 @@ impl Tensor {
                 crate::dtype::title(indices.dtype())
             );
         }
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::take_along_dim(self, indices, dim);
+        }
         let Some(dim) = dim else {
             return self.reshape(&[-1])?.gather(0, &indices.reshape(&[-1])?);
         };
@@ -183,12 +199,7 @@ impl Tensor {
         if self.ndim() == 0 {
             return self.gather(0, indices);
         }
-        let mut self_sizes = self.shape().to_vec();
-        self_sizes[d] = indices.shape()[d];
-        let idx_shape = broadcast_shapes(&self_sizes, indices.shape())?;
-        let mut idx_sizes = indices.shape().to_vec();
-        idx_sizes[d] = self.shape()[d];
-        let self_shape = broadcast_shapes(&idx_sizes, self.shape())?;
+        let (self_shape, idx_shape) = along_dim_shapes(self.shape(), indices.shape(), d)?;
         let s = self.with_layout(self.layout().broadcast_to(&self_shape)?);
         let i = indices.with_layout(indices.layout().broadcast_to(&idx_shape)?);
         s.gather(d as i64, &i)
@@ -197,18 +208,34 @@ impl Tensor {
     /// `scatter_(dim, index, src)`, optionally reducing with the legacy `reduce` ('add' or
     /// 'multiply').
     pub fn scatter_(&self, dim: i64, index: &Tensor, src: &ScatterSrc, reduce: Option<&str>) -> Result<()> {
-        let reduce = reduce.map(ScatterReduce::parse_legacy).transpose()?;
-        self.scatter_impl("scatter", dim, index, src, reduce, true)
+        let legacy = reduce.map(ScatterReduce::parse_legacy).transpose()?;
+        let others: Vec<&Tensor> = match src {
+            ScatterSrc::Tensor(t) => vec![t],
+            ScatterSrc::Value(_) => vec![],
+        };
+        crate::autograd::inplace_with(self, &others, || self.scatter_impl("scatter", dim, index, src, legacy, true), |old| {
+            old.scatter(dim, index, src, reduce)
+        })
     }
 
     /// `scatter_add_(dim, index, src)`: `self[index[i][j]][j] += src[i][j]` for `dim = 0`.
     pub fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<()> {
-        self.scatter_impl("scatter_add", dim, index, &ScatterSrc::Tensor(src.clone()), Some(ScatterReduce::Sum), true)
+        crate::autograd::inplace_with(
+            self,
+            &[src],
+            || self.scatter_impl("scatter_add", dim, index, &ScatterSrc::Tensor(src.clone()), Some(ScatterReduce::Sum), true),
+            |old| old.scatter_add(dim, index, src),
+        )
     }
 
     /// `scatter_reduce_(dim, index, src, reduce, include_self)`.
     pub fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: ScatterReduce, include_self: bool) -> Result<()> {
-        self.scatter_impl("scatter_reduce", dim, index, &ScatterSrc::Tensor(src.clone()), Some(reduce), include_self)
+        crate::autograd::inplace_with(
+            self,
+            &[src],
+            || self.scatter_impl("scatter_reduce", dim, index, &ScatterSrc::Tensor(src.clone()), Some(reduce), include_self),
+            |old| old.scatter_reduce(dim, index, src, reduce, include_self),
+        )
     }
 
     fn scatter_impl(
@@ -283,20 +310,36 @@ impl Tensor {
 
     /// `scatter(dim, index, src)`: a scattered copy.
     pub fn scatter(&self, dim: i64, index: &Tensor, src: &ScatterSrc, reduce: Option<&str>) -> Result<Tensor> {
+        let legacy = reduce.map(ScatterReduce::parse_legacy).transpose()?;
+        let inputs: Vec<&Tensor> = match src {
+            ScatterSrc::Tensor(t) => vec![self, t],
+            ScatterSrc::Value(_) => vec![self],
+        };
+        if crate::autograd::needs_grad(&inputs) {
+            return crate::autograd::formulas::index::scatter(self, dim, index, src, legacy);
+        }
         let r = self.clone_contiguous()?;
-        r.scatter_(dim, index, src, reduce)?;
+        r.scatter_impl("scatter", dim, index, src, legacy, true)?;
         Ok(r)
     }
 
+    /// `scatter_add(dim, index, src)`: a copy with `src` added at the scattered positions.
     pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, src]) {
+            return crate::autograd::formulas::index::scatter_add(self, dim, index, src);
+        }
         let r = self.clone_contiguous()?;
-        r.scatter_add_(dim, index, src)?;
+        r.scatter_impl("scatter_add", dim, index, &ScatterSrc::Tensor(src.clone()), Some(ScatterReduce::Sum), true)?;
         Ok(r)
     }
 
+    /// `scatter_reduce(dim, index, src, reduce, include_self)` into a copy.
     pub fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: ScatterReduce, include_self: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, src]) {
+            return crate::autograd::formulas::index::scatter_reduce(self, dim, index, src, reduce, include_self);
+        }
         let r = self.clone_contiguous()?;
-        r.scatter_reduce_(dim, index, src, reduce, include_self)?;
+        r.scatter_impl("scatter_reduce", dim, index, &ScatterSrc::Tensor(src.clone()), Some(reduce), include_self)?;
         Ok(r)
     }
 }

@@ -45,6 +45,29 @@ impl Tensor {
     /// `masked_fill_(mask, value)`: `value` wherever `mask` (broadcast to `self`) is true.
     pub fn masked_fill_(&self, mask: &Tensor, value: Scalar) -> Result<()> {
         check_bool_mask("masked_fill_", mask)?;
+        mask.layout().broadcast_to(self.shape())?;
+        crate::autograd::inplace_with(self, &[], || self.masked_fill_raw(mask, value), |old| old.masked_fill(mask, value))
+    }
+
+    /// `masked_fill_(mask, value)` with a 0-d tensor `value`, which receives a gradient.
+    pub fn masked_fill_tensor_(&self, mask: &Tensor, value: &Tensor) -> Result<()> {
+        check_bool_mask("masked_fill_", mask)?;
+        super::select::check_fill_value("masked_fill_", value)?;
+        mask.layout().broadcast_to(self.shape())?;
+        crate::autograd::inplace_with(self, &[value], || self.masked_fill_raw(mask, value.item()?), |old| old.masked_fill_tensor(mask, value))
+    }
+
+    /// `masked_fill(mask, value)` with a 0-d tensor `value` (`MaskedFillBackward1`).
+    pub fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        check_bool_mask("masked_fill_", mask)?;
+        super::select::check_fill_value("masked_fill_", value)?;
+        if crate::autograd::needs_grad(&[self, value]) {
+            return crate::autograd::formulas::index::masked_fill_tensor(self, mask, value);
+        }
+        self.masked_fill(mask, value.item()?)
+    }
+
+    fn masked_fill_raw(&self, mask: &Tensor, value: Scalar) -> Result<()> {
         check_no_internal_overlap(self)?;
         let mask = detach_from(mask, self)?;
         let ml = mask.layout().broadcast_to(self.shape())?;
@@ -66,14 +89,20 @@ impl Tensor {
     /// `masked_fill(mask, value)`: a copy of `self` broadcast with `mask`, filled where true.
     pub fn masked_fill(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
         check_bool_mask("masked_fill_", mask)?;
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::masked_fill(self, mask, value);
+        }
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
         let r = self.with_layout(self.layout().broadcast_to(&shape)?).clone_contiguous()?;
-        r.masked_fill_(mask, value)?;
+        r.masked_fill_raw(mask, value)?;
         Ok(r)
     }
 
     /// `masked_select(mask)`: the elements where `mask` is true, broadcasting both, as 1-d.
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::masked_select(self, mask);
+        }
     crate::cpu::threads::install_if(self.numel().max(mask.numel()), || {
         if mask.dtype() != DType::Bool {
             bail!(Runtime, "masked_select: expected BoolTensor for mask");
@@ -93,6 +122,12 @@ impl Tensor {
     /// `masked_scatter_(mask, source)`: the elements of `source`, in order, at the true
     /// positions of `mask` (broadcast to `self`).
     pub fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<()> {
+        check_bool_mask("masked_scatter_", mask)?;
+        mask.layout().broadcast_to(self.shape())?;
+        crate::autograd::inplace_with(self, &[source], || self.masked_scatter_raw(mask, source), |old| old.masked_scatter(mask, source))
+    }
+
+    fn masked_scatter_raw(&self, mask: &Tensor, source: &Tensor) -> Result<()> {
     crate::cpu::threads::install_if(self.numel(), || {
         check_bool_mask("masked_scatter_", mask)?;
         if self.dtype() != source.dtype() {
@@ -125,8 +160,11 @@ impl Tensor {
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
         check_bool_mask("masked_scatter_", mask)?;
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        if crate::autograd::needs_grad(&[self, source]) {
+            return crate::autograd::formulas::index::masked_scatter(self, mask, source);
+        }
         let r = self.with_layout(self.layout().broadcast_to(&shape)?).clone_contiguous()?;
-        r.masked_scatter_(mask, source)?;
+        r.masked_scatter_raw(mask, source)?;
         Ok(r)
     }
 

@@ -79,6 +79,19 @@ fn index_func_check(func: &str, self_: &Tensor, d: usize, index: &Tensor, source
     Ok(())
 }
 
+/// A fill value given as a tensor must be 0-d.
+pub(super) fn check_fill_value(op: &str, value: &Tensor) -> Result<()> {
+    if value.ndim() != 0 {
+        bail!(
+            Runtime,
+            "{} only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
+            op,
+            value.ndim()
+        );
+    }
+    Ok(())
+}
+
 fn oob_in_self(_: i64) -> Error {
     err!(Index, "index out of range in self")
 }
@@ -86,6 +99,9 @@ fn oob_in_self(_: i64) -> Error {
 impl Tensor {
     /// `index_select(dim, index)`: the positions `index` along `dim`, in order.
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::index_select(self, dim, index);
+        }
         let d = wrap_dim(dim, self.ndim())?;
         if index.ndim() > 1 {
             bail!(Index, "index_select(): Index is supposed to be a vector");
@@ -111,6 +127,12 @@ impl Tensor {
 
     /// `index_add_(dim, index, source, alpha)`: `self[.., index[k], ..] += alpha * source[.., k, ..]`.
     pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
+        crate::autograd::inplace_with(self, &[source], || self.index_add_raw(dim, index, source, alpha), |old| {
+            old.index_add(dim, index, source, alpha)
+        })
+    }
+
+    fn index_add_raw(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
         let d = wrap_dim(dim, self.ndim())?;
         index_func_check("index_add", self, d, index, source)?;
         if self.dtype().is_int() && matches!(alpha, Scalar::Float(_)) {
@@ -129,6 +151,10 @@ impl Tensor {
 
     /// `index_copy_(dim, index, source)`: `self[.., index[k], ..] = source[.., k, ..]`.
     pub fn index_copy_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<()> {
+        crate::autograd::inplace_with(self, &[source], || self.index_copy_raw(dim, index, source), |old| old.index_copy(dim, index, source))
+    }
+
+    fn index_copy_raw(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<()> {
         let d = wrap_dim(dim, self.ndim())?;
         if index.ndim() > 1 {
             bail!(Index, "index_copy_(): Index should have dimension 1 or 0 (got {})", index.ndim());
@@ -181,6 +207,27 @@ impl Tensor {
     /// `index_fill_(dim, index, value)`: `self[.., index[k], ..] = value`; negative positions
     /// count from the end.
     pub fn index_fill_(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<()> {
+        crate::autograd::inplace_with(self, &[], || self.index_fill_raw(dim, index, value), |old| old.index_fill(dim, index, value))
+    }
+
+    /// `index_fill_(dim, index, value)` with a 0-d tensor `value`, which receives a gradient.
+    pub fn index_fill_tensor_(&self, dim: i64, index: &Tensor, value: &Tensor) -> Result<()> {
+        check_fill_value("index_fill_", value)?;
+        crate::autograd::inplace_with(self, &[value], || self.index_fill_raw(dim, index, value.item()?), |old| {
+            old.index_fill_tensor(dim, index, value)
+        })
+    }
+
+    /// `index_fill(dim, index, value)` with a 0-d tensor `value` (`IndexFillBackward1`).
+    pub fn index_fill_tensor(&self, dim: i64, index: &Tensor, value: &Tensor) -> Result<Tensor> {
+        check_fill_value("index_fill_", value)?;
+        if crate::autograd::needs_grad(&[self, value]) {
+            return crate::autograd::formulas::index::index_fill_tensor(self, dim, index, value);
+        }
+        self.index_fill(dim, index, value.item()?)
+    }
+
+    fn index_fill_raw(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<()> {
         let d = wrap_dim(dim, self.ndim())?;
         if index.dtype() != DType::I64 {
             bail!(Runtime, "index_fill_(): Expected dtype int64 for index.");
@@ -199,6 +246,9 @@ impl Tensor {
 
     /// `take(index)`: elements of the flattened tensor, shaped like `index`.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::take(self, index);
+        }
         if index.dtype() != DType::I64 {
             bail!(Runtime, "take(): Expected a long tensor for index, but got {}", title(index.dtype()));
         }
@@ -212,6 +262,10 @@ impl Tensor {
 
     /// `put_(index, source, accumulate)`: writes `source`'s elements at flat positions `index`.
     pub fn put_(&self, index: &Tensor, source: &Tensor, accumulate: bool) -> Result<()> {
+        crate::autograd::inplace_with(self, &[source], || self.put_raw(index, source, accumulate), |old| old.put(index, source, accumulate))
+    }
+
+    fn put_raw(&self, index: &Tensor, source: &Tensor, accumulate: bool) -> Result<()> {
         if index.dtype() != DType::I64 {
             bail!(Runtime, "put_(): Expected a long tensor for index, but got {}", title(index.dtype()));
         }
@@ -253,26 +307,41 @@ impl Tensor {
 
     /// `index_add(dim, index, source, alpha)` into a copy.
     pub fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, source]) {
+            return crate::autograd::formulas::index::index_add(self, dim, index, source, alpha);
+        }
         let r = self.clone_contiguous()?;
-        r.index_add_(dim, index, source, alpha)?;
+        r.index_add_raw(dim, index, source, alpha)?;
         Ok(r)
     }
 
+    /// `index_copy(dim, index, source)` into a copy.
     pub fn index_copy(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, source]) {
+            return crate::autograd::formulas::index::index_copy(self, dim, index, source);
+        }
         let r = self.clone_contiguous()?;
-        r.index_copy_(dim, index, source)?;
+        r.index_copy_raw(dim, index, source)?;
         Ok(r)
     }
 
+    /// `index_fill(dim, index, value)` into a copy.
     pub fn index_fill(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::index::index_fill(self, dim, index, value);
+        }
         let r = self.clone_contiguous()?;
-        r.index_fill_(dim, index, value)?;
+        r.index_fill_raw(dim, index, value)?;
         Ok(r)
     }
 
+    /// `put(index, source, accumulate)` into a copy.
     pub fn put(&self, index: &Tensor, source: &Tensor, accumulate: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, source]) {
+            return crate::autograd::formulas::index::put(self, index, source, accumulate);
+        }
         let r = self.clone_contiguous()?;
-        r.put_(index, source, accumulate)?;
+        r.put_raw(index, source, accumulate)?;
         Ok(r)
     }
 }

@@ -8,12 +8,15 @@ use crate::tensor::Tensor;
 use crate::bail;
 
 /// PyTorch still skips 1-D tensors of size 0 in `cat` (they only count for the dtype).
-fn legacy_empty(t: &Tensor) -> bool {
+pub(crate) fn legacy_empty(t: &Tensor) -> bool {
     t.ndim() == 1 && t.shape()[0] == 0
 }
 
 /// `cat(tensors, dim)`: joins along an existing dim, promoting to the inputs' common dtype.
 pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
+        return crate::autograd::formulas::join::cat(tensors, dim);
+    }
     if tensors.is_empty() {
         bail!(Runtime, "torch.cat(): expected a non-empty list of Tensors");
     }
@@ -59,6 +62,9 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
 
 /// `stack(tensors, dim)`: joins equal-shaped tensors along a new dim.
 pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
+        return crate::autograd::formulas::join::stack(tensors, dim);
+    }
     let Some(first) = tensors.first() else {
         bail!(Runtime, "stack expects a non-empty TensorList");
     };
@@ -133,6 +139,9 @@ pub fn column_stack(tensors: &[Tensor]) -> Result<Tensor> {
 
 /// `block_diag(*tensors)`: the inputs (scalars, rows or matrices) along a block diagonal.
 pub fn block_diag(tensors: &[Tensor]) -> Result<Tensor> {
+    if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
+        return crate::autograd::formulas::join::block_diag(tensors);
+    }
     if tensors.is_empty() {
         return Tensor::zeros(&[1, 0], crate::default_dtype());
     }

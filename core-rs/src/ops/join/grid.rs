@@ -12,7 +12,15 @@ pub fn broadcast_tensors(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
     for t in tensors {
         shape = broadcast_shapes(&shape, t.shape())?;
     }
-    tensors.iter().map(|t| Ok(t.with_layout(t.layout().broadcast_to(&shape)?))).collect()
+    tensors.iter().map(|t| broadcast_view(t, &shape)).collect()
+}
+
+/// `t` broadcast to `shape` as a view; with history to record, an `expand` (`ExpandBackward0`).
+fn broadcast_view(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    if crate::autograd::needs_grad(&[t]) {
+        return t.expand_to(shape);
+    }
+    Ok(t.with_layout(t.layout().broadcast_to(shape)?))
 }
 
 /// How `meshgrid` orders its outputs' first two dims.
@@ -62,7 +70,7 @@ pub fn meshgrid(tensors: &[Tensor], indexing: Indexing) -> Result<Vec<Tensor>> {
         let mut view_shape = vec![1i64; inputs.len()];
         view_shape[i] = -1;
         let v = t.view(&view_shape)?;
-        grids.push(v.with_layout(v.layout().broadcast_to(&shape)?));
+        grids.push(broadcast_view(&v, &shape)?);
     }
     if swap {
         // Outputs go back to the callers' order; each already varies along the right dim.

@@ -166,6 +166,9 @@ pub fn repeat_interleave_index(repeats: &Tensor, output_size: Option<i64>) -> Re
 impl Tensor {
     /// `flip(dims)`: a copy with the listed dims reversed.
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::flip(self, dims);
+        }
         let mut flip = vec![false; self.ndim()];
         for &d in dims {
             let w = wrap_dim(d, self.ndim())?;
@@ -199,6 +202,9 @@ impl Tensor {
     /// `roll(shifts, dims)`: rotates elements along each dim; with no dims, over the flattened
     /// tensor.
     pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::roll(self, shifts, dims);
+        }
         if shifts.is_empty() {
             bail!(Runtime, "`shifts` required");
         }
@@ -250,13 +256,17 @@ impl Tensor {
             1 => self.flip(&[d1])?.transpose(d0, d1),
             2 => self.flip(&[d0, d1]),
             3 => self.flip(&[d0])?.transpose(d0, d1),
-            _ => self.clone_contiguous(),
+            // `duplicate` records `CloneBackward0` when needed.
+            _ => self.duplicate(),
         }
     }
 
     /// `repeat(sizes)`: tiles the tensor `sizes[i]` times along each dim (new leading dims
     /// allowed).
     pub fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::repeat(self, repeats);
+        }
         if repeats.len() < self.ndim() {
             bail!(Runtime, "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
         }
@@ -329,6 +339,11 @@ impl Tensor {
         };
         let idx = expand_counts(&counts)?;
         check_output_size(idx.len(), output_size)?;
+        if crate::autograd::needs_grad(&[self]) {
+            // As PyTorch composes it: an `index_select` (`IndexSelectBackward0`).
+            let idx: Vec<i64> = idx.into_iter().map(|i| i as i64).collect();
+            return input.index_select(d as i64, &Tensor::from_slice(&idx, &[idx.len()])?);
+        }
         gather_slices(&input, d, &idx)
     }
 }

@@ -93,6 +93,10 @@ impl Tensor {
             bail!(Index, "Dimension specified as {} but tensor has no dimensions", dim);
         }
         let d = wrap_dim(dim, self.ndim())?;
+        if crate::autograd::needs_grad(&[self]) {
+            // Recorded selections (`SelectBackward0`), one per piece.
+            return (0..self.shape()[d]).map(|i| self.select(d as i64, i as i64)).collect();
+        }
         Ok((0..self.shape()[d]).map(|i| self.with_layout(self.layout().select(d, i))).collect())
     }
 

@@ -30,6 +30,9 @@ impl Tensor {
     /// `tril(diagonal)` (`upper = false`) or `triu(diagonal)`: the lower or upper triangle of
     /// each matrix in the last two dims, the rest zeroed.
     pub fn triangle(&self, diagonal: i64, upper: bool) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::triangle(self, diagonal, upper);
+        }
         let name = if upper { "triu" } else { "tril" };
         if self.ndim() < 2 {
             bail!(Runtime, "{}: input tensor must have at least 2 dimensions", name);
@@ -63,6 +66,9 @@ impl Tensor {
         if self.ndim() == 0 {
             bail!(Index, "Dimension specified as -1 but tensor has no dimensions");
         }
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::diag_embed(self, offset, dim1, dim2);
+        }
         let nd = self.ndim() + 1;
         let (d1, d2) = (wrap_dim(dim1, nd)?, wrap_dim(dim2, nd)?);
         if d1 == d2 {
@@ -82,6 +88,7 @@ impl Tensor {
     pub fn diag(&self, diagonal: i64) -> Result<Tensor> {
         match self.ndim() {
             1 => self.diag_embed(diagonal, 0, 1),
+            2 if crate::autograd::needs_grad(&[self]) => crate::autograd::formulas::join::diag_of_matrix(self, diagonal),
             2 => self.with_layout(diagonal_layout(self.layout(), diagonal, 0, 1)).clone_contiguous(),
             n => bail!(Runtime, "diag(): Supports 1D or 2D tensors. Got {}D", n),
         }

@@ -81,11 +81,24 @@ fn unique_dim_typed<T: Sortable>(t: &Tensor, dim: usize, consecutive: bool) -> R
     Ok(Unique { values: gather_slices(t, dim, &firsts)?, inverse: long(&inverse, &[n])?, counts: long(&counts, &[counts.len()])? })
 }
 
+/// PyTorch records `unique`'s values with a backward that raises (`not_implemented`).
+fn not_differentiable(t: &Tensor, u: Unique, name: &'static str, op: &'static str) -> Unique {
+    if !crate::autograd::needs_grad(&[t]) {
+        return u;
+    }
+    Unique { values: crate::autograd::formulas::sort::not_implemented(name, op, t, u.values), ..u }
+}
+
 impl Tensor {
     /// `unique(dim=None)` (sorted ascending) or `unique_consecutive(dim=None)`: over all
     /// elements; the inverse has the input's shape.
     pub fn unique_all(&self, consecutive: bool) -> Result<Unique> {
-        with_dtype!(self.dtype(), T => unique_flat_typed::<T>(self, consecutive))
+        let u = with_dtype!(self.dtype(), T => unique_flat_typed::<T>(self, consecutive))?;
+        Ok(if consecutive {
+            not_differentiable(self, u, "UniqueConsecutiveBackward0", "unique_consecutive")
+        } else {
+            not_differentiable(self, u, "Unique2Backward0", "_unique2")
+        })
     }
 
     /// `unique(dim=d)` or `unique_consecutive(dim=d)`: over the slices along `dim`.
@@ -101,6 +114,11 @@ impl Tensor {
             let empty = Tensor::zeros(&[0], DType::I64)?;
             return Ok(Unique { values: Tensor::zeros(self.shape(), self.dtype())?, inverse: empty.clone(), counts: empty });
         }
-        with_dtype!(self.dtype(), T => unique_dim_typed::<T>(self, d, consecutive))
+        let u = with_dtype!(self.dtype(), T => unique_dim_typed::<T>(self, d, consecutive))?;
+        Ok(if consecutive {
+            not_differentiable(self, u, "UniqueDimConsecutiveBackward0", "unique_dim_consecutive")
+        } else {
+            not_differentiable(self, u, "UniqueDimBackward0", "unique_dim")
+        })
     }
 }
