@@ -44,3 +44,53 @@ Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
 Tensor.dim_order = _dim_order
 Tensor.__module__ = "ferrotorch"
+
+
+def _dtype_name(dtype):
+    """``torch.float32`` -> ``'float32'``: dtypes pickle by name."""
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def _rebuild_tensor(array, dtype_name, requires_grad):
+    """Inverse of ``Tensor.__reduce_ex__``: a leaf tensor from a NumPy copy of its values."""
+    dtype = getattr(_C, dtype_name)
+    t = _C.tensor(array, dtype=dtype)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _reduce_ex(self, protocol):
+    # Pickle the values (bfloat16 through float32, which holds every bfloat16 exactly).
+    values = self.detach()
+    if values.dtype == _C.bfloat16:
+        values = values.float()
+    return (_rebuild_tensor, (values.numpy().copy(), _dtype_name(self.dtype), self.requires_grad))
+
+
+_DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
+    "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
+    "see https://github.com/pytorch/pytorch/pull/103001"
+)
+
+
+def _deepcopy(self, memo):
+    """A leaf copy with its own storage; ``requires_grad``, ``grad`` and attributes are copied too."""
+    import copy
+
+    if not self.is_leaf:
+        raise RuntimeError(_DEEPCOPY_NON_LEAF)
+    if id(self) in memo:
+        return memo[id(self)]
+    values = self.detach().clone()
+    new = values if type(self) is Tensor else Tensor.__new__(type(self), values)
+    new.requires_grad_(self.requires_grad)
+    memo[id(self)] = new
+    if self.grad is not None:
+        new.grad = copy.deepcopy(self.grad, memo)
+    for key, value in getattr(self, "__dict__", {}).items():
+        setattr(new, key, copy.deepcopy(value, memo))
+    return new
+
+
+Tensor.__reduce_ex__ = _reduce_ex
+Tensor.__deepcopy__ = _deepcopy
