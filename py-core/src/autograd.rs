@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ferrotorch_core::autograd::{self as ag, BackwardRequest, Grads, Node};
 use ferrotorch_core::Tensor;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -427,15 +427,6 @@ fn _record_function(
     Ok(())
 }
 
-/// Checks that an object passed as a gradient is a tensor.
-#[pyfunction]
-fn _check_tensor(obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    if obj.cast::<PyTensor>().is_err() {
-        return Err(PyTypeError::new_err(format!("expected Tensor, got {}", obj.get_type().name()?)));
-    }
-    Ok(())
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ag::anomaly::set_trace_provider(python_trace);
     m.add_class::<PyNode>()?;
@@ -449,6 +440,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_set_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_record_function, m)?)?;
-    m.add_function(wrap_pyfunction!(_check_tensor, m)?)?;
     Ok(())
 }

@@ -90,7 +90,9 @@ pub fn run_backward(req: &BackwardRequest) -> Result<Vec<Option<Tensor>>> {
             }
             continue;
         }
-        if !graph.needed.contains(&ptr) {
+        // A node that leads to nothing wanted (or only is wanted itself, as an input of
+        // `autograd.grad`) need not run its formula.
+        if !node.next.iter().flatten().any(|e| graph.needed.contains(&e.node.ptr())) {
             continue;
         }
         let input_grads = apply(&node, grads)?;
@@ -295,7 +297,7 @@ fn accumulate(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
         None => {
             let g = if create_graph { g } else { g.detach() };
             // Own the buffer: a gradient may be a broadcast view or shared with another leaf.
-            if !create_graph && (!g.is_contiguous() || Arc::strong_count(g.storage()) > 1 || g.shape() != leaf.shape()) {
+            if !create_graph && (!g.is_contiguous() || Arc::strong_count(g.storage()) > 1) {
                 g.clone_contiguous()?
             } else {
                 g

@@ -79,13 +79,10 @@ fn write(dst: &Tensor, value: &Tensor) -> Result<()> {
                 keep[p as usize] = false;
             }
             let keep = Tensor::from_slice(&keep, base.shape())?;
-            let (base_in, dst_shape) = (base.clone(), dst.shape().to_vec());
+            let base_in = base.clone();
             attach("CopySlices".into(), &[&base_in, &value], vec![base.clone()], move |s| {
                 s.keeps_state();
-                move |gr: &Grads| {
-                    let _ = &dst_shape;
-                    Ok(vec![gr.when(0, || gr.g().keep_where(&keep))?, gr.when(1, || gather_linear(gr.g(), &positions))?])
-                }
+                move |gr: &Grads| Ok(vec![gr.when(0, || gr.g().keep_where(&keep))?, gr.when(1, || gather_linear(gr.g(), &positions))?])
             });
             regenerate_view(dst, base);
         }

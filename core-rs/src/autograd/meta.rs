@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 use crate::autograd::node::{next_hook_id, Action, Edge, Hook, Node, TensorMeta};
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::{bail, DType};
+use crate::bail;
 
 /// Hook run after a leaf's `.grad` was updated (`register_post_accumulate_grad_hook`).
 pub type PostAccumulateHook = Arc<dyn Fn(&Tensor) -> Result<()> + Send + Sync>;
@@ -220,14 +220,4 @@ impl Tensor {
         self.read_meta(|m| (m.hooks.iter().map(|h| h.1.clone()).collect(), m.post_accumulate.iter().map(|h| h.1.clone()).collect()))
             .unwrap_or_default()
     }
-
-    /// Whether an op taking this tensor must record history for it.
-    pub fn is_differentiable_dtype(&self) -> bool {
-        self.dtype().is_float()
-    }
-}
-
-/// dtypes whose tensors can require gradients.
-pub fn differentiable(d: DType) -> bool {
-    d.is_float()
 }

@@ -108,10 +108,6 @@ impl Node {
         }
     }
 
-    pub fn num_outputs(&self) -> usize {
-        self.outputs.len()
-    }
-
     /// The forward stack recorded under anomaly detection.
     pub fn trace(&self) -> Option<&str> {
         self.trace.as_deref()

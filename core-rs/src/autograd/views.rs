@@ -3,7 +3,7 @@
 //! linear index of each view element in its input.
 
 use crate::autograd::record::record;
-use crate::dtype::{DType, Scalar};
+use crate::dtype::Scalar;
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::tensor::Tensor;
@@ -14,30 +14,27 @@ where
     F: Fn(&Tensor) -> Result<Tensor> + Send + Sync + Clone + 'static,
 {
     let shape = input.shape().to_vec();
-    let dtype = input.dtype();
     let forward = f.clone();
     record(name, &[input], || forward(input), move |_| {
-        move |gr: &crate::autograd::node::Grads| Ok(vec![Some(view_backward(gr.g(), &shape, dtype, &f)?)])
+        move |gr: &crate::autograd::node::Grads| Ok(vec![Some(view_backward(gr.g(), &shape, &f)?)])
     })
 }
 
 /// The gradient of `input` (of `shape`) from the gradient `g` of its view `f(input)`.
-pub fn view_backward<F>(g: &Tensor, shape: &[usize], dtype: DType, f: &F) -> Result<Tensor>
+pub fn view_backward<F>(g: &Tensor, shape: &[usize], f: &F) -> Result<Tensor>
 where
     F: Fn(&Tensor) -> Result<Tensor> + Send + Sync + Clone + 'static,
 {
-    let zeros = Tensor::zeros(shape, dtype)?;
-    let probe = crate::autograd::mode::no_grad(|| f(&zeros))?;
-    if !is_non_overlapping(probe.layout()) {
+    // The view of fresh zeros says whether elements overlap, and is where `g` goes if not.
+    let zeros = Tensor::zeros(shape, g.dtype())?;
+    let region = crate::autograd::mode::no_grad(|| f(&zeros))?;
+    if !is_non_overlapping(region.layout()) {
         let positions = crate::autograd::mode::no_grad(|| f(&Tensor::arange_i64(shape)?)?.contiguous())?;
         return scatter_add_linear(g, &positions, shape);
     }
-    let shape = shape.to_vec();
-    let f2 = f.clone();
     record("ViewScatterBackward", &[g], move || {
-        let z = Tensor::zeros(&shape, g.dtype())?;
-        f2(&z)?.copy_from(g)?;
-        Ok(z)
+        region.copy_from(g)?;
+        Ok(zeros)
     }, {
         let f = f.clone();
         move |_| move |gr: &crate::autograd::node::Grads| Ok(vec![Some(f(gr.g())?)])
