@@ -15,6 +15,7 @@ mod factories;
 mod indexing;
 mod join;
 mod linalg;
+mod nn;
 mod random;
 mod reduce;
 mod return_types;
@@ -91,6 +92,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sort::register(m)?;
     random::register(m)?;
     autograd::register(m)?;
+    nn::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;

@@ -13,3 +13,4 @@ pub mod index;
 pub mod join;
 pub mod sort;
 pub mod random;
+pub mod nn;

@@ -8,3 +8,4 @@ pub mod unary;
 pub mod index;
 pub mod join;
 pub mod sort;
+pub mod nn;

@@ -1,11 +1,16 @@
 """The module classes of ``ferrotorch.nn``, one family per file."""
 
-from .module import Module
-from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
-from .linear import Identity, Linear, Bilinear
-from .flatten import Flatten, Unflatten
+import importlib as _importlib
 
-__all__ = [
-    "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-    "Identity", "Linear", "Bilinear", "Flatten", "Unflatten",
-]
+_FAMILIES = (
+    "module", "container", "linear", "flatten", "activation", "conv", "pooling", "fold",
+    "normalization", "batchnorm", "instancenorm", "loss", "dropout", "sparse", "padding",
+    "pixelshuffle", "upsampling", "channelshuffle", "distance", "rnn", "attention", "transformer",
+)
+
+__all__ = []
+for _family in _FAMILIES:
+    _module = _importlib.import_module(f"{__name__}.{_family}")
+    __all__ += _module.__all__
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
+del _family, _module

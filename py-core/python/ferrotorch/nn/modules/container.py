@@ -10,6 +10,8 @@ from ..._C import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
 
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+
 
 def _checked_index(idx, size):
     """``idx`` as a non-negative int below ``size`` (negative counts from the end)."""

@@ -2,6 +2,8 @@
 
 from .module import Module
 
+__all__ = ["Flatten", "Unflatten"]
+
 
 class Flatten(Module):
     """Flattens dims ``start_dim`` .. ``end_dim`` into one.

@@ -7,6 +7,8 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 
+__all__ = ["Identity", "Linear", "Bilinear"]
+
 
 class Identity(Module):
     """Returns its input unchanged; accepts and ignores any constructor arguments."""

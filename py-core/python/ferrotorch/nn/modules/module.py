@@ -11,6 +11,8 @@ from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 from .hooks import BackwardHook, RemovableHandle
 
+__all__ = ["Module"]
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use."""

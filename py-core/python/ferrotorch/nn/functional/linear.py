@@ -1,5 +1,4 @@
-"""``torch.nn.functional``: the stateless operations modules are built on. Only ``linear`` and
-``bilinear`` so far; the rest arrive with their Rust kernels."""
+"""Linear maps: ``linear`` and ``bilinear``."""
 
 
 __all__ = ["linear", "bilinear"]

@@ -1,0 +1,5 @@
+//! Gradients of the neural-network kernels (`ops/nn/`), one family per file.
+
+pub mod activation;
+pub mod conv;
+pub mod pool;

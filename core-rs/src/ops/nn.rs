@@ -1,0 +1,5 @@
+//! Neural-network kernels (`torch.nn.functional`'s native ops), one family per file.
+
+pub mod activation;
+pub mod conv;
+pub mod pool;

@@ -1,0 +1,3 @@
+"""``pad``: constant, reflect, replicate and circular padding."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Max, average, adaptive and power-average pooling, and max unpooling."""
+
+__all__ = []

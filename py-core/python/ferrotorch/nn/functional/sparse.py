@@ -1,0 +1,3 @@
+"""Embeddings and ``one_hot``."""
+
+__all__ = []

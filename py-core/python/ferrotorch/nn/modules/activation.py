@@ -1,0 +1,3 @@
+"""Activation modules, ``Softmax`` and friends."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Convolution and transposed-convolution modules."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Transformer encoder and decoder layers, stacks, and ``Transformer``."""
+
+__all__ = []

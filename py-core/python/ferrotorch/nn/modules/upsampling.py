@@ -1,0 +1,3 @@
+"""``Upsample`` and its bilinear/nearest forms."""
+
+__all__ = []

@@ -1,0 +1,15 @@
+//! Bindings of the neural-network kernels, one family per file; they appear as `_C.<name>`
+//! (so as `ferrotorch.<name>`, like `torch.conv2d`) and underlie `ferrotorch.nn.functional`.
+
+use pyo3::prelude::*;
+
+mod activation;
+mod conv;
+mod pool;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    activation::register(m)?;
+    conv::register(m)?;
+    pool::register(m)?;
+    Ok(())
+}
