@@ -17,7 +17,13 @@ try:
 except Exception:  # PyTorch is optional: without it only ferrotorch's times are printed.
     torch = None
 
-from workloads import WORKLOADS
+import importlib
+import pathlib
+
+# Every bench/workloads*.py contributes its WORKLOADS (name -> build(lib, rng) -> callable).
+WORKLOADS = {}
+for _path in sorted(pathlib.Path(__file__).parent.glob("workloads*.py")):
+    WORKLOADS.update(importlib.import_module(_path.stem).WORKLOADS)
 
 
 def time_call(fn, inner):
