@@ -1,5 +1,5 @@
 """``ferrotorch.nn``: modules, parameters, ``functional`` and ``init``, laid out as ``torch.nn``."""
 
-from .parameter import Parameter, Buffer
+from .parameter import Parameter, Buffer, UninitializedParameter
 from .modules import *  # noqa: F401,F403
 from . import functional, init  # noqa: F401

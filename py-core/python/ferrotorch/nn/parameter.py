@@ -41,6 +41,60 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (self.detach(), self.requires_grad, OrderedDict()))
 
 
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (used by lazy modules such as ``LazyLinear``).
+    Its shape cannot be read; ``materialize(shape)`` allocates it and turns it into a plain
+    ``Parameter``.
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        param = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
+        param.requires_grad_(requires_grad)
+        return param
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Allocates the parameter with ``shape`` (values uninitialized) in place."""
+        self.data = _C.empty(shape, device=device or self.device, dtype=dtype or self.dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+            "in `load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
+            "Call `forward` to initialize the parameters before accessing their attributes."
+        )
+
+    def size(self, dim=None):
+        return self.shape
+
+    def numel(self):
+        return self.shape
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedParameter, (self.requires_grad,))
+
+
+def is_lazy(param):
+    """Whether ``param`` is an ``UninitializedParameter`` still waiting for its shape."""
+    return isinstance(param, UninitializedParameter)
+
+
 def _rebuild_parameter(data, requires_grad, hooks):
     """Inverse of ``Parameter.__reduce_ex__`` (``hooks`` kept for PyTorch's signature)."""
     return Parameter(data, requires_grad)

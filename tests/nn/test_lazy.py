@@ -1,0 +1,70 @@
+"""Lazy modules: shapes inferred from the first input, then a plain layer."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import ferrotorch as ft
+import ferrotorch.nn as nn
+
+
+def test_lazy_linear_takes_in_features_from_the_first_input_and_becomes_linear():
+    m = nn.LazyLinear(5)
+    assert isinstance(m.weight, nn.UninitializedParameter)
+    out = m(ft.randn(3, 7))
+    assert type(m) is nn.Linear
+    assert type(m.weight) is nn.Parameter and m.weight.requires_grad
+    assert m.in_features == 7 and tuple(m.weight.shape) == (5, 7) and tuple(m.bias.shape) == (5,)
+    assert tuple(out.shape) == (3, 5)
+    assert repr(m) == "Linear(in_features=7, out_features=5, bias=True)"
+
+
+def test_lazy_linear_initializes_like_linear_once_materialized():
+    ft.manual_seed(0)
+    m = nn.LazyLinear(400)
+    m(ft.zeros(2, 100))
+    bound = 1 / math.sqrt(100)
+    w = m.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
+    # U(-b, b) has variance b^2 / 3.
+    assert abs(w.var() - bound**2 / 3) < 0.05 * bound**2 / 3
+    assert np.abs(m.bias.detach().numpy()).max() <= bound
+
+
+def test_uninitialized_parameter_has_no_shape():
+    p = nn.LazyLinear(3).weight
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        p.shape
+    assert repr(p) == "<UninitializedParameter>"
+
+
+def test_lazy_linear_without_bias():
+    m = nn.LazyLinear(2, bias=False)
+    m(ft.ones(4, 3))
+    assert m.bias is None and [n for n, _ in m.named_parameters()] == ["weight"]
+
+
+def test_load_state_dict_materializes_the_checkpoint_shapes():
+    src = nn.Linear(6, 4)
+    m = nn.LazyLinear(4)
+    result = m.load_state_dict(src.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(m.weight.detach().numpy(), src.weight.detach().numpy())
+    x = ft.randn(2, 6)
+    np.testing.assert_allclose(m(x).detach().numpy(), src(x).detach().numpy(), rtol=1e-6)
+
+
+def test_deepcopy_of_an_uninitialized_module_stays_lazy():
+    m = copy.deepcopy(nn.LazyLinear(3))
+    assert isinstance(m.weight, nn.UninitializedParameter)
+    m(ft.ones(1, 2))
+    assert tuple(m.weight.shape) == (3, 2)
+
+
+def test_materialized_layer_checks_later_inputs():
+    m = nn.LazyLinear(3)
+    m(ft.ones(1, 2))
+    with pytest.raises(RuntimeError, match="2"):
+        m(ft.ones(1, 5))
