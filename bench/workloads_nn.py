@@ -1,0 +1,29 @@
+"""nn workloads: a whole training step of a small model (module call overhead, kernels, autograd)."""
+
+import numpy as np
+
+
+def mlp_training_step(lib, rng):
+    """An MNIST-sized MLP step: 784-256-10 with ReLU, batch 64, cross entropy, backward, SGD."""
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    x = lib.from_numpy(rng.standard_normal((64, 784)).astype(np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, 64).astype(np.int64))
+    params = list(model.parameters())
+
+    def step():
+        for p in params:
+            p.grad = None
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        with lib.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=0.01)
+
+    return step
+
+
+WORKLOADS = {
+    "MLP 784-256-10 train step batch 64": mlp_training_step,
+}
