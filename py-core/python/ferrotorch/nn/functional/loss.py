@@ -6,6 +6,8 @@ overrides ``reduction`` the way ``torch.nn._reduction.legacy_get_string`` does.
 """
 
 import math
+import numbers
+import operator
 import warnings
 
 from ... import _C
@@ -591,7 +593,8 @@ def _stable_logsumexp(x, dim):
 def _lengths_tensor(lengths, name):
     """Input or target lengths (tensor, sequence or int) as a 1-D int64 tensor."""
     if not isinstance(lengths, _C.Tensor):
-        lengths = _C.as_tensor(lengths)
+        values = [lengths] if isinstance(lengths, numbers.Integral) else list(lengths)
+        lengths = _C.as_tensor([operator.index(v) for v in values], dtype=_C.int64)
     if lengths.is_floating_point():
         raise RuntimeError(f"{name} must be integral")
     return lengths.reshape(-1).long()
