@@ -166,6 +166,20 @@ def test_pointwise_loss_gradcheck(name, rng):
     assert gradcheck(lambda a, b: call(a, b, "none"), (x, y))
 
 
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16])
+def test_half_precision_losses_match_numpy_loosely(dtype, rng):
+    x, xa = make((4, 5), dtype, rng, low=-2, high=2)
+    y, ya = make((4, 5), dtype, rng, low=0, high=1)
+    t = np.array([0, 4, 2, 1])
+    xa, ya = as64(xa, ya)
+    loose = dict(rtol=2e-2, atol=2e-2)
+    assert_close(F.cross_entropy(x, ft.tensor(t), label_smoothing=0.1), cross_entropy_np(xa, t, label_smoothing=0.1),
+                 dtype, **loose)
+    assert_close(F.mse_loss(x, y), ((xa - ya) ** 2).mean(), dtype, **loose)
+    assert_close(F.binary_cross_entropy_with_logits(x, y),
+                 (-(ya * log_sigmoid_np(xa) + (1 - ya) * log_sigmoid_np(-xa))).mean(), dtype, **loose)
+
+
 def test_pointwise_loss_broadcasts_target_with_warning(rng):
     x, xa = make((3, 4), ft.float64, rng)
     y, ya = make((4,), ft.float64, rng)

@@ -385,6 +385,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     ``weight`` rescales each class, targets equal to ``ignore_index`` are skipped, and
     ``label_smoothing`` mixes the target with the uniform distribution, all as in PyTorch."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     if input.dim() >= 1 and input.size() == target.size():
         if not target.is_floating_point():
@@ -398,13 +400,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                 f"cross_entropy: weight tensor should be defined either for all {n_classes} classes or no "
                 f"classes but got weight tensor of shape: {_shape_list(weight)}"
             )
-        if label_smoothing > 1.0:
-            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
         log_probs = input.log_softmax(class_dim)
         return _cross_entropy_probabilities(log_probs, target, weight, class_dim, reduction, label_smoothing)
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    log_probs = input.log_softmax(class_dim) if input.dim() >= 1 else input
+    log_probs = input.log_softmax(class_dim) if input.dim() >= 1 else input  # 0-d: nll_loss raises
     nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return nll
@@ -449,11 +447,6 @@ def _frames(input):
     return input.shape[0], input.shape[1]
 
 
-def _unbatch(loss, input):
-    """Drops the sample dim that a (C) or 0-d input was given for the computation."""
-    return loss.squeeze(0) if input.dim() <= 1 else loss
-
-
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C.
     Each target row lists class indices and ends at the first -1."""
@@ -475,7 +468,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     hinge = (1 - (x.gather(1, safe).unsqueeze(2) - x.unsqueeze(1))).clamp(min=0)
     pairs = listed.unsqueeze(2) & ~is_target.unsqueeze(1)
     loss = hinge.masked_fill(~pairs, 0).sum((1, 2)) / dim
-    return _reduce(_unbatch(loss, input), reduction)
+    # A (C) or 0-d input was computed as one sample; its unreduced loss is 0-d.
+    return _reduce(loss.squeeze(0) if input.dim() <= 1 else loss, reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
