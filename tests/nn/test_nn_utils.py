@@ -87,9 +87,11 @@ def test_clip_grad_norm_empty_generator_warns_and_returns_zero():
     assert total.item() == 0.0
 
 
-def test_clip_grad_norm_foreach_is_refused_on_cpu(rng):
-    with pytest.raises(RuntimeError, match="foreach=True was passed, but can't use the foreach API on cpu tensors"):
-        utils.clip_grad_norm_(params_with_grads(rng, [(2,)]), 1.0, foreach=True)
+@pytest.mark.parametrize("foreach", [True, False])
+def test_clip_grad_norm_foreach_flag_gives_the_same_result(foreach):
+    a, b = (params_with_grads(np.random.default_rng(3), [(2, 3), (4,)]) for _ in range(2))
+    assert ft.equal(utils.clip_grad_norm_(a, 0.5, foreach=foreach), utils.clip_grad_norm_(b, 0.5))
+    assert all(ft.equal(p.grad, q.grad) for p, q in zip(a, b))
 
 
 def test_get_total_norm_then_clip_grads_with_norm(rng):
@@ -398,6 +400,12 @@ def test_spectral_norm_parametrization_gradient_flows():
     lin = parametrizations.spectral_norm(nn.Linear(3, 3, dtype=ft.float64))
     lin(ft.ones(2, 3, dtype=ft.float64)).sum().backward()
     assert lin.parametrizations.weight.original.grad.shape == (3, 3)
+
+
+def test_spectral_norm_parametrization_passes_gradcheck(rng):
+    lin = parametrizations.spectral_norm(nn.Linear(3, 2, dtype=ft.float64)).eval()
+    sn = lin.parametrizations.weight[0]
+    assert ft.autograd.gradcheck(sn, (leaf((2, 3), rng),))
 
 
 def test_spectral_norm_of_a_vector_normalizes_it():

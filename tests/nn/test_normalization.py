@@ -265,9 +265,10 @@ def test_group_norm_errors():
         F.group_norm(ft.randn(1, 3), 3)
 
 
-def test_group_norm_passes_gradcheck(rng):
+def test_group_norm_passes_gradcheck_and_gradgradcheck(rng):
     x, w, b = leaf((2, 4, 3), rng, "transposed"), leaf((4,), rng), leaf((4,), rng)
     assert ft.autograd.gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+    assert ft.autograd.gradgradcheck(lambda x, w: F.group_norm(x, 2, w), (leaf((2, 2, 2), rng), leaf((2,), rng)))
 
 
 # ----- F.layer_norm and F.rms_norm -------------------------------------------------------------
@@ -289,9 +290,10 @@ def test_layer_norm_errors():
         F.layer_norm(ft.randn(2, 5), (5,), bias=ft.ones(4))
 
 
-def test_layer_norm_passes_gradcheck(rng):
+def test_layer_norm_passes_gradcheck_and_gradgradcheck(rng):
     x, w, b = leaf((2, 3), rng, "strided"), leaf((3,), rng), leaf((3,), rng)
     assert ft.autograd.gradcheck(lambda x, w, b: F.layer_norm(x, (3,), w, b), (x, w, b))
+    assert ft.autograd.gradgradcheck(lambda x, w, b: F.layer_norm(x, (3,), w, b), (x, w, b))
 
 
 @pytest.mark.parametrize("dtype, eps", [(ft.float32, 1.1920928955078125e-07), (ft.float64, 2.220446049250313e-16)])

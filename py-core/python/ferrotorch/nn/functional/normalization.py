@@ -90,7 +90,7 @@ def _update_running_stats(running_mean, running_var, mean, var, count, momentum)
         if running_mean is not None:
             running_mean.lerp_(mean.reshape(-1).to(running_mean.dtype), momentum)
         if running_var is not None:
-            unbiased = var.reshape(-1) * (count / max(count - 1, 1))
+            unbiased = var.reshape(-1) * (count / (count - 1))
             running_var.lerp_(unbiased.to(running_var.dtype), momentum)
 
 

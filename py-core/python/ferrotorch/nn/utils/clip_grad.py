@@ -1,5 +1,8 @@
 """Gradient clipping: ``clip_grad_norm_`` (``get_total_norm`` + ``clip_grads_with_norm_``) and
-``clip_grad_value_``."""
+``clip_grad_value_``.
+
+``foreach`` is accepted for PyTorch's signature; there are no multi-tensor kernels, so either
+value takes the same path: one norm (or one in-place op) per tensor, never per element."""
 
 import functools
 import types
@@ -27,14 +30,6 @@ def _tensor_list(tensors):
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
-def _check_foreach(tensors, foreach):
-    # There are no fused multi-tensor kernels here; as in PyTorch, asking for them on CPU is an error.
-    if foreach:
-        for t in tensors:
-            if t.device.type != "cuda":
-                raise RuntimeError(f"foreach=True was passed, but can't use the foreach API on {t.device.type} tensors")
-
-
 @_no_grad
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The ``norm_type`` norm of all ``tensors`` together, as if concatenated into one vector:
@@ -44,7 +39,6 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return _C.tensor(0.0)
-    _check_foreach(tensors, foreach)
     first_device = tensors[0].device
     norms = [linalg.vector_norm(t, norm_type).to(first_device) for t in tensors]
     total_norm = linalg.vector_norm(_C.stack(norms), norm_type)
@@ -64,7 +58,6 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     max_norm = float(max_norm)
     if len(grads) == 0:
         return
-    _check_foreach(grads, foreach)
     clip_coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.mul_(clip_coef.to(g.device))
@@ -102,6 +95,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamps the gradients of ``parameters`` in place to ``[-clip_value, clip_value]``."""
     clip_value = float(clip_value)
     grads = [p.grad for p in _tensor_list(parameters) if p.grad is not None]
-    _check_foreach(grads, foreach)
     for g in grads:
         g.clamp_(min=-clip_value, max=clip_value)
