@@ -1,36 +1,10 @@
-"""Hook handles and the autograd plumbing behind ``Module.register_full_backward_hook``."""
-
-import itertools
-import weakref
+"""The autograd plumbing behind ``Module.register_full_backward_hook`` (hook handles live in
+``ferrotorch.utils.hooks``)."""
 
 from ... import _C
 from ..._C import Tensor
 from ...autograd.function import Function
-
-
-class RemovableHandle:
-    """Returned by every ``register_*_hook``: ``remove()`` (or leaving a ``with`` block) unregisters
-    the hook from each dict it was added to."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._next_id)
-        extras = extra_dict if isinstance(extra_dict, (list, tuple)) else ([extra_dict] if extra_dict is not None else [])
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            hooks = ref()
-            if hooks is not None and self.id in hooks:
-                del hooks[self.id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+from ...utils.hooks import RemovableHandle  # noqa: F401  (re-exported: module.py imports it from here)
 
 
 class _IdentityWithBackwardCallback(Function):

@@ -1,0 +1,3 @@
+"""``ferrotorch.utils``: helpers shared across the package, laid out as ``torch.utils``."""
+
+from . import hooks  # noqa: F401
