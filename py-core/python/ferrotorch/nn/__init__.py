@@ -2,4 +2,5 @@
 
 from .parameter import Parameter, Buffer, UninitializedParameter
 from .modules import *  # noqa: F401,F403
+from . import utils  # noqa: F401
 from . import functional, init  # noqa: F401
