@@ -68,3 +68,35 @@ def test_materialized_layer_checks_later_inputs():
     m(ft.ones(1, 2))
     with pytest.raises(RuntimeError, match="2"):
         m(ft.ones(1, 5))
+
+
+@pytest.mark.parametrize("lazy, plain, shape", [
+    (nn.LazyBatchNorm1d, nn.BatchNorm1d, (4, 3)),
+    (nn.LazyBatchNorm2d, nn.BatchNorm2d, (4, 3, 2, 2)),
+    (nn.LazyBatchNorm3d, nn.BatchNorm3d, (2, 3, 2, 2, 2)),
+    (nn.LazyInstanceNorm1d, nn.InstanceNorm1d, (2, 3, 5)),
+    (nn.LazyInstanceNorm2d, nn.InstanceNorm2d, (2, 3, 4, 4)),
+    (nn.LazyInstanceNorm3d, nn.InstanceNorm3d, (2, 3, 2, 2, 2)),
+])
+def test_lazy_norms_infer_num_features_and_match_the_plain_layer(lazy, plain, shape):
+    rng = np.random.default_rng(0)
+    x = ft.tensor(rng.standard_normal(shape).astype(np.float32))
+    m, ref = lazy(), plain(3, affine=True, track_running_stats=True)
+    np.testing.assert_allclose(m(x).detach().numpy(), ref(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert type(m) is plain and m.num_features == 3
+    assert repr(m) == repr(ref)
+    for key, value in ref.state_dict().items():
+        np.testing.assert_allclose(m.state_dict()[key].numpy(), value.numpy(), rtol=1e-6)
+
+
+def test_lazy_batch_norm_without_bias_or_running_stats():
+    m = nn.LazyBatchNorm1d(bias=False, track_running_stats=False)
+    m(ft.randn(4, 2))
+    assert list(m.state_dict()) == ["weight"]
+
+
+def test_uninitialized_buffer_materializes_as_a_plain_tensor():
+    m = nn.LazyBatchNorm2d()
+    assert isinstance(m.running_mean, nn.UninitializedBuffer)
+    m.load_state_dict(nn.BatchNorm2d(5).state_dict())
+    assert type(m.running_mean) is ft.Tensor and tuple(m.running_mean.shape) == (5,)

@@ -41,24 +41,13 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (self.detach(), self.requires_grad, OrderedDict()))
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet (used by lazy modules such as ``LazyLinear``).
-    Its shape cannot be read; ``materialize(shape)`` allocates it and turns it into a plain
-    ``Parameter``.
-    """
-
-    cls_to_become = Parameter
-
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        param = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
-        param.requires_grad_(requires_grad)
-        return param
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        pass
+class _UninitializedTensorMixin:
+    """A tensor whose shape is not known yet (lazy modules' parameters and buffers). Its shape
+    cannot be read; ``materialize(shape)`` allocates it in place and turns it into a plain
+    ``cls_to_become``."""
 
     def materialize(self, shape, device=None, dtype=None):
-        """Allocates the parameter with ``shape`` (values uninitialized) in place."""
+        """Allocates the tensor with ``shape`` (values uninitialized) in place."""
         self.data = _C.empty(shape, device=device or self.device, dtype=dtype or self.dtype)
         self.__class__ = self.cls_to_become
 
@@ -77,9 +66,23 @@ class UninitializedParameter(Parameter):
         return self.shape
 
     def __repr__(self):
-        return "<UninitializedParameter>"
+        return f"<{self.__class__.__name__}>"
 
     __str__ = __repr__
+
+
+class UninitializedParameter(_UninitializedTensorMixin, Parameter):
+    """A parameter of a lazy module (e.g. ``LazyLinear.weight``) before its first input."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        param = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
+        param.requires_grad_(requires_grad)
+        return param
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
 
     def __deepcopy__(self, memo):
         if id(self) not in memo:
@@ -90,9 +93,28 @@ class UninitializedParameter(Parameter):
         return (UninitializedParameter, (self.requires_grad,))
 
 
+class UninitializedBuffer(_UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy module (e.g. ``LazyBatchNorm1d.running_mean``) before its first input."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        buf = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
+        buf.requires_grad_(requires_grad)
+        return buf
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+
 def is_lazy(param):
-    """Whether ``param`` is an ``UninitializedParameter`` still waiting for its shape."""
-    return isinstance(param, UninitializedParameter)
+    """Whether ``param`` is an uninitialized parameter or buffer still waiting for its shape."""
+    return isinstance(param, _UninitializedTensorMixin)
 
 
 def _rebuild_parameter(data, requires_grad, hooks):

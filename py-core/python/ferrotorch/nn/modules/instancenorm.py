@@ -3,9 +3,11 @@
 import warnings
 
 from .. import functional as F
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = [
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+]
 
 
 class _InstanceNorm(_NormBase):
@@ -95,4 +97,29 @@ class InstanceNorm2d(_InstanceNorm):
 class InstanceNorm3d(_InstanceNorm):
     """Instance normalization over a (N, C, D, H, W) or (C, D, H, W) input; arguments as ``InstanceNorm1d``."""
 
+    _no_batch_dim = 4
+
+
+class _LazyInstanceNorm(_LazyNormBase, _InstanceNorm):
+    pass
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm):
+    """``InstanceNorm1d`` with ``num_features`` inferred from the first input."""
+
+    cls_to_become = InstanceNorm1d
+    _no_batch_dim = 2
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm):
+    """``InstanceNorm2d`` with ``num_features`` inferred from the first input."""
+
+    cls_to_become = InstanceNorm2d
+    _no_batch_dim = 3
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """``InstanceNorm3d`` with ``num_features`` inferred from the first input."""
+
+    cls_to_become = InstanceNorm3d
     _no_batch_dim = 4
