@@ -34,6 +34,13 @@ def test_normalize_zero_vectors_stay_zero_and_float32(rng):
     assert_close(F.normalize(x, dim=1), arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12), ft.float32)
 
 
+def test_normalize_writes_into_out(rng):
+    x, arr = make((2, 3), ft.float64, rng)
+    out = ft.empty(2, 3, dtype=ft.float64)
+    assert F.normalize(x, out=out) is out
+    assert_close(out, arr / np.linalg.norm(arr, axis=1, keepdims=True))
+
+
 def numpy_cosine(a, b, dim, eps):
     a, b = np.broadcast_arrays(a, b)
     na = np.maximum(np.linalg.norm(a, axis=dim, keepdims=True), eps)

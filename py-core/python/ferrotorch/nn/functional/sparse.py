@@ -50,8 +50,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
                   mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
                   padding_idx=None):
-    """Sums, averages or takes the max of bags of embeddings, without building the embeddings of
-    every index first (in spirit: here, they are reduced as soon as they are gathered).
+    """Sums, averages or takes the max of bags of embeddings.
+
+    Bags are the half-open ranges [offsets[i], offsets[i + 1]) of ``input`` (the last runs to the
+    end, or to the extra offset with ``include_last_offset``; entries past it are ignored).
 
     Args:
         input: (B, N) indices, B bags of N each; or 1-D indices cut into bags by ``offsets``.
@@ -270,9 +272,9 @@ def _bag_sum_or_mean(input, weight, starts, ends, padding_idx, scale_grad_by_fre
         rows = rows * per_sample_weights.unsqueeze(1)
     rows = rows.where(included.unsqueeze(1), 0.0)
     out = weight.new_zeros((starts.numel(), weight.shape[1]))
-    out = out.index_add(0, bag.clamp(min=0), rows)
+    out = out.index_add(0, bag, rows)
     if mean:
-        counts = weight.new_zeros(starts.numel()).index_add(0, bag.clamp(min=0), included.to(weight.dtype))
+        counts = weight.new_zeros(starts.numel()).index_add(0, bag, included.to(weight.dtype))
         out = out / counts.clamp(min=1).unsqueeze(1)
     return out
 
