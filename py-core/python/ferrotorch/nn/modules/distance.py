@@ -1,3 +1,37 @@
-"""``PairwiseDistance`` and ``CosineSimilarity``."""
+"""``PairwiseDistance`` and ``CosineSimilarity``: thin shells over ``nn.functional``."""
 
-__all__ = []
+from .. import functional as F
+from .module import Module
+
+__all__ = ["PairwiseDistance", "CosineSimilarity"]
+
+
+class PairwiseDistance(Module):
+    """||x1 - x2 + eps||_p over the last dim (see ``F.pairwise_distance``).
+
+    Shape: inputs (N, D) or (D) (broadcast), output (N) or () (keepdim: (N, 1) or (1)).
+    """
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity of x1 and x2 along ``dim`` (see ``F.cosine_similarity``).
+
+    Shape: inputs (*1, D, *2) (broadcast), output (*1, *2).
+    """
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
