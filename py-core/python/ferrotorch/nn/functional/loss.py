@@ -12,6 +12,7 @@ import warnings
 
 from ... import _C
 from ...autograd.grad_mode import no_grad
+from .distance import pairwise_distance
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -80,11 +81,6 @@ def _softplus(x):
 def _log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -_softplus(-x)
-
-
-def _pairwise_distance(x1, x2, p=2.0, eps=1e-6):
-    """The p-norm of ``x1 - x2 + eps`` over the last dim (``torch.pairwise_distance``)."""
-    return (x1 - x2 + eps).norm(p, dim=max(x1.dim(), x2.dim()) - 1)
 
 
 def _broadcast_pair(input, target):
@@ -561,7 +557,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """Triplet loss with the p-norm distance ||x1 - x2 + eps||_p over the last dim."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
-    distance = lambda x1, x2: _pairwise_distance(x1, x2, p, eps)  # noqa: E731
+    distance = lambda x1, x2: pairwise_distance(x1, x2, p, eps)  # noqa: E731
     return _triplet_loss(anchor, positive, negative, distance, margin, swap, reduction)
 
 
@@ -570,7 +566,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     """Triplet loss with any distance function (default: the pairwise 2-norm)."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    distance = distance_function if distance_function is not None else _pairwise_distance
+    distance = distance_function if distance_function is not None else pairwise_distance
     return _triplet_loss(anchor, positive, negative, distance, margin, swap, reduction)
 
 

@@ -2,7 +2,8 @@
 (``_Loss`` holds the reduction; ``_WeightedLoss`` registers ``weight`` as a buffer)."""
 
 from .. import functional as F
-from ..functional.loss import _legacy_reduction, _pairwise_distance
+from ..functional.loss import _legacy_reduction
+from .distance import PairwiseDistance
 from .module import Module
 
 __all__ = [
@@ -251,15 +252,6 @@ class TripletMarginLoss(_Loss):
                                      swap=self.swap, reduction=self.reduction)
 
 
-def _default_distance():
-    """``nn.PairwiseDistance()`` as PyTorch uses it, where this build has that module; the same
-    distance as a function otherwise."""
-    from . import distance
-
-    module = getattr(distance, "PairwiseDistance", None)
-    return module() if module is not None else _pairwise_distance
-
-
 class TripletMarginWithDistanceLoss(_Loss):
     """Triplet loss with any ``distance_function`` (default: pairwise 2-norm distance)."""
 
@@ -268,7 +260,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(
                 f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
-        self.distance_function = distance_function if distance_function is not None else _default_distance()
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
         self.margin = margin
         self.swap = swap
 

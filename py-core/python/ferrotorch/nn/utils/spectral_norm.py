@@ -5,6 +5,7 @@ by power iteration with the buffers ``<name>_u`` and ``<name>_v``.
 
 from ... import linalg
 from ...autograd.grad_mode import no_grad
+from .. import functional as F
 from ..parameter import Parameter, UninitializedParameter
 
 __all__ = [
@@ -15,8 +16,7 @@ __all__ = [
 
 def _normalize(x, eps, out=None):
     """``x / max(||x||, eps)`` for a vector ``x``, written into ``out`` when given."""
-    unit = x / linalg.vector_norm(x).clamp(min=eps)
-    return unit if out is None else out.copy_(unit)
+    return F.normalize(x, dim=0, eps=eps, out=out)
 
 
 def _weight_to_matrix(weight, dim):
