@@ -276,7 +276,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     )
     if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
         raise ValueError(
-            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
+            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input"
         )
     _check_mode_and_rank(input, mode)
     if antialias:
@@ -440,7 +440,8 @@ def _grid_axis_taps(coord, size, mode, padding_mode, align_corners):
         ]
     source = _apply_padding(source, size, padding_mode, align_corners)
     if mode == "nearest":
-        return [(source.detach().round(), None)]
+        # Weight 1 with a zero gradient: the grid still receives a (zero) gradient, as in PyTorch.
+        return [(source.detach().round(), ft.where(ft.ones_like(source, dtype=ft.bool), 1.0, source))]
     base = source.detach().floor()
     return [(base, base + 1 - source), (base + 1, source - base)]
 
@@ -510,26 +511,28 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         _grid_axis_taps(flat_grid[:, :, len(in_sizes) - 1 - k], size, mode, padding_mode, align_corners)
         for k, size in enumerate(in_sizes)
     ]
+    pixels = math.prod(in_sizes)
     strides = [math.prod(in_sizes[k + 1:]) for k in range(len(in_sizes))]
-    indices, weights, valids = [], [], []
+    indices, weights = [], []
     for combination in itertools.product(*axes):
-        index, weight, valid = 0, None, None
+        index, weight, valid = 0, 1, True
         for (position, w), size, stride in zip(combination, in_sizes, strides):
-            inside = (position >= 0) & (position <= size - 1)
-            valid = inside if valid is None else valid & inside
+            valid = valid & (position >= 0) & (position <= size - 1)
             index = index + position.clamp(0, size - 1).long() * stride
-            if w is not None:
-                weight = w if weight is None else weight * w
-        indices.append(index)
+            weight = weight * w
+        # Taps outside the image read the zero pixel appended after the last one.
+        indices.append(ft.where(valid, index, pixels))
         weights.append(weight)
-        valids.append(valid)
-    taps = len(indices)
-    index = ft.stack(indices, 1).reshape(n, 1, taps * points).expand(n, channels, taps * points)
-    values = input.reshape(n, channels, -1).gather(2, index).reshape(n, channels, taps, points)
-    values = ft.where(ft.stack(valids, 1).unsqueeze(1), values, 0.0)
-    if mode != "nearest":
-        values = (values * ft.stack(weights, 1).unsqueeze(1)).sum(2)
-    return values.reshape(n, channels, *out_sizes)
+    # Gather whole pixels (rows of C values) from a channels-last (N * (pixels + 1), C) table.
+    batch_offset = ft.arange(n, dtype=ft.int64).reshape(n, 1, 1) * (pixels + 1)
+    index = (ft.stack(indices, 1) + batch_offset).reshape(-1)
+    table = input.reshape(n, channels, pixels).transpose(1, 2)
+    table = ft.cat([table, input.new_zeros(n, 1, channels)], 1).reshape(n * (pixels + 1), channels)
+    values = table.index_select(0, index).reshape(n, len(indices), points, channels)
+    values = values * ft.stack(weights, 1).unsqueeze(-1)
+    # (Reducing a size-1 dim is a slow strided reduction; nearest has one tap.)
+    values = values.squeeze(1) if len(indices) == 1 else values.sum(1)
+    return values.transpose(1, 2).reshape(n, channels, *out_sizes)
 
 
 # ----------------------------------------------------------------------------------------------
