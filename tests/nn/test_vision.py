@@ -303,7 +303,6 @@ def pad_coordinate(c, size, padding_mode, align_corners):
 def ref_grid_sample(x, grid, mode, padding_mode, align_corners):
     """Loops over every output point; taps outside the image read zero."""
     n, c, *sizes = x.shape
-    d = len(sizes)
     out = np.zeros((n, c) + grid.shape[1:-1])
     for b in range(n):
         for point in np.ndindex(*grid.shape[1:-1]):
@@ -328,7 +327,6 @@ def ref_grid_sample(x, grid, mode, padding_mode, align_corners):
                 if all(p >= 0 and p <= s - 1 for (p, _), s in zip(combo, sizes)):
                     value += np.prod([w for _, w in combo]) * x[(b, slice(None)) + tuple(idx)]
             out[(b, slice(None)) + point] = value
-    del d
     return out
 
 
@@ -374,6 +372,23 @@ def test_grid_sample_identity_affine_grid_reproduces_input(rng):
     for align_corners in (False, True):
         grid = F.affine_grid(theta, (2, 3, 4, 5), align_corners)
         assert_close(F.grid_sample(x, grid, align_corners=align_corners), arr, ft.float64)
+
+
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_half_precision(dtype, mode, rng):
+    x, arr = make((1, 2, 4, 5), dtype, rng, low=-2, high=2)
+    grid, grid_arr = make((1, 3, 3, 2), dtype, rng, low=-1, high=1)
+    out = F.grid_sample(x, grid, mode, "zeros", False)
+    expected = ref_grid_sample(arr.astype(np.float64), grid_arr.astype(np.float64), mode, "zeros", False)
+    assert_close(out, expected, dtype, rtol=3e-2, atol=6e-2)
+
+
+def test_grid_sample_outside_reads_zero_even_next_to_inf():
+    arr = np.array([[[[np.inf, 1.0], [2.0, np.nan]]]])
+    grid = np.array([[[[-3.0, -3.0], [3.0, 0.0], [0.0, 5.0]]]])
+    out = F.grid_sample(ft.tensor(arr), ft.tensor(grid), "bilinear", "zeros", False)
+    assert_close(out, np.zeros((1, 1, 1, 3)), ft.float64)
 
 
 def test_grid_sample_empty_batch():

@@ -134,14 +134,15 @@ def _area_matrix(in_size, out_size):
 
 def _resample_axis(input, axis, index, weight):
     """Output pixel o along ``axis`` = sum_k weight[k, o] * input[..., index[k, o], ...]."""
-    taps, out_size = index.shape
-    gathered = input.index_select(axis, ft.tensor(index.reshape(-1), dtype=ft.int64))
-    if weight is None:
-        return gathered
-    gathered = gathered.unflatten(axis, (taps, out_size))
     trailing = (1,) * (input.dim() - axis - 1)
-    weight = ft.tensor(weight, dtype=input.dtype).reshape((taps, out_size) + trailing)
-    return (gathered * weight).sum(axis)
+    out = None
+    for k in range(index.shape[0]):  # a loop over the 1, 2 or 4 taps
+        tap = input.index_select(axis, ft.tensor(index[k], dtype=ft.int64))
+        if weight is None:
+            return tap
+        w = ft.tensor(weight[k], dtype=input.dtype).reshape((-1,) + trailing)
+        out = tap * w if out is None else out.addcmul(tap, w)
+    return out
 
 
 def _average_axis(input, axis, out_size):
@@ -165,9 +166,10 @@ def _axis_taps(mode, in_size, out_size, align_corners, scale_factor, dtype, spat
 
 
 def _is_integer(x):
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool) or (
-        isinstance(x, ft.Tensor) and not x.is_floating_point()
-    )
+    """An int, a NumPy integer or an integer tensor (what PyTorch accepts as a size)."""
+    if isinstance(x, ft.Tensor):
+        return not x.is_floating_point()
+    return isinstance(x, (int, np.integer))
 
 
 def _output_size_and_scales(input, size, scale_factor, recompute_scale_factor, mode):
@@ -506,6 +508,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     out_sizes = list(grid.shape[1:-1])
     points = math.prod(out_sizes)
     flat_grid = grid.reshape(n, points, len(in_sizes))
+    if grid.dtype in (ft.float16, ft.bfloat16):
+        # Coordinates in float, as PyTorch's kernels do: half precision cannot hold pixel positions.
+        flat_grid = flat_grid.float()
     # Spatial axis k (outermost first) reads grid coordinate len-1-k: the grid is (x, y[, z]).
     axes = [
         _grid_axis_taps(flat_grid[:, :, len(in_sizes) - 1 - k], size, mode, padding_mode, align_corners)
@@ -529,7 +534,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     table = input.reshape(n, channels, pixels).transpose(1, 2)
     table = ft.cat([table, input.new_zeros(n, 1, channels)], 1).reshape(n * (pixels + 1), channels)
     values = table.index_select(0, index).reshape(n, len(indices), points, channels)
-    values = values * ft.stack(weights, 1).unsqueeze(-1)
+    values = values * ft.stack(weights, 1).to(input.dtype).unsqueeze(-1)
     # (Reducing a size-1 dim is a slow strided reduction; nearest has one tap.)
     values = values.squeeze(1) if len(indices) == 1 else values.sum(1)
     return values.transpose(1, 2).reshape(n, channels, *out_sizes)
