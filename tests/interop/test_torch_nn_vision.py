@@ -149,6 +149,8 @@ ERROR_CALLS = [
     lambda L, x: L.nn.functional.interpolate(x, scale_factor=0.1, mode="bilinear"),
     lambda L, x: L.nn.functional.interpolate(x[0], size=0, mode="linear"),
     lambda L, x: L.nn.functional.interpolate(x[:, :0], size=2),
+    lambda L, x: L.nn.functional.interpolate(x[:, :, :0], size=2, mode="area"),
+    lambda L, x: L.nn.functional.interpolate(x[0, :, :, :0], size=2, mode="area"),
     lambda L, x: L.nn.functional.interpolate(x, size=2, mode="linear"),
     lambda L, x: L.nn.functional.interpolate(x[0], size=2, mode="bilinear"),
     lambda L, x: L.nn.functional.interpolate(x, size=2, mode="cubic"),

@@ -264,6 +264,8 @@ def test_interpolate_bicubic_align_corners_passes_gradgradcheck(rng):
     (lambda x: F.interpolate(x[0], size=2, mode="bicubic"), NotImplementedError, r"\(got 3D\)"),
     (lambda x: F.interpolate(x[:, :0], size=2), RuntimeError, r"Non-empty 4D data tensor expected .*\[1, 0, 3, 3\]"),
     (lambda x: F.interpolate(x.long(), size=2, mode="bilinear"), NotImplementedError, "not implemented"),
+    (lambda x: F.interpolate(x[:, :, :, :0], size=2, mode="area"), RuntimeError,
+     r"adaptive_avg_pool2d\(\): .* sizes \[1, 1, 3, 0\] with dimension 3 being empty"),
 ])
 def test_interpolate_errors(call, error, match):
     with pytest.raises(error, match=match):

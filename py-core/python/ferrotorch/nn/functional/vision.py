@@ -255,6 +255,19 @@ def _check_sizes(input, output_size):
         )
 
 
+def _check_area_input(input):
+    """Adaptive average pooling's check: every spatial dim non-empty (1-D inputs run the 2-D op)."""
+    shape = list(input.shape)
+    if len(shape) == 3:
+        shape.insert(2, 1)
+    for dim in range(2, len(shape)):
+        if shape[dim] == 0:
+            raise RuntimeError(
+                f"adaptive_avg_pool{len(shape) - 2}d(): Expected input to have non-zero size for non-batch "
+                f"dimensions, but input has sizes {shape} with dimension {dim} being empty"
+            )
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resizes ``input`` (N, C, d1[, d2[, d3]]) to ``size`` or by ``scale_factor``.
@@ -284,6 +297,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported yet")
     if mode == "area":
+        _check_area_input(input)
         out = input
         for axis, n in enumerate(output_size, start=2):
             out = _average_axis(out, axis, n)
@@ -429,8 +443,8 @@ def _apply_padding(coord, size, padding_mode, align_corners):
 
 
 def _grid_axis_taps(coord, size, mode, padding_mode, align_corners):
-    """The taps one axis contributes: a list of (position, weight or None) tensors, where
-    positions hold integral values (possibly out of range: those read zero)."""
+    """The taps one axis contributes: a list of (position, weight) tensors, where positions hold
+    integral values (possibly out of range: those read zero)."""
     source = _unnormalize(coord, size, align_corners)
     if mode == "bicubic":
         # Padding applies to each tap, not to the source coordinate (that would shift the taps).
@@ -448,7 +462,7 @@ def _grid_axis_taps(coord, size, mode, padding_mode, align_corners):
     return [(base, base + 1 - source), (base + 1, source - base)]
 
 
-def _check_grid_sample(input, grid, mode):
+def _check_grid_sample(input, grid):
     if input.dtype != grid.dtype:
         raise RuntimeError(
             f"expected scalar type {_SCALAR_TYPE_NAMES.get(input.dtype, input.dtype)} but found "
@@ -503,7 +517,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             stacklevel=2,
         )
         align_corners = False
-    _check_grid_sample(input, grid, mode)
+    _check_grid_sample(input, grid)
     n, channels, *in_sizes = input.shape
     out_sizes = list(grid.shape[1:-1])
     points = math.prod(out_sizes)
