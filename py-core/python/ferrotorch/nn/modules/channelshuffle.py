@@ -1,3 +1,21 @@
 """``ChannelShuffle``."""
 
-__all__ = []
+from .. import functional as F
+from .module import Module
+
+__all__ = ["ChannelShuffle"]
+
+
+class ChannelShuffle(Module):
+    """Interleaves the channels of ``groups`` groups: (N, C, *) -> (N, C, *) (see
+    ``F.channel_shuffle``)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
