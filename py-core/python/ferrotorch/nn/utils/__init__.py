@@ -3,6 +3,7 @@
 
 from . import parametrizations  # noqa: F401
 from . import parametrize  # noqa: F401
+from . import rnn  # noqa: F401
 from .clip_grad import clip_grad_norm  # noqa: F401
 from .clip_grad import clip_grad_norm_  # noqa: F401
 from .clip_grad import clip_grad_value_  # noqa: F401
