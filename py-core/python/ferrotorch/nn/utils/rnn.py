@@ -59,8 +59,9 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
     def to(self, *args, **kwargs):
         """Moves or casts ``data`` as ``Tensor.to``; the index tensors follow to its device."""
         data = self.data.to(*args, **kwargs)
-        if data is self.data:
-            return self
+        if data is self.data or (data.dtype == self.data.dtype and data.device == self.data.device
+                                 and data.data_ptr() == self.data.data_ptr()):
+            return self  # nothing moved or cast
         move = lambda t: t.to(data.device)  # noqa: E731
         return type(self)(data, self.batch_sizes, _bind(self.sorted_indices, move), _bind(self.unsorted_indices, move))
 
