@@ -162,6 +162,16 @@ def test_float32_lstm_matches_float64_reference(rng):
     assert_close(out, np.stack([r[0] for r in ref], 1), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16])
+def test_half_precision_gru_loosely(dtype, rng):
+    module = build("GRU", {}).to(dtype)
+    x, xn = make((4, 2, 3), dtype, rng, "contiguous", -1, 1)
+    out, _ = module(x)
+    ref = [np_recurrence("GRU", xn[:, b].astype(np.float64), np.zeros((1, 4)), np.zeros((1, 4)), np_params(module),
+                         1, 1) for b in range(2)]
+    assert_close(out, np.stack([r[0] for r in ref], 1), dtype=dtype, rtol=3e-2, atol=3e-2)
+
+
 def test_dropout_applies_between_layers_only_in_training(rng):
     module = build("GRU", {"num_layers": 2, "dropout": 0.5})
     x, _ = make((4, 2, 3), ft.float64, rng)

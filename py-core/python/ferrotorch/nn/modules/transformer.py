@@ -175,7 +175,7 @@ def _activation_kind(activation):
 class _FeedForwardBlocks(Module):
     """What both layer kinds share: the feed-forward block and the activation choice."""
 
-    def _init_feedforward(self, d_model, dim_feedforward, dropout, activation, bias, factory):
+    def _init_feedforward(self, d_model, dim_feedforward, dropout, bias, factory):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
@@ -198,7 +198,7 @@ class TransformerEncoderLayer(_FeedForwardBlocks):
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             **factory)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, bias, factory)
+        self._init_feedforward(d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
@@ -247,7 +247,7 @@ class TransformerDecoderLayer(_FeedForwardBlocks):
                                             **factory)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias,
                                                  **factory)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, bias, factory)
+        self._init_feedforward(d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)

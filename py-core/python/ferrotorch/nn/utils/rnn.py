@@ -100,9 +100,6 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
         """Whether ``data`` lives on a CUDA device."""
         return self.data.is_cuda
 
-    def is_pinned(self):
-        return False
-
 
 def invert_permutation(permutation):
     """The inverse of a permutation tensor (None stays None)."""
