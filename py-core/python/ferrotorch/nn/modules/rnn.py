@@ -342,7 +342,8 @@ class RNNBase(Module):
             data = input.reshape(steps * mini_batch, input.shape[2])
             batch_sizes = [mini_batch] * steps
         if states is None:
-            states = tuple(_C.zeros(size, dtype=data.dtype, device=data.device) for size in self._state_sizes(mini_batch))
+            states = tuple(_C.zeros(size, dtype=data.dtype, device=data.device)
+                           for size in self._state_sizes(mini_batch))
 
         output, finals = _rnn_layers(
             self.mode, data, batch_sizes, states, self._layer_weights(), self.dropout, self.training,
