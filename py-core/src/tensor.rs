@@ -286,14 +286,14 @@ impl PyTensor {
     /// `t.to(dtype)`, `t.to(device)`, `t.to(other)`, with `copy=`.
     #[pyo3(signature = (*args, dtype=None, device=None, non_blocking=false, copy=false, memory_format=None))]
     fn to(
-        &self,
+        slf: &Bound<'_, Self>,
         args: &Bound<'_, PyTuple>,
         dtype: Option<&Bound<'_, PyAny>>,
         device: Option<&Bound<'_, PyAny>>,
         non_blocking: bool,
         copy: bool,
         memory_format: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyTensor> {
+    ) -> PyResult<Py<PyAny>> {
         let _ = (non_blocking, memory_format);
         let mut target = opt_dtype(dtype)?;
         let mut dev = device.map(crate::device::extract_device).transpose()?;
@@ -310,14 +310,11 @@ impl PyTensor {
         if let Some(d) = dev {
             crate::device::check_device_supported(d)?;
         }
-        let d = target.unwrap_or(self.t.dtype());
-        if d != self.t.dtype() {
-            wrap(self.t.cast(d))
-        } else if copy {
-            wrap(self.t.duplicate())
-        } else {
-            Ok(PyTensor::new(self.t.clone()))
+        let t = &slf.borrow().t;
+        if copy && target.is_none_or(|d| d == t.dtype()) {
+            return Ok(Py::new(slf.py(), wrap(t.duplicate())?)?.into_any());
         }
+        cast_or_self(slf, target.unwrap_or(t.dtype()))
     }
 
     #[pyo3(signature = (dtype=None, non_blocking=false))]
@@ -329,53 +326,54 @@ impl PyTensor {
         }
     }
 
-    fn float(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::F32))
+    fn float(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::F32)
     }
-    fn double(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::F64))
+    fn double(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::F64)
     }
-    fn half(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::F16))
+    fn half(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::F16)
     }
-    fn bfloat16(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::BF16))
+    fn bfloat16(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::BF16)
     }
-    fn long(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::I64))
+    fn long(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::I64)
     }
-    fn int(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::I32))
+    fn int(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::I32)
     }
-    fn short(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::I16))
+    fn short(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::I16)
     }
-    fn char(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::I8))
+    fn char(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::I8)
     }
-    fn byte(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::U8))
+    fn byte(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::U8)
     }
-    fn bool(&self) -> PyResult<PyTensor> {
-        wrap(self.t.cast(DType::Bool))
+    fn bool(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, DType::Bool)
     }
 
-    fn type_as(&self, other: &PyTensor) -> PyResult<PyTensor> {
-        wrap(self.t.cast(other.t.dtype()))
+    fn type_as(slf: &Bound<'_, Self>, other: &PyTensor) -> PyResult<Py<PyAny>> {
+        cast_or_self(slf, other.t.dtype())
     }
 
     #[pyo3(signature = (memory_format=None))]
-    fn contiguous(&self, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn contiguous(slf: &Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
-        if self.t.is_contiguous() {
-            Ok(PyTensor::new(self.t.clone()))
+        let t = &slf.borrow().t;
+        if t.is_contiguous() {
+            Ok(slf.clone().into_any().unbind())
         } else {
-            wrap(self.t.duplicate())
+            Ok(Py::new(slf.py(), wrap(t.duplicate())?)?.into_any())
         }
     }
 
-    fn cpu(&self) -> PyTensor {
-        PyTensor::new(self.t.clone())
+    fn cpu(slf: &Bound<'_, Self>) -> Py<PyAny> {
+        slf.clone().into_any().unbind()
     }
 
     #[pyo3(signature = (src, non_blocking=false))]
@@ -419,4 +417,14 @@ impl PyTensor {
             _ => Ok(arr),
         }
     }
+}
+
+/// `slf` itself when `d` is already its dtype (as PyTorch's conversions return the same object),
+/// otherwise a converted copy.
+fn cast_or_self(slf: &Bound<'_, PyTensor>, d: DType) -> PyResult<Py<PyAny>> {
+    let t = &slf.borrow().t;
+    if t.dtype() == d {
+        return Ok(slf.clone().into_any().unbind());
+    }
+    Ok(Py::new(slf.py(), wrap(t.cast(d))?)?.into_any())
 }

@@ -57,7 +57,7 @@ pub trait Real:
 }
 
 macro_rules! real_impl {
-    ($t:ty, $exp:path, $erf:path, $erfc:path, $lgamma:path) => {
+    ($t:ty, $exp:path, $tanh:path, $erf:path, $erfc:path, $lgamma:path) => {
         impl Real for $t {
             #[inline] fn of(v: f64) -> Self { v as $t }
             #[inline] fn f64(self) -> f64 { self as f64 }
@@ -77,7 +77,7 @@ macro_rules! real_impl {
             #[inline] fn atan(self) -> Self { <$t>::atan(self) }
             #[inline] fn sinh(self) -> Self { <$t>::sinh(self) }
             #[inline] fn cosh(self) -> Self { <$t>::cosh(self) }
-            #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }
+            #[inline] fn tanh(self) -> Self { $tanh(self) }
             #[inline] fn asinh(self) -> Self { <$t>::asinh(self) }
             #[inline] fn acosh(self) -> Self { <$t>::acosh(self) }
             #[inline] fn atanh(self) -> Self { <$t>::atanh(self) }
@@ -103,8 +103,8 @@ macro_rules! real_impl {
         }
     };
 }
-real_impl!(f32, crate::cpu::vecmath::exp_f32, libm::erff, libm::erfcf, libm::lgammaf);
-real_impl!(f64, crate::cpu::vecmath::exp_f64, libm::erf, libm::erfc, libm::lgamma);
+real_impl!(f32, crate::cpu::vecmath::exp_f32, crate::cpu::vecmath::tanh_f32, libm::erff, libm::erfcf, libm::lgammaf);
+real_impl!(f64, crate::cpu::vecmath::exp_f64, f64::tanh, libm::erf, libm::erfc, libm::lgamma);
 
 /// Inverse error function: Giles' single-precision approximation refined by two Newton steps.
 pub fn erfinv(y: f64) -> f64 {

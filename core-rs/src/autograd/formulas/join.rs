@@ -2,7 +2,7 @@
 //! slice of the gradient; reorderings apply the inverse reordering.
 
 use crate::autograd::node::Grads;
-use crate::autograd::record::record;
+use crate::autograd::record::{record, record_multi};
 use crate::error::Result;
 use crate::layout::wrap_dim;
 use crate::tensor::Tensor;
@@ -138,4 +138,23 @@ pub fn diag_embed(x: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tenso
 /// as PyTorch composes it).
 pub fn diag_of_matrix(x: &Tensor, offset: i64) -> Result<Tensor> {
     diagonal(x, offset, 0, 1)?.duplicate()
+}
+
+/// Records pieces of `x` along dim `d` (`split`, `chunk`, `unbind`) as the outputs of ONE node,
+/// as PyTorch's `SplitBackward0` / `UnbindBackward0`: its backward joins the pieces' gradients
+/// (zeros for pieces without one) with one `cat` (or `stack` when `unbind` dropped the dim),
+/// rather than scattering each piece into an input-sized tensor of zeros.
+pub fn pieces(
+    name: &'static str,
+    x: &Tensor,
+    d: usize,
+    unbind: bool,
+    forward: impl FnOnce() -> Result<Vec<Tensor>>,
+) -> Result<Vec<Tensor>> {
+    record_multi(name, &[x], forward, move |_| {
+        move |gr: &Grads| {
+            let grads = if unbind { crate::ops::join::stack(gr.outputs, d as i64)? } else { crate::ops::join::cat(gr.outputs, d as i64)? };
+            Ok(vec![Some(grads)])
+        }
+    })
 }

@@ -34,13 +34,25 @@ impl Tensor {
         }
         // Always at least one piece, even when split_size exceeds the dim (PyTorch keeps this).
         let pieces = if split_size == 0 { 1 } else { (size / split_size + (size % split_size != 0) as i64).max(1) };
-        (0..pieces)
-            .map(|i| {
-                let start = i * split_size;
-                let len = if i < pieces - 1 { split_size } else { size - start };
-                self.narrow(d as i64, start, len)
-            })
-            .collect()
+        let lens: Vec<i64> = (0..pieces).map(|i| if i < pieces - 1 { split_size } else { size - i * split_size }).collect();
+        self.pieces("SplitBackward0", &lens, d)
+    }
+
+    /// Views of consecutive pieces of `lens` along dim `d`, recorded as one node `name`.
+    fn pieces(&self, name: &'static str, lens: &[i64], d: usize) -> Result<Vec<Tensor>> {
+        let forward = || {
+            let mut start = 0;
+            lens.iter()
+                .map(|&len| {
+                    start += len;
+                    self.narrow(d as i64, start - len, len)
+                })
+                .collect()
+        };
+        if crate::autograd::needs_grad(&[self]) {
+            return crate::autograd::formulas::join::pieces(name, self, d, false, forward);
+        }
+        forward()
     }
 
     /// `split(sizes, dim)` / `split_with_sizes`: pieces of the given lengths, which must add up.
@@ -60,15 +72,7 @@ impl Tensor {
                 sizes
             );
         }
-        let mut start = 0;
-        sizes
-            .iter()
-            .map(|&len| {
-                let piece = self.narrow(d as i64, start, len);
-                start += len;
-                piece
-            })
-            .collect()
+        self.pieces("SplitWithSizesBackward0", sizes, d)
     }
 
     /// `chunk(chunks, dim)`: at most `chunks` pieces of equal length (the last may be shorter).
@@ -93,11 +97,11 @@ impl Tensor {
             bail!(Index, "Dimension specified as {} but tensor has no dimensions", dim);
         }
         let d = wrap_dim(dim, self.ndim())?;
+        let forward = || Ok((0..self.shape()[d]).map(|i| self.with_layout(self.layout().select(d, i))).collect());
         if crate::autograd::needs_grad(&[self]) {
-            // Recorded selections (`SelectBackward0`), one per piece.
-            return (0..self.shape()[d]).map(|i| self.select(d as i64, i as i64)).collect();
+            return crate::autograd::formulas::join::pieces("UnbindBackward0", self, d, true, forward);
         }
-        Ok((0..self.shape()[d]).map(|i| self.with_layout(self.layout().select(d, i))).collect())
+        forward()
     }
 
     /// `tensor_split(sections | indices, dim)`, NumPy's `array_split`.

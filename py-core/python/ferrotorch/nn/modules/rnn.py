@@ -13,7 +13,6 @@ import numbers
 import warnings
 
 from ... import _C
-from ...autograd import Function
 from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -59,20 +58,6 @@ def _gru_step(x_t, state, w_hh_t, b_hh, w_hr_t):
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
-
-
-class _SplitSteps(Function):
-    """``input.split(sizes)`` along dim 0 whose backward is one ``cat`` of the pieces'
-    gradients. The core's split records one narrow node per piece, and each of those
-    backwards writes a zero tensor the size of the whole input: T of them per layer."""
-
-    @staticmethod
-    def forward(ctx, input, sizes):
-        return tuple(input.split(sizes))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return _C.cat(grads), None
 
 
 def _project_input(mode, data, w_ih, b_ih, b_hh):
@@ -132,7 +117,7 @@ def _rnn_layers(mode, data, batch_sizes, hx, layer_weights, dropout, training, n
         for direction in range(num_directions):
             index = layer * num_directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[index]
-            x_steps = _SplitSteps.apply(_project_input(mode, data, w_ih, b_ih, b_hh), batch_sizes)
+            x_steps = _project_input(mode, data, w_ih, b_ih, b_hh).split(batch_sizes)
             weights = (w_hh.t(), b_hh, None if w_hr is None else w_hr.t())
             state0 = tuple(h[index] for h in hx)
             run = _run_reverse if direction == 1 else _run_forward
