@@ -95,7 +95,10 @@ def test_unfold_fold_match(kwargs):
     lambda L: L.nn.functional.conv_transpose1d(L.zeros(1, 4, 8), L.zeros(4, 3, 3), padding=9),
     lambda L: L.nn.functional.unfold(L.zeros(1, 3, 2, 2), 3, padding=(0, 1)),
     lambda L: L.nn.functional.fold(L.zeros(1, 12, 10), (4, 4), 2),
-], ids=range(9))
+    lambda L: L.nn.functional.conv1d(L.zeros(1, 3, 0), L.zeros(4, 3, 1), padding=1),
+    lambda L: L.nn.functional.conv2d(L.zeros(1, 3, 8, 8), L.zeros(4, 3, 0, 3)),
+    lambda L: L.nn.functional.conv2d(L.zeros(1, 3, 0, 8), L.zeros(4, 3, 3, 3), padding="same"),
+], ids=range(12))
 def test_error_messages_match(case):
     with pytest.raises(RuntimeError) as theirs:
         case(torch)

@@ -147,25 +147,23 @@ fn check(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, a: &Args) -> Re
             );
         }
         check_bias(bias, ws[0], || format!("Given weight of size {:?}", ws))?;
-        if matches!(a.padding, Padding::Same) {
-            if stride.iter().any(|&s| s != 1) {
-                bail!(Runtime, "padding='same' is not supported for strided convolutions");
-            }
-            // The total padding is the kernel's span minus one; the odd zero goes at the end.
-            let lo: Vec<i64> = span.iter().map(|&s| (s - 1) / 2).collect();
-            make_window(&spatial, &spatial, &kernel, &stride, &lo, &dilation)
-        } else {
-            let padded: Vec<i64> = (0..dims).map(|d| spatial[d] + 2 * padding[d]).collect();
-            if (0..dims).any(|d| padded[d] < span[d]) {
-                bail!(
-                    Runtime,
-                    "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size",
-                    by(&padded), by(&span)
-                );
-            }
-            let blocks: Vec<i64> = (0..dims).map(|d| (padded[d] - span[d]) / stride[d] + 1).collect();
-            make_window(&spatial, &blocks, &kernel, &stride, &padding, &dilation)
+        let same = matches!(a.padding, Padding::Same);
+        if same && stride.iter().any(|&s| s != 1) {
+            bail!(Runtime, "padding='same' is not supported for strided convolutions");
         }
+        // 'same' pads by the kernel's span minus one in total, the odd zero at the end.
+        let total: Vec<i64> = (0..dims).map(|d| if same { span[d] - 1 } else { 2 * padding[d] }).collect();
+        let padded: Vec<i64> = (0..dims).map(|d| spatial[d] + total[d]).collect();
+        if (0..dims).any(|d| padded[d] < span[d]) {
+            bail!(
+                Runtime,
+                "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size",
+                by(&padded), by(&span)
+            );
+        }
+        let blocks: Vec<i64> = (0..dims).map(|d| (padded[d] - span[d]) / stride[d] + 1).collect();
+        let lo: Vec<i64> = if same { total.iter().map(|t| t / 2).collect() } else { padding.clone() };
+        make_window(&spatial, &blocks, &kernel, &stride, &lo, &dilation)
     } else {
         if channels != ws[0] {
             bail!(
@@ -190,6 +188,25 @@ fn check(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, a: &Args) -> Re
         }
         make_window(&image, &spatial, &kernel, &stride, &padding, &dilation)
     };
+    let in_shape = input.shape();
+    if input.numel() == 0 && in_shape[0] != 0 && in_shape[1] != 0 {
+        // PyTorch runs 1-d convolutions as 2-d ones of height 1.
+        let mut shape = in_shape.to_vec();
+        if dims == 1 {
+            shape.insert(2, 1);
+        }
+        bail!(Runtime, "Only zero batch or zero channel inputs are supported, but got input shape: {:?}", shape);
+    }
+    if kernel.contains(&0) {
+        match dims {
+            3 => bail!(Runtime, "kernel size should be greater than zero, but got: {} (TxHxW)", by(&kernel)),
+            _ => bail!(
+                Runtime,
+                "kernel size should be greater than zero, but got kernel_height: {} kernel_width: {}",
+                if dims == 1 { 1 } else { kernel[0] }, kernel[dims - 1]
+            ),
+        }
+    }
     if input.dtype() == DType::Bool {
         bail!(NotImplemented, "\"slow_conv2d_cpu\" not implemented for 'Bool'");
     }

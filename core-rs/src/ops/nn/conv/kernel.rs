@@ -73,6 +73,11 @@ fn over_batch<R: Send>(n: usize, work: usize, f: impl Fn(Range<usize>, usize) ->
     })
 }
 
+/// Multiply-adds of a convolution, saturating (only compared with `SMALL_WORK`).
+fn work(sizes: &[usize]) -> usize {
+    sizes.iter().fold(1usize, |acc, &s| acc.saturating_mul(s))
+}
+
 /// One product `dst = lhs @ rhs (+ dst)`.
 unsafe fn gemm<T: GemmElement>(m: usize, n: usize, k: usize, dst: MatPtr<T>, lhs: MatPtr<T>, rhs: MatPtr<T>, accumulate: bool, threads: usize) {
     let p = Product { m, n, k, alpha: T::from_f64(1.0), beta: T::from_f64(1.0), accumulate };
@@ -84,7 +89,7 @@ fn mat<T>(ptr: *mut T, rs: usize, cs: usize) -> MatPtr<T> {
 }
 
 /// A tensor for the kernels: the compute dtype, and contiguous when `dense` is asked for.
-fn operand(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
+fn for_kernel(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
     if dense {
         t.contiguous_as(compute)
     } else {
@@ -125,7 +130,7 @@ pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, tran
         }
         return out.to_dtype(dtype);
     }
-    let x = operand(x, compute, transposed)?;
+    let x = for_kernel(x, compute, transposed)?;
     let w = w.contiguous_as(compute)?;
     with_arith_dtype!(compute, T => unsafe {
         let (xs, ws, os) = (Operand::<T>::of(&x), SendPtr(w.data_ptr::<T>().add(w.offset())), SendPtr(out.data_ptr::<T>()));
@@ -143,7 +148,7 @@ unsafe fn normal_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out: Sen
     let (k, l) = (win.kernel_numel(), win.block_count());
     let (cig, cog) = (c_in / groups, c_out / groups);
     let depth = cig * k;
-    over_batch(n, n * c_out * l * c_in * k, |samples, threads| {
+    over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
         let mut buf = vec![T::default(); if win.is_identity() && x.dense { 0 } else { c_in * k * l }];
         for s in samples {
             let (cols, rs) = sample_cols(x, s, c_in, win, &mut buf);
@@ -167,7 +172,7 @@ unsafe fn transposed_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out:
     let (cig, cog) = (c_in / groups, c_out / groups);
     let depth = cog * k;
     let direct = win.is_identity();
-    over_batch(n, n * c_out * l * c_in * k, |samples, threads| {
+    over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
         let mut buf = vec![T::default(); if direct { 0 } else { c_out * k * l }];
         for s in samples {
             for g in 0..groups {
@@ -200,15 +205,15 @@ pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_s
     let (k, l) = (win.kernel_numel(), win.block_count());
     let depth = cb * k;
     let size = groups * ca * depth;
-    let a = operand(a, compute, true)?;
-    let b = operand(b, compute, false)?;
+    let a = for_kernel(a, compute, true)?;
+    let b = for_kernel(b, compute, false)?;
     let out = Tensor::zeros(weight_shape, compute)?;
     if size == 0 || n == 0 || l == 0 {
         return out.to_dtype(dtype);
     }
     with_arith_dtype!(compute, T => unsafe {
         let (ap, bp) = (Operand::<T>::of(&a), Operand::<T>::of(&b));
-        let partials = over_batch(n, n * size * l, |samples, threads| {
+        let partials = over_batch(n, work(&[n, size, l]), |samples, threads| {
             let mut acc = vec![T::default(); size];
             let mut buf = vec![T::default(); if win.is_identity() && bp.dense { 0 } else { groups * depth * l }];
             for s in samples {
