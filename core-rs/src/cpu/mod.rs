@@ -2,6 +2,7 @@
 
 pub mod arith;
 pub mod gemm;
+pub mod im2col;
 pub mod iter;
 pub mod map;
 pub mod real;

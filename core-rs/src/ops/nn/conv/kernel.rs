@@ -1,0 +1,242 @@
+//! The convolution kernels: per sample, im2col into a buffer the thread reuses, then one gemm
+//! per group (forward), gemm then col2im (transposed forward), or gemm accumulating into the
+//! weight gradient. A batch of at least as many samples as threads is split across threads
+//! (each gemm on one thread); smaller batches run their gemms on every thread.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::cpu::gemm::{GemmElement, MatPtr, Product};
+use crate::cpu::im2col::{cols_to_plane, plane_to_cols, Planes, Window};
+use crate::cpu::iter::SendPtr;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::layout::contiguous_strides;
+use crate::tensor::Tensor;
+use crate::with_arith_dtype;
+
+/// Below this many multiply-adds, a whole convolution runs on the calling thread.
+const SMALL_WORK: usize = 64 * 64 * 64;
+
+/// A kernel operand: a `(N, C, *spatial)` tensor's data and where its planes lie.
+#[derive(Clone, Copy)]
+struct Operand<T> {
+    ptr: SendPtr<T>,
+    planes: Planes,
+    /// Whether each plane is dense in row-major order (its columns under an identity window
+    /// are the plane itself).
+    dense: bool,
+}
+
+impl<T: crate::dtype::Element> Operand<T> {
+    fn of(t: &Tensor) -> Operand<T> {
+        let (shape, strides) = (t.shape(), t.strides());
+        let dense_strides = contiguous_strides(&shape[2..]);
+        let dense = shape[2..].iter().zip(&strides[2..]).zip(&dense_strides).all(|((&n, &s), &d)| n == 1 || s == d);
+        Operand { ptr: SendPtr(unsafe { t.data_ptr::<T>().add(t.offset()) }), planes: super::planes_of(t), dense }
+    }
+
+    /// Plane `(n, c)`.
+    unsafe fn at(&self, n: usize, c: usize) -> *mut T {
+        self.ptr.get().add(n * self.planes.batch + c * self.planes.channel)
+    }
+}
+
+/// The columns of one sample: `channels` planes of `src` under `win`, as a matrix with its row
+/// stride (`K * L` rows of `L`). Under an identity window a dense plane is its own column
+/// block, so nothing is copied.
+unsafe fn sample_cols<T: crate::dtype::Element>(src: &Operand<T>, n: usize, channels: usize, win: &Window, buf: &mut [T]) -> (*mut T, usize) {
+    if win.is_identity() && src.dense {
+        return (src.at(n, 0), src.planes.channel);
+    }
+    let rows = win.kernel_numel() * win.block_count();
+    for c in 0..channels {
+        plane_to_cols(src.at(n, c), src.planes.spatial, win, buf.as_mut_ptr().add(c * rows));
+    }
+    (buf.as_mut_ptr(), win.block_count())
+}
+
+/// Runs `f(samples, gemm_threads)` over the batch, one contiguous chunk of samples per thread
+/// when the batch can keep every thread busy, else one chunk whose gemms use every thread.
+fn over_batch<R: Send>(n: usize, work: usize, f: impl Fn(Range<usize>, usize) -> R + Sync + Send) -> Vec<R> {
+    if work < SMALL_WORK {
+        return vec![f(0..n, 1)];
+    }
+    crate::cpu::threads::install(|| {
+        let threads = rayon::current_num_threads();
+        if n >= threads && threads > 1 {
+            (0..threads).into_par_iter().map(|t| f(t * n / threads..(t + 1) * n / threads, 1)).collect()
+        } else {
+            vec![f(0..n, threads)]
+        }
+    })
+}
+
+/// Multiply-adds of a convolution, saturating (only compared with `SMALL_WORK`).
+fn work(sizes: &[usize]) -> usize {
+    sizes.iter().fold(1usize, |acc, &s| acc.saturating_mul(s))
+}
+
+/// One product `dst = lhs @ rhs (+ dst)`.
+unsafe fn gemm<T: GemmElement>(m: usize, n: usize, k: usize, dst: MatPtr<T>, lhs: MatPtr<T>, rhs: MatPtr<T>, accumulate: bool, threads: usize) {
+    let p = Product { m, n, k, alpha: T::from_f64(1.0), beta: T::from_f64(1.0), accumulate };
+    T::gemm(&p, dst, lhs, rhs, threads)
+}
+
+fn mat<T>(ptr: *mut T, rs: usize, cs: usize) -> MatPtr<T> {
+    MatPtr::new(ptr, rs, cs)
+}
+
+/// A tensor for the kernels: the compute dtype, and contiguous when `dense` is asked for.
+fn for_kernel(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
+    if dense {
+        t.contiguous_as(compute)
+    } else {
+        t.to_dtype(compute)
+    }
+}
+
+/// The convolution of `x` (`(N, C_in, *spatial)`) with `w`, plus `bias`. Normal: `w` is
+/// `(C_out, C_in / groups, *kernel)`, `x` spans `win.image` and the result `win.blocks`.
+/// Transposed (the adjoint): `w` is `(C_in, C_out / groups, *kernel)`, `x` spans `win.blocks`
+/// and the result `win.image`. Sizes have been checked.
+pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
+    let dtype = x.dtype();
+    let compute = dtype.compute_type();
+    let n = x.shape()[0];
+    let c_in = x.shape()[1];
+    let c_out = if transposed { w.shape()[1] * groups } else { w.shape()[0] };
+    let mut out_shape = vec![n, c_out];
+    out_shape.extend_from_slice(if transposed { win.image_shape() } else { win.blocks_shape() });
+    let out = match bias {
+        Some(b) => {
+            let out = Tensor::uninit(&out_shape, compute)?;
+            let mut view = vec![1i64, c_out as i64];
+            view.extend(std::iter::repeat_n(1, win.dims));
+            out.copy_from(&b.reshape(&view)?)?;
+            out
+        }
+        None if transposed => Tensor::zeros(&out_shape, compute)?,
+        None => Tensor::uninit(&out_shape, compute)?,
+    };
+    if out.numel() == 0 {
+        return out.to_dtype(dtype);
+    }
+    if c_in == 0 {
+        // An empty sum: the bias alone (or zeros).
+        if bias.is_none() {
+            out.fill_(crate::dtype::Scalar::Int(0))?;
+        }
+        return out.to_dtype(dtype);
+    }
+    let x = for_kernel(x, compute, transposed)?;
+    let w = w.contiguous_as(compute)?;
+    with_arith_dtype!(compute, T => unsafe {
+        let (xs, ws, os) = (Operand::<T>::of(&x), SendPtr(w.data_ptr::<T>().add(w.offset())), SendPtr(out.data_ptr::<T>()));
+        if transposed {
+            transposed_forward::<T>(&xs, ws, os, n, c_in, c_out, groups, win);
+        } else {
+            normal_forward::<T>(&xs, ws, os, n, c_in, c_out, groups, win, bias.is_some());
+        }
+    });
+    out.to_dtype(dtype)
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn normal_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out: SendPtr<T>, n: usize, c_in: usize, c_out: usize, groups: usize, win: &Window, bias: bool) {
+    let (k, l) = (win.kernel_numel(), win.block_count());
+    let (cig, cog) = (c_in / groups, c_out / groups);
+    let depth = cig * k;
+    over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
+        let mut buf = vec![T::default(); if win.is_identity() && x.dense { 0 } else { c_in * k * l }];
+        for s in samples {
+            let (cols, rs) = sample_cols(x, s, c_in, win, &mut buf);
+            let row_step = if rs == l { depth * l } else { cig * rs };
+            for g in 0..groups {
+                gemm(
+                    cog, l, depth,
+                    mat(out.get().add((s * c_out + g * cog) * l), l, 1),
+                    mat(w.get().add(g * cog * depth), depth, 1),
+                    mat(cols.add(g * row_step), rs, 1),
+                    bias, threads,
+                );
+            }
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn transposed_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out: SendPtr<T>, n: usize, c_in: usize, c_out: usize, groups: usize, win: &Window) {
+    let (k, l, plane) = (win.kernel_numel(), win.block_count(), win.image_numel());
+    let (cig, cog) = (c_in / groups, c_out / groups);
+    let depth = cog * k;
+    let direct = win.is_identity();
+    over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
+        let mut buf = vec![T::default(); if direct { 0 } else { c_out * k * l }];
+        for s in samples {
+            for g in 0..groups {
+                let lhs = mat(w.get().add(g * cig * depth), 1, depth);
+                let rhs = mat(x.at(s, g * cig), x.planes.channel, 1);
+                if direct {
+                    // col2im is the identity: the product adds straight into the output.
+                    gemm(cog, l, cig, mat(out.get().add((s * c_out + g * cog) * l), l, 1), lhs, rhs, true, threads);
+                } else {
+                    gemm(depth, l, cig, mat(buf.as_mut_ptr().add(g * depth * l), l, 1), lhs, rhs, false, threads);
+                }
+            }
+            if !direct {
+                for c in 0..c_out {
+                    cols_to_plane(buf.as_ptr().add(c * k * l), win, out.get().add((s * c_out + c) * plane));
+                }
+            }
+        }
+    });
+}
+
+/// The weight gradient `sum_n a[n, g] @ cols(b[n])[g]^T` per group, shaped `weight_shape`:
+/// for a normal convolution `a` is the output gradient and `b` the input; for a transposed
+/// one `a` is the input and `b` the output gradient. `a` spans `win.blocks`, `b` `win.image`.
+pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_shape: &[usize]) -> Result<Tensor> {
+    let dtype = a.dtype();
+    let compute = dtype.compute_type();
+    let n = a.shape()[0];
+    let (ca, cb) = (a.shape()[1] / groups, b.shape()[1] / groups);
+    let (k, l) = (win.kernel_numel(), win.block_count());
+    let depth = cb * k;
+    let size = groups * ca * depth;
+    let a = for_kernel(a, compute, true)?;
+    let b = for_kernel(b, compute, false)?;
+    let out = Tensor::zeros(weight_shape, compute)?;
+    if size == 0 || n == 0 || l == 0 {
+        return out.to_dtype(dtype);
+    }
+    with_arith_dtype!(compute, T => unsafe {
+        let (ap, bp) = (Operand::<T>::of(&a), Operand::<T>::of(&b));
+        let partials = over_batch(n, work(&[n, size, l]), |samples, threads| {
+            let mut acc = vec![T::default(); size];
+            let mut buf = vec![T::default(); if win.is_identity() && bp.dense { 0 } else { groups * depth * l }];
+            for s in samples {
+                let (cols, rs) = sample_cols(&bp, s, groups * cb, win, &mut buf);
+                let row_step = if rs == l { depth * l } else { cb * rs };
+                for g in 0..groups {
+                    gemm(
+                        ca, depth, l,
+                        mat(acc.as_mut_ptr().add(g * ca * depth), depth, 1),
+                        mat(ap.at(s, g * ca), ap.planes.channel, 1),
+                        mat(cols.add(g * row_step), 1, rs),
+                        true, threads,
+                    );
+                }
+            }
+            acc
+        });
+        let dst = std::slice::from_raw_parts_mut(out.data_ptr::<T>(), size);
+        for part in partials {
+            for (d, v) in dst.iter_mut().zip(part) {
+                *d = crate::cpu::arith::Arith::add(*d, v);
+            }
+        }
+    });
+    out.to_dtype(dtype)
+}
