@@ -100,3 +100,29 @@ def test_uninitialized_buffer_materializes_as_a_plain_tensor():
     assert isinstance(m.running_mean, nn.UninitializedBuffer)
     m.load_state_dict(nn.BatchNorm2d(5).state_dict())
     assert type(m.running_mean) is ft.Tensor and tuple(m.running_mean.shape) == (5,)
+
+
+@pytest.mark.parametrize("lazy, plain, shape, weight_shape", [
+    (lambda: nn.LazyConv1d(6, 3), nn.Conv1d, (2, 4, 9), (6, 4, 3)),
+    (lambda: nn.LazyConv2d(6, 3, groups=2, bias=False), nn.Conv2d, (2, 4, 7, 7), (6, 2, 3, 3)),
+    (lambda: nn.LazyConv3d(2, 2), nn.Conv3d, (4, 3, 3, 3), (2, 4, 2, 2, 2)),  # unbatched
+    (lambda: nn.LazyConvTranspose1d(5, 3, stride=2), nn.ConvTranspose1d, (2, 4, 6), (4, 5, 3)),
+    (lambda: nn.LazyConvTranspose2d(6, 2, groups=3), nn.ConvTranspose2d, (1, 3, 4, 4), (3, 2, 2, 2)),
+    (lambda: nn.LazyConvTranspose3d(2, 2), nn.ConvTranspose3d, (1, 2, 3, 3, 3), (2, 2, 2, 2, 2)),
+])
+def test_lazy_convs_infer_in_channels(lazy, plain, shape, weight_shape):
+    m = lazy()
+    x = ft.randn(*shape)
+    out = m(x)
+    assert type(m) is plain and tuple(m.weight.shape) == weight_shape
+    expected = plain.forward(m, x)  # the plain layer's computation with the materialized weights
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    fan_in = weight_shape[1] * int(np.prod(weight_shape[2:]))
+    assert np.abs(m.weight.detach().numpy()).max() <= 1 / math.sqrt(fan_in)
+
+
+def test_lazy_conv_rejects_a_wrong_rank_and_indivisible_channels():
+    with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to LazyConv2d"):
+        nn.LazyConv2d(4, 3)(ft.randn(5, 3))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.LazyConv2d(4, 3, groups=2)(ft.randn(1, 3, 5, 5))
