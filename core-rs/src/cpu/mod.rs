@@ -4,6 +4,7 @@ pub mod arith;
 pub mod gemm;
 pub mod iter;
 pub mod map;
+pub mod pool;
 pub mod real;
 pub mod reduce;
 pub mod rng;
