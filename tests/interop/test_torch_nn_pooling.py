@@ -113,6 +113,9 @@ def test_nan_propagation_matches_torch():
     ("max_pool2d", (1, 3, 4, 4), dict(kernel_size=2, padding=-1)),
     ("max_pool3d", (1, 3, 4, 4, 4), dict(kernel_size=2, dilation=0)),
     ("avg_pool2d", (1, 3, 4, 4), dict(kernel_size=2, divisor_override=0)),
+    ("max_pool2d", (1, 3, 8, 8), dict(kernel_size=(2, 3), padding=(2, 1), dilation=3, return_indices=True)),
+    ("max_pool3d", (1, 3, 8, 8, 8), dict(kernel_size=(4, 2, 3), padding=(1, 0, 2), dilation=3)),
+    ("avg_pool3d", (1, 3, 2, 4, 4), dict(kernel_size=3, padding=1)),
 ])
 def test_errors_match_torch(args):
     name, shape, kwargs = args
@@ -135,3 +138,30 @@ def test_errors_match_torch(args):
 ])
 def test_module_reprs_match_torch(name, args, kwargs):
     assert repr(getattr(nn, name)(*args, **kwargs)) == repr(getattr(torch.nn, name)(*args, **kwargs))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_random_configurations_match_torch(nd):
+    """Random kernel/stride/padding/dilation/ceil_mode/count_include_pad over small inputs:
+    the same outputs, indices and gradients, or the same error."""
+    rng = np.random.default_rng(nd)
+    for _ in range(40):
+        length = [int(rng.integers(1, 7)) for _ in range(nd)]
+        k = [int(rng.integers(1, 4)) for _ in range(nd)]
+        s = [int(rng.integers(1, 4)) for _ in range(nd)]
+        d = [int(rng.integers(1, 3)) for _ in range(nd)]
+        p = [int(rng.integers(0, kk // 2 + 1)) for kk in k]
+        ceil_mode, include = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        for name, args in [(f"max_pool{nd}d", dict(dilation=d, return_indices=True)),
+                           (f"avg_pool{nd}d", dict(count_include_pad=include))]:
+            x, tx = pair([2, 2] + length, seed=int(rng.integers(1 << 30)))
+            kwargs = dict(kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode, **args)
+            try:
+                theirs = getattr(torch.nn.functional, name)(tx, **kwargs)
+            except RuntimeError:
+                with pytest.raises(RuntimeError, match="size|kernel"):
+                    getattr(F, name)(x, **kwargs)
+                continue
+            if torch.isinf(theirs[0] if isinstance(theirs, tuple) else theirs).any():
+                continue  # an empty dilated window: PyTorch's gradient writes outside its plane
+            check(getattr(F, name)(x, **kwargs), theirs, (x, tx))

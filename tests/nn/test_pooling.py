@@ -184,6 +184,16 @@ def test_max_pool_of_all_minus_inf_points_at_the_window_start():
     assert out.item() == -math.inf and idx.item() == 0
 
 
+def test_max_pool_empty_dilated_window_is_minus_inf_without_gradient():
+    # Taps at -1 and 2 of a length-2 input: the window holds no element.
+    x = ft.tensor([[[1.0, 2.0]]], dtype=ft.float64, requires_grad=True)
+    out, idx = F.max_pool1d(x, 2, 3, 1, 3, return_indices=True)
+    assert out.item() == -math.inf
+    assert idx.item() == 2  # PyTorch's: the window's first tap after the padding
+    out.sum().backward()
+    assert_close(x.grad, np.zeros((1, 1, 2)))
+
+
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_max_pool_unbatched_input(nd):
     arr = distinct((3,) + (4,) * nd)
@@ -427,7 +437,11 @@ def test_autograd_node_names_are_pytorchs(fn, name):
      r"pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
     (lambda: F.max_pool2d(ft.ones(1, 3, 2, 2), 3), RuntimeError,
      r"Given input size: \(3x2x2\)\. Calculated output size: \(3x0x0\)\. Output size is too small"),
-    (lambda: F.avg_pool3d(ft.ones(1, 3, 2, 2, 2), 3), RuntimeError, r"Output size is too small"),
+    (lambda: F.avg_pool1d(ft.ones(1, 3, 2), 3), RuntimeError, r"Output size is too small"),
+    (lambda: F.max_pool2d(ft.ones(1, 3, 8, 8), 2, padding=2, dilation=3), RuntimeError,
+     r"pad should be smaller than or equal to half of kernel size, but got padW = 2, padH = 2, kW = 2, kH = 2"),
+    (lambda: F.avg_pool3d(ft.ones(1, 3, 2, 4, 4), 3, padding=1), RuntimeError,
+     r"input image \(T: 2 H: 4 W: 4\) smaller than kernel size \(kT: 3 kH: 3 kW: 3\)"),
     (lambda: F.max_pool2d(ft.ones(1, 3, 4, 4), 2, stride=0), RuntimeError, "stride should not be zero"),
     (lambda: F.max_pool2d(ft.ones(1, 3, 4, 4), 2, dilation=0), RuntimeError,
      "dilation should be greater than zero, but got dilationH: 0 dilationW: 0"),

@@ -154,7 +154,9 @@ fn window_max_typed<T: Element>(x: &Tensor, w: &Windows) -> Result<(Tensor, Tens
                         best = Some((v, idx));
                     }
                 });
-                let (v, idx) = best.unwrap_or((T::from_f64(f64::NEG_INFINITY), 0));
+                // An empty window (only possible with dilation) reports its first tap, as PyTorch.
+                let first = (axes[0].first[o3[0]] * input[1] + axes[1].first[o3[1]]) * input[2] + axes[2].first[o3[2]];
+                let (v, idx) = best.unwrap_or((T::from_f64(f64::NEG_INFINITY), first));
                 unsafe {
                     *vp.get().add(p * per_plane + o) = v;
                     *ip.get().add(p * per_plane + o) = idx as i64;
@@ -254,8 +256,17 @@ fn unpool_typed<T: Element>(x: &Tensor, indices: &Tensor, nd: usize, output: &[u
 
 /// Linear indices into a whole tensor of spatial plane size `plane_numel` from flat indices
 /// within each plane (`indices`, one plane per `per_plane` elements in row-major order).
-pub fn plane_positions(indices: &Tensor, per_plane: usize, plane_numel: usize) -> Result<Tensor> {
+/// Indices outside their plane (an empty max window's) are replaced by the plane's start and
+/// flagged in the returned mask (true where valid), which is `None` when all are valid.
+pub fn plane_positions(indices: &Tensor, per_plane: usize, plane_numel: usize) -> Result<(Tensor, Option<Tensor>)> {
     let flat = indices.contiguous()?.to_vec::<i64>();
-    let out: Vec<i64> = flat.iter().enumerate().map(|(k, &i)| i + ((k / per_plane.max(1)) * plane_numel) as i64).collect();
-    Tensor::from_slice(&out, indices.shape())
+    let valid: Vec<bool> = flat.iter().map(|&i| i >= 0 && (i as usize) < plane_numel).collect();
+    let out: Vec<i64> = flat
+        .iter()
+        .zip(&valid)
+        .enumerate()
+        .map(|(k, (&i, &ok))| if ok { i } else { 0 } + ((k / per_plane.max(1)) * plane_numel) as i64)
+        .collect();
+    let mask = if valid.iter().all(|&v| v) { None } else { Some(Tensor::from_slice(&valid, indices.shape())?) };
+    Ok((Tensor::from_slice(&out, indices.shape())?, mask))
 }

@@ -90,6 +90,7 @@ impl Tensor {
         if divisor_override == Some(0) {
             bail!(Runtime, "divisor must be not zero");
         }
+        geometry.check_input_covers_kernel(self)?;
         let axes = geometry.axes(self, count_include_pad)?;
         check_float(&op, self)?;
         let w = Windows { nd, input: spatial(self, nd), axes, divisor: divisor_override.map(|d| d as f64) };

@@ -24,8 +24,13 @@ pub fn window_max(x: &Tensor, w: &Windows, name: &'static str) -> Result<(Tensor
     let mut outs = attach(name.into(), &[x], vec![values, indices], move |s| {
         s.keeps_state();
         move |gr: &Grads| {
-            let positions = kernels::plane_positions(&idx, per_plane, plane_numel)?;
-            Ok(vec![Some(scatter_add_linear(&gr.outputs[0], &positions, &shape)?)])
+            let (positions, valid) = kernels::plane_positions(&idx, per_plane, plane_numel)?;
+            // An empty window's output is a constant -inf: its gradient goes nowhere.
+            let g = match valid {
+                Some(mask) => gr.outputs[0].keep_where(&mask)?,
+                None => gr.outputs[0].clone(),
+            };
+            Ok(vec![Some(scatter_add_linear(&g, &positions, &shape)?)])
         }
     });
     let indices = outs.pop().expect("two outputs");
@@ -58,7 +63,8 @@ pub fn unpool(x: &Tensor, indices: &Tensor, nd: usize, output: &[usize], name: &
         s.keeps_state();
         let idx = indices.clone();
         move |gr: &Grads| {
-            let positions = kernels::plane_positions(&idx, per_plane, out_plane)?;
+            // The forward checked every index, so all are valid.
+            let (positions, _) = kernels::plane_positions(&idx, per_plane, out_plane)?;
             Ok(vec![Some(gather_linear(gr.g(), &positions)?)])
         }
     })

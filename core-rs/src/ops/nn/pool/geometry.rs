@@ -114,6 +114,35 @@ impl Sliding {
                 bail!(Runtime, "pad should be at most half of effective kernel size, but got pad={}, kernel_size={} and dilation={}", p, k, dil);
             }
         }
+        // PyTorch's shape check also bounds the padding by half the undilated kernel.
+        if self.kernel.iter().zip(&self.padding).any(|(k, p)| *p > k / 2) {
+            let (k, p) = (&self.kernel, &self.padding);
+            match k.len() {
+                // 1-d pooling runs as 2-d pooling over a height of 1 there.
+                1 => bail!(Runtime, "pad should be smaller than or equal to half of kernel size, but got padW = {}, padH = 0, kW = {}, kH = 1", p[0], k[0]),
+                2 => bail!(Runtime, "pad should be smaller than or equal to half of kernel size, but got padW = {}, padH = {}, kW = {}, kH = {}", p[1], p[0], k[1], k[0]),
+                _ => bail!(
+                    Runtime,
+                    "pad should be smaller than or equal to half of kernel size, but got kT: {} kW: {} kH: {} padT: {} padW: {} padH: {}",
+                    k[0], k[2], k[1], p[0], p[2], p[1]
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// 3-d average pooling also wants the unpadded input at least as large as the kernel.
+    pub fn check_input_covers_kernel(&self, x: &Tensor) -> Result<()> {
+        let nd = self.kernel.len();
+        let spatial = &x.shape()[x.ndim() - nd..];
+        if nd == 3 && spatial.iter().zip(&self.kernel).any(|(&l, &k)| (l as i64) < k) {
+            let (s, k) = (spatial, &self.kernel);
+            bail!(
+                Runtime,
+                "input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} kW: {})",
+                s[0], s[1], s[2], k[0], k[1], k[2]
+            );
+        }
         Ok(())
     }
 
