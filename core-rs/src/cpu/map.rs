@@ -46,6 +46,26 @@ unsafe fn map_slice_avx2<A: Copy, O>(dst: &mut [O], src: &[A], f: &impl Fn(A) ->
     }
 }
 
+/// `dst[i] = f(a[i], b[i])` over contiguous runs, vectorized as `map_slice`.
+#[inline(always)]
+pub fn zip_slice<A: Copy, B: Copy, O>(dst: &mut [O], a: &[A], b: &[B], f: &impl Fn(A, B) -> O) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        return unsafe { zip_slice_avx2(dst, a, b, f) };
+    }
+    for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
+        *d = f(*x, *y);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn zip_slice_avx2<A: Copy, B: Copy, O>(dst: &mut [O], a: &[A], b: &[B], f: &impl Fn(A, B) -> O) {
+    for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
+        *d = f(*x, *y);
+    }
+}
+
 /// `out[i] = f(a[i], b[i])` with `a` and `b` broadcast to `shape`.
 pub fn map2<A: Element, B: Element, O: Element>(
     a: &Tensor,
@@ -64,12 +84,7 @@ pub fn map2<A: Element, B: Element, O: Element>(
             let (dst, x, y) = (op.get().add(o), ap.get().add(i), bp.get().add(j));
             let d = std::slice::from_raw_parts_mut(dst, len);
             match (sa, sb) {
-                (1, 1) => {
-                    let (x, y) = (std::slice::from_raw_parts(x, len), std::slice::from_raw_parts(y, len));
-                    for k in 0..len {
-                        d[k] = f(x[k], y[k]);
-                    }
-                }
+                (1, 1) => zip_slice(d, std::slice::from_raw_parts(x, len), std::slice::from_raw_parts(y, len), &f),
                 (1, 0) => {
                     let (x, y) = (std::slice::from_raw_parts(x, len), *y);
                     for k in 0..len {

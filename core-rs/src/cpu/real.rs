@@ -103,7 +103,7 @@ macro_rules! real_impl {
         }
     };
 }
-real_impl!(f32, crate::cpu::vecmath::exp_f32, crate::cpu::vecmath::tanh_f32, libm::erff, libm::erfcf, libm::lgammaf);
+real_impl!(f32, crate::cpu::vecmath::exp_f32, crate::cpu::vecmath::tanh_f32, crate::cpu::vecmath::erf_f32, libm::erfcf, libm::lgammaf);
 real_impl!(f64, crate::cpu::vecmath::exp_f64, f64::tanh, libm::erf, libm::erfc, libm::lgamma);
 
 /// Inverse error function: Giles' single-precision approximation refined by two Newton steps.
