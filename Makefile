@@ -29,7 +29,7 @@ test: venv build test-rust test-python
 
 demo: venv build
 	$(PIP) install -q scikit-learn
-	$(PY) examples/least_squares.py
+	$(PY) examples/digits_cnn.py
 
 # Installs PyTorch (CPU use of the PyPI wheel) beside ferrotorch, then compares them.
 bench:
