@@ -10,7 +10,11 @@ pub fn exp_f32(x: f32) -> f32 {
     // Adding then subtracting 1.5 * 2^23 rounds to the nearest integer with plain SSE2 ops.
     const ROUND: f32 = 12_582_912.0;
     let xc = x.clamp(-104.0, 88.8);
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
+    // t = ROUND + n exactly, so the difference of the bit patterns is n as an integer: no
+    // float-to-int conversion, whose saturating semantics would keep the loop scalar.
+    let ni = t.to_bits() as i32 - ROUND.to_bits() as i32;
     let r = xc - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4_f32;
     let p = p * r + 1.398_199_9e-3;
@@ -20,7 +24,6 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = p * r + 5.000_000_1e-1;
     let y = p * r * r + r + 1.0;
     // Split 2^n in two factors so that each stays a normal number over the whole range.
-    let ni = n as i32;
     let n1 = ni >> 1;
     let n2 = ni - n1;
     let s1 = f32::from_bits(((n1 + 127) as u32) << 23);

@@ -10,8 +10,11 @@ def linear(input, weight, bias=None):
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features),
     output (*, out_features).
     """
-    output = input.matmul(weight.t())
-    return output if bias is None else output + bias
+    if bias is None:
+        return input.matmul(weight.t())
+    if input.dim() == 2 and bias.dim() == 1:
+        return bias.addmm(input, weight.t())  # one fused kernel and one node, as PyTorch's addmm
+    return input.matmul(weight.t()) + bias
 
 
 def bilinear(input1, input2, weight, bias=None):
