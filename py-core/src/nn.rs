@@ -6,10 +6,12 @@ use pyo3::prelude::*;
 mod activation;
 mod conv;
 mod pool;
+mod rnn;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activation::register(m)?;
     conv::register(m)?;
     pool::register(m)?;
+    rnn::register(m)?;
     Ok(())
 }

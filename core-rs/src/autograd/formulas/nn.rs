@@ -3,3 +3,4 @@
 pub mod activation;
 pub mod conv;
 pub mod pool;
+pub mod rnn;

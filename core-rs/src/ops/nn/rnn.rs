@@ -1,0 +1,98 @@
+//! The element-wise part of an LSTM step fused into one pass (PyTorch fuses it too,
+//! `_thnn_fused_lstm_cell`): the gates' activations, the new cell and the new hidden state,
+//! and the matching backward pass.
+
+use crate::cpu::real::Real;
+use crate::dtype::{promote_types, DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_real_dtype};
+
+#[inline(always)]
+fn sigmoid<R: Real>(x: R) -> R {
+    R::of(1.0) / (R::of(1.0) + (-x).exp())
+}
+
+/// Checks `gates` (B, 4H) against `c` (B, H); returns (B, H) and the result dtype.
+fn check(gates: &Tensor, c: &Tensor) -> Result<(usize, usize, DType)> {
+    let dtype = promote_types(gates.dtype(), c.dtype());
+    if !dtype.is_float() {
+        bail!(Runtime, "lstm_cell: expected floating-point gates and cell, got {:?} and {:?}", gates.dtype(), c.dtype());
+    }
+    if gates.ndim() != 2 || c.ndim() != 2 || gates.shape()[1] != 4 * c.shape()[1] || gates.shape()[0] != c.shape()[0] {
+        bail!(
+            Runtime,
+            "lstm_cell: expected gates of shape [B, 4 * H] and a cell of shape [B, H], got gates {:?} and cell {:?}",
+            gates.shape(),
+            c.shape()
+        );
+    }
+    Ok((c.shape()[0], c.shape()[1], dtype))
+}
+
+/// Rows of `gates` (i, f, g, o quarters of `h` each) and `c` into `hy`, `cy`.
+fn forward<R: Real + Element>(gates: &[R], c: &[R], hy: &mut [R], cy: &mut [R], h: usize) {
+    for (r, (hrow, crow)) in hy.chunks_mut(h).zip(cy.chunks_mut(h)).enumerate() {
+        let g = &gates[r * 4 * h..(r + 1) * 4 * h];
+        let cprev = &c[r * h..(r + 1) * h];
+        for j in 0..h {
+            let (i, f, gg, o) = (sigmoid(g[j]), sigmoid(g[h + j]), g[2 * h + j].tanh(), sigmoid(g[3 * h + j]));
+            let cn = f * cprev[j] + i * gg;
+            crow[j] = cn;
+            hrow[j] = o * cn.tanh();
+        }
+    }
+}
+
+/// Gradients of `forward` with respect to the gates (pre-activation) and the previous cell.
+#[allow(clippy::too_many_arguments)]
+fn backward<R: Real + Element>(gates: &[R], c: &[R], cy: &[R], dh: &[R], dcy: &[R], dgates: &mut [R], dc: &mut [R], h: usize) {
+    let one = R::of(1.0);
+    for (r, (dg, dcrow)) in dgates.chunks_mut(4 * h).zip(dc.chunks_mut(h)).enumerate() {
+        let g = &gates[r * 4 * h..(r + 1) * 4 * h];
+        let at = |v: &[R], j: usize| v[r * h + j];
+        for j in 0..h {
+            let (i, f, gg, o) = (sigmoid(g[j]), sigmoid(g[h + j]), g[2 * h + j].tanh(), sigmoid(g[3 * h + j]));
+            let tc = at(cy, j).tanh();
+            let dhj = at(dh, j);
+            let dcell = at(dcy, j) + dhj * o * (one - tc * tc);
+            dg[j] = dcell * gg * i * (one - i);
+            dg[h + j] = dcell * at(c, j) * f * (one - f);
+            dg[2 * h + j] = dcell * i * (one - gg * gg);
+            dg[3 * h + j] = dhj * tc * o * (one - o);
+            dcrow[j] = dcell * f;
+        }
+    }
+}
+
+impl Tensor {
+    /// One LSTM step's element-wise part: from the pre-activation `self` (B, 4H; gates in
+    /// PyTorch's order i, f, g, o) and the previous cell `c` (B, H), the new hidden state
+    /// `o * tanh(c')` and cell `c' = f * c + i * g`.
+    pub fn lstm_cell(&self, c: &Tensor) -> Result<(Tensor, Tensor)> {
+        if crate::autograd::needs_grad(&[self, c]) {
+            return crate::autograd::formulas::nn::rnn::lstm_cell(self, c);
+        }
+        let (b, h, dtype) = check(self, c)?;
+        let compute = dtype.compute_type();
+        let (g, cc) = (self.contiguous_as(compute)?, c.contiguous_as(compute)?);
+        let (hy, cy) = (Tensor::uninit(&[b, h], compute)?, Tensor::uninit(&[b, h], compute)?);
+        with_real_dtype!(compute, R => unsafe { forward::<R>(g.as_slice(), cc.as_slice(), hy.as_mut_slice(), cy.as_mut_slice(), h) });
+        Ok((hy.to_dtype(dtype)?, cy.to_dtype(dtype)?))
+    }
+
+    /// The gradients `(d gates, d c)` of `lstm_cell` from those of its outputs (`dh`, `dcy`),
+    /// given its inputs and the cell `cy` it returned. Not recorded: the autograd formula uses
+    /// it only when no graph of the backward pass is wanted.
+    pub fn lstm_cell_backward(&self, c: &Tensor, cy: &Tensor, dh: &Tensor, dcy: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (b, h, dtype) = check(self, c)?;
+        let compute = dtype.compute_type();
+        let dense = |t: &Tensor| t.expand(&[b as i64, h as i64]).and_then(|t| t.contiguous_as(compute));
+        let (g, cc, cyc, dhc, dcyc) = (self.contiguous_as(compute)?, dense(c)?, dense(cy)?, dense(dh)?, dense(dcy)?);
+        let (dg, dc) = (Tensor::uninit(&[b, 4 * h], compute)?, Tensor::uninit(&[b, h], compute)?);
+        with_real_dtype!(compute, R => unsafe {
+            backward::<R>(g.as_slice(), cc.as_slice(), cyc.as_slice(), dhc.as_slice(), dcyc.as_slice(), dg.as_mut_slice(), dc.as_mut_slice(), h)
+        });
+        Ok((dg.to_dtype(dtype)?, dc.to_dtype(dtype)?))
+    }
+}
