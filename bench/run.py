@@ -5,8 +5,13 @@ alternately in one process, reported as median times and the ratio ferrotorch / 
 """
 
 import argparse
+import os
 import statistics
 import time
+
+# NumPy only makes the inputs here; its OpenBLAS worker threads would otherwise spin beside
+# both libraries' threads on a small machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
