@@ -46,6 +46,21 @@ class _UninitializedTensorMixin:
     cannot be read; ``materialize(shape)`` allocates it in place and turns it into a plain
     ``cls_to_become``."""
 
+    _default_requires_grad = False
+
+    def __new__(cls, requires_grad=None, device=None, dtype=None):
+        t = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
+        t.requires_grad_(cls._default_requires_grad if requires_grad is None else requires_grad)
+        return t
+
+    def __init__(self, requires_grad=None, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
     def materialize(self, shape, device=None, dtype=None):
         """Allocates the tensor with ``shape`` (values uninitialized) in place."""
         self.data = _C.empty(shape, device=device or self.device, dtype=dtype or self.dtype)
@@ -75,19 +90,7 @@ class UninitializedParameter(_UninitializedTensorMixin, Parameter):
     """A parameter of a lazy module (e.g. ``LazyLinear.weight``) before its first input."""
 
     cls_to_become = Parameter
-
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        param = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
-        param.requires_grad_(requires_grad)
-        return param
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        pass
-
-    def __deepcopy__(self, memo):
-        if id(self) not in memo:
-            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
-        return memo[id(self)]
+    _default_requires_grad = True
 
     def __reduce_ex__(self, protocol):
         return (UninitializedParameter, (self.requires_grad,))
@@ -97,19 +100,6 @@ class UninitializedBuffer(_UninitializedTensorMixin, Tensor):
     """A buffer of a lazy module (e.g. ``LazyBatchNorm1d.running_mean``) before its first input."""
 
     cls_to_become = Tensor
-
-    def __new__(cls, requires_grad=False, device=None, dtype=None):
-        buf = Tensor.__new__(cls, _C.empty(0, device=device, dtype=dtype))
-        buf.requires_grad_(requires_grad)
-        return buf
-
-    def __init__(self, requires_grad=False, device=None, dtype=None):
-        pass
-
-    def __deepcopy__(self, memo):
-        if id(self) not in memo:
-            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
-        return memo[id(self)]
 
 
 def is_lazy(param):

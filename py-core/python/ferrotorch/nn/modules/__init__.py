@@ -1,6 +1,6 @@
 """The module classes of ``ferrotorch.nn``, one family per file."""
 
-import importlib as _importlib
+from .._families import reexport as _reexport
 
 _FAMILIES = (
     "module", "container", "linear", "flatten", "activation", "conv", "pooling", "fold",
@@ -8,9 +8,4 @@ _FAMILIES = (
     "pixelshuffle", "upsampling", "channelshuffle", "distance", "rnn", "attention", "transformer",
 )
 
-__all__ = []
-for _family in _FAMILIES:
-    _module = _importlib.import_module(f"{__name__}.{_family}")
-    __all__ += _module.__all__
-    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
-del _family, _module
+__all__ = _reexport(__name__, _FAMILIES, globals())
