@@ -5,12 +5,14 @@ use pyo3::prelude::*;
 
 mod activation;
 mod conv;
+mod norm;
 mod pool;
 mod rnn;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activation::register(m)?;
     conv::register(m)?;
+    norm::register(m)?;
     pool::register(m)?;
     rnn::register(m)?;
     Ok(())

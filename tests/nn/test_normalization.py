@@ -296,6 +296,38 @@ def test_layer_norm_passes_gradcheck_and_gradgradcheck(rng):
     assert ft.autograd.gradgradcheck(lambda x, w, b: F.layer_norm(x, (3,), w, b), (x, w, b))
 
 
+@pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])
+def test_layer_norm_fused_backward_for_every_affine_combination(rng, affine):
+    x = leaf((3, 2, 4), rng, "transposed")
+    w = leaf((2, 4), rng) if affine in ("weight", "both") else None
+    b = leaf((2, 4), rng) if affine in ("bias", "both") else None
+    inputs = tuple(t for t in (x, w, b) if t is not None)
+
+    def f(*args):
+        it = iter(args[1:])
+        return F.layer_norm(args[0], (2, 4), next(it) if w is not None else None, next(it) if b is not None else None)
+
+    assert ft.autograd.gradcheck(f, inputs)
+    assert ft.autograd.gradgradcheck(f, inputs)
+
+
+def test_layer_norm_is_one_native_node_and_a_torch_function(rng):
+    x = leaf((2, 3), rng)
+    y = ft.layer_norm(x, [3], ft.ones(3), ft.zeros(3), 1e-5)
+    assert y.grad_fn.name() == "NativeLayerNormBackward0"
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.bfloat16])
+def test_layer_norm_large_rows_empty_and_nan(rng, dtype):
+    x, xa = make((70, 300), dtype, rng, "strided")  # past the parallel threshold
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype == ft.bfloat16 else dict(rtol=1e-4, atol=1e-5)
+    assert_close(F.layer_norm(x, (300,)), np_layer_norm(xa, 1, None, None, 1e-5), dtype, **tol)
+    assert tuple(F.layer_norm(ft.zeros(0, 4, dtype=dtype), (4,)).shape) == (0, 4)
+    row = ft.tensor([[1.0, float("nan"), 2.0], [1.0, 2.0, 3.0]], dtype=dtype)
+    out = F.layer_norm(row, (3,)).float().numpy()
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+
+
 @pytest.mark.parametrize("dtype, eps", [(ft.float32, 1.1920928955078125e-07), (ft.float64, 2.220446049250313e-16)])
 def test_rms_norm_default_eps_is_the_dtype_epsilon(rng, dtype, eps):
     x, xa = make((3, 4), dtype, rng, "transposed", low=-1e-4, high=1e-4)

@@ -2,5 +2,6 @@
 
 pub mod activation;
 pub mod conv;
+pub mod norm;
 pub mod pool;
 pub mod rnn;

@@ -169,14 +169,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the trailing ``normalized_shape`` dims (biased variance), then applies
     the element-wise affine ``weight`` and ``bias``."""
     normalized_shape = tuple(normalized_shape)
-    dims = _check_normalized_shape(input, normalized_shape, weight=weight, bias=bias)
-    var, mean = _C.var_mean(input, dims, correction=0, keepdim=True)
-    out = (input - mean) * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight if bias is None else bias.addcmul(out, weight)
-    elif bias is not None:
-        out = out + bias
-    return out
+    _check_normalized_shape(input, normalized_shape, weight=weight, bias=bias)
+    # One fused kernel forward and one backward (NativeLayerNormBackward0), as PyTorch.
+    return _C.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

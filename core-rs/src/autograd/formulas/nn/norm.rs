@@ -1,0 +1,64 @@
+//! Gradients of `ops/nn/norm.rs`.
+
+use crate::autograd::mode::is_grad_enabled;
+use crate::autograd::node::Grads;
+use crate::autograd::record::record;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Records `layer_norm` as one node (`NativeLayerNormBackward0`) over the input and the
+/// weight and bias present. Its backward is the fused kernel, unless the backward pass itself
+/// is being recorded (`create_graph=True`): then the same maths in recorded ops, statistics
+/// included, so higher-order gradients are right.
+pub fn layer_norm(x: &Tensor, normalized: &[usize], weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Tensor> {
+    let inputs: Vec<&Tensor> = [Some(x), weight, bias].into_iter().flatten().collect();
+    let shape = normalized.to_vec();
+    let has_bias = bias.is_some();
+    record("NativeLayerNormBackward0", &inputs, || x.layer_norm(normalized, weight, bias, eps), |s| {
+        let xs = s.save(x);
+        let ws = weight.map(|w| s.save(w));
+        move |gr: &Grads| {
+            let (x, w) = (xs.get()?, ws.as_ref().map(|w| w.get()).transpose()?);
+            let wb = w.is_some() && (gr.needs(1) || (has_bias && gr.needs(2)));
+            let (dx, dw, db) = if is_grad_enabled() {
+                recorded_backward(&x, gr.g(), &shape, w.as_ref(), eps)?
+            } else {
+                x.layer_norm_backward(gr.g(), &shape, w.as_ref(), eps, wb)?
+            };
+            let mut grads = vec![gr.when(0, || Ok(dx))?];
+            if w.is_some() {
+                grads.push(dw);
+            }
+            if has_bias {
+                // The bias gradient is dy summed over the leading dims (also without a weight).
+                grads.push(match db {
+                    Some(db) => Some(db),
+                    None => gr.when(grads.len(), || gr.g().sum_to(&shape))?,
+                });
+            }
+            Ok(grads)
+        }
+    })
+}
+
+/// `Tensor::layer_norm_backward` in recorded ops.
+fn recorded_backward(x: &Tensor, dy: &Tensor, normalized: &[usize], w: Option<&Tensor>, eps: f64) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
+    let dims: Vec<i64> = (0..normalized.len() as i64).map(|d| d - normalized.len() as i64).collect();
+    let mean = x.mean(Some(&dims), true, None)?;
+    let centered = x.sub(&mean)?;
+    let rstd = centered.square()?.mean(Some(&dims), true, None)?.add(eps)?.rsqrt()?;
+    let xhat = centered.mul(&rstd)?;
+    let g = match w {
+        Some(w) => dy.mul(w)?,
+        None => dy.clone(),
+    };
+    let mg = g.mean(Some(&dims), true, None)?;
+    let mgx = g.mul(&xhat)?.mean(Some(&dims), true, None)?;
+    let dx = rstd.mul(&g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?)?;
+    let dw = match w {
+        Some(_) => Some(dy.mul(&xhat)?.sum_to(normalized)?),
+        None => None,
+    };
+    let db = w.map(|_| dy.sum_to(normalized)).transpose()?;
+    Ok((dx, dw, db))
+}

@@ -1,0 +1,140 @@
+//! Layer normalization fused into one pass per row (PyTorch's `native_layer_norm`): the
+//! statistics, the normalization and the affine map, and the matching backward pass.
+
+use rayon::prelude::*;
+
+use crate::cpu::real::Real;
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_real_dtype};
+
+/// Elements per rayon task: enough work to pay for the hand-off.
+const ROWS_PER_TASK: usize = 1 << 14;
+
+/// One row's mean and 1 / sqrt(biased variance + eps), accumulated in f64.
+#[inline]
+fn stats<R: Real>(row: &[R], eps: f64) -> (R, R) {
+    let n = row.len().max(1) as f64;
+    let mean = row.iter().map(|v| v.f64()).sum::<f64>() / n;
+    let var = row.iter().map(|v| (v.f64() - mean) * (v.f64() - mean)).sum::<f64>() / n;
+    (R::of(mean), R::of(1.0 / (var + eps).sqrt()))
+}
+
+fn forward<R: Real + Element>(x: &[R], w: Option<&[R]>, b: Option<&[R]>, out: &mut [R], n: usize, eps: f64) {
+    let rows_into = |o: &mut [R], x: &[R]| {
+        for (orow, xrow) in o.chunks_mut(n).zip(x.chunks(n)) {
+            let (mean, rstd) = stats(xrow, eps);
+            for (j, (ov, &xv)) in orow.iter_mut().zip(xrow).enumerate() {
+                let mut v = (xv - mean) * rstd;
+                if let Some(w) = w {
+                    v = v * w[j];
+                }
+                if let Some(b) = b {
+                    v = v + b[j];
+                }
+                *ov = v;
+            }
+        }
+    };
+    if x.len() < ROWS_PER_TASK {
+        return rows_into(out, x);
+    }
+    let chunk = (ROWS_PER_TASK / n).max(1) * n;
+    crate::cpu::threads::install(|| out.par_chunks_mut(chunk).zip(x.par_chunks(chunk)).for_each(|(o, x)| rows_into(o, x)));
+}
+
+/// dx for every row; dw and db summed over rows (when wanted).
+#[allow(clippy::type_complexity)]
+fn backward<R: Real + Element>(x: &[R], w: Option<&[R]>, dy: &[R], dx: &mut [R], n: usize, eps: f64, want_wb: bool) -> (Vec<f64>, Vec<f64>) {
+    let (mut dw, mut db) = (vec![0.0; if want_wb { n } else { 0 }], vec![0.0; if want_wb { n } else { 0 }]);
+    let inv_n = 1.0 / n.max(1) as f64;
+    for ((dxr, xr), dyr) in dx.chunks_mut(n).zip(x.chunks(n)).zip(dy.chunks(n)) {
+        let (mean, rstd) = stats(xr, eps);
+        let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
+        for j in 0..n {
+            let xhat = ((xr[j] - mean) * rstd).f64();
+            let g = dyr[j].f64() * w.map_or(1.0, |w| w[j].f64());
+            sum_g += g;
+            sum_gx += g * xhat;
+            if want_wb {
+                dw[j] += dyr[j].f64() * xhat;
+                db[j] += dyr[j].f64();
+            }
+        }
+        let (mg, mgx) = (sum_g * inv_n, sum_gx * inv_n);
+        for j in 0..n {
+            let xhat = ((xr[j] - mean) * rstd).f64();
+            let g = dyr[j].f64() * w.map_or(1.0, |w| w[j].f64());
+            dxr[j] = R::of(rstd.f64() * (g - mg - xhat * mgx));
+        }
+    }
+    (dw, db)
+}
+
+/// The element count of the trailing `normalized` dims after checking `x`, `weight`, `bias`.
+fn check(x: &Tensor, normalized: &[usize], weight: Option<&Tensor>, bias: Option<&Tensor>) -> Result<usize> {
+    let nd = normalized.len();
+    if x.ndim() < nd || x.shape()[x.ndim() - nd..] != *normalized {
+        bail!(Runtime, "layer_norm: expected input with shape [*, {:?}], but got input of size {:?}", normalized, x.shape());
+    }
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+        if let Some(t) = t {
+            if t.shape() != normalized {
+                bail!(Runtime, "layer_norm: expected {} of shape {:?}, but got {:?}", name, normalized, t.shape());
+            }
+        }
+    }
+    if !x.dtype().is_float() {
+        bail!(Runtime, "layer_norm: expected a floating-point input, got {:?}", x.dtype());
+    }
+    Ok(normalized.iter().product())
+}
+
+/// `t` as a contiguous slice-able tensor of `dtype`.
+fn dense(t: Option<&Tensor>, dtype: DType) -> Result<Option<Tensor>> {
+    t.map(|t| t.contiguous_as(dtype)).transpose()
+}
+
+impl Tensor {
+    /// Layer normalization over the trailing dims of sizes `normalized` (biased variance,
+    /// `eps` inside the square root), then `* weight + bias` element-wise when given.
+    pub fn layer_norm(&self, normalized: &[usize], weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Tensor> {
+        let inputs: Vec<&Tensor> = [Some(self), weight, bias].into_iter().flatten().collect();
+        if crate::autograd::needs_grad(&inputs) {
+            return crate::autograd::formulas::nn::norm::layer_norm(self, normalized, weight, bias, eps);
+        }
+        let n = check(self, normalized, weight, bias)?;
+        let compute = self.dtype().compute_type();
+        let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
+        let out = Tensor::uninit(self.shape(), compute)?;
+        if self.numel() != 0 {
+            with_real_dtype!(compute, R => unsafe {
+                forward::<R>(x.as_slice(), w.as_ref().map(|w| w.as_slice()), b.as_ref().map(|b| b.as_slice()), out.as_mut_slice(), n, eps)
+            });
+        }
+        out.to_dtype(self.dtype())
+    }
+
+    /// The gradients `(dx, dweight, dbias)` of `layer_norm` from `dy` (not recorded: the
+    /// autograd formula uses it when no graph of the backward pass is wanted).
+    pub fn layer_norm_backward(&self, dy: &Tensor, normalized: &[usize], weight: Option<&Tensor>, eps: f64, want_wb: bool) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
+        let n = check(self, normalized, weight, None)?;
+        let compute = self.dtype().compute_type();
+        let x = self.contiguous_as(compute)?;
+        let dy = dy.expand(&self.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())?.contiguous_as(compute)?;
+        let w = dense(weight, compute)?;
+        let dx = Tensor::uninit(self.shape(), compute)?;
+        let (dw, db) = if self.numel() == 0 {
+            (vec![0.0; n], vec![0.0; n])
+        } else {
+            with_real_dtype!(compute, R => unsafe {
+                backward::<R>(x.as_slice(), w.as_ref().map(|w| w.as_slice()), dy.as_slice(), dx.as_mut_slice(), n, eps, want_wb)
+            })
+        };
+        let dtype = weight.map_or(self.dtype(), |w| w.dtype());
+        let shaped = |v: Vec<f64>| Tensor::from_slice(&v, normalized).and_then(|t| t.to_dtype(dtype));
+        let (dw, db) = if want_wb { (Some(shaped(dw)?), Some(shaped(db)?)) } else { (None, None) };
+        Ok((dx.to_dtype(self.dtype())?, dw, db))
+    }
+}
