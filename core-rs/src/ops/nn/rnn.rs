@@ -39,63 +39,46 @@ fn quarters<R>(row: &[R], h: usize) -> (&[R], &[R], &[R], &[R]) {
     (i, f, g, o)
 }
 
-/// Runs `f` compiled for AVX2+FMA where the CPU has them (the loops below are written with
-/// zipped slices so that they vectorize, and `vecmath`'s exp/tanh are branch-free).
-#[inline(always)]
-fn wide(f: impl FnOnce()) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn run(f: impl FnOnce()) {
-            f()
-        }
-        return unsafe { run(f) };
-    }
-    f()
-}
-
 /// Rows of `gates` and `c` into `hy` and `cy`.
 fn forward<R: Real + Element>(gates: &[R], c: &[R], hy: &mut [R], cy: &mut [R], h: usize) {
-    wide(|| {
-        let rows = gates.chunks(4 * h).zip(c.chunks(h)).zip(hy.chunks_mut(h).zip(cy.chunks_mut(h)));
-        for ((g, cprev), (hrow, crow)) in rows {
-            let (gi, gf, gg, go) = quarters(g, h);
-            let ins = gi.iter().zip(gf).zip(gg.iter().zip(go)).zip(cprev);
-            for ((((&i, &f), (&g, &o)), &cp), (hv, cv)) in ins.zip(hrow.iter_mut().zip(crow.iter_mut())) {
-                let cn = sigmoid(f) * cp + sigmoid(i) * g.tanh();
-                *cv = cn;
-                *hv = sigmoid(o) * cn.tanh();
-            }
+    // Zipped slices (no indexing) let the inner loops vectorize; `vecmath`'s exp/tanh are
+    // branch-free.
+    let rows = gates.chunks(4 * h).zip(c.chunks(h)).zip(hy.chunks_mut(h).zip(cy.chunks_mut(h)));
+    for ((g, cprev), (hrow, crow)) in rows {
+        let (gi, gf, gg, go) = quarters(g, h);
+        let ins = gi.iter().zip(gf).zip(gg.iter().zip(go)).zip(cprev);
+        for ((((&i, &f), (&g, &o)), &cp), (hv, cv)) in ins.zip(hrow.iter_mut().zip(crow.iter_mut())) {
+            let cn = sigmoid(f) * cp + sigmoid(i) * g.tanh();
+            *cv = cn;
+            *hv = sigmoid(o) * cn.tanh();
         }
-    })
+    }
 }
 
 /// Gradients of `forward` with respect to the gates (pre-activation) and the previous cell.
 #[allow(clippy::too_many_arguments)]
 fn backward<R: Real + Element>(gates: &[R], c: &[R], cy: &[R], dh: &[R], dcy: &[R], dgates: &mut [R], dc: &mut [R], h: usize) {
     let one = R::of(1.0);
-    wide(|| {
-        let state = c.chunks(h).zip(cy.chunks(h)).zip(dh.chunks(h).zip(dcy.chunks(h)));
-        let rows = gates.chunks(4 * h).zip(state).zip(dgates.chunks_mut(4 * h).zip(dc.chunks_mut(h)));
-        for ((g, ((c, cy), (dh, dcy))), (dg, dcrow)) in rows {
-            let (gi, gf, gg, go) = quarters(g, h);
-            let (di, rest) = dg.split_at_mut(h);
-            let (df, rest) = rest.split_at_mut(h);
-            let (dgg, d_o) = rest.split_at_mut(h);
-            let ins = gi.iter().zip(gf).zip(gg.iter().zip(go)).zip(c.iter().zip(cy).zip(dh.iter().zip(dcy)));
-            let outs = di.iter_mut().zip(df.iter_mut()).zip(dgg.iter_mut().zip(d_o.iter_mut())).zip(dcrow.iter_mut());
-            for ((((&i, &f), (&g, &o)), ((&cp, &cn), (&dhj, &dcn))), (((di, df), (dgg, d_o)), dcp)) in ins.zip(outs) {
-                let (i, f, g, o) = (sigmoid(i), sigmoid(f), g.tanh(), sigmoid(o));
-                let tc = cn.tanh();
-                let dcell = dcn + dhj * o * (one - tc * tc);
-                *di = dcell * g * i * (one - i);
-                *df = dcell * cp * f * (one - f);
-                *dgg = dcell * i * (one - g * g);
-                *d_o = dhj * tc * o * (one - o);
-                *dcp = dcell * f;
-            }
+    let state = c.chunks(h).zip(cy.chunks(h)).zip(dh.chunks(h).zip(dcy.chunks(h)));
+    let rows = gates.chunks(4 * h).zip(state).zip(dgates.chunks_mut(4 * h).zip(dc.chunks_mut(h)));
+    for ((g, ((c, cy), (dh, dcy))), (dg, dcrow)) in rows {
+        let (gi, gf, gg, go) = quarters(g, h);
+        let (di, rest) = dg.split_at_mut(h);
+        let (df, rest) = rest.split_at_mut(h);
+        let (dgg, d_o) = rest.split_at_mut(h);
+        let ins = gi.iter().zip(gf).zip(gg.iter().zip(go)).zip(c.iter().zip(cy).zip(dh.iter().zip(dcy)));
+        let outs = di.iter_mut().zip(df.iter_mut()).zip(dgg.iter_mut().zip(d_o.iter_mut())).zip(dcrow.iter_mut());
+        for ((((&i, &f), (&g, &o)), ((&cp, &cn), (&dhj, &dcn))), (((di, df), (dgg, d_o)), dcp)) in ins.zip(outs) {
+            let (i, f, g, o) = (sigmoid(i), sigmoid(f), g.tanh(), sigmoid(o));
+            let tc = cn.tanh();
+            let dcell = dcn + dhj * o * (one - tc * tc);
+            *di = dcell * g * i * (one - i);
+            *df = dcell * cp * f * (one - f);
+            *dgg = dcell * i * (one - g * g);
+            *d_o = dhj * tc * o * (one - o);
+            *dcp = dcell * f;
         }
-    })
+    }
 }
 
 impl Tensor {
