@@ -48,3 +48,7 @@ def is_floating_point(input):
 def numel(input):
     return input.numel()
 from . import nn  # noqa: E402,F401  (modules, parameters, functional, init)
+from . import optim  # noqa: E402,F401
+from . import utils  # noqa: E402,F401  (utils.data, utils.checkpoint, utils.hooks)
+from . import distributions, amp  # noqa: E402,F401
+from .serialization import *  # noqa: E402,F401,F403  (save, load)

@@ -1,0 +1,1 @@
+"""``ferrotorch.amp``: automatic mixed precision (autocast and GradScaler), as ``torch.amp``."""

@@ -1,0 +1,1 @@
+"""``ferrotorch.distributions``: probability distributions, laid out as ``torch.distributions``."""

@@ -1,0 +1,3 @@
+"""Learning-rate schedulers (``torch.optim.lr_scheduler``)."""
+
+__all__ = []

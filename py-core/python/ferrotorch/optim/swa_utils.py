@@ -1,0 +1,3 @@
+"""Stochastic weight averaging (``torch.optim.swa_utils``)."""
+
+__all__ = []

@@ -1,0 +1,1 @@
+"""``python -m ferrotorch.run script.py``: run PyTorch code on ferrotorch."""

@@ -1,0 +1,2 @@
+"""``ferrotorch.save`` / ``ferrotorch.load`` in PyTorch's zip checkpoint format."""
+__all__ = []

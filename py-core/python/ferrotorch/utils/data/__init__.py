@@ -1,0 +1,1 @@
+"""``ferrotorch.utils.data``: datasets, samplers and the DataLoader, laid out as ``torch.utils.data``."""
