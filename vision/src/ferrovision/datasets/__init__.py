@@ -1,0 +1,1 @@
+"""`ferrovision.datasets`: as `torchvision.datasets`."""

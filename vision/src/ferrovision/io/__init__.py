@@ -1,0 +1,1 @@
+"""`ferrovision.io`: as `torchvision.io`."""

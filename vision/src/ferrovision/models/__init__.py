@@ -1,0 +1,1 @@
+"""`ferrovision.models`: as `torchvision.models`."""

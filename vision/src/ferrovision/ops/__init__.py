@@ -1,0 +1,1 @@
+"""`ferrovision.ops`: as `torchvision.ops`."""

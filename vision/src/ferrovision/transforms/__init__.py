@@ -1,0 +1,1 @@
+"""`ferrovision.transforms`: as `torchvision.transforms`."""

@@ -1,0 +1,1 @@
+"""`ferrovision.tv_tensors`: as `torchvision.tv_tensors`."""
