@@ -113,7 +113,7 @@ def test_tuples_and_lists_are_transposed_into_lists():
     assert_tensor(out[1], [1, 3], ft.int64)
     nested = default_collate([[ft.tensor([1.0]), "a"], [ft.tensor([2.0]), "b"]])
     assert_tensor(nested[0], [[1.0], [2.0]], ft.float32)
-    assert nested[1] == ["a", "b"]
+    assert nested[1] == ("a", "b")  # a column of the transposed batch, as in PyTorch
 
 
 def test_sequences_of_unequal_length_are_refused():
