@@ -347,6 +347,13 @@ def test_worker_that_dies_raises_instead_of_hanging(how, message):
     assert own_segments() == []
 
 
+def test_persistent_loader_starts_new_workers_after_a_crash():
+    loader = DataLoader(ExitsInWorker("exit"), batch_size=None, num_workers=2, persistent_workers=True, timeout=GUARD)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=r"exited unexpectedly with exit code 3 \(worker id 1\)"):
+            list(loader)
+
+
 def test_timeout_raises_runtime_error():
     iterator = iter(DataLoader(Slow(), num_workers=1, timeout=0.3))
     with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0\.3 seconds"):
