@@ -89,7 +89,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._send_idx = 0  # the next task to hand out
         self._rcvd_idx = 0  # the next task to yield (in order)
         self._task_info = {}  # task_idx -> (worker_id,) while out, (worker_id, data) once back early
-        self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
@@ -151,7 +150,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._rcvd_idx += 1
                 return self._process_data(data, worker_id)
             task_idx, data = self._get_data()
-            self._tasks_outstanding -= 1
             if isinstance(data, _IterableDatasetStopIteration):
                 self._workers_status[data.worker_id] = False
                 if not self._persistent_workers:
@@ -183,7 +181,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._index_queues[worker_id].put((self._send_idx, index))
         self._task_info[self._send_idx] = (worker_id,)
         self._workers_num_tasks[worker_id] += 1
-        self._tasks_outstanding += 1
         self._send_idx += 1
 
     def _process_data(self, data, worker_id):
