@@ -67,8 +67,11 @@ def test_buffers_are_copied_unless_averaged(rng):
     model = small_model()
     copied = swa_utils.AveragedModel(model)
     averaged_buffers = swa_utils.AveragedModel(model, use_buffers=True)
-    states = list(zip(*[(s, copied.update_parameters(model), averaged_buffers.update_parameters(model))
-                        for s in snapshots(model, rng, 3)]))[0]
+    states = []
+    for state in snapshots(model, rng, 3):
+        copied.update_parameters(model)
+        averaged_buffers.update_parameters(model)
+        states.append(state)
     np.testing.assert_array_equal(copied.module[1].running_mean.numpy(), states[-1]["1.running_mean"])
     np.testing.assert_allclose(averaged_buffers.module[1].running_var.numpy(),
                                np.mean([s["1.running_var"] for s in states], axis=0), rtol=1e-12)
