@@ -3,8 +3,13 @@
 
 import math
 
-from .scheduler import LRScheduler, _param_groups_val_list, _update_param_group_val, _enable_get_lr_call, \
-    _warn_get_lr_called_within_step
+from .scheduler import (
+    LRScheduler,
+    _enable_get_lr_call,
+    _param_groups_val_list,
+    _update_param_group_val,
+    _warn_get_lr_called_within_step,
+)
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
 

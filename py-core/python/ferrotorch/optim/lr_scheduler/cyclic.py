@@ -7,8 +7,14 @@ Momentum is the group's ``momentum`` (SGD-like optimizers) or the first of its `
 import math
 from functools import partial
 
-from .scheduler import LRScheduler, _callable_state, _check_optimizer, _format_param, _update_param_group_val, \
-    _warn_get_lr_called_within_step
+from .scheduler import (
+    LRScheduler,
+    _callable_state,
+    _check_optimizer,
+    _format_param,
+    _update_param_group_val,
+    _warn_get_lr_called_within_step,
+)
 
 __all__ = ["CyclicLR", "OneCycleLR"]
 

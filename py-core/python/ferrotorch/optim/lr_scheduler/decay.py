@@ -13,7 +13,7 @@ from .scheduler import LRScheduler, _param_groups_val_list, _warn_get_lr_called_
 __all__ = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR"]
 
 
-class _ChainableScheduler(LRScheduler):
+class _FactorScheduler(LRScheduler):
     """Shared shape of the decay schedulers: the current rates times ``_factor()``, or unchanged
     where ``_factor()`` returns ``None``."""
 
@@ -32,7 +32,7 @@ class _ChainableScheduler(LRScheduler):
         return [base_lr * factor for base_lr in self.base_lrs]
 
 
-class StepLR(_ChainableScheduler):
+class StepLR(_FactorScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
 
     Args:
@@ -56,7 +56,7 @@ class StepLR(_ChainableScheduler):
         return self._closed_form(self.gamma ** (self.last_epoch // self.step_size))
 
 
-class MultiStepLR(_ChainableScheduler):
+class MultiStepLR(_FactorScheduler):
     """Multiply the learning rate by ``gamma`` at each milestone (repeated milestones compound).
 
     Args:
@@ -81,7 +81,7 @@ class MultiStepLR(_ChainableScheduler):
         return self._closed_form(self.gamma ** bisect_right(milestones, self.last_epoch))
 
 
-class ConstantLR(_ChainableScheduler):
+class ConstantLR(_FactorScheduler):
     """Multiply the learning rate by ``factor`` until epoch ``total_iters``, then restore it.
 
     Args:
@@ -109,7 +109,7 @@ class ConstantLR(_ChainableScheduler):
         return self._closed_form(self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
 
 
-class LinearLR(_ChainableScheduler):
+class LinearLR(_FactorScheduler):
     """Scale the learning rate by a factor going linearly from ``start_factor`` to ``end_factor``
     over ``total_iters`` epochs.
 
@@ -146,7 +146,7 @@ class LinearLR(_ChainableScheduler):
         return self._closed_form(self.start_factor + (self.end_factor - self.start_factor) * done / self.total_iters)
 
 
-class ExponentialLR(_ChainableScheduler):
+class ExponentialLR(_FactorScheduler):
     """Multiply the learning rate by ``gamma`` every epoch.
 
     Args:
@@ -167,7 +167,7 @@ class ExponentialLR(_ChainableScheduler):
         return self._closed_form(self.gamma ** self.last_epoch)
 
 
-class PolynomialLR(_ChainableScheduler):
+class PolynomialLR(_FactorScheduler):
     """``lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power``.
 
     Args:

@@ -3,8 +3,14 @@
 import warnings
 from math import inf
 
-from .scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler, _check_optimizer, _check_verbose, \
-    _param_groups_val_list, _update_param_group_val
+from .scheduler import (
+    EPOCH_DEPRECATION_WARNING,
+    LRScheduler,
+    _check_optimizer,
+    _check_verbose,
+    _param_groups_val_list,
+    _update_param_group_val,
+)
 
 __all__ = ["ReduceLROnPlateau"]
 
