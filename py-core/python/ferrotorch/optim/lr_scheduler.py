@@ -1,3 +1,0 @@
-"""Learning-rate schedulers (``torch.optim.lr_scheduler``)."""
-
-__all__ = []
