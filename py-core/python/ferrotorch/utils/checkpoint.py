@@ -184,15 +184,20 @@ class _NonReentrantCheckpoint(Function):
     def backward(ctx, *grad_outputs):
         call = ctx.call
         tensors = ctx.saved_tensors
-        # Fresh leaves for the explicit inputs; the closed-over leaves are differentiated as they
-        # are, since the function reaches them through its closure.
-        inputs = [_detach(t) for t in tensors[:call.n_inputs]]
+        # Grad mode is on in a backward only when it builds a graph (create_graph=True): then the
+        # recomputation must hang off the real inputs so that the gradients can be differentiated
+        # again; otherwise fresh leaves keep the recomputed graph to itself. The closed-over leaves
+        # are differentiated as they are, since the function reaches them through its closure.
+        create_graph = _C.is_grad_enabled()
+        explicit = tensors[:call.n_inputs]
+        inputs = list(explicit) if create_graph else [_detach(t) for t in explicit]
         wrt = inputs + list(tensors[call.n_inputs:])
         outputs = call.recompute(inputs)
         pairs = [(o, g) for o, g in zip(outputs, grad_outputs)
                  if isinstance(o, Tensor) and o.requires_grad and g is not None]
         wanted = [t for t in wrt if t.requires_grad]
-        grads = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], allow_unused=True)
+        grads = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], allow_unused=True,
+                                   create_graph=create_graph)
                      if pairs and wanted else [None] * len(wanted))
         return (None, None) + tuple(next(grads) if t.requires_grad else None for t in wrt)
 
