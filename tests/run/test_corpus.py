@@ -6,26 +6,13 @@ the same script (the scripts start from NumPy-generated weights). A case whose s
 torch names ferrotorch does not have yet is skipped, naming them, until they exist.
 """
 
-import functools
 import math
 import os
 
 import pytest
 
-import ferrotorch
+from _corpus import needs_of
 from _subprocess import SCRIPTS, metrics, run_shimmed
-
-
-def missing(names):
-    """The dotted ``torch.`` names among ``names`` that ferrotorch lacks."""
-    return [n for n in names if functools.reduce(lambda obj, part: getattr(obj, part, None), n.split("."),
-                                                  ferrotorch) is None]
-
-
-def needs(*names):
-    """Skips a case until ferrotorch has every one of ``names`` (dotted, relative to torch)."""
-    absent = missing(names)
-    return pytest.mark.skipif(bool(absent), reason="ferrotorch lacks torch." + ", torch.".join(absent))
 
 
 def run_script(name):
@@ -62,28 +49,28 @@ def test_checkpointed_compiled_model_learns():
     assert m["final_loss"] < 0.05
 
 
-@needs("optim.Adam", "optim.lr_scheduler.StepLR")
+@needs_of("optim_training.py")
 def test_optimizer_and_scheduler_training():
     m = run_script("optim_training.py")
     assert m["final_loss"] < 0.05
     assert m["final_lr"] == pytest.approx(0.0025)
 
 
-@needs("save", "load")
+@needs_of("save_load.py")
 def test_state_dict_round_trip_through_save_and_load():
     m = run_script("save_load.py")
     assert m["epoch"] == 3
     assert m["output_sum"] == pytest.approx(0.672474, abs=1e-5)  # PyTorch 2.15's output
 
 
-@needs("utils.data.DataLoader", "utils.data.TensorDataset", "optim.SGD")
+@needs_of("dataloader_training.py")
 def test_dataloader_training():
     m = run_script("dataloader_training.py")
     assert m["batches"] == 10
     assert m["accuracy"] >= 0.95
 
 
-@needs("backends.cudnn", "use_deterministic_algorithms", "finfo", "iinfo", "pi")
+@needs_of("seeded_setup.py")
 def test_seeded_setup_boilerplate():
     m = run_script("seeded_setup.py")
     assert m["min_log"] == pytest.approx(math.log(2.0 ** -23), abs=1e-5)
