@@ -14,6 +14,8 @@ import sys
 
 from ferrotorch._torch_compat import ALIASES, install, installed, uninstall  # noqa: F401
 
+__all__ = ["install", "uninstall", "installed", "ALIASES", "main", "run_script", "run_module"]
+
 USAGE = "usage: python -m ferrotorch.run (script.py | -m module) [args ...]"
 
 

@@ -6,3 +6,5 @@
 """
 
 from .finder import ALIASES, TorchAliasFinder, install, installed, uninstall  # noqa: F401
+
+__all__ = ["ALIASES", "TorchAliasFinder", "install", "installed", "uninstall"]

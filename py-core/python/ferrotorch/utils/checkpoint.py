@@ -99,7 +99,8 @@ def _replayed_rng(state):
 
 
 def _as_tuple(outputs):
-    return outputs if isinstance(outputs, tuple) else (outputs,)
+    """A function's result as a tuple of its outputs (a tuple or list is several outputs)."""
+    return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
 
 
 class CheckpointFunction(Function):
@@ -241,8 +242,6 @@ def _checkpoint_without_reentrant(function, args, kwargs, preserve_rng_state, co
     if not _C.is_grad_enabled():
         return result
     outputs = _as_tuple(result)
-    if isinstance(result, list):
-        outputs = tuple(result)
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     leaves = _graph_leaves(outputs, exclude=[a for a in inputs if isinstance(a, Tensor)])
     metadata_fn = _METADATA_CHECKS[determinism_check]
