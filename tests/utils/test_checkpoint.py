@@ -332,3 +332,14 @@ def test_decorator_form(rng):
     x.grad = None
     block(x, w1, w2).sum().backward()
     np.testing.assert_allclose(expected_x, x.grad.numpy(), rtol=1e-12)
+
+
+def test_a_list_result_stays_a_list(rng):
+    x, w = leaves(rng, (3,), (3,))
+    (x * w).sin().sum().backward()
+    expected = grads_of([x, w])
+    x.grad = w.grad = None
+    outputs = checkpoint(lambda a, b: [(a * b).sin(), a.sum()], x, w, use_reentrant=False)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    outputs[0].sum().backward()
+    assert_same(grads_of([x, w]), expected)
