@@ -52,3 +52,4 @@ from . import optim  # noqa: E402,F401
 from . import utils  # noqa: E402,F401  (utils.data, utils.checkpoint, utils.hooks)
 from . import distributions, amp  # noqa: E402,F401
 from .serialization import *  # noqa: E402,F401,F403  (save, load)
+from ._compile import compile  # noqa: E402,F401  (torch.compile, a no-op; also ferrotorch.compiler)
