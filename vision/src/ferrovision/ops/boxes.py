@@ -109,10 +109,10 @@ def _batched_nms_vanilla(boxes, scores, idxs, iou_threshold):
     # One NMS per category (cheaper than one big NMS when there are many boxes).
     keep_mask = ft.zeros_like(scores, dtype=ft.bool)
     for class_id in ft.unique(idxs).tolist():
-        curr_indices = ft.where(idxs == class_id)[0]
+        curr_indices = ft.nonzero(idxs == class_id, as_tuple=True)[0]
         curr_keep = nms(boxes[curr_indices], scores[curr_indices], iou_threshold)
         keep_mask[curr_indices[curr_keep]] = True
-    keep_indices = ft.where(keep_mask)[0]
+    keep_indices = ft.nonzero(keep_mask, as_tuple=True)[0]
     return keep_indices[scores[keep_indices].sort(descending=True)[1]]
 
 
@@ -121,7 +121,7 @@ def remove_small_boxes(boxes, min_size):
     ``min_size``."""
     ws, hs = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
     keep = (ws >= min_size) & (hs >= min_size)
-    return ft.where(keep)[0]
+    return ft.nonzero(keep, as_tuple=True)[0]
 
 
 def clip_boxes_to_image(boxes, size):

@@ -95,7 +95,7 @@ def deform_conv2d(input, offset, weight, bias=None, stride=(1, 1), padding=(0, 0
     columns = weighted_gather(channels_last_table(input, offset_groups), rows, weights)
     # [N, og, kh, kw, oh, ow, C/og] -> [N, oh*ow, groups, (C_in/groups) * kh * kw], channel-major
     # within a group as the weight is laid out.
-    columns = columns.permute(0, 4, 5, 1, 6, 2, 3).reshape(n, out_h * out_w, weight_groups, -1)
+    columns = columns.permute(0, 4, 5, 1, 6, 2, 3).reshape(n, out_h * out_w, weight_groups, weight.shape[1] * kh * kw)
     w = weight.reshape(weight_groups, weight.shape[0] // weight_groups, -1)
     out = ft.einsum("nlgk,gok->ngol", columns, w).reshape(n, weight.shape[0], out_h, out_w)
     if bias is not None:

@@ -67,7 +67,7 @@ def _multiscale_roi_align(x_filtered, boxes, output_size, sampling_ratio, scales
     levels = mapper(boxes)
     pooled, order = [], []
     for level, (feature, scale) in enumerate(zip(x_filtered, scales)):
-        idx_in_level = ft.where(levels == level)[0]
+        idx_in_level = ft.nonzero(levels == level, as_tuple=True)[0]
         pooled.append(roi_align(feature, rois[idx_in_level], output_size=output_size, spatial_scale=scale,
                                 sampling_ratio=sampling_ratio).to(x_filtered[0].dtype))
         order.append(idx_in_level)

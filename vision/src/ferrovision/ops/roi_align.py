@@ -68,7 +68,8 @@ def roi_bilinear_pool(input, rois, batch_index, output_size, spatial_scale, samp
         base = base + ft.arange(pooled_h * pooled_w).reshape(1, pooled_h, pooled_w, 1, 1)
     rows, weights = corner_rows_and_weights(y_axis, x_axis, base, width * groups, groups)
     table = channels_last_table(input, groups, group_major=False)
-    sums = weighted_gather(table, rows.reshape(k, pooled_h, pooled_w, -1), weights.reshape(k, pooled_h, pooled_w, -1))
+    samples = (k, pooled_h, pooled_w, gy * gx * 4)
+    sums = weighted_gather(table, rows.reshape(*samples), weights.reshape(*samples))
     return sums, grid_h * grid_w
 
 
