@@ -65,15 +65,15 @@ def _multiscale_roi_align(x_filtered, boxes, output_size, sampling_ratio, scales
         return roi_align(x_filtered[0], rois, output_size=output_size, spatial_scale=scales[0],
                          sampling_ratio=sampling_ratio)
     levels = mapper(boxes)
-    pooled, order = [], []
+    first = x_filtered[0]
+    result = ft.zeros((rois.shape[0], first.shape[1]) + tuple(output_size), dtype=first.dtype)
+    # Boxes mapped to a level without a feature map stay zero, as in torchvision.
     for level, (feature, scale) in enumerate(zip(x_filtered, scales)):
         idx_in_level = ft.nonzero(levels == level, as_tuple=True)[0]
-        pooled.append(roi_align(feature, rois[idx_in_level], output_size=output_size, spatial_scale=scale,
-                                sampling_ratio=sampling_ratio).to(x_filtered[0].dtype))
-        order.append(idx_in_level)
-    # Undo the grouping by level with one gather (keeps the result differentiable).
-    inverse = ft.argsort(ft.cat(order))
-    return ft.cat(pooled)[inverse]
+        pooled = roi_align(feature, rois[idx_in_level], output_size=output_size, spatial_scale=scale,
+                           sampling_ratio=sampling_ratio)
+        result = result.index_copy(0, idx_in_level, pooled.to(result.dtype))
+    return result
 
 
 class MultiScaleRoIAlign(nn.Module):
