@@ -281,3 +281,14 @@ def test_roi_modules_repr_and_forward(rng):
     assert_close(ops.PSRoIAlign(2, 1.0, 2)(x, rois), ops.ps_roi_align(x, rois, 2, 1.0, 2).numpy())
     assert_close(ops.PSRoIPool(2, 1.0)(x, rois), ops.ps_roi_pool(x, rois, 2).numpy())
     assert ops.RoIAlign(2, 1.0, 2).state_dict() == {}
+
+
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16])
+def test_roi_align_and_pool_in_half_precision_stay_close(dtype, rng):
+    x = ft.tensor(rng.standard_normal((1, 2, 6, 6)), dtype=dtype)
+    rois = ft.tensor(np.array([[0, 0.5, 0.5, 4.0, 5.0]]), dtype=dtype)
+    x64, r64 = x.double().numpy(), rois.double().numpy()
+    out = ops.roi_align(x, rois, 2, 1.0, 2)
+    assert out.dtype == dtype
+    assert_close(out, np_roi_align(x64, r64, (2, 2), 1.0, 2), rtol=2e-2, atol=2e-2)
+    assert_close(ops.roi_pool(x, rois, 2), np_roi_pool(x64, r64, (2, 2)), rtol=1e-2, atol=1e-2)
