@@ -436,7 +436,8 @@ def _parse_colors(colors, *, num_objects: int, dtype=ferrotorch.uint8) -> list[t
 
     Colors are PIL color strings or RGB tuples; for float dtypes they are scaled to [0, 1].
     """
-    if colors is None:
+    from_palette = colors is None
+    if from_palette:
         colors = _generate_color_palette(num_objects)
     elif isinstance(colors, list):
         if len(colors) < num_objects:
@@ -451,7 +452,9 @@ def _parse_colors(colors, *, num_objects: int, dtype=ferrotorch.uint8) -> list[t
         colors = [colors] * num_objects
     colors = [ImageColor.getrgb(color) if isinstance(color, str) else tuple(color) for color in colors]
     if dtype.is_floating_point:
-        colors = [tuple(v / 255 for v in color) for color in colors]
+        # torchvision's palette entries are integer tensors, so their [0, 1] values are float32.
+        scale = (lambda v: float(np.float32(v) / np.float32(255))) if from_palette else (lambda v: v / 255)
+        colors = [tuple(scale(v) for v in color) for color in colors]
     return colors
 
 
