@@ -442,7 +442,8 @@ def _parse_colors(colors, *, num_objects: int, dtype=ferrotorch.uint8) -> list[t
     elif isinstance(colors, list):
         if len(colors) < num_objects:
             raise ValueError(
-                f"Number of colors must be equal or larger than the number of objects, but got {len(colors)} < {num_objects}."
+                "Number of colors must be equal or larger than the number of objects, "
+                f"but got {len(colors)} < {num_objects}."
             )
     elif not isinstance(colors, (tuple, str)):
         raise ValueError(f"colors must be a tuple or a string, or a list thereof, but got {colors}.")

@@ -311,8 +311,8 @@ class QMNIST(MNIST):
         super().__init__(root, train, **kwargs)
 
     def _split_files(self) -> tuple[str, str]:
-        images, labels = (os.path.splitext(os.path.basename(url))[0] for url, _ in self.resources[self.subsets[self.what]])
-        return images, labels
+        images, labels = self.resources[self.subsets[self.what]]
+        return tuple(os.path.splitext(os.path.basename(url))[0] for url, _ in (images, labels))
 
     def _required_files(self) -> list[str]:
         return list(self._split_files())

@@ -35,7 +35,12 @@ class ImageReadMode(Enum):
 
 
 # PIL mode each read mode converts to (UNCHANGED keeps the image's own mode).
-_PIL_MODES = {ImageReadMode.GRAY: "L", ImageReadMode.GRAY_ALPHA: "LA", ImageReadMode.RGB: "RGB", ImageReadMode.RGB_ALPHA: "RGBA"}
+_PIL_MODES = {
+    ImageReadMode.GRAY: "L",
+    ImageReadMode.GRAY_ALPHA: "LA",
+    ImageReadMode.RGB: "RGB",
+    ImageReadMode.RGB_ALPHA: "RGBA",
+}
 # Stored PIL modes that UNCHANGED hands back as they are (a palette image gives its indices).
 _PASSTHROUGH_MODES = {"L", "LA", "RGB", "RGBA", "P"}
 # 16-bit and float images would need uint16/float pixels, which torchvision only partly supports.
