@@ -61,6 +61,14 @@ def test_draw_bounding_boxes_same_as_torchvision(rng, kwargs, dtype):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=0, atol=1e-6)
 
 
+def test_draw_rotated_boxes_same_as_torchvision(rng):
+    image = rng.integers(0, 256, (3, 30, 40), dtype=np.uint8)
+    boxes = np.array([[3, 3, 30, 6, 27, 25, 1, 22], [35, 1, 38, 28, 5, 20, 9, 4]], dtype=np.float32)
+    (a, b), (ba, bb) = pair(image), pair(boxes)
+    for kwargs in ({}, dict(fill=True, width=3, labels=["p", "q"], colors="orange")):
+        same(fvu.draw_bounding_boxes(a, ba, **kwargs), tvu.draw_bounding_boxes(b, bb, **kwargs))
+
+
 @pytest.mark.parametrize("alpha, colors", [(0.8, None), (0.5, "red"), (0.2, ["red", (1, 2, 3), "#123456"])])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
 def test_draw_segmentation_masks_same_as_torchvision(rng, alpha, colors, dtype):

@@ -131,6 +131,18 @@ def test_draw_bounding_boxes_matches_torchvision(case, kwargs):
     np.testing.assert_array_equal(out.numpy(), REFERENCE[case])
 
 
+def test_draw_rotated_boxes_matches_torchvision():
+    out = utils.draw_bounding_boxes(tensor("image"), tensor("oriented"), colors=["red", "cyan"], width=2, fill=True)
+    np.testing.assert_array_equal(out.numpy(), REFERENCE["boxes_oriented"])
+
+
+def test_draw_rotated_box_first_edge_is_dashed():
+    image = ft.zeros(3, 12, 40, dtype=ft.uint8)
+    out = utils.draw_bounding_boxes(image, ft.tensor([[2.0, 2.0, 37.0, 2.0, 37.0, 9.0, 2.0, 9.0]]), colors="white")
+    top, bottom = out.numpy()[0, 2, 2:38] > 0, out.numpy()[0, 9, 2:38] > 0
+    assert bottom.all() and 0.3 < top.mean() < 0.8  # dashes of 5 pixels with gaps of 5
+
+
 def test_draw_bounding_boxes_on_gray_image_gives_rgb():
     out = utils.draw_bounding_boxes(tensor("image")[:1], tensor("boxes")[:2], colors=(250, 10, 10))
     assert tuple(out.shape) == (3, 24, 32)
@@ -209,6 +221,8 @@ def test_draw_bounding_boxes_rejects_bad_input():
         utils.draw_bounding_boxes(image[None], box)
     with pytest.raises(ValueError, match="Only grayscale and RGB images are supported"):
         utils.draw_bounding_boxes(ft.zeros(2, 5, 5, dtype=ft.uint8), box)
+    with pytest.raises(ValueError, match=r"boxes must be of shape \(N, 4\) or \(N, 8\), got \(1, 5\)"):
+        utils.draw_bounding_boxes(image, ft.zeros(1, 5))
     with pytest.raises(ValueError, match=r"Boxes need to be in \(xmin, ymin, xmax, ymax\) format"):
         utils.draw_bounding_boxes(image, ft.tensor([[3.0, 0.0, 2.0, 2.0]]))
     with pytest.raises(ValueError, match=r"Number of boxes \(1\) and labels \(2\) mismatch"):

@@ -18,6 +18,7 @@ def inputs():
     return {
         "image": rng.integers(0, 256, (3, 24, 32), dtype=np.uint8),
         "boxes": np.array([[1, 2, 20, 15], [8, 5, 30, 22], [0, 0, 31, 23]], dtype=np.float32),
+        "oriented": np.array([[4, 4, 24, 8, 20, 20, 2, 16], [30, 2, 31, 20, 10, 22, 12, 3]], dtype=np.float32),
         "masks": rng.random((3, 24, 32)) > 0.6,
         "keypoints": np.array([[[3, 4], [20, 10], [28, 20]], [[10, 18], [15, 3], [5, 12]]], dtype=np.float32),
         "visibility": np.array([[True, True, True], [True, False, True]]),
@@ -36,6 +37,7 @@ def main() -> None:
         "boxes_colors_width": tvu.draw_bounding_boxes(image, boxes, colors=["red", (0, 200, 100), "#0000ff"], width=3),
         "boxes_fill": tvu.draw_bounding_boxes(image, boxes, colors="yellow", fill=True),
         "boxes_gray": tvu.draw_bounding_boxes(image[:1], boxes[:2], colors=(250, 10, 10)),
+        "boxes_oriented": tvu.draw_bounding_boxes(image, x["oriented"], colors=["red", "cyan"], width=2, fill=True),
         "masks_default": tvu.draw_segmentation_masks(image, x["masks"]),
         "masks_alpha_colors": tvu.draw_segmentation_masks(image, x["masks"], alpha=0.35, colors=["red", "green", (9, 99, 199)]),
         "keypoints": tvu.draw_keypoints(image, x["keypoints"], connectivity=[(0, 1), (1, 2)], colors="blue",

@@ -138,7 +138,8 @@ def draw_bounding_boxes(
 
     Args:
         image (Tensor): ``(C, H, W)`` with C 1 or 3, uint8 in [0, 255] or float in [0, 1].
-        boxes (Tensor): ``(N, 4)`` absolute ``(xmin, ymin, xmax, ymax)`` boxes.
+        boxes (Tensor): ``(N, 4)`` absolute ``(xmin, ymin, xmax, ymax)`` boxes, or ``(N, 8)`` rotated boxes
+            ``(x1, y1, x2, y2, x3, y3, x4, y4)`` (their first edge is drawn dashed).
         labels (list[str], optional): One label per box, written inside its top-left corner.
         colors (color or list of colors, optional): Box colors (PIL names like ``"red"``, ``"#FF00FF"`` or
             RGB tuples); one color for all or one per box. Default: a generated palette.
@@ -163,9 +164,9 @@ def draw_bounding_boxes(
         raise ValueError("Pass individual images, not batches")
     elif image.size(0) not in {1, 3}:
         raise ValueError("Only grayscale and RGB images are supported")
-    elif boxes.shape[-1] != 4:
-        raise ValueError(f"boxes must be of shape (N, 4), got {tuple(boxes.shape)}")
-    elif bool((boxes[:, 0] > boxes[:, 2]).any()) or bool((boxes[:, 1] > boxes[:, 3]).any()):
+    elif boxes.dim() != 2 or boxes.shape[-1] not in (4, 8):
+        raise ValueError(f"boxes must be of shape (N, 4) or (N, 8), got {tuple(boxes.shape)}")
+    elif boxes.shape[-1] == 4 and (bool((boxes[:, 0] > boxes[:, 2]).any()) or bool((boxes[:, 1] > boxes[:, 3]).any())):
         raise ValueError(
             "Boxes need to be in (xmin, ymin, xmax, ymax) format. Use torchvision.ops.box_convert to convert them"
         )
@@ -206,7 +207,11 @@ def draw_bounding_boxes(
     for bbox, color, label, label_color, label_bg_color in zip(
         boxes.to(ferrotorch.int64).tolist(), colors, labels, label_colors, label_background_colors
     ):
-        draw.rectangle(bbox, width=width, outline=color, fill=color + (100,) if fill else None)
+        fill_color = color + (100,) if fill else None
+        if len(bbox) > 4:
+            _oriented_rectangle(draw, bbox, width=width, outline=color, fill=fill_color)
+        else:
+            draw.rectangle(bbox, width=width, outline=color, fill=fill_color)
         if label is not None:
             box_margin = 1
             margin = width + box_margin
@@ -217,6 +222,30 @@ def draw_bounding_boxes(
                 )
             draw.text((bbox[0] + margin, bbox[1] + margin), label, fill=label_color, font=txt_font)
     return _from_uint8(_pil_to_tensor(img_to_draw), original_dtype)
+
+
+def _oriented_rectangle(draw: ImageDraw.ImageDraw, xy, fill=None, outline=None, width=1) -> None:
+    """A four-corner polygon whose first edge is dashed (it marks the box's orientation)."""
+    _dashed_line(draw, ((xy[0], xy[1]), (xy[2], xy[3])), width=width, fill=outline)
+    for i in range(2, len(xy), 2):
+        draw.line(((xy[i], xy[i + 1]), (xy[(i + 2) % len(xy)], xy[(i + 3) % len(xy)])), width=width, fill=outline)
+    draw.polygon(xy, fill=fill, outline=None, width=0)
+
+
+def _dashed_line(draw: ImageDraw.ImageDraw, xy, fill=None, width=0, dash_length=5, space_length=5) -> None:
+    """A polyline drawn as alternating dashes and gaps that carry over from one segment to the next."""
+    dash = True
+    for (x1, y1), (x2, y2) in zip(xy[:-1], xy[1:]):
+        remaining = math.hypot(x2 - x1, y2 - y1)
+        angle = math.atan2(y2 - y1, x2 - x1)
+        while remaining > 0:
+            step = min(remaining, dash_length if dash else space_length)
+            end_x, end_y = x1 + math.cos(angle) * step, y1 + math.sin(angle) * step
+            if dash:
+                draw.line([(x1, y1), (end_x, end_y)], fill, width, None)
+            remaining -= step
+            x1, y1 = end_x, end_y
+            dash = not dash
 
 
 @ferrotorch.no_grad()
