@@ -24,6 +24,25 @@ _MAX_VALUES = {
 }
 
 
+def linspace(start: float, end: float, steps: int) -> Tensor:
+    """float32 `torch.linspace` with ATen's rounding (ferrotorch.linspace can differ in the last bit).
+
+    ATen computes step = (end - start) / (steps - 1) in float32, then start + step * i for the first
+    half and end - step * (steps - 1 - i) for the second, each as one fused multiply-add.
+    """
+    f32 = np.float32
+    if steps == 1:
+        return ferrotorch.tensor([float(start)])
+    s, e = f32(start), f32(end)
+    step = np.float64(f32((e - s) / f32(steps - 1)))
+    i = np.arange(steps, dtype=np.float64)
+    # float32 * float32 is exact in float64, so one rounding of (product + addend) is the fused result.
+    first = step * i + np.float64(s)
+    second = np.float64(e) - step * (steps - 1 - i)
+    values = np.where(np.arange(steps) < steps // 2, first, second).astype(f32)
+    return ferrotorch.from_numpy(values)
+
+
 def _assert_image_tensor(img: Tensor) -> None:
     if img.ndim < 2:
         raise TypeError("Tensor is not a torch image.")
@@ -394,8 +413,8 @@ def _apply_grid_transform(img: Tensor, grid: Tensor, mode: str, fill) -> Tensor:
 
 def _base_grid(ow: int, oh: int, x0: float, y0: float, dtype) -> Tensor:
     """(1, oh*ow, 3) rows of output pixel centres (x, y, 1), starting at (x0, y0)."""
-    x = ferrotorch.linspace(x0, x0 + ow - 1.0, steps=ow).to(dtype)
-    y = ferrotorch.linspace(y0, y0 + oh - 1.0, steps=oh).to(dtype)
+    x = linspace(x0, x0 + ow - 1.0, ow).to(dtype)
+    y = linspace(y0, y0 + oh - 1.0, oh).to(dtype)
     xs = x.view(1, ow).expand(oh, ow)
     ys = y.view(oh, 1).expand(oh, ow)
     return ferrotorch.stack((xs, ys, ferrotorch.ones((oh, ow), dtype=dtype)), dim=-1).reshape(1, oh * ow, 3)
@@ -465,7 +484,7 @@ def perspective(img: Tensor, perspective_coeffs: list[float], interpolation: str
 
 def _gaussian_kernel1d(kernel_size: int, sigma: float, dtype) -> Tensor:
     half = (kernel_size - 1) * 0.5
-    x = ferrotorch.linspace(-half, half, steps=kernel_size).to(dtype)
+    x = linspace(-half, half, kernel_size).to(dtype)
     pdf = ferrotorch.exp(-0.5 * (x / sigma).pow(2))
     return pdf / pdf.sum()
 
@@ -625,7 +644,7 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor, inplace: bool 
 
 
 def _create_identity_grid(size: list[int]) -> Tensor:
-    hw_space = [ferrotorch.linspace((-s + 1) / s, (s - 1) / s, s) for s in size]
+    hw_space = [linspace((-s + 1) / s, (s - 1) / s, s) for s in size]
     grid_y, grid_x = ferrotorch.meshgrid(hw_space, indexing="ij")
     return ferrotorch.stack([grid_x, grid_y], -1).unsqueeze(0)
 

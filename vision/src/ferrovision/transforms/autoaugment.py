@@ -8,6 +8,7 @@ from ferrotorch import Tensor
 from ferrotorch.nn import Module
 
 from . import functional as F
+from ._functional_tensor import linspace
 from .functional import InterpolationMode
 
 __all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
@@ -105,7 +106,7 @@ def _no_magnitude():
 
 
 def _linear(high: float, num_bins: int):
-    return (ferrotorch.linspace(0.0, high, num_bins), True)
+    return (linspace(0.0, high, num_bins), True)
 
 
 def _posterize_bins(start: int, span: int, num_bins: int):
@@ -127,7 +128,7 @@ def _standard_space(num_bins: int, translate_x: float, translate_y: float, ident
             "Contrast": _linear(0.9, num_bins),
             "Sharpness": _linear(0.9, num_bins),
             "Posterize": _posterize_bins(8, 4, num_bins),
-            "Solarize": (ferrotorch.linspace(255.0, 0.0, num_bins), False),
+            "Solarize": (linspace(255.0, 0.0, num_bins), False),
             "AutoContrast": _no_magnitude(),
             "Equalize": _no_magnitude(),
         }
@@ -254,7 +255,7 @@ class TrivialAugmentWide(Module):
             "Contrast": _linear(0.99, num_bins),
             "Sharpness": _linear(0.99, num_bins),
             "Posterize": _posterize_bins(8, 6, num_bins),
-            "Solarize": (ferrotorch.linspace(255.0, 0.0, num_bins), False),
+            "Solarize": (linspace(255.0, 0.0, num_bins), False),
             "AutoContrast": _no_magnitude(),
             "Equalize": _no_magnitude(),
         }
@@ -333,7 +334,7 @@ class AugMix(Module):
             "TranslateY": _linear(image_size[0] / 3.0, num_bins),
             "Rotate": _linear(30.0, num_bins),
             "Posterize": _posterize_bins(4, 4, num_bins),
-            "Solarize": (ferrotorch.linspace(255.0, 0.0, num_bins), False),
+            "Solarize": (linspace(255.0, 0.0, num_bins), False),
             "AutoContrast": _no_magnitude(),
             "Equalize": _no_magnitude(),
         }
