@@ -35,11 +35,11 @@ def make_arrays(seed: int = 0) -> dict:
     }
 
 
-def make_inputs(lib) -> dict:
+def make_inputs(lib, seed: int = 0) -> dict:
     """The test images as `lib` tensors (lib = torch or ferrotorch) and PIL images."""
     from PIL import Image
 
-    arrays = make_arrays()
+    arrays = make_arrays(seed)
     inputs = {name: lib.from_numpy(np.ascontiguousarray(a)) for name, a in arrays.items()}
     inputs["pil_rgb"] = Image.fromarray(np.ascontiguousarray(arrays["smooth_u8"].transpose(1, 2, 0)))
     inputs["pil_rgb_noise"] = Image.fromarray(np.ascontiguousarray(arrays["u8"].transpose(1, 2, 0)))
@@ -217,11 +217,13 @@ def _displacement(lib, h: int, w: int):
 CASES = _cases()
 
 # Two kinds of tensor case are not bit-identical, for float-rounding reasons only:
-# - antialiased resizes accumulate in a different order than ATen's vectorised kernel (values agree
-#   to ~1e-7 relative), so an integer pixel whose exact value sits on a .5 can round the other way;
+# - bilinear/bicubic resizes of integer images go through float32; the antialiased ones accumulate
+#   in a different order than ATen's vectorised kernel and ferrotorch's interpolate rounds slightly
+#   differently from ATen's (values agree to ~1e-7 relative), so a pixel whose exact value sits on
+#   a .5 can round the other way;
 # - perspective solves its 8x8 system with NumPy's least squares, not LAPACK's gels as torch does,
 #   so a coefficient can differ in its last float32 bit.
-_ANTIALIASED = ("Resize_BILINEAR", "Resize_BICUBIC", "Resize_max_size", "resized_crop", "RandomResizedCrop")
+_ANTIALIASED = ("Resize_BILINEAR", "Resize_BICUBIC", "Resize_noaa", "Resize_max_size", "resized_crop", "RandomResizedCrop")
 
 
 def tolerance(name: str, dtype) -> tuple[float, float]:
@@ -229,8 +231,9 @@ def tolerance(name: str, dtype) -> tuple[float, float]:
     base = name.split("[")[0].split("_", 1)[-1] if name.startswith("seed") else name
     tensor = not CASES[name][0].startswith("pil")
     perspective = "erspective" in base
+    blur = base.lower().startswith("gaussian")  # conv2d sums in another order than ATen's
     if np.dtype(dtype).kind in "iu":
-        if tensor and (base.startswith(_ANTIALIASED) or perspective):
+        if tensor and (base.startswith(_ANTIALIASED) or perspective or blur):
             return 1.0, 0.01
         return 0.0, 0.0
     return (1e-4 if perspective else 1e-5), 1.0

@@ -10,6 +10,8 @@ import random
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
+
 import ferrotorch
 from ferrotorch import Tensor
 from ferrotorch.nn import Module
@@ -29,8 +31,16 @@ __all__ = [
 
 
 def _uniform(low: float, high: float) -> float:
-    """One draw of U(low, high) from the global generator, as `torch.empty(1).uniform_(low, high)`."""
-    return ferrotorch.empty(1).uniform_(float(low), float(high)).item()
+    """One draw of U(low, high), as `torch.empty(1).uniform_(low, high).item()`.
+
+    ATen maps the 24 random bits u (one `rand(1)` draw, the same bits) to
+    fma(u, float32(high) - float32(low), float32(low)) in float32; ferrotorch's uniform_ rounds
+    differently, so the float32 arithmetic is replayed here (exact in float64 but for the last rounding).
+    """
+    f32 = np.float32
+    u = np.float64(ferrotorch.rand(1).item())
+    lo, hi = f32(low), f32(high)
+    return float(f32(u * np.float64(f32(hi - lo)) + np.float64(lo)))
 
 
 def _randint(low: int, high: int) -> int:
@@ -427,7 +437,7 @@ def _random_box(height: int, width: int, scale, ratio):
     log_ratio = ferrotorch.log(ferrotorch.tensor(ratio))
     for _ in range(10):
         target_area = height * width * _uniform(scale[0], scale[1])
-        aspect_ratio = ferrotorch.exp(ferrotorch.empty(1).uniform_(log_ratio[0].item(), log_ratio[1].item())).item()
+        aspect_ratio = ferrotorch.exp(ferrotorch.tensor([_uniform(log_ratio[0].item(), log_ratio[1].item())])).item()
         yield target_area, aspect_ratio
 
 
