@@ -283,3 +283,21 @@ def test_input_errors(img_u8):
         F.rotate(t(img_u8), 10.0, F.InterpolationMode.BICUBIC)
     with pytest.raises(ValueError, match="cannot broadcast to match the number of channels"):
         F.rotate(t(img_u8), 10.0, fill=[1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.resize(x, [5, 6]),
+        lambda x: F.rotate(x, 10.0),
+        lambda x: F.perspective(x, [[0, 0], [11, 0], [11, 9], [0, 9]], [[1, 1], [10, 0], [11, 9], [0, 8]]),
+        lambda x: F.adjust_hue(x, 0.1),
+        F.equalize,
+        F.autocontrast,
+        lambda x: F.gaussian_blur(x, 3),
+        lambda x: F.pad(x, 2, padding_mode="symmetric"),
+    ],
+)
+def test_empty_batch_keeps_its_shape(fn):
+    out = fn(ferrotorch.zeros(0, 3, 10, 12, dtype=ferrotorch.uint8))
+    assert out.shape[0] == 0 and out.dtype == ferrotorch.uint8

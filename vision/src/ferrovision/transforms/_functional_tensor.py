@@ -392,7 +392,7 @@ def _assert_grid_transform_inputs(img, matrix, interpolation, fill, supported, c
 def _apply_grid_transform(img: Tensor, grid: Tensor, mode: str, fill) -> Tensor:
     """grid_sample `img` at `grid` (1, H, W, 2); outside pixels take `fill` (zeros when None)."""
     img, need_cast, need_squeeze, out_dtype = _cast_squeeze_in(img, [grid.dtype])
-    if img.shape[0] > 1:
+    if img.shape[0] != 1:  # one grid for the whole batch (an empty batch included)
         grid = grid.expand(img.shape[0], grid.shape[1], grid.shape[2], grid.shape[3])
     if fill is not None:
         # A channel of ones, sampled with the image, tells how much of each output pixel was inside.
@@ -608,6 +608,8 @@ def equalize(img: Tensor) -> Tensor:
         raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
     _assert_channels(img, [1, 3])
     shape = img.shape
+    if img.numel() == 0:
+        return img.clone()
     return _equalize_channels(img.reshape(-1, shape[-2], shape[-1])).reshape(*shape)
 
 
