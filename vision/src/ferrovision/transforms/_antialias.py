@@ -1,4 +1,4 @@
-"""Antialiased resize (PyTorch's `interpolate(..., antialias=True)`) as separable weight matrices.
+"""Antialiased resize (PyTorch's `interpolate(..., antialias=True)`) as two separable passes.
 
 PyTorch computes each output pixel as a normalised weighted sum of the input pixels under a filter
 stretched by the downscale factor (PIL's algorithm), first along the width, then along the height.
