@@ -8,7 +8,6 @@ them against torchvision itself.
 """
 
 import json
-import math
 import os
 import sys
 
