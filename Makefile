@@ -4,20 +4,27 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DIST   := dist
 
-.PHONY: venv build test test-rust test-python demo bench wheels gpu-check clean
+.PHONY: venv data build test test-rust test-python demo bench wheels gpu-check clean
 
 # A fresh environment with the build and test tools.
 venv:
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6"
+	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10"
+
+# Real data the tests and the demo read: Fashion-MNIST as Debian packages it.
+data:
+	@test -d /usr/share/datasets/fashion-mnist || \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist >/dev/null) || \
+		echo "warning: could not install Debian's dataset-fashion-mnist; tests that read it will be skipped"
 
 # Release build of the abi3 wheel, installed into the environment.
 build:
 	rm -f $(DIST)/ferrotorch-*.whl
 	$(VENV)/bin/maturin build --release -o $(DIST)
 	$(PIP) install -q --force-reinstall --no-deps $(DIST)/ferrotorch-*.whl
+	$(PIP) install -q --no-deps ./vision
 
 test-rust:
 	cargo test --release -p ferrotorch-core
@@ -25,7 +32,7 @@ test-rust:
 test-python:
 	cd tests && ../$(PY) -m pytest -q -p no:cacheprovider .
 
-test: venv build test-rust test-python
+test: venv data build test-rust test-python
 
 demo: venv build
 	$(PIP) install -q scikit-learn

@@ -40,8 +40,9 @@ impl PyDType {
         *self
     }
 
-    fn __reduce__(&self) -> (String, ) {
-        (self.0.name().to_string(),)
+    /// Pickles as a reference to the module attribute (`ferrotorch.float32`), as torch does.
+    fn __reduce__(&self) -> String {
+        self.0.name().to_string()
     }
 }
 

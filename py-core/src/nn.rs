@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod activation;
 mod conv;
+mod loss;
 mod norm;
 mod pool;
 mod rnn;
@@ -12,6 +13,7 @@ mod rnn;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activation::register(m)?;
     conv::register(m)?;
+    loss::register(m)?;
     norm::register(m)?;
     pool::register(m)?;
     rnn::register(m)?;

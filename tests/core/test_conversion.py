@@ -170,3 +170,14 @@ def test_dlpack_keeps_the_producer_alive():
     assert u.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     v = ft.from_dlpack(ft.arange(3.0).__dlpack__())
     assert v.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=str)
+def test_dtypes_pickle_as_module_attributes(dtype):
+    import copy
+    import pickle
+
+    # torch pickles a dtype as the name of its module attribute, so it comes back as the same object.
+    assert pickle.loads(pickle.dumps(dtype)) is dtype
+    assert pickle.loads(pickle.dumps({"dtype": dtype}, protocol=2))["dtype"] is dtype
+    assert copy.deepcopy(dtype) is dtype

@@ -418,6 +418,24 @@ def test_nll_loss_gradcheck(rng):
     assert gradcheck(lambda a: F.nll_loss(a, ft.tensor([[0, 2], [1, -100]]), w), (x,))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_second_order_gradients(reduction, rng):
+    # The native backward is itself differentiable (its adjoint is nll_loss), so gradgradcheck
+    # exercises both kernels, with weights and an ignored target.
+    x = leaf((3, 4, 2), rng)
+    w = ft.tensor([0.5, 1.0, 2.0, 1.5], dtype=ft.float64)
+    t = ft.tensor([[0, 3], [1, 2], [3, 3]])
+    assert gradgradcheck(lambda a: F.nll_loss(a, t, w, ignore_index=2, reduction=reduction), (x,))
+    assert gradgradcheck(lambda a: F.nll_loss(a, ft.tensor(1), reduction=reduction), (leaf((4,), rng),))
+
+
+def test_nll_loss_records_one_native_node(rng):
+    x = leaf((3, 4), rng)
+    out = F.cross_entropy(x, ft.tensor([0, 3, 1]))
+    assert out.grad_fn.name() == "NllLossBackward0"
+    assert out.grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
+
+
 def test_all_ignored_mean_is_nan_and_empty_batch():
     x = ft.randn(3, 4)
     assert math.isnan(F.nll_loss(x, ft.full((3,), -100, dtype=ft.int64)).item())

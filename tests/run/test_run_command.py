@@ -57,13 +57,22 @@ def test_module_mode_runs_like_python_dash_m(tmp_path):
                     "path0": str(tmp_path), "torch": "ferrotorch"}
 
 
-def test_missing_torch_module_is_reported_by_name(tmp_path):
-    script = tmp_path / "needs_vision.py"
-    script.write_text("import torchvision\n")
+def test_missing_domain_package_is_reported_by_name(tmp_path):
+    # ferroaudio is not part of this repository yet, so torchaudio has nothing to map onto.
+    script = tmp_path / "needs_audio.py"
+    script.write_text("import torchaudio\n")
     done = run_shimmed(str(script))
     assert done.returncode == 1
-    assert "ModuleNotFoundError: No module named 'torchvision': ferrotorch.run maps 'torchvision' to 'ferrovision'" \
+    assert "ModuleNotFoundError: No module named 'torchaudio': ferrotorch.run maps 'torchaudio' to 'ferroaudio'" \
         in done.stderr
+
+
+def test_torchvision_maps_onto_ferrovision(tmp_path):
+    script = tmp_path / "uses_vision.py"
+    script.write_text("import torchvision, ferrovision\nfrom torchvision import transforms\n"
+                      "assert torchvision is ferrovision and transforms is ferrovision.transforms\n")
+    done = run_shimmed(str(script))
+    assert done.returncode == 0, done.stderr
 
 
 def test_no_arguments_prints_usage():

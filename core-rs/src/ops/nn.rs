@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod conv;
+pub mod loss;
 pub mod norm;
 pub mod pool;
 pub mod rnn;

@@ -319,18 +319,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     ``ignore_index`` contribute nothing; 'mean' divides by the summed weight of the others."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
     _check_nll_shapes(input, target, weight)
-    unbatched = input.dim() == 1
-    if unbatched:
-        input, target = input.unsqueeze(0), target.reshape(1)
-    keep, safe, weights = _target_weights(target, weight, ignore_index, input.shape[1], input.dtype)
-    picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    # masked_fill, not a product with the 0 weight: an ignored -inf log-probability stays out.
-    loss = (-picked * weights if weight is not None else -picked).masked_fill(~keep, 0)
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "mean":
-        return loss.sum() / weights.sum()
-    return loss.squeeze(0) if unbatched else loss
+    # One native kernel (PyTorch's nll_loss_nd); like PyTorch's, it gives the class weights no gradient.
+    return _C._nll_loss(input, target, weight, reduction, ignore_index)
 
 
 def _class_weight_view(weight, input, class_dim):
