@@ -19,8 +19,11 @@ __all__ = [
 
 
 def _check_device(device):
-    if device is not None and _C.device(device).type != "cpu":
-        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {_C.device(device).type} was passed")
+    if device is None:
+        return
+    kind = device.type if isinstance(device, _C.device) else str(device).partition(":")[0]
+    if kind != "cpu":
+        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {kind} was passed")
 
 
 def _is_size(args):
@@ -41,6 +44,8 @@ class _LegacyTensorType(type):
             if other.dtype != cls.dtype:
                 raise TypeError(f"expected {cls.__name__} (got {other.type()})")
             return other.view(other.shape)  # an alias sharing storage and history, as in PyTorch
+        if not args:
+            return _C.empty(0, dtype=cls.dtype)
         if _is_size(args):
             size = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
             return _C.empty(tuple(size), dtype=cls.dtype)
@@ -130,10 +135,10 @@ def typename(obj, /):
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
-_dtype_type = Tensor.type
+_type_name = Tensor.type  # the core's: the name, or a conversion to a dtype
 
 
-def _type(self, dtype=None, non_blocking=False, **kwargs):
+def _type(self, dtype=None, non_blocking=False):
     """``Tensor.type``: with no argument the type's name (``'torch.FloatTensor'``); given a dtype,
     a legacy type or a type name, the tensor converted to it."""
     if isinstance(dtype, str):
@@ -143,7 +148,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         dtype = named
     if isinstance(dtype, _LegacyTensorType):
         dtype = dtype.dtype
-    return _dtype_type(self) if dtype is None else _dtype_type(self, dtype)
+    return _type_name(self) if dtype is None else self.to(dtype, non_blocking=non_blocking)
 
 
 Tensor.type = _type

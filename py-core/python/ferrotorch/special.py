@@ -95,6 +95,13 @@ def _full(like, value):
     return _C.full_like(like, value)
 
 
+def _only_where(condition, x, fill):
+    """``x`` where ``condition`` holds, else ``fill``: the input of a branch that is evaluated
+    everywhere but used only where ``condition`` holds. Unlike a clamp it stays finite outside
+    and passes the whole gradient inside, boundary included."""
+    return _C.where(condition, x, _full(x, fill))
+
+
 # --- modified Bessel functions of the first kind ---------------------------------------------
 
 # Below this |x| the power series converges fast; above it the asymptotic expansion is exact to
@@ -125,19 +132,20 @@ _ASYMPTOTIC = {order: _asymptotic_coefficients(order) for order in (0, 1)}
 
 def _bessel_i(order, x, scaled):
     """I_order(x), or exp(-|x|) I_order(x) when ``scaled``; x float64, order 0 or 1."""
-    small = x.clamp(-_BESSEL_SWITCH, _BESSEL_SWITCH)  # clamped so the unused branch stays finite
+    use_series = x.abs() <= _BESSEL_SWITCH
+    small = _only_where(use_series, x, 0.0)
     series = _polynomial(_SERIES[order], small * small / 4)
     if order == 1:
         series = series * small / 2
     if scaled:
         series = series * (-small.abs()).exp()
-    large = x.abs().clamp(min=_BESSEL_SWITCH)
+    large = _only_where(~use_series, x.abs(), _BESSEL_SWITCH)
     expansion = _polynomial(_ASYMPTOTIC[order], 1 / large) / (2 * math.pi * large).sqrt()
     if not scaled:
         expansion = expansion * large.exp()
     if order == 1:
         expansion = expansion * x.sign()
-    return _C.where(x.abs() <= _BESSEL_SWITCH, series, expansion)
+    return _C.where(use_series, series, expansion)
 
 
 @_in_float64
@@ -241,13 +249,14 @@ _MILLS_TERMS = 12
 
 
 def _log_normal_cdf(x):
-    middle = _normal_cdf(x.clamp(_LOG_NDTR_TAIL, 0.0)).log()
-    upper = (-_normal_cdf(-x.clamp(min=0.0))).log1p()  # log(1 - ndtr(-x)) keeps precision near 0
-    tail = x.clamp(max=_LOG_NDTR_TAIL)
+    in_tail, in_upper = x < _LOG_NDTR_TAIL, x > 0
+    middle = _normal_cdf(_only_where(~in_tail & ~in_upper, x, 0.0)).log()
+    upper = (-_normal_cdf(-_only_where(in_upper, x, 1.0))).log1p()  # log(1 - ndtr(-x)): precise near 0
+    tail = _only_where(in_tail, x, _LOG_NDTR_TAIL)
     # ndtr(x) ~ pdf(x) / -x * sum((-1)**k (2k-1)!! / x**(2k)) as x -> -inf
     mills = _polynomial([(-1) ** k * math.prod(range(1, 2 * k, 2)) for k in range(_MILLS_TERMS)], 1 / (tail * tail))
     lower = -tail * tail / 2 - (-tail).log() - _LOG_SQRT_2PI + mills.log()
-    return _C.where(x < _LOG_NDTR_TAIL, lower, _C.where(x <= 0, middle, upper))
+    return _C.where(in_tail, lower, _C.where(in_upper, upper, middle))
 
 
 @_in_float64
@@ -264,10 +273,12 @@ _NDTRI_TAIL = math.exp(-2)
 def ndtri(input):
     """Inverse of the standard normal CDF: ``-inf`` at 0, ``inf`` at 1, ``nan`` outside ``[0, 1]``."""
     p = input
-    central = math.sqrt(2) * (2 * p.clamp(_NDTRI_TAIL, 1 - _NDTRI_TAIL) - 1).erfinv()
+    in_centre = (p >= _NDTRI_TAIL) & (p <= 1 - _NDTRI_TAIL)
+    central = math.sqrt(2) * (2 * _only_where(in_centre, p, 0.5) - 1).erfinv()
     # Tails: solve log(ndtr(x)) = log(r) in the lower half (r = min(p, 1 - p)) by Newton's method
     # from Abramowitz & Stegun 26.2.23 (error < 4.5e-4), then mirror.
-    r = _C.where(p > 0.5, 1 - p, p).clamp(1e-300, _NDTRI_TAIL)
+    r = _C.where(p > 0.5, 1 - p, p)
+    r = _only_where(~in_centre & (r > 0), r, _NDTRI_TAIL)
     log_r = r.log()
     t = (-2 * log_r).sqrt()
     x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t))
@@ -276,7 +287,7 @@ def ndtri(input):
         log_pdf = -x * x / 2 - _LOG_SQRT_2PI
         x = x - (log_cdf - log_r) * (log_cdf - log_pdf).exp()
     tail = _C.where(p > 0.5, -x, x)
-    x = _C.where((p >= _NDTRI_TAIL) & (p <= 1 - _NDTRI_TAIL), central, tail)
+    x = _C.where(in_centre, central, tail)
     x = _C.where(p == 0, _full(x, -math.inf), _C.where(p == 1, _full(x, math.inf), x))
     return _C.where((p < 0) | (p > 1) | p.isnan(), _full(x, math.nan), x)
 
