@@ -59,5 +59,4 @@ from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, ..., set_def
 from ._composites import *  # noqa: E402,F401,F403  (diff, cross, cdist, cov, ...; also linalg.cross)
 from . import backends, special  # noqa: E402,F401
 from .special import i0, sinc, polygamma, multigammaln as mvlgamma  # noqa: E402,F401
-from math import pi, e, inf, nan  # noqa: E402,F401
-newaxis = None
+from ._constants import pi, e, inf, nan, newaxis  # noqa: E402,F401

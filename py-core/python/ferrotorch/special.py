@@ -61,11 +61,10 @@ def _as_tensor(value, like=None):
     return _C.tensor(value, dtype=like.dtype if like is not None and like.is_floating_point() else _C.get_default_dtype())
 
 
-def _result_dtype(*tensors):
-    """The floating dtype of a unary/binary special function's result (ints promote to default)."""
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = _C.promote_types(dtype, t.dtype)
+def _result_dtype(*args):
+    """The floating dtype of a special function's result: PyTorch's promotion of the arguments
+    (numbers and 0-d tensors count less), integers promoted to the default dtype."""
+    dtype = args[0].dtype if len(args) == 1 else _C.result_type(*args)
     return dtype if dtype in (_C.float16, _C.bfloat16, _C.float32, _C.float64) else _C.get_default_dtype()
 
 
@@ -74,9 +73,8 @@ def _in_float64(function):
     the arguments' result dtype (float64 keeps the series and iterations accurate)."""
 
     def wrapper(*args):
-        tensors = [_as_tensor(a) for a in args]
-        dtype = _result_dtype(*tensors)
-        return function(*(t.to(_C.float64) for t in tensors)).to(dtype)
+        dtype = _result_dtype(*args)
+        return function(*(_as_tensor(a).to(_C.float64) for a in args)).to(dtype)
 
     wrapper.__name__ = wrapper.__qualname__ = function.__name__
     wrapper.__doc__ = function.__doc__
@@ -219,7 +217,7 @@ def polygamma(n, input):
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
         return digamma(input)
-    return zeta(_C.tensor(float(n + 1), dtype=_C.float64), input).to(_result_dtype(input)) * ((-1) ** (n + 1) * math.factorial(n))
+    return zeta(float(n + 1), input) * ((-1) ** (n + 1) * math.factorial(n))
 
 
 def multigammaln(input, p):
