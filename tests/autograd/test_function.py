@@ -196,3 +196,54 @@ def test_input_returned_unchanged_gets_new_history():
     assert y is not x and x.is_leaf and y.grad_fn.name() == "IdentityBackward"
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_function_saving_its_output_is_freed_without_backward():
+    # The saved output's grad_fn is the node holding ctx: a strong reference to the original
+    # output would form a cycle through the Rust graph that gc cannot break.
+    import gc
+    import weakref
+
+    class Marker:
+        pass
+
+    markers = []
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            ctx.marker = Marker()
+            markers.append(weakref.ref(ctx.marker))
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    x = leaf((3,), np.random.default_rng(11))
+    y = Exp.apply(x)
+    assert markers[0]() is not None
+    del y
+    gc.collect()
+    assert markers[0]() is None
+
+
+def test_function_saving_its_output_still_backpropagates_after_freeing_originals():
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    x = leaf((3,), np.random.default_rng(12))
+    Exp.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()))

@@ -53,3 +53,10 @@ from . import utils  # noqa: E402,F401  (utils.data, utils.checkpoint, utils.hoo
 from . import distributions, amp  # noqa: E402,F401
 from .serialization import *  # noqa: E402,F401,F403  (save, load)
 from ._compile import compile  # noqa: E402,F401  (torch.compile, a no-op; also ferrotorch.compiler)
+from ._type_info import finfo, iinfo  # noqa: E402,F401
+from ._determinism import *  # noqa: E402,F401,F403  (use_deterministic_algorithms, float32 matmul precision)
+from ._legacy_types import *  # noqa: E402,F401,F403  (FloatTensor, ..., set_default_tensor_type, typename)
+from ._composites import *  # noqa: E402,F401,F403  (diff, cross, cdist, cov, ...; also linalg.cross)
+from . import backends, special  # noqa: E402,F401
+from .special import i0, sinc, polygamma, multigammaln as mvlgamma  # noqa: E402,F401
+from ._constants import pi, e, inf, nan, newaxis  # noqa: E402,F401

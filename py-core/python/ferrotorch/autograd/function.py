@@ -60,6 +60,9 @@ class FunctionCtx:
                 t = t.detach()
             saved.append((t, t._version))
         self._saved = saved
+        # The originals may include this node's own outputs, whose grad_fn is the node that holds
+        # this ctx: a reference cycle through the Rust graph that Python's collector cannot see.
+        self._to_save = ()
 
     @property
     def saved_tensors(self):

@@ -5,6 +5,7 @@ from functools import update_wrapper
 from numbers import Number
 
 import ferrotorch as ft
+from .._type_info import finfo  # noqa: F401  (the distributions import it from here)
 
 __all__ = [
     "broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits", "lazy_property",
@@ -12,26 +13,6 @@ __all__ = [
 ]
 
 euler_constant = 0.57721566490153286060  # Euler–Mascheroni constant
-
-
-class _FInfo:
-    """The few ``torch.finfo`` fields distributions need (ferrotorch has no ``finfo`` yet)."""
-
-    def __init__(self, eps, tiny, max):
-        self.eps, self.tiny, self.max, self.min = eps, tiny, max, -max
-
-
-_FINFO = {
-    ft.float16: _FInfo(0.0009765625, 6.103515625e-05, 65504.0),
-    ft.bfloat16: _FInfo(0.0078125, 1.1754943508222875e-38, 3.3895313892515355e38),
-    ft.float32: _FInfo(1.1920928955078125e-07, 1.1754943508222875e-38, 3.4028234663852886e38),
-    ft.float64: _FInfo(2.220446049250313e-16, 2.2250738585072014e-308, 1.7976931348623157e308),
-}
-
-
-def finfo(dtype):
-    """Machine limits (``eps``, ``tiny``, ``max``) of a floating dtype."""
-    return _FINFO[dtype]
 
 
 def broadcast_all(*values):

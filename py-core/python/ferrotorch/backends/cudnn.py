@@ -1,0 +1,47 @@
+"""``ferrotorch.backends.cudnn``: cuDNN's switches. ``enabled``, ``benchmark``,
+``deterministic`` and ``allow_tf32`` are module attributes scripts set; without a CUDA device
+cuDNN is unavailable and ``version()`` is ``None``, as in PyTorch."""
+
+import sys
+
+from .. import _C
+from ._flags import flags_context
+from ._flags import set_flags as _set
+from .cuda import _cuda_available
+
+enabled = True
+benchmark = False
+deterministic = False
+allow_tf32 = True
+# PyTorch defines the benchmark limit only where cuDNN is present.
+benchmark_limit = None
+
+_module = sys.modules[__name__]
+_TENSOR_DTYPES = (_C.float16, _C.float32, _C.float64)
+
+
+def is_available():
+    """Whether cuDNN can run: never without a CUDA device."""
+    return _cuda_available()
+
+
+def version():
+    """cuDNN's version number, or ``None`` when it is not available (ferrotorch does not report
+    the version of the library it loads)."""
+    return None
+
+
+def is_acceptable(tensor):
+    """Whether cuDNN would take ``tensor``: enabled, on a CUDA device, half/float/double."""
+    return enabled and is_available() and tensor.is_cuda and tensor.dtype in _TENSOR_DTYPES
+
+
+def set_flags(_enabled=None, _benchmark=None, _benchmark_limit=None, _deterministic=None, _allow_tf32=None):
+    """Sets the given flags (``None`` keeps one); returns the previous values in this order."""
+    previous = _set(_module, enabled=_enabled, benchmark=_benchmark, deterministic=_deterministic, allow_tf32=_allow_tf32)
+    return (previous["enabled"], previous["benchmark"], benchmark_limit, previous["deterministic"], previous["allow_tf32"])
+
+
+def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True):
+    """Context manager: the given flags inside the block, the old ones after it."""
+    return flags_context(_module, enabled=enabled, benchmark=benchmark, deterministic=deterministic, allow_tf32=allow_tf32)
