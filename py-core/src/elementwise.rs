@@ -393,20 +393,8 @@ impl PyTensor {
 }
 
 fn clamp(t: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
-    let min = min.filter(|m| !m.is_none());
-    let max = max.filter(|m| !m.is_none());
-    if min.is_none() && max.is_none() {
-        return Err(PyRuntimeError::new_err("torch.clamp: At least one of 'min' or 'max' must not be None"));
-    }
-    // At least one bound is given, so `r` ends up a new tensor, never `t` itself.
-    let mut r = t.clone();
-    if let Some(lo) = min {
-        r = r.binary(BinaryOp::Maximum, &operand_arg(lo, "clamp")?).py()?;
-    }
-    if let Some(hi) = max {
-        r = r.binary(BinaryOp::Minimum, &operand_arg(hi, "clamp")?).py()?;
-    }
-    Ok(r)
+    let bound = |b: Option<&Bound<'_, PyAny>>| b.filter(|b| !b.is_none()).map(|b| operand_arg(b, "clamp")).transpose();
+    t.clamp(bound(min)?.as_ref(), bound(max)?.as_ref()).py()
 }
 
 fn lerp(start: &Tensor, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Tensor> {

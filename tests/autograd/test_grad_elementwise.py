@@ -150,3 +150,31 @@ def test_inplace_unary_and_binary_ops_are_differentiable():
         return h
 
     assert gradcheck(f, (x,))
+
+
+def test_clamp_with_number_bounds_passes_gradient_strictly_inside():
+    # PyTorch 2.15's ClampBackward1: zero gradient at the bounds themselves.
+    x = ft.tensor([-1.0, 0.0, 1.0, 2.0, 3.0, float("nan")], dtype=ft.float64, requires_grad=True)
+    y = x.clamp(0, 2)
+    assert y.grad_fn.name() == "ClampBackward1"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1, 0, 0, 0])
+    for kwargs, expected in (({"min": 0.0}, [0, 0, 1, 1, 1, 0]), ({"max": 2}, [1, 1, 1, 0, 0, 0])):
+        x.grad = None
+        ft.clamp(x, **kwargs).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_clamp_with_tensor_bounds_splits_ties_and_reaches_the_bounds():
+    x = ft.tensor([0.0, 1.0, 2.0], dtype=ft.float64, requires_grad=True)
+    lo = ft.tensor(0.0, dtype=ft.float64, requires_grad=True)
+    hi = ft.tensor(2.0, dtype=ft.float64, requires_grad=True)
+    x.clamp(lo, hi).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 1, 0.5])
+    assert lo.grad.item() == 0.5 and hi.grad.item() == 0.5
+
+
+def test_clamp_gradcheck(rng):
+    x = ft.tensor(rng.uniform(-2, 2, (3, 4)), dtype=ft.float64, requires_grad=True)
+    assert ft.autograd.gradcheck(lambda a: a.clamp(-0.5, 0.7), (x,))
+    assert ft.autograd.gradgradcheck(lambda a: a.clamp(min=-0.5).square(), (x,))

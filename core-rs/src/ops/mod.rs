@@ -5,6 +5,7 @@ pub mod copy;
 pub mod creation;
 pub mod unary;
 pub mod binary;
+pub mod clamp;
 pub mod shape;
 pub mod reduce;
 pub mod matmul;

@@ -7,6 +7,7 @@ use crate::cpu::real::Real;
 use crate::dtype::Element;
 use crate::autograd::record::record;
 use crate::error::Result;
+use crate::ops::binary::Operand;
 use crate::ops::unary::{FloatUnaryOp, NumericUnaryOp};
 use crate::tensor::Tensor;
 
@@ -139,5 +140,25 @@ pub fn nan_to_num(x: &Tensor, nan: f64, posinf: Option<f64>, neginf: Option<f64>
     record("NanToNumBackward0", &[x], || x.nan_to_num(nan, posinf, neginf), |s| {
         let xs = s.save(x);
         move |gr: &Grads| Ok(vec![Some(gr.g().keep_where(&xs.get()?.float_test("isfinite")?)?)])
+    })
+}
+
+/// Records `clamp` with number bounds (`ClampBackward1`): the gradient passes only strictly
+/// inside the bounds, as in PyTorch 2.15.
+pub fn clamp_scalar(x: &Tensor, min: Option<&Operand>, max: Option<&Operand>) -> Result<Tensor> {
+    let (lo, hi) = (min.cloned(), max.cloned());
+    record("ClampBackward1", &[x], || x.clamp(min, max), |s| {
+        let xs = s.save(x);
+        move |gr: &Grads| {
+            let x = xs.get()?;
+            let above = lo.as_ref().map(|b| x.gt(b.clone())).transpose()?;
+            let below = hi.as_ref().map(|b| x.lt(b.clone())).transpose()?;
+            let inside = match (above, below) {
+                (Some(a), Some(b)) => a.logical_and(&b)?,
+                (Some(c), None) | (None, Some(c)) => c,
+                (None, None) => return Ok(vec![Some(gr.g().clone())]),
+            };
+            Ok(vec![Some(gr.g().keep_where(&inside)?)])
+        }
     })
 }
