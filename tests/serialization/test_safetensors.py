@@ -1,7 +1,6 @@
 """``ferrotorch.utils.safetensors``: the format read and written directly, byte-identical to the
 ``safetensors`` package's files (data/reference.safetensors was written by it)."""
 
-import io
 import json
 import os
 import struct

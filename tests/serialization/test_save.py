@@ -62,14 +62,19 @@ def test_file_object_archive_is_named_archive():
 
 
 def globals_in(data_pkl):
-    found, strings = [], []
+    """The ``module.name`` of every GLOBAL / STACK_GLOBAL in a pickle (following the memo)."""
+    found, pushed, memo = [], [], {}
     for op, arg, _ in pickletools.genops(data_pkl):
         if op.name == "GLOBAL":
             found.append(arg.replace(" ", "."))
         elif op.name == "STACK_GLOBAL":
-            found.append(f"{strings[-2]}.{strings[-1]}")
-        if isinstance(arg, str):
-            strings.append(arg)
+            found.append(f"{pushed[-2]}.{pushed[-1]}")
+        elif op.name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1]
+        elif op.name in ("BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(arg))
+        elif op.stack_after:
+            pushed.append(arg if isinstance(arg, str) else None)
     return found
 
 

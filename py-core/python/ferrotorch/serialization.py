@@ -17,7 +17,7 @@ import zipfile
 from ._serialization.pickler import make_pickler_class
 from ._serialization.storages import StorageLoader
 from ._serialization.unpickler import make_unpickler_class
-from ._serialization.weights_only import (
+from ._serialization.weights_only import (  # noqa: F401  (public: ferrotorch.serialization.add_safe_globals, ...)
     WeightsOnlyUnpickler,
     add_safe_globals,
     clear_safe_globals,

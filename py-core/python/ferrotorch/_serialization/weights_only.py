@@ -40,10 +40,10 @@ def add_safe_globals(safe_globals):
 
 def get_safe_globals():
     """The globals added with :func:`add_safe_globals`, as a list (pairs for renamed ones)."""
-    return [obj if global_name_or_none(obj) == name else (obj, name) for name, obj in _user_globals.items()]
+    return [obj if _global_name_or_none(obj) == name else (obj, name) for name, obj in _user_globals.items()]
 
 
-def global_name_or_none(obj):
+def _global_name_or_none(obj):
     try:
         return global_name(obj)
     except AttributeError:
