@@ -21,6 +21,7 @@ mod reduce;
 mod return_types;
 mod shape;
 mod sort;
+mod storage;
 mod tensor;
 
 use ferrotorch_core::DType;
@@ -93,6 +94,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     random::register(m)?;
     autograd::register(m)?;
     nn::register(m)?;
+    storage::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;
