@@ -10,3 +10,4 @@ from .shufflenetv2 import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
 from .mobilenetv3 import *  # noqa: F401,F403
 from .efficientnet import *  # noqa: F401,F403
+from .regnet import *  # noqa: F401,F403
