@@ -11,3 +11,6 @@ from .mobilenetv2 import *  # noqa: F401,F403
 from .mobilenetv3 import *  # noqa: F401,F403
 from .efficientnet import *  # noqa: F401,F403
 from .regnet import *  # noqa: F401,F403
+from .convnext import *  # noqa: F401,F403
+from .vision_transformer import *  # noqa: F401,F403
+from .lenet import *  # noqa: F401,F403
