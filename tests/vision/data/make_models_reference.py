@@ -8,6 +8,7 @@
 """
 
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -61,7 +62,7 @@ def main():
     torch.manual_seed(0)
     models, weights = {}, {}
     for family in FAMILIES:
-        module = getattr(torchvision.models, family)
+        module = importlib.import_module("torchvision.models." + family)
         weights.update(enum_entries(module))
         for name in torchvision.models.list_models(module=torchvision.models):
             builder = torchvision.models.get_model_builder(name)

@@ -45,7 +45,7 @@ class WeightsEnum(Enum):
 
     @classmethod
     def verify(cls, obj):
-        """Turn ``None``, a member, or a name like ``"DEFAULT"`` / ``"ResNet18_Weights.IMAGENET1K_V1"`` into a member."""
+        """Turn ``None``, a member, or a name (``"DEFAULT"``, ``"ResNet18_Weights.IMAGENET1K_V1"``) into a member."""
         if obj is not None:
             if type(obj) is str:
                 obj = cls[obj.replace(cls.__name__ + ".", "")]

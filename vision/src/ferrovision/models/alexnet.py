@@ -54,7 +54,10 @@ _COMMON_META = {
     '_metrics': {'ImageNet-1K': {'acc@1': 56.522, 'acc@5': 79.066}},
     '_ops': 0.714,
     '_file_size': 233.087,
-    '_docs': '\n                These weights reproduce closely the results of the paper using a simplified training recipe.\n            ',
+    '_docs': (
+        '\n                These weights reproduce closely the results of the paper using a simplified training '
+        'recipe.\n            '
+    ),
 }
 
 

@@ -124,7 +124,12 @@ _COMMON_META = {
     'min_size': (32, 32),
     'categories': _IMAGENET_CATEGORIES,
     'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#convnext',
-    '_docs': "\n        These weights improve upon the results of the original paper by using a modified version of TorchVision's\n        `new training recipe\n        <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n    ",
+    '_docs': (
+        '\n        These weights improve upon the results of the original paper by using a modified version of '
+        "TorchVision's\n        `new training recipe\n        "
+        '<https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+        '\n    '
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Optional
 import ferrotorch
 from ferrotorch import nn
 
-from ._api import Weights, WeightsEnum, _load_weights, register_model
+from ._api import Weights, WeightsEnum, register_model
 from ._meta import _IMAGENET_CATEGORIES
 from ._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ._utils import _ovewrite_named_param
@@ -119,7 +119,8 @@ class DenseNet(nn.Module):
 
 
 # The published checkpoints predate module names without dots: "norm.1" there is "norm1" here.
-_LEGACY_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+_LEGACY_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
 def _load_state_dict(model, weights, progress):

@@ -237,7 +237,12 @@ _COMMON_META = {
 class EfficientNet_B0_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b0_rwightman-7f5810bc.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=256, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=256,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -255,7 +260,12 @@ class EfficientNet_B0_Weights(WeightsEnum):
 class EfficientNet_B1_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b1_rwightman-bac287d4.pth',
-        transforms=partial(ImageClassification, crop_size=240, resize_size=256, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=240,
+            resize_size=256,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -269,7 +279,12 @@ class EfficientNet_B1_Weights(WeightsEnum):
     )
     IMAGENET1K_V2 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b1-c27df63c.pth',
-        transforms=partial(ImageClassification, crop_size=240, resize_size=255, interpolation=InterpolationMode.BILINEAR),
+        transforms=partial(
+            ImageClassification,
+            crop_size=240,
+            resize_size=255,
+            interpolation=InterpolationMode.BILINEAR,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -278,7 +293,12 @@ class EfficientNet_B1_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 79.838, 'acc@5': 94.934}},
             '_ops': 0.687,
             '_file_size': 30.136,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -287,7 +307,12 @@ class EfficientNet_B1_Weights(WeightsEnum):
 class EfficientNet_B2_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b2_rwightman-c35c1473.pth',
-        transforms=partial(ImageClassification, crop_size=288, resize_size=288, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=288,
+            resize_size=288,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -305,7 +330,12 @@ class EfficientNet_B2_Weights(WeightsEnum):
 class EfficientNet_B3_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b3_rwightman-b3899882.pth',
-        transforms=partial(ImageClassification, crop_size=300, resize_size=320, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=300,
+            resize_size=320,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -323,7 +353,12 @@ class EfficientNet_B3_Weights(WeightsEnum):
 class EfficientNet_B4_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b4_rwightman-23ab8bcd.pth',
-        transforms=partial(ImageClassification, crop_size=380, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=380,
+            resize_size=384,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -341,7 +376,12 @@ class EfficientNet_B4_Weights(WeightsEnum):
 class EfficientNet_B5_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b5_lukemelas-1a07897c.pth',
-        transforms=partial(ImageClassification, crop_size=456, resize_size=456, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=456,
+            resize_size=456,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -359,7 +399,12 @@ class EfficientNet_B5_Weights(WeightsEnum):
 class EfficientNet_B6_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b6_lukemelas-24a108a5.pth',
-        transforms=partial(ImageClassification, crop_size=528, resize_size=528, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=528,
+            resize_size=528,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -377,7 +422,12 @@ class EfficientNet_B6_Weights(WeightsEnum):
 class EfficientNet_B7_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_b7_lukemelas-c5b4e57e.pth',
-        transforms=partial(ImageClassification, crop_size=600, resize_size=600, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=600,
+            resize_size=600,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (1, 1),
@@ -395,7 +445,12 @@ class EfficientNet_B7_Weights(WeightsEnum):
 class EfficientNet_V2_S_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_v2_s-dd5fe13b.pth',
-        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BILINEAR),
+        transforms=partial(
+            ImageClassification,
+            crop_size=384,
+            resize_size=384,
+            interpolation=InterpolationMode.BILINEAR,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (33, 33),
@@ -404,7 +459,12 @@ class EfficientNet_V2_S_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 84.228, 'acc@5': 96.878}},
             '_ops': 8.366,
             '_file_size': 82.704,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -413,7 +473,12 @@ class EfficientNet_V2_S_Weights(WeightsEnum):
 class EfficientNet_V2_M_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_v2_m-dc08266a.pth',
-        transforms=partial(ImageClassification, crop_size=480, resize_size=480, interpolation=InterpolationMode.BILINEAR),
+        transforms=partial(
+            ImageClassification,
+            crop_size=480,
+            resize_size=480,
+            interpolation=InterpolationMode.BILINEAR,
+        ),
         meta={
             **_COMMON_META,
             'min_size': (33, 33),
@@ -422,7 +487,12 @@ class EfficientNet_V2_M_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 85.112, 'acc@5': 97.156}},
             '_ops': 24.582,
             '_file_size': 208.01,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -431,7 +501,14 @@ class EfficientNet_V2_M_Weights(WeightsEnum):
 class EfficientNet_V2_L_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/efficientnet_v2_l-59c71312.pth',
-        transforms=partial(ImageClassification, crop_size=480, resize_size=480, interpolation=InterpolationMode.BICUBIC, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+        transforms=partial(
+            ImageClassification,
+            crop_size=480,
+            resize_size=480,
+            interpolation=InterpolationMode.BICUBIC,
+            mean=(0.5, 0.5, 0.5),
+            std=(0.5, 0.5, 0.5),
+        ),
         meta={
             **_COMMON_META,
             'min_size': (33, 33),
@@ -449,7 +526,9 @@ class EfficientNet_V2_L_Weights(WeightsEnum):
 
 @register_model()
 def efficientnet_b0(*, weights: Optional[EfficientNet_B0_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B0 (width x1.0, depth x1.0). ``weights``: an :class:`EfficientNet_B0_Weights` member or its name."""
+    """EfficientNet-B0 (width x1.0, depth x1.0).
+
+    ``weights``: an :class:`EfficientNet_B0_Weights` member or its name."""
     weights = EfficientNet_B0_Weights.verify(weights)
     return _efficientnet("efficientnet_b0", weights, progress, {"width_mult": 1.0, "depth_mult": 1.0}, 0.2,
                          norm_layer=None, **kwargs)
@@ -457,7 +536,9 @@ def efficientnet_b0(*, weights: Optional[EfficientNet_B0_Weights] = None, progre
 
 @register_model()
 def efficientnet_b1(*, weights: Optional[EfficientNet_B1_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B1 (width x1.0, depth x1.1). ``weights``: an :class:`EfficientNet_B1_Weights` member or its name."""
+    """EfficientNet-B1 (width x1.0, depth x1.1).
+
+    ``weights``: an :class:`EfficientNet_B1_Weights` member or its name."""
     weights = EfficientNet_B1_Weights.verify(weights)
     return _efficientnet("efficientnet_b1", weights, progress, {"width_mult": 1.0, "depth_mult": 1.1}, 0.2,
                          norm_layer=None, **kwargs)
@@ -465,7 +546,9 @@ def efficientnet_b1(*, weights: Optional[EfficientNet_B1_Weights] = None, progre
 
 @register_model()
 def efficientnet_b2(*, weights: Optional[EfficientNet_B2_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B2 (width x1.1, depth x1.2). ``weights``: an :class:`EfficientNet_B2_Weights` member or its name."""
+    """EfficientNet-B2 (width x1.1, depth x1.2).
+
+    ``weights``: an :class:`EfficientNet_B2_Weights` member or its name."""
     weights = EfficientNet_B2_Weights.verify(weights)
     return _efficientnet("efficientnet_b2", weights, progress, {"width_mult": 1.1, "depth_mult": 1.2}, 0.3,
                          norm_layer=None, **kwargs)
@@ -473,7 +556,9 @@ def efficientnet_b2(*, weights: Optional[EfficientNet_B2_Weights] = None, progre
 
 @register_model()
 def efficientnet_b3(*, weights: Optional[EfficientNet_B3_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B3 (width x1.2, depth x1.4). ``weights``: an :class:`EfficientNet_B3_Weights` member or its name."""
+    """EfficientNet-B3 (width x1.2, depth x1.4).
+
+    ``weights``: an :class:`EfficientNet_B3_Weights` member or its name."""
     weights = EfficientNet_B3_Weights.verify(weights)
     return _efficientnet("efficientnet_b3", weights, progress, {"width_mult": 1.2, "depth_mult": 1.4}, 0.3,
                          norm_layer=None, **kwargs)
@@ -481,7 +566,9 @@ def efficientnet_b3(*, weights: Optional[EfficientNet_B3_Weights] = None, progre
 
 @register_model()
 def efficientnet_b4(*, weights: Optional[EfficientNet_B4_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B4 (width x1.4, depth x1.8). ``weights``: an :class:`EfficientNet_B4_Weights` member or its name."""
+    """EfficientNet-B4 (width x1.4, depth x1.8).
+
+    ``weights``: an :class:`EfficientNet_B4_Weights` member or its name."""
     weights = EfficientNet_B4_Weights.verify(weights)
     return _efficientnet("efficientnet_b4", weights, progress, {"width_mult": 1.4, "depth_mult": 1.8}, 0.4,
                          norm_layer=None, **kwargs)
@@ -489,7 +576,9 @@ def efficientnet_b4(*, weights: Optional[EfficientNet_B4_Weights] = None, progre
 
 @register_model()
 def efficientnet_b5(*, weights: Optional[EfficientNet_B5_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B5 (width x1.6, depth x2.2). ``weights``: an :class:`EfficientNet_B5_Weights` member or its name."""
+    """EfficientNet-B5 (width x1.6, depth x2.2).
+
+    ``weights``: an :class:`EfficientNet_B5_Weights` member or its name."""
     weights = EfficientNet_B5_Weights.verify(weights)
     return _efficientnet("efficientnet_b5", weights, progress, {"width_mult": 1.6, "depth_mult": 2.2}, 0.4,
                          norm_layer=_TF_NORM, **kwargs)
@@ -497,7 +586,9 @@ def efficientnet_b5(*, weights: Optional[EfficientNet_B5_Weights] = None, progre
 
 @register_model()
 def efficientnet_b6(*, weights: Optional[EfficientNet_B6_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B6 (width x1.8, depth x2.6). ``weights``: an :class:`EfficientNet_B6_Weights` member or its name."""
+    """EfficientNet-B6 (width x1.8, depth x2.6).
+
+    ``weights``: an :class:`EfficientNet_B6_Weights` member or its name."""
     weights = EfficientNet_B6_Weights.verify(weights)
     return _efficientnet("efficientnet_b6", weights, progress, {"width_mult": 1.8, "depth_mult": 2.6}, 0.5,
                          norm_layer=_TF_NORM, **kwargs)
@@ -505,7 +596,9 @@ def efficientnet_b6(*, weights: Optional[EfficientNet_B6_Weights] = None, progre
 
 @register_model()
 def efficientnet_b7(*, weights: Optional[EfficientNet_B7_Weights] = None, progress=True, **kwargs):
-    """EfficientNet-B7 (width x2.0, depth x3.1). ``weights``: an :class:`EfficientNet_B7_Weights` member or its name."""
+    """EfficientNet-B7 (width x2.0, depth x3.1).
+
+    ``weights``: an :class:`EfficientNet_B7_Weights` member or its name."""
     weights = EfficientNet_B7_Weights.verify(weights)
     return _efficientnet("efficientnet_b7", weights, progress, {"width_mult": 2.0, "depth_mult": 3.1}, 0.5,
                          norm_layer=_TF_NORM, **kwargs)

@@ -133,7 +133,12 @@ class MobileNet_V2_Weights(WeightsEnum):
             'recipe': 'https://github.com/pytorch/vision/issues/3995#new-recipe-with-reg-tuning',
             '_metrics': {'ImageNet-1K': {'acc@1': 72.154, 'acc@5': 90.822}},
             '_file_size': 13.598,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2

@@ -194,7 +194,12 @@ class MobileNet_V3_Large_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 75.274, 'acc@5': 92.566}},
             '_ops': 0.217,
             '_file_size': 21.107,
-            '_docs': "\n                These weights improve marginally upon the results of the original paper by using a modified version of\n                TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve marginally upon the results of the original paper by '
+                "using a modified version of\n                TorchVision's `new training recipe\n                <"
+                'https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitive'
+                's/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -211,7 +216,10 @@ class MobileNet_V3_Small_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 67.668, 'acc@5': 87.402}},
             '_ops': 0.057,
             '_file_size': 9.829,
-            '_docs': '\n                These weights improve upon the results of the original paper by using a simple training recipe.\n            ',
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a simple '
+                'training recipe.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1

@@ -217,7 +217,12 @@ class RegNet_Y_400MF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 75.804, 'acc@5': 92.742}},
             '_ops': 0.402,
             '_file_size': 16.806,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -247,7 +252,12 @@ class RegNet_Y_800MF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 78.828, 'acc@5': 94.502}},
             '_ops': 0.834,
             '_file_size': 24.774,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -277,7 +287,12 @@ class RegNet_Y_1_6GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 80.876, 'acc@5': 95.444}},
             '_ops': 1.612,
             '_file_size': 43.152,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -307,7 +322,12 @@ class RegNet_Y_3_2GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.982, 'acc@5': 95.972}},
             '_ops': 3.176,
             '_file_size': 74.567,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -337,7 +357,12 @@ class RegNet_Y_8GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.828, 'acc@5': 96.33}},
             '_ops': 8.473,
             '_file_size': 150.701,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -367,12 +392,22 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.886, 'acc@5': 96.328}},
             '_ops': 15.912,
             '_file_size': 319.49,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_16gf_swag-43afe44d.pth',
-        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=384,
+            resize_size=384,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -381,12 +416,21 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 86.012, 'acc@5': 98.054}},
             '_ops': 46.735,
             '_file_size': 319.49,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_16gf_lc_swag-f3ec0043.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -395,7 +439,11 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 83.976, 'acc@5': 97.244}},
             '_ops': 15.912,
             '_file_size': 319.49,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -425,12 +473,22 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 83.368, 'acc@5': 96.498}},
             '_ops': 32.28,
             '_file_size': 554.076,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_32gf_swag-04fdfa75.pth',
-        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=384,
+            resize_size=384,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -439,12 +497,21 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 86.838, 'acc@5': 98.362}},
             '_ops': 94.826,
             '_file_size': 554.076,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_32gf_lc_swag-e1583746.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -453,7 +520,11 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 84.622, 'acc@5': 97.48}},
             '_ops': 32.28,
             '_file_size': 554.076,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -462,7 +533,12 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
 class RegNet_Y_128GF_Weights(WeightsEnum):
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_128gf_swag-c8ce3e52.pth',
-        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=384,
+            resize_size=384,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -471,12 +547,21 @@ class RegNet_Y_128GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 88.228, 'acc@5': 98.682}},
             '_ops': 374.57,
             '_file_size': 2461.564,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/regnet_y_128gf_lc_swag-cbe8ce12.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -485,7 +570,11 @@ class RegNet_Y_128GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 86.068, 'acc@5': 97.844}},
             '_ops': 127.518,
             '_file_size': 2461.564,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_SWAG_E2E_V1
@@ -515,7 +604,12 @@ class RegNet_X_400MF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 74.864, 'acc@5': 92.322}},
             '_ops': 0.414,
             '_file_size': 21.257,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -545,7 +639,12 @@ class RegNet_X_800MF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 77.522, 'acc@5': 93.826}},
             '_ops': 0.8,
             '_file_size': 27.945,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -575,7 +674,12 @@ class RegNet_X_1_6GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 79.668, 'acc@5': 94.922}},
             '_ops': 1.603,
             '_file_size': 35.339,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -605,7 +709,12 @@ class RegNet_X_3_2GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.196, 'acc@5': 95.43}},
             '_ops': 3.177,
             '_file_size': 58.756,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -635,7 +744,12 @@ class RegNet_X_8GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.682, 'acc@5': 95.678}},
             '_ops': 7.995,
             '_file_size': 151.456,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -665,7 +779,12 @@ class RegNet_X_16GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.716, 'acc@5': 96.196}},
             '_ops': 15.941,
             '_file_size': 207.627,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -695,7 +814,12 @@ class RegNet_X_32GF_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 83.014, 'acc@5': 96.288}},
             '_ops': 31.736,
             '_file_size': 412.039,
-            '_docs': "\n                These weights improve upon the results of the original paper by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using a '
+                "modified version of TorchVision's\n                `new training recipe\n                <https://"
+                'pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.'
+                '\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2

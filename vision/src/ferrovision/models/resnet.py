@@ -232,7 +232,11 @@ class ResNet50_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 80.858, 'acc@5': 95.434}},
             '_ops': 4.089,
             '_file_size': 97.79,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -262,7 +266,11 @@ class ResNet101_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.886, 'acc@5': 95.78}},
             '_ops': 7.801,
             '_file_size': 170.53,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -292,7 +300,11 @@ class ResNet152_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.284, 'acc@5': 96.002}},
             '_ops': 11.514,
             '_file_size': 230.474,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -322,7 +334,11 @@ class ResNeXt50_32X4D_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.198, 'acc@5': 95.34}},
             '_ops': 4.23,
             '_file_size': 95.833,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -352,7 +368,11 @@ class ResNeXt101_32X8D_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.834, 'acc@5': 96.228}},
             '_ops': 16.414,
             '_file_size': 339.673,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -369,7 +389,11 @@ class ResNeXt101_64X4D_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 83.246, 'acc@5': 96.454}},
             '_ops': 15.46,
             '_file_size': 319.318,
-            '_docs': "\n                These weights were trained from scratch by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                "\n                These weights were trained from scratch by using TorchVision's `new training "
+                'recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torc'
+                'hvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -399,7 +423,11 @@ class Wide_ResNet50_2_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.602, 'acc@5': 95.758}},
             '_ops': 11.398,
             '_file_size': 263.124,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -429,7 +457,11 @@ class Wide_ResNet101_2_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 82.51, 'acc@5': 96.02}},
             '_ops': 22.753,
             '_file_size': 484.747,
-            '_docs': "\n                These weights improve upon the results of the original paper by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights improve upon the results of the original paper by using '
+                "TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-"
+                'of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V2

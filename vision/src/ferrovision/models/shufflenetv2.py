@@ -168,7 +168,11 @@ class ShuffleNet_V2_X1_5_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 72.996, 'acc@5': 91.086}},
             '_ops': 0.296,
             '_file_size': 13.557,
-            '_docs': "\n                These weights were trained from scratch by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                "\n                These weights were trained from scratch by using TorchVision's `new training "
+                'recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torc'
+                'hvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -185,7 +189,11 @@ class ShuffleNet_V2_X2_0_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 76.23, 'acc@5': 93.006}},
             '_ops': 0.583,
             '_file_size': 28.433,
-            '_docs': "\n                These weights were trained from scratch by using TorchVision's `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                "\n                These weights were trained from scratch by using TorchVision's `new training "
+                'recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torc'
+                'hvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -194,27 +202,35 @@ class ShuffleNet_V2_X2_0_Weights(WeightsEnum):
 
 @register_model()
 def shufflenet_v2_x0_5(*, weights: Optional[ShuffleNet_V2_X0_5_Weights] = None, progress=True, **kwargs):
-    """ShuffleNet V2 with 0.5x output channels. ``weights``: a :class:`ShuffleNet_V2_X0_5_Weights` member or its name."""
+    """ShuffleNet V2 with 0.5x output channels.
+
+    ``weights``: a :class:`ShuffleNet_V2_X0_5_Weights` member or its name."""
     weights = ShuffleNet_V2_X0_5_Weights.verify(weights)
     return _shufflenetv2(weights, progress, [4, 8, 4], [24, 48, 96, 192, 1024], **kwargs)
 
 
 @register_model()
 def shufflenet_v2_x1_0(*, weights: Optional[ShuffleNet_V2_X1_0_Weights] = None, progress=True, **kwargs):
-    """ShuffleNet V2 with 1.0x output channels. ``weights``: a :class:`ShuffleNet_V2_X1_0_Weights` member or its name."""
+    """ShuffleNet V2 with 1.0x output channels.
+
+    ``weights``: a :class:`ShuffleNet_V2_X1_0_Weights` member or its name."""
     weights = ShuffleNet_V2_X1_0_Weights.verify(weights)
     return _shufflenetv2(weights, progress, [4, 8, 4], [24, 116, 232, 464, 1024], **kwargs)
 
 
 @register_model()
 def shufflenet_v2_x1_5(*, weights: Optional[ShuffleNet_V2_X1_5_Weights] = None, progress=True, **kwargs):
-    """ShuffleNet V2 with 1.5x output channels. ``weights``: a :class:`ShuffleNet_V2_X1_5_Weights` member or its name."""
+    """ShuffleNet V2 with 1.5x output channels.
+
+    ``weights``: a :class:`ShuffleNet_V2_X1_5_Weights` member or its name."""
     weights = ShuffleNet_V2_X1_5_Weights.verify(weights)
     return _shufflenetv2(weights, progress, [4, 8, 4], [24, 176, 352, 704, 1024], **kwargs)
 
 
 @register_model()
 def shufflenet_v2_x2_0(*, weights: Optional[ShuffleNet_V2_X2_0_Weights] = None, progress=True, **kwargs):
-    """ShuffleNet V2 with 2.0x output channels. ``weights``: a :class:`ShuffleNet_V2_X2_0_Weights` member or its name."""
+    """ShuffleNet V2 with 2.0x output channels.
+
+    ``weights``: a :class:`ShuffleNet_V2_X2_0_Weights` member or its name."""
     weights = ShuffleNet_V2_X2_0_Weights.verify(weights)
     return _shufflenetv2(weights, progress, [4, 8, 4], [24, 244, 488, 976, 2048], **kwargs)

@@ -337,7 +337,12 @@ _COMMON_META = {
 class Swin_T_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_t-704ceda3.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=232, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=232,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 28288354,
@@ -354,7 +359,12 @@ class Swin_T_Weights(WeightsEnum):
 class Swin_S_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_s-5e29d889.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=246, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=246,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 49606258,
@@ -371,7 +381,12 @@ class Swin_S_Weights(WeightsEnum):
 class Swin_B_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_b-68c6b09e.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=238, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=238,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 87768224,
@@ -388,7 +403,12 @@ class Swin_B_Weights(WeightsEnum):
 class Swin_V2_T_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_v2_t-b137f0e2.pth',
-        transforms=partial(ImageClassification, crop_size=256, resize_size=260, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=256,
+            resize_size=260,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 28351570,
@@ -405,7 +425,12 @@ class Swin_V2_T_Weights(WeightsEnum):
 class Swin_V2_S_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_v2_s-637d8ceb.pth',
-        transforms=partial(ImageClassification, crop_size=256, resize_size=260, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=256,
+            resize_size=260,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 49737442,
@@ -422,7 +447,12 @@ class Swin_V2_S_Weights(WeightsEnum):
 class Swin_V2_B_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/swin_v2_b-781e5279.pth',
-        transforms=partial(ImageClassification, crop_size=256, resize_size=272, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=256,
+            resize_size=272,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'num_params': 87930848,
@@ -441,39 +471,45 @@ class Swin_V2_B_Weights(WeightsEnum):
 def swin_t(*, weights: Optional[Swin_T_Weights] = None, progress=True, **kwargs):
     """Swin-T. ``weights``: a :class:`Swin_T_Weights` member or its name."""
     weights = Swin_T_Weights.verify(weights)
-    return _swin_transformer([4, 4], 96, [2, 2, 6, 2], [3, 6, 12, 24], [7, 7], 0.2, weights, progress, **kwargs)
+    return _swin_transformer([4, 4], 96, [2, 2, 6, 2], [3, 6, 12, 24], [7, 7], 0.2,
+                             weights, progress, **kwargs)
 
 
 @register_model()
 def swin_s(*, weights: Optional[Swin_S_Weights] = None, progress=True, **kwargs):
     """Swin-S. ``weights``: a :class:`Swin_S_Weights` member or its name."""
     weights = Swin_S_Weights.verify(weights)
-    return _swin_transformer([4, 4], 96, [2, 2, 18, 2], [3, 6, 12, 24], [7, 7], 0.3, weights, progress, **kwargs)
+    return _swin_transformer([4, 4], 96, [2, 2, 18, 2], [3, 6, 12, 24], [7, 7], 0.3,
+                             weights, progress, **kwargs)
 
 
 @register_model()
 def swin_b(*, weights: Optional[Swin_B_Weights] = None, progress=True, **kwargs):
     """Swin-B. ``weights``: a :class:`Swin_B_Weights` member or its name."""
     weights = Swin_B_Weights.verify(weights)
-    return _swin_transformer([4, 4], 128, [2, 2, 18, 2], [4, 8, 16, 32], [7, 7], 0.5, weights, progress, **kwargs)
+    return _swin_transformer([4, 4], 128, [2, 2, 18, 2], [4, 8, 16, 32], [7, 7], 0.5,
+                             weights, progress, **kwargs)
 
 
 @register_model()
 def swin_v2_t(*, weights: Optional[Swin_V2_T_Weights] = None, progress=True, **kwargs):
-    """Swin-V2-T. ``weights``: a :class:`Swin_V2_T_Weights` member or its name."""
+    """Swin-V2T. ``weights``: a :class:`Swin_V2_T_Weights` member or its name."""
     weights = Swin_V2_T_Weights.verify(weights)
-    return _swin_transformer([4, 4], 96, [2, 2, 6, 2], [3, 6, 12, 24], [8, 8], 0.2, weights, progress, **_V2, **kwargs)
+    return _swin_transformer([4, 4], 96, [2, 2, 6, 2], [3, 6, 12, 24], [8, 8], 0.2,
+                             weights, progress, **_V2, **kwargs)
 
 
 @register_model()
 def swin_v2_s(*, weights: Optional[Swin_V2_S_Weights] = None, progress=True, **kwargs):
-    """Swin-V2-S. ``weights``: a :class:`Swin_V2_S_Weights` member or its name."""
+    """Swin-V2S. ``weights``: a :class:`Swin_V2_S_Weights` member or its name."""
     weights = Swin_V2_S_Weights.verify(weights)
-    return _swin_transformer([4, 4], 96, [2, 2, 18, 2], [3, 6, 12, 24], [8, 8], 0.3, weights, progress, **_V2, **kwargs)
+    return _swin_transformer([4, 4], 96, [2, 2, 18, 2], [3, 6, 12, 24], [8, 8], 0.3,
+                             weights, progress, **_V2, **kwargs)
 
 
 @register_model()
 def swin_v2_b(*, weights: Optional[Swin_V2_B_Weights] = None, progress=True, **kwargs):
-    """Swin-V2-B. ``weights``: a :class:`Swin_V2_B_Weights` member or its name."""
+    """Swin-V2B. ``weights``: a :class:`Swin_V2_B_Weights` member or its name."""
     weights = Swin_V2_B_Weights.verify(weights)
-    return _swin_transformer([4, 4], 128, [2, 2, 18, 2], [4, 8, 16, 32], [8, 8], 0.5, weights, progress, **_V2, **kwargs)
+    return _swin_transformer([4, 4], 128, [2, 2, 18, 2], [4, 8, 16, 32], [8, 8], 0.5,
+                             weights, progress, **_V2, **kwargs)

@@ -179,12 +179,22 @@ class VGG16_Weights(WeightsEnum):
     )
     IMAGENET1K_FEATURES = Weights(
         url='https://download.pytorch.org/models/vgg16_features-amdegroot-88682ab5.pth',
-        transforms=partial(ImageClassification, crop_size=224, mean=(0.48235, 0.45882, 0.40784), std=(0.00392156862745098, 0.00392156862745098, 0.00392156862745098)),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            mean=(0.48235, 0.45882, 0.40784),
+            std=(0.00392156862745098, 0.00392156862745098, 0.00392156862745098),
+        ),
         meta={
             **_COMMON_META,
             'categories': None,
             'recipe': 'https://github.com/amdegroot/ssd.pytorch#training-ssd',
-            '_docs': "\n                These weights can't be used for classification because they are missing values in the `classifier`\n                module. Only the `features` module has valid values and can be used for feature extraction. The weights\n                were trained using the original input standardization method as described in the paper.\n            ",
+            '_docs': (
+                "\n                These weights can't be used for classification because they are missing values "
+                'in the `classifier`\n                module. Only the `features` module has valid values and can '
+                'be used for feature extraction. The weights\n                were trained using the original '
+                'input standardization method as described in the paper.\n            '
+            ),
             'num_params': 138357544,
             '_metrics': {'ImageNet-1K': {'acc@1': float("nan"), 'acc@5': float("nan")}},
             '_ops': 15.47,

@@ -218,12 +218,20 @@ class ViT_B_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.072, 'acc@5': 95.318}},
             '_ops': 17.564,
             '_file_size': 330.285,
-            '_docs': "\n                These weights were trained from scratch by using a modified version of `DeIT\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            ",
+            '_docs': (
+                '\n                These weights were trained from scratch by using a modified version of `DeIT'
+                "\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            "
+            ),
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/vit_b_16_swag-9ac1b537.pth',
-        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=384,
+            resize_size=384,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -233,12 +241,21 @@ class ViT_B_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 85.304, 'acc@5': 97.65}},
             '_ops': 55.484,
             '_file_size': 331.398,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/vit_b_16_lc_swag-4e70ced5.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -248,7 +265,11 @@ class ViT_B_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 81.886, 'acc@5': 96.18}},
             '_ops': 17.564,
             '_file_size': 330.285,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -266,7 +287,10 @@ class ViT_B_32_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 75.912, 'acc@5': 92.466}},
             '_ops': 4.409,
             '_file_size': 336.604,
-            '_docs': "\n                These weights were trained from scratch by using a modified version of `DeIT\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            ",
+            '_docs': (
+                '\n                These weights were trained from scratch by using a modified version of `DeIT'
+                "\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            "
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -284,12 +308,21 @@ class ViT_L_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 79.662, 'acc@5': 94.638}},
             '_ops': 61.555,
             '_file_size': 1161.023,
-            '_docs': "\n                These weights were trained from scratch by using a modified version of TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            ",
+            '_docs': (
+                '\n                These weights were trained from scratch by using a modified version of '
+                "TorchVision's\n                `new training recipe\n                <https://pytorch.org/blog/how"
+                '-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/vit_l_16_swag-4f3808c9.pth',
-        transforms=partial(ImageClassification, crop_size=512, resize_size=512, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=512,
+            resize_size=512,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -299,12 +332,21 @@ class ViT_L_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 88.064, 'acc@5': 98.512}},
             '_ops': 361.986,
             '_file_size': 1164.258,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/vit_l_16_lc_swag-4d563306.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -314,7 +356,11 @@ class ViT_L_16_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 85.146, 'acc@5': 97.422}},
             '_ops': 61.555,
             '_file_size': 1161.023,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -332,7 +378,10 @@ class ViT_L_32_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 76.972, 'acc@5': 93.07}},
             '_ops': 15.378,
             '_file_size': 1169.449,
-            '_docs': "\n                These weights were trained from scratch by using a modified version of `DeIT\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            ",
+            '_docs': (
+                '\n                These weights were trained from scratch by using a modified version of `DeIT'
+                "\n                <https://arxiv.org/abs/2012.12877>`_'s training recipe.\n            "
+            ),
         },
     )
     DEFAULT = IMAGENET1K_V1
@@ -341,7 +390,12 @@ class ViT_L_32_Weights(WeightsEnum):
 class ViT_H_14_Weights(WeightsEnum):
     IMAGENET1K_SWAG_E2E_V1 = Weights(
         url='https://download.pytorch.org/models/vit_h_14_swag-80465313.pth',
-        transforms=partial(ImageClassification, crop_size=518, resize_size=518, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=518,
+            resize_size=518,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/facebookresearch/SWAG',
@@ -351,12 +405,21 @@ class ViT_H_14_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 88.552, 'acc@5': 98.694}},
             '_ops': 1016.717,
             '_file_size': 2416.643,
-            '_docs': '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are learnt via transfer learning by end-to-end fine-tuning the '
+                'original\n                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.'
+                '\n            '
+            ),
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
         url='https://download.pytorch.org/models/vit_h_14_lc_swag-c1eb923e.pth',
-        transforms=partial(ImageClassification, crop_size=224, resize_size=224, interpolation=InterpolationMode.BICUBIC),
+        transforms=partial(
+            ImageClassification,
+            crop_size=224,
+            resize_size=224,
+            interpolation=InterpolationMode.BICUBIC,
+        ),
         meta={
             **_COMMON_META,
             'recipe': 'https://github.com/pytorch/vision/pull/5793',
@@ -366,7 +429,11 @@ class ViT_H_14_Weights(WeightsEnum):
             '_metrics': {'ImageNet-1K': {'acc@1': 85.708, 'acc@5': 97.73}},
             '_ops': 167.295,
             '_file_size': 2411.209,
-            '_docs': '\n                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.\n            ',
+            '_docs': (
+                '\n                These weights are composed of the original frozen `SWAG '
+                '<https://arxiv.org/abs/2201.08371>`_ trunk\n                weights and a linear classifier '
+                'learnt on top of them trained on ImageNet-1K data.\n            '
+            ),
         },
     )
     DEFAULT = IMAGENET1K_SWAG_E2E_V1
