@@ -132,12 +132,17 @@ def test_default_init_statistics_resemble_torchvision():
 def test_weights_transforms_match_torchvision_preset():
     from PIL import Image
     pixels = np.random.default_rng(2).integers(0, 256, (70, 90, 3), dtype=np.uint8)
-    image = Image.fromarray(pixels)
+    chw = np.ascontiguousarray(pixels.transpose(2, 0, 1))
     for name in ["ResNet50_Weights.IMAGENET1K_V2", "ViT_B_16_Weights.IMAGENET1K_V1"]:
-        expected = torchvision.models.get_weight(name).transforms()(image).numpy()
+        theirs = torchvision.models.get_weight(name).transforms()
         preset = models.get_weight(name).transforms()
-        assert repr(preset).replace("ImageClassification", "") == \
-            repr(torchvision.models.get_weight(name).transforms()).replace("ImageClassification", "")
-        got = preset(image).numpy()
-        # torchvision resizes uint8 images with an integer kernel: one grey level apart at most.
-        np.testing.assert_allclose(got, expected, atol=1.01 / 255 / 0.224)
+        assert repr(preset) == repr(theirs)
+        # PIL images are resized by PIL in both libraries: identical.
+        np.testing.assert_allclose(preset(Image.fromarray(pixels)).numpy(), theirs(Image.fromarray(pixels)).numpy(),
+                                   rtol=0, atol=1e-6)
+        floats = chw[None].astype(np.float32) / 255
+        np.testing.assert_allclose(preset(ferrotorch.from_numpy(floats)).numpy(),
+                                   theirs(torch.from_numpy(floats)).numpy(), rtol=0, atol=1e-5)
+        # torch resizes uint8 tensors bilinearly with an integer kernel: one grey level apart at most.
+        np.testing.assert_allclose(preset(ferrotorch.from_numpy(chw)).numpy(), theirs(torch.from_numpy(chw)).numpy(),
+                                   rtol=0, atol=1.01 / 255 / 0.224)

@@ -14,7 +14,7 @@ from PIL import Image
 import ferrotorch
 import ferrovision.models as models
 from ferrovision.models import _hub
-from ferrovision.models._presets import ImageClassification, InterpolationMode
+from ferrovision.transforms._presets import ImageClassification, InterpolationMode
 from ferrovision.models._utils import IntermediateLayerGetter, _make_divisible
 from ferrovision.ops import (MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation,
                              StochasticDepth, stochastic_depth)
@@ -266,6 +266,15 @@ def test_image_classification_preset_matches_pil(mode, resample):
     out = preset(ferrotorch.from_numpy(image))
     expected = _pil_reference(image, 30, 24, preset.mean, preset.std, resample)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_image_classification_preset_resizes_pil_images_with_pil():
+    pixels = np.random.default_rng(3).integers(0, 256, (45, 38, 3), dtype=np.uint8)
+    preset = ImageClassification(crop_size=20, resize_size=26, interpolation=InterpolationMode.BICUBIC)
+    resized = np.asarray(Image.fromarray(pixels).resize((26, 30), Image.BICUBIC)).astype(np.float32) / 255
+    crop = resized[5:25, 3:23].transpose(2, 0, 1)
+    expected = (crop - np.array(preset.mean, np.float32)[:, None, None]) / np.array(preset.std, np.float32)[:, None, None]
+    np.testing.assert_allclose(preset(Image.fromarray(pixels)).numpy(), expected, rtol=0, atol=1e-6)
 
 
 def test_image_classification_preset_on_pil_image_and_repr():

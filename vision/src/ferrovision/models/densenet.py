@@ -10,7 +10,7 @@ from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ._utils import _ovewrite_named_param
 
 __all__ = ["DenseNet", "DenseNet121_Weights", "DenseNet161_Weights", "DenseNet169_Weights", "DenseNet201_Weights",
