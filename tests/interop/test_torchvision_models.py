@@ -146,3 +146,31 @@ def test_weights_transforms_match_torchvision_preset():
         # torch resizes uint8 tensors bilinearly with an integer kernel: one grey level apart at most.
         np.testing.assert_allclose(preset(ferrotorch.from_numpy(chw)).numpy(), theirs(torch.from_numpy(chw)).numpy(),
                                    rtol=0, atol=1.01 / 255 / 0.224)
+
+
+def test_torch_saved_checkpoint_loads_through_the_weights_api(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None).eval()
+    # Running statistics away from their defaults, so batch norm is not the identity.
+    for m in reference.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    # Stored in the hub cache under the published file name, as a download would leave it.
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    path = cache / os.path.basename(models.ResNet18_Weights.IMAGENET1K_V1.url)
+    torch.save(reference.state_dict(), path)
+    ours = models.resnet18(weights=models.ResNet18_Weights.IMAGENET1K_V1, progress=False).eval()
+    x = np.random.default_rng(3).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    with ferrotorch.no_grad():
+        got = ours(ferrotorch.from_numpy(x)).numpy()
+    for key, value in reference.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+    # The same file read in place by path.
+    state = models._hub.load_state_dict_from_url(str(path))
+    assert list(state) == list(reference.state_dict())
