@@ -174,3 +174,33 @@ def test_torch_saved_checkpoint_loads_through_the_weights_api(tmp_path, monkeypa
     # The same file read in place by path.
     state = models._hub.load_state_dict_from_url(str(path))
     assert list(state) == list(reference.state_dict())
+
+
+def test_memory_efficient_densenet_gradients_and_running_stats_match_torchvision():
+    def build(lib):
+        return lib.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=True)
+
+    reference, ours = build(torchvision.models), build(models)
+    state = synthetic_state([(k, tuple(v.shape)) for k, v in reference.state_dict().items()], seed=7)
+    reference.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    ours.load_state_dict({k: ferrotorch.from_numpy(v) for k, v in state.items()})
+    # float64: train-mode batch norm on a small batch amplifies float32 rounding in small gradients.
+    reference.double()
+    ours.double()
+    x = np.random.default_rng(8).standard_normal((4, 3, 16, 16))
+    x_ref, x_ours = torch.from_numpy(x.copy()).requires_grad_(), ferrotorch.from_numpy(x.copy()).requires_grad_(True)
+    reference(x_ref).square().sum().backward()
+    ours(x_ours).square().sum().backward()
+    scale = np.abs(x_ref.grad.numpy()).max()
+    np.testing.assert_allclose(x_ours.grad.numpy(), x_ref.grad.numpy(), rtol=1e-9, atol=1e-9 * scale)
+    ref_params = dict(reference.named_parameters())
+    for name, p in ours.named_parameters():
+        expected = ref_params[name].grad.numpy()
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max(), err_msg=name)
+    # The recomputation in backward runs the bottleneck's batch norm a second time, in both libraries.
+    ref_state = reference.state_dict()
+    for key, value in ours.state_dict().items():
+        if key.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            np.testing.assert_allclose(value.numpy(), ref_state[key].numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+    assert int(ref_state["features.denseblock1.denselayer1.norm1.num_batches_tracked"]) == 2

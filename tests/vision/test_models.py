@@ -193,6 +193,42 @@ def test_mobilenet_linear_init_and_vit_zero_head():
     assert np.all(vit.heads.head.weight.detach().numpy() == 0)
 
 
+def _densenet_gradients(memory_efficient, x, state):
+    """Train-mode gradients of a small float64 DenseNet: of the input, and of each parameter."""
+    model = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=memory_efficient).double()
+    model.load_state_dict({k: ferrotorch.from_numpy(v.astype(np.float64) if v.dtype == np.float32 else v)
+                           for k, v in state.items()})
+    inp = ferrotorch.from_numpy(x.copy()).requires_grad_(True)
+    model(inp).square().sum().backward()
+    return inp.grad.numpy(), {name: p.grad.numpy() for name, p in model.named_parameters()}
+
+
+def test_densenet_memory_efficient_checkpoints_and_keeps_gradients(monkeypatch):
+    calls = []
+    real = ferrotorch.utils.checkpoint.checkpoint
+    monkeypatch.setattr(ferrotorch.utils.checkpoint, "checkpoint", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    structure = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5)
+    state = synthetic_state(keys_shapes(structure), seed=5)
+    x = np.random.default_rng(6).standard_normal((2, 3, 16, 16))
+    x_grad, grads = _densenet_gradients(False, x, state)
+    assert calls == []
+    x_grad_cp, grads_cp = _densenet_gradients(True, x, state)
+    assert calls == [{"use_reentrant": False}] * 4  # one per dense layer, as torchvision
+    np.testing.assert_allclose(x_grad_cp, x_grad, rtol=1e-12, atol=1e-12)
+    assert list(grads_cp) == list(grads)
+    for name in grads:
+        np.testing.assert_allclose(grads_cp[name], grads[name], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_densenet_memory_efficient_is_skipped_without_grad(monkeypatch):
+    monkeypatch.setattr(ferrotorch.utils.checkpoint, "checkpoint", None)  # would fail if called
+    model = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=True).eval()
+    with ferrotorch.no_grad():
+        assert tuple(model(ferrotorch.randn(1, 3, 16, 16)).shape) == (1, 5)
+
+
 # --- loading checkpoints from the hub cache (never downloading from the network) --------------------
 
 def save_checkpoint(path, arrays):
