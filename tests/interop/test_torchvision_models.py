@@ -197,7 +197,8 @@ def test_memory_efficient_densenet_gradients_and_running_stats_match_torchvision
     ref_params = dict(reference.named_parameters())
     for name, p in ours.named_parameters():
         expected = ref_params[name].grad.numpy()
-        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max(), err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max(),
+                                   err_msg=name)
     # The recomputation in backward runs the bottleneck's batch norm a second time, in both libraries.
     ref_state = reference.state_dict()
     for key, value in ours.state_dict().items():

@@ -329,7 +329,8 @@ def test_image_classification_preset_resizes_pil_images_with_pil():
     preset = ImageClassification(crop_size=20, resize_size=26, interpolation=InterpolationMode.BICUBIC)
     resized = np.asarray(Image.fromarray(pixels).resize((26, 30), Image.BICUBIC)).astype(np.float32) / 255
     crop = resized[5:25, 3:23].transpose(2, 0, 1)
-    expected = (crop - np.array(preset.mean, np.float32)[:, None, None]) / np.array(preset.std, np.float32)[:, None, None]
+    mean, std = (np.array(v, np.float32)[:, None, None] for v in (preset.mean, preset.std))
+    expected = (crop - mean) / std
     np.testing.assert_allclose(preset(Image.fromarray(pixels)).numpy(), expected, rtol=0, atol=1e-6)
 
 
