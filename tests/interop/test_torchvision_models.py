@@ -132,12 +132,76 @@ def test_default_init_statistics_resemble_torchvision():
 def test_weights_transforms_match_torchvision_preset():
     from PIL import Image
     pixels = np.random.default_rng(2).integers(0, 256, (70, 90, 3), dtype=np.uint8)
-    image = Image.fromarray(pixels)
+    chw = np.ascontiguousarray(pixels.transpose(2, 0, 1))
     for name in ["ResNet50_Weights.IMAGENET1K_V2", "ViT_B_16_Weights.IMAGENET1K_V1"]:
-        expected = torchvision.models.get_weight(name).transforms()(image).numpy()
+        theirs = torchvision.models.get_weight(name).transforms()
         preset = models.get_weight(name).transforms()
-        assert repr(preset).replace("ImageClassification", "") == \
-            repr(torchvision.models.get_weight(name).transforms()).replace("ImageClassification", "")
-        got = preset(image).numpy()
-        # torchvision resizes uint8 images with an integer kernel: one grey level apart at most.
-        np.testing.assert_allclose(got, expected, atol=1.01 / 255 / 0.224)
+        assert repr(preset) == repr(theirs)
+        # PIL images are resized by PIL in both libraries: identical.
+        np.testing.assert_allclose(preset(Image.fromarray(pixels)).numpy(), theirs(Image.fromarray(pixels)).numpy(),
+                                   rtol=0, atol=1e-6)
+        floats = chw[None].astype(np.float32) / 255
+        np.testing.assert_allclose(preset(ferrotorch.from_numpy(floats)).numpy(),
+                                   theirs(torch.from_numpy(floats)).numpy(), rtol=0, atol=1e-5)
+        # torch resizes uint8 tensors bilinearly with an integer kernel: one grey level apart at most.
+        np.testing.assert_allclose(preset(ferrotorch.from_numpy(chw)).numpy(), theirs(torch.from_numpy(chw)).numpy(),
+                                   rtol=0, atol=1.01 / 255 / 0.224)
+
+
+def test_torch_saved_checkpoint_loads_through_the_weights_api(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None).eval()
+    # Running statistics away from their defaults, so batch norm is not the identity.
+    for m in reference.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    # Stored in the hub cache under the published file name, as a download would leave it.
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    path = cache / os.path.basename(models.ResNet18_Weights.IMAGENET1K_V1.url)
+    torch.save(reference.state_dict(), path)
+    ours = models.resnet18(weights=models.ResNet18_Weights.IMAGENET1K_V1, progress=False).eval()
+    x = np.random.default_rng(3).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    with ferrotorch.no_grad():
+        got = ours(ferrotorch.from_numpy(x)).numpy()
+    for key, value in reference.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+    # The same file read in place by path.
+    state = models._hub.load_state_dict_from_url(str(path))
+    assert list(state) == list(reference.state_dict())
+
+
+def test_memory_efficient_densenet_gradients_and_running_stats_match_torchvision():
+    def build(lib):
+        return lib.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=True)
+
+    reference, ours = build(torchvision.models), build(models)
+    state = synthetic_state([(k, tuple(v.shape)) for k, v in reference.state_dict().items()], seed=7)
+    reference.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    ours.load_state_dict({k: ferrotorch.from_numpy(v) for k, v in state.items()})
+    # float64: train-mode batch norm on a small batch amplifies float32 rounding in small gradients.
+    reference.double()
+    ours.double()
+    x = np.random.default_rng(8).standard_normal((4, 3, 16, 16))
+    x_ref, x_ours = torch.from_numpy(x.copy()).requires_grad_(), ferrotorch.from_numpy(x.copy()).requires_grad_(True)
+    reference(x_ref).square().sum().backward()
+    ours(x_ours).square().sum().backward()
+    scale = np.abs(x_ref.grad.numpy()).max()
+    np.testing.assert_allclose(x_ours.grad.numpy(), x_ref.grad.numpy(), rtol=1e-9, atol=1e-9 * scale)
+    ref_params = dict(reference.named_parameters())
+    for name, p in ours.named_parameters():
+        expected = ref_params[name].grad.numpy()
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max(),
+                                   err_msg=name)
+    # The recomputation in backward runs the bottleneck's batch norm a second time, in both libraries.
+    ref_state = reference.state_dict()
+    for key, value in ours.state_dict().items():
+        if key.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            np.testing.assert_allclose(value.numpy(), ref_state[key].numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+    assert int(ref_state["features.denseblock1.denselayer1.norm1.num_batches_tracked"]) == 2

@@ -151,6 +151,17 @@ def test_fpn_and_multiscale_roi_align(rng):
     np.testing.assert_allclose(pooled.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("norm", [False, True])
+def test_fpn_repr_and_keys_match_torchvision(norm):
+    from torchvision.ops.feature_pyramid_network import LastLevelP6P7 as TvP6P7
+
+    from ferrovision.ops.feature_pyramid_network import LastLevelP6P7
+    ours = ops.FeaturePyramidNetwork([3, 5], 4, LastLevelP6P7(5, 4), norm_layer=ft.nn.BatchNorm2d if norm else None)
+    theirs = tv.FeaturePyramidNetwork([3, 5], 4, TvP6P7(5, 4), norm_layer=torch.nn.BatchNorm2d if norm else None)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
 def test_module_reprs():
     for args in [(7, 0.5, 2), ((3, 3), 0.25, -1, True)]:
         assert repr(ops.RoIAlign(*args)) == repr(tv.RoIAlign(*args))

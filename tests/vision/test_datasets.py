@@ -123,6 +123,16 @@ def test_joint_transforms_are_kept_as_given():
     assert ds[1] == (-1, 1)
 
 
+def test_vision_dataset_is_a_ferrotorch_dataset_that_batches(tmp_path, rng):
+    assert issubclass(datasets.VisionDataset, ft.utils.data.Dataset)
+    splits = write_mnist(str(tmp_path), "MNIST", rng)
+    ds = datasets.MNIST(str(tmp_path), train=True, transform=lambda img: ft.from_numpy(np.asarray(img).copy()))
+    images, labels = next(iter(ft.utils.data.DataLoader(ds, batch_size=4)))
+    np.testing.assert_array_equal(images.numpy(), splits["train"][0][:4])
+    np.testing.assert_array_equal(labels.numpy(), splits["train"][1][:4])
+    assert len(ds + ds) == 2 * len(ds)  # Dataset.__add__ concatenates
+
+
 # ---------------------------------------------------------------------------------------------------------
 # idx reader
 

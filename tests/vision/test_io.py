@@ -72,7 +72,7 @@ def test_read_and_write_file_round_trip(tmp_path):
 def test_decode_png_unchanged_keeps_the_stored_channels(rgb, stored_mode, channels):
     img = stored(rgb, stored_mode)
     out = decode_png(as_tensor(encoded(img, "PNG")))
-    assert out.dtype == ft.uint8 and tuple(out.shape) == (channels, 9, 13)
+    assert out.dtype == ft.uint8 and tuple(out.shape) == (channels, 9, 13) and out.is_contiguous()
     np.testing.assert_array_equal(out.numpy(), chw(np.array(img)))
 
 

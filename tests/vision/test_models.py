@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image
 import ferrotorch
 import ferrovision.models as models
 from ferrovision.models import _hub
-from ferrovision.models._presets import ImageClassification, InterpolationMode
+from ferrovision.transforms._presets import ImageClassification, InterpolationMode
 from ferrovision.models._utils import IntermediateLayerGetter, _make_divisible
 from ferrovision.ops import (MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation,
                              StochasticDepth, stochastic_depth)
@@ -192,45 +193,100 @@ def test_mobilenet_linear_init_and_vit_zero_head():
     assert np.all(vit.heads.head.weight.detach().numpy() == 0)
 
 
+def _densenet_gradients(memory_efficient, x, state):
+    """Train-mode gradients of a small float64 DenseNet: of the input, and of each parameter."""
+    model = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=memory_efficient).double()
+    model.load_state_dict({k: ferrotorch.from_numpy(v.astype(np.float64) if v.dtype == np.float32 else v)
+                           for k, v in state.items()})
+    inp = ferrotorch.from_numpy(x.copy()).requires_grad_(True)
+    model(inp).square().sum().backward()
+    return inp.grad.numpy(), {name: p.grad.numpy() for name, p in model.named_parameters()}
+
+
+def test_densenet_memory_efficient_checkpoints_and_keeps_gradients(monkeypatch):
+    calls = []
+    real = ferrotorch.utils.checkpoint.checkpoint
+    monkeypatch.setattr(ferrotorch.utils.checkpoint, "checkpoint", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    structure = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5)
+    state = synthetic_state(keys_shapes(structure), seed=5)
+    x = np.random.default_rng(6).standard_normal((2, 3, 16, 16))
+    x_grad, grads = _densenet_gradients(False, x, state)
+    assert calls == []
+    x_grad_cp, grads_cp = _densenet_gradients(True, x, state)
+    assert calls == [{"use_reentrant": False}] * 4  # one per dense layer, as torchvision
+    np.testing.assert_allclose(x_grad_cp, x_grad, rtol=1e-12, atol=1e-12)
+    assert list(grads_cp) == list(grads)
+    for name in grads:
+        np.testing.assert_allclose(grads_cp[name], grads[name], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_densenet_memory_efficient_is_skipped_without_grad(monkeypatch):
+    monkeypatch.setattr(ferrotorch.utils.checkpoint, "checkpoint", None)  # would fail if called
+    model = models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, num_classes=5,
+                            memory_efficient=True).eval()
+    with ferrotorch.no_grad():
+        assert tuple(model(ferrotorch.randn(1, 3, 16, 16)).shape) == (1, 5)
+
+
 # --- loading checkpoints from the hub cache (never downloading from the network) --------------------
 
-@pytest.fixture
-def npz_load(monkeypatch):
-    """Stand-in for ferrotorch.load (written elsewhere): reads an .npz "checkpoint"."""
-    def load(path, map_location=None, weights_only=True):
-        with np.load(path) as data:
-            return {k: ferrotorch.from_numpy(data[k]) for k in data.files}
-    monkeypatch.setattr(ferrotorch, "load", load, raising=False)
+def save_checkpoint(path, arrays):
+    """Write ``{key: array}`` as a real checkpoint with :func:`ferrotorch.save`."""
+    ferrotorch.save({k: ferrotorch.from_numpy(v) for k, v in arrays.items()}, str(path))
 
 
-def test_builder_loads_weights_from_the_cache_directory(tmp_path, monkeypatch, npz_load):
+def test_builder_loads_weights_from_the_cache_directory(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     weights = models.SqueezeNet1_1_Weights.IMAGENET1K_V1
     state = synthetic_state(keys_shapes(models.squeezenet1_1()), seed=3)
     cache = tmp_path / "hub" / "checkpoints"
     cache.mkdir(parents=True)
-    with open(cache / os.path.basename(weights.url), "wb") as f:
-        np.savez(f, **state)
+    save_checkpoint(cache / os.path.basename(weights.url), state)
     model = models.squeezenet1_1(weights="DEFAULT", progress=False)
     np.testing.assert_array_equal(model.features[0].weight.detach().numpy(), state["features.0.weight"])
 
 
-def test_load_state_dict_from_url_reads_a_local_path(tmp_path, npz_load):
-    path = tmp_path / "tiny.npz"
-    np.savez(path, w=np.arange(3.0))
+def test_densenet_renames_the_legacy_keys_of_published_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    # The published DenseNet files predate num_batches_tracked and name
+    # "features.denseblock1.denselayer1.norm1.weight" "...norm.1.weight".
+    state = synthetic_state(keys_shapes(models.densenet121()), seed=4)
+    legacy = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v for k, v in state.items()
+              if not k.endswith("num_batches_tracked")}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    save_checkpoint(cache / os.path.basename(models.DenseNet121_Weights.IMAGENET1K_V1.url), legacy)
+    model = models.densenet121(weights=models.DenseNet121_Weights.IMAGENET1K_V1, progress=False)
+    np.testing.assert_array_equal(model.features.denseblock1.denselayer1.norm1.weight.detach().numpy(),
+                                  state["features.denseblock1.denselayer1.norm1.weight"])
+
+
+def test_load_state_dict_from_url_reads_a_local_path(tmp_path):
+    path = tmp_path / "tiny.pth"
+    save_checkpoint(path, {"w": np.arange(3.0)})
     assert models._hub.load_state_dict_from_url(str(path))["w"].tolist() == [0.0, 1.0, 2.0]
 
 
-def test_download_checks_the_sha256_prefix_in_the_file_name(tmp_path, npz_load):
-    src = tmp_path / "src.npz"
-    np.savez(src, w=np.ones(2))
+def test_load_state_dict_from_url_is_weights_only(tmp_path):
+    path = tmp_path / "code.pth"
+    ferrotorch.save({"w": ferrotorch.ones(2), "f": np.float64}, str(path))
+    with pytest.raises(Exception, match="Weights only load failed"):
+        models._hub.load_state_dict_from_url(str(path))
+    assert models._hub.load_state_dict_from_url(str(path), weights_only=False)["f"] is np.float64
+
+
+def test_download_checks_the_sha256_prefix_in_the_file_name(tmp_path):
+    src = tmp_path / "src.pth"
+    save_checkpoint(src, {"w": np.ones(2)})
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    good = tmp_path / f"good-{digest[:8]}.npz"
+    good = tmp_path / f"good-{digest[:8]}.pth"
     good.write_bytes(src.read_bytes())
     model_dir = tmp_path / "cache"
     state = _hub.load_state_dict_from_url(good.as_uri(), model_dir=str(model_dir), check_hash=True, progress=False)
     assert state["w"].tolist() == [1.0, 1.0] and (model_dir / good.name).exists()
-    bad = tmp_path / "bad-0000beef.npz"
+    bad = tmp_path / "bad-0000beef.pth"
     bad.write_bytes(src.read_bytes())
     with pytest.raises(RuntimeError, match='invalid hash value \\(expected "0000beef"'):
         _hub.load_state_dict_from_url(bad.as_uri(), model_dir=str(model_dir), check_hash=True, progress=False)
@@ -266,6 +322,16 @@ def test_image_classification_preset_matches_pil(mode, resample):
     out = preset(ferrotorch.from_numpy(image))
     expected = _pil_reference(image, 30, 24, preset.mean, preset.std, resample)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_image_classification_preset_resizes_pil_images_with_pil():
+    pixels = np.random.default_rng(3).integers(0, 256, (45, 38, 3), dtype=np.uint8)
+    preset = ImageClassification(crop_size=20, resize_size=26, interpolation=InterpolationMode.BICUBIC)
+    resized = np.asarray(Image.fromarray(pixels).resize((26, 30), Image.BICUBIC)).astype(np.float32) / 255
+    crop = resized[5:25, 3:23].transpose(2, 0, 1)
+    mean, std = (np.array(v, np.float32)[:, None, None] for v in (preset.mean, preset.std))
+    expected = (crop - mean) / std
+    np.testing.assert_allclose(preset(Image.fromarray(pixels)).numpy(), expected, rtol=0, atol=1e-6)
 
 
 def test_image_classification_preset_on_pil_image_and_repr():

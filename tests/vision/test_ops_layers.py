@@ -1,6 +1,7 @@
 """deform_conv2d / DeformConv2d, FeaturePyramidNetwork and MultiScaleRoIAlign against NumPy
 references and torchvision outputs stored by data/make_ops_reference.py."""
 
+import json
 import math
 import os
 from collections import OrderedDict
@@ -15,6 +16,8 @@ from ferrovision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP
 from ferrovision.ops.poolers import LevelMapper
 
 REFERENCE = np.load(os.path.join(os.path.dirname(__file__), "data", "ops_reference.npz"))
+with open(os.path.join(os.path.dirname(__file__), "data", "ops_reference.json")) as f:
+    REPRS = json.load(f)
 
 
 # ---- deform_conv2d ---------------------------------------------------------------------------
@@ -155,6 +158,13 @@ def test_fpn_state_dict_keys_and_last_level_max_pool():
     assert list(out) == ["a", "b", "pool"]
     assert [tuple(v.shape) for v in out.values()] == [(1, 4, 8, 8), (1, 4, 4, 4), (1, 4, 2, 2)]
     assert_close(out["pool"], out["b"].detach().numpy()[:, :, ::2, ::2])
+
+
+def test_fpn_blocks_are_conv2d_norm_activation_with_torchvision_repr():
+    net = ops.FeaturePyramidNetwork([3, 5], 4, LastLevelP6P7(5, 4), norm_layer=ft.nn.BatchNorm2d)
+    assert all(isinstance(b, ops.Conv2dNormActivation) for b in [*net.inner_blocks, *net.layer_blocks])
+    assert repr(net) == REPRS["fpn_p6p7_batchnorm"]
+    assert repr(ops.FeaturePyramidNetwork([3, 5, 6], 4, LastLevelMaxPool())) == REPRS["fpn_maxpool"]
 
 
 def test_fpn_loads_version_1_checkpoints_and_checks_arguments():

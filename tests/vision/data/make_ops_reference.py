@@ -1,8 +1,10 @@
-"""Writes ops_reference.npz: torchvision.ops outputs on fixed inputs, for tests/vision/test_ops*.py.
+"""Writes ops_reference.npz (torchvision.ops outputs on fixed inputs) and ops_reference.json (module reprs),
+for tests/vision/test_ops*.py.
 
 Run with the torch environment: /work/torchenv/bin/python tests/vision/data/make_ops_reference.py
 """
 
+import json
 import os
 
 import numpy as np
@@ -10,7 +12,9 @@ import torch
 import torchvision
 from torchvision.ops import feature_pyramid_network as fpn
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops_reference.npz")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "ops_reference.npz")
+REPRS = os.path.join(HERE, "ops_reference.json")
 
 
 def rois(rng, k, n, low, high):
@@ -61,6 +65,20 @@ def main():
         out[f"fpn_out/{k}"] = v.detach().numpy()
     np.savez_compressed(OUT, **out)
     print(OUT, os.path.getsize(OUT), "bytes")
+    write_reprs()
+
+
+def write_reprs():
+    """Reprs of FeaturePyramidNetwork with and without a norm layer (its blocks are Conv2dNormActivation)."""
+    reprs = {
+        "fpn_p6p7_batchnorm": repr(torchvision.ops.FeaturePyramidNetwork(
+            [3, 5], 4, fpn.LastLevelP6P7(5, 4), norm_layer=torch.nn.BatchNorm2d)),
+        "fpn_maxpool": repr(torchvision.ops.FeaturePyramidNetwork([3, 5, 6], 4, fpn.LastLevelMaxPool())),
+    }
+    with open(REPRS, "w") as f:
+        json.dump(reprs, f, indent=1)
+        f.write("\n")
+    print(REPRS, os.path.getsize(REPRS), "bytes")
 
 
 if __name__ == "__main__":

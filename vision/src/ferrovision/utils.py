@@ -15,6 +15,8 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 import ferrotorch
 
+from .transforms import functional as F
+
 __all__ = [
     "make_grid",
     "save_image",
@@ -202,7 +204,7 @@ def draw_bounding_boxes(
     if image.size(0) == 1:
         image = ferrotorch.tile(image, (3, 1, 1))
     original_dtype = image.dtype
-    img_to_draw = _tensor_to_pil(_to_uint8(image))
+    img_to_draw = F.to_pil_image(F.convert_image_dtype(image, ferrotorch.uint8))
     draw = ImageDraw.Draw(img_to_draw, "RGBA" if fill else None)
     for bbox, color, label, label_color, label_bg_color in zip(
         boxes.to(ferrotorch.int64).tolist(), colors, labels, label_colors, label_background_colors
@@ -221,7 +223,7 @@ def draw_bounding_boxes(
                     (left - box_margin, top - box_margin, right + box_margin, bottom + box_margin), fill=label_bg_color
                 )
             draw.text((bbox[0] + margin, bbox[1] + margin), label, fill=label_color, font=txt_font)
-    return _from_uint8(_pil_to_tensor(img_to_draw), original_dtype)
+    return _from_uint8(F.pil_to_tensor(img_to_draw), original_dtype)
 
 
 def _oriented_rectangle(draw: ImageDraw.ImageDraw, xy, fill=None, outline=None, width=1) -> None:
@@ -336,7 +338,7 @@ def draw_keypoints(
         )
 
     original_dtype = image.dtype
-    img_to_draw = _tensor_to_pil(_to_uint8(image))
+    img_to_draw = F.to_pil_image(F.convert_image_dtype(image, ferrotorch.uint8))
     draw = ImageDraw.Draw(img_to_draw)
     for kpt_inst, vis_inst in zip(keypoints.to(ferrotorch.int64).tolist(), visibility.bool().tolist()):
         for (x, y), visible in zip(kpt_inst, vis_inst):
@@ -345,7 +347,7 @@ def draw_keypoints(
         for start, end in connectivity or ():
             if vis_inst[start] and vis_inst[end]:
                 draw.line((tuple(kpt_inst[start]), tuple(kpt_inst[end])), width=width)
-    return _from_uint8(_pil_to_tensor(img_to_draw), original_dtype)
+    return _from_uint8(F.pil_to_tensor(img_to_draw), original_dtype)
 
 
 @ferrotorch.no_grad()
@@ -423,35 +425,12 @@ def _check_rgb_image(image) -> None:
         raise ValueError("Pass an RGB image. Other Image formats are not supported")
 
 
-def _to_uint8(image):
-    """A float image in [0, 1] scaled to uint8 as torchvision's ``to_dtype(..., scale=True)`` does."""
-    if not image.is_floating_point():
-        return image
-    # 256 - eps rather than 255, so that the whole interval [k/256, (k+1)/256) maps to k.
-    return image.mul(255 + 1.0 - 1e-3).to(ferrotorch.uint8)
-
-
 def _from_uint8(image, dtype):
-    """A uint8 image back to `dtype`, scaled to [0, 1] for float dtypes."""
+    """A uint8 image back to `dtype`, scaled to [0, 1] for float dtypes. Multiplies by 1/255 as
+    torchvision's utils do (through transforms.v2's to_dtype), where v1's convert_image_dtype divides."""
     if dtype == ferrotorch.uint8:
         return image
     return image.to(dtype).mul_(1.0 / 255)
-
-
-def _tensor_to_pil(image) -> Image.Image:
-    """A ``(C, H, W)`` uint8 tensor as a PIL image of mode L, LA, RGB or RGBA (by C)."""
-    array = np.ascontiguousarray(image.permute(1, 2, 0).numpy())
-    if array.shape[2] == 1:
-        array = array[:, :, 0]
-    return Image.fromarray(array)
-
-
-def _pil_to_tensor(img: Image.Image):
-    """A PIL image as a ``(C, H, W)`` uint8 tensor."""
-    array = np.array(img, dtype=np.uint8)
-    if array.ndim == 2:
-        array = array[:, :, None]
-    return ferrotorch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
 
 
 def _generate_color_palette(num_objects: int) -> list[tuple[int, int, int]]:

@@ -4,7 +4,7 @@ from typing import Any, Callable, Optional
 
 import ferrotorch
 
-from ..utils import _tensor_to_pil
+from ..transforms import functional as F
 from .vision import VisionDataset
 
 
@@ -48,8 +48,9 @@ class FakeData(VisionDataset):
         target = ferrotorch.randint(0, self.num_classes, size=(1,), dtype=ferrotorch.long)[0]
         ferrotorch.set_rng_state(rng_state)
 
-        # As ToPILImage does for float images: scale by 255 and cast (values outside [0, 1] wrap).
-        img = _tensor_to_pil(img.mul(255).byte())
+        # As torchvision's ToPILImage does for float tensors: scale by 255 and cast with the tensor's
+        # own conversion (values outside [0, 1] wrap), before going to NumPy.
+        img = F.to_pil_image(img.mul(255).byte())
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:

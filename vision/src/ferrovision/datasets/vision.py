@@ -1,20 +1,9 @@
 """`VisionDataset`, the base of every dataset here, and `StandardTransform`."""
 
 import os
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Callable, Optional
 
-T_co = TypeVar("T_co", covariant=True)
-
-try:
-    from ferrotorch.utils.data import Dataset
-except ImportError:
-    # ferrotorch.utils.data gains its Dataset in the data-loading work; until then a plain generic base
-    # with the same indexing contract keeps these datasets usable on their own.
-    class Dataset(Generic[T_co]):
-        """Map-style dataset: subclasses implement ``__getitem__`` and ``__len__``."""
-
-        def __getitem__(self, index) -> T_co:
-            raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+from ferrotorch.utils.data import Dataset
 
 
 class VisionDataset(Dataset):

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 import ferrotorch
 
-from ..utils import _pil_to_tensor, _tensor_to_pil
+from ..transforms import functional as F
 
 
 class ImageReadMode(Enum):
@@ -98,6 +98,11 @@ def _decode(data: bytes, mode: ImageReadMode, apply_exif_orientation: bool, imag
     else:
         img = img.convert(_PIL_MODES[mode])
     return _pil_to_tensor(img)
+
+
+def _pil_to_tensor(img):
+    """``(C, H, W)`` uint8, contiguous as torchvision's decoders return it (pil_to_tensor gives a view)."""
+    return F.pil_to_tensor(img).contiguous()
 
 
 def read_file(path) -> "ferrotorch.Tensor":
@@ -198,7 +203,7 @@ def _check_encodable(input) -> None:
 
 def _encode(input, image_format: str, **options):
     buffer = io.BytesIO()
-    _tensor_to_pil(input).save(buffer, format=image_format, **options)
+    F.to_pil_image(input).save(buffer, format=image_format, **options)
     return _from_bytes(buffer.getvalue())
 
 

@@ -76,7 +76,4 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
                 sys.stderr.write(f'Downloading: "{url}" to {cached_file}\n')
             match = HASH_REGEX.search(filename) if check_hash else None
             download_url_to_file(url, cached_file, match.group(1) if match else None, progress=progress)
-    load = getattr(ferrotorch, "load", None)
-    if load is None:
-        raise RuntimeError("ferrotorch.load is not available in this build: cannot read " + cached_file)
-    return load(cached_file, map_location=map_location, weights_only=weights_only)
+    return ferrotorch.load(cached_file, map_location=map_location, weights_only=weights_only)

@@ -6,11 +6,12 @@ from functools import partial
 from typing import Optional
 
 import ferrotorch
+import ferrotorch.utils.checkpoint as cp
 from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ._utils import _ovewrite_named_param
 
 __all__ = ["DenseNet", "DenseNet121_Weights", "DenseNet161_Weights", "DenseNet169_Weights", "DenseNet201_Weights",
@@ -30,13 +31,31 @@ class _DenseLayer(nn.Module):
         self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, stride=1, padding=1, bias=False)
         self.drop_rate = float(drop_rate)
-        # Kept for torchvision's signature; activation checkpointing would only trade memory for time.
         self.memory_efficient = memory_efficient
+
+    def bn_function(self, inputs):
+        """The bottleneck: BN-ReLU-1x1 conv of the concatenated ``inputs``."""
+        return self.conv1(self.relu1(self.norm1(ferrotorch.cat(inputs, 1))))
+
+    def any_requires_grad(self, input):
+        """Whether any of the tensors ``input`` requires grad."""
+        return any(tensor.requires_grad for tensor in input)
+
+    def call_checkpoint_bottleneck(self, input):
+        """:meth:`bn_function` under activation checkpointing: the concatenation and the bottleneck's
+        activations are recomputed in backward instead of kept."""
+        def closure(*inputs):
+            return self.bn_function(inputs)
+
+        return cp.checkpoint(closure, *input, use_reentrant=False)
 
     def forward(self, input):
         prev_features = [input] if isinstance(input, ferrotorch.Tensor) else input
-        bottleneck = self.conv1(self.relu1(self.norm1(ferrotorch.cat(prev_features, 1))))
-        new_features = self.conv2(self.relu2(self.norm2(bottleneck)))
+        if self.memory_efficient and self.any_requires_grad(prev_features):
+            bottleneck_output = self.call_checkpoint_bottleneck(prev_features)
+        else:
+            bottleneck_output = self.bn_function(prev_features)
+        new_features = self.conv2(self.relu2(self.norm2(bottleneck_output)))
         if self.drop_rate > 0:
             new_features = nn.functional.dropout(new_features, p=self.drop_rate, training=self.training)
         return new_features
@@ -78,7 +97,8 @@ class DenseNet(nn.Module):
         bn_size (int): bottleneck width factor. Default: 4
         drop_rate (float): dropout after each dense layer. Default: 0
         num_classes (int): output logits. Default: 1000
-        memory_efficient (bool): accepted for compatibility; has no effect here.
+        memory_efficient (bool): checkpoint each layer's bottleneck (recomputed in backward instead of
+            kept; slower, much less memory). Default: False
     """
 
     def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64, bn_size=4, drop_rate=0,

@@ -8,7 +8,7 @@ from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, _load_weights, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ..ops.misc import Conv2dNormActivation
 from ._utils import _make_divisible, _ovewrite_named_param
 

@@ -9,7 +9,7 @@ from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, _load_weights, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ._utils import _ovewrite_named_param
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights",

@@ -8,7 +8,7 @@ from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, _load_weights, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ._utils import _ovewrite_named_param
 
 __all__ = ["SqueezeNet", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "squeezenet1_0", "squeezenet1_1"]

@@ -11,7 +11,7 @@ from ferrotorch import nn
 
 from ._api import Weights, WeightsEnum, _load_weights, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._presets import ImageClassification, InterpolationMode  # noqa: F401
+from ..transforms._presets import ImageClassification, InterpolationMode  # noqa: F401
 from ..ops.misc import MLP, Permute
 from ..ops.stochastic_depth import StochasticDepth
 from ._utils import _ovewrite_named_param

@@ -5,15 +5,7 @@ from collections import OrderedDict
 import ferrotorch.nn.functional as F
 from ferrotorch import nn
 
-
-def _conv_norm(in_channels, out_channels, kernel_size, padding, norm_layer):
-    """Conv (bias only without a norm) followed by ``norm_layer``, no activation: the layout (and
-    state_dict keys ``0.weight``, ``0.bias``, ``1.*``) of torchvision's Conv2dNormActivation with
-    ``activation_layer=None``."""
-    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=norm_layer is None)]
-    if norm_layer is not None:
-        layers.append(norm_layer(out_channels))
-    return nn.Sequential(*layers)
+from .misc import Conv2dNormActivation
 
 
 class ExtraFPNBlock(nn.Module):
@@ -45,8 +37,10 @@ class FeaturePyramidNetwork(nn.Module):
         for in_channels in in_channels_list:
             if in_channels == 0:
                 raise ValueError("in_channels=0 is currently not supported")
-            self.inner_blocks.append(_conv_norm(in_channels, out_channels, 1, 0, norm_layer))
-            self.layer_blocks.append(_conv_norm(out_channels, out_channels, 3, 1, norm_layer))
+            self.inner_blocks.append(Conv2dNormActivation(in_channels, out_channels, kernel_size=1, padding=0,
+                                                          norm_layer=norm_layer, activation_layer=None))
+            self.layer_blocks.append(Conv2dNormActivation(out_channels, out_channels, kernel_size=3,
+                                                          norm_layer=norm_layer, activation_layer=None))
         # Initialised before extra_blocks is attached, so its own initialisation is kept.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
