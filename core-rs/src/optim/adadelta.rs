@@ -1,6 +1,6 @@
 //! Adadelta: step sizes from running averages of squared gradients and squared updates.
 
-use super::foreach::{advance_steps, apply, effective_grad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -25,10 +25,10 @@ impl Rule<4> for Adadelta<'_> {
         let [p, g, sq, acc] = v;
         let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
         let (rho, eps) = (R::of(o.rho), R::of(o.eps));
-        *sq = *sq * rho + R::of(1.0 - o.rho) * g * g;
+        *sq = addcmul(*sq * rho, 1.0 - o.rho, g, g);
         let std = (*sq + eps).sqrt();
         let delta = (*acc + eps).sqrt() / std * g;
-        *acc = *acc * rho + R::of(1.0 - o.rho) * delta * delta;
+        *acc = addcmul(*acc * rho, 1.0 - o.rho, delta, delta);
         *p = delta.fma(R::of(-o.lr), *p);
     }
 }

@@ -1,6 +1,6 @@
 //! Adagrad with learning-rate decay.
 
-use super::foreach::{advance_steps, apply, effective_grad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -25,7 +25,7 @@ impl Rule<3> for Adagrad<'_> {
         let o = self.0;
         let [p, g, sum] = v;
         let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        *sum = *sum + R::of(1.0) * g * g;
+        *sum = addcmul(*sum, 1.0, g, g);
         let std = sum.sqrt() + R::of(o.eps);
         *p = *p + R::of(-clr) * g / std;
     }

@@ -1,6 +1,6 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad and `maximize`.
 
-use super::foreach::{advance_steps, apply, effective_grad, lerp, maximum, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, maximum, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -38,7 +38,7 @@ impl Rule<5> for Adam<'_> {
             *p = *p * R::of(1.0 - o.lr * o.weight_decay);
         }
         *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = *s * R::of(o.beta2) + R::of(1.0 - o.beta2) * g * g;
+        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
         let second = if o.amsgrad {
             *smax = maximum(*smax, *s);
             *smax

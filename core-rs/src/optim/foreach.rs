@@ -49,6 +49,13 @@ pub(crate) fn lerp<R: OptReal>(start: R, end: R, weight: R) -> R {
     }
 }
 
+/// `self.addcmul(t1, t2, value=value)`: PyTorch's CPU kernel computes `self + value * t1 * t2`
+/// with the last multiply-add fused (checked bit for bit against it).
+#[inline(always)]
+pub(crate) fn addcmul<R: OptReal>(this: R, value: f64, t1: R, t2: R) -> R {
+    (R::of(value) * t1).fma(t2, this)
+}
+
 /// `torch.maximum`: NaN when either side is NaN.
 #[inline(always)]
 pub(crate) fn maximum<R: OptReal>(a: R, b: R) -> R {

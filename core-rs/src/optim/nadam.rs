@@ -1,6 +1,6 @@
 //! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
 
-use super::foreach::{advance_steps, apply, effective_grad, lerp, scale_scalars, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, scale_scalars, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -39,7 +39,7 @@ impl Rule<4> for NAdam<'_> {
             *p = *p * R::of(1.0 - o.lr * o.weight_decay);
         }
         *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = *s * R::of(o.beta2) + R::of(1.0 - o.beta2) * g * g;
+        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
         let denom = (*s / R::of(c.bias_correction2)).sqrt() + R::of(o.eps);
         *p = *p + R::of(c.grad_value) * g / denom;
         *p = *p + R::of(c.avg_value) * *m / denom;

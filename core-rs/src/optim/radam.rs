@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance of the adaptive learning rate rectified (plain momentum SGD
 //! while too few steps have been seen).
 
-use super::foreach::{advance_steps, apply, effective_grad, lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -39,7 +39,7 @@ impl Rule<4> for RAdam<'_> {
             *p = *p * R::of(1.0 - o.lr * o.weight_decay);
         }
         *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = *s * R::of(o.beta2) + R::of(1.0 - o.beta2) * g * g;
+        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
         let scaled = *m / R::of(c.bias_correction1) * R::of(o.lr);
         let update = match c.rect {
             // `bias_correction2**0.5 / (sqrt(s) + eps)` is `reciprocal() * scalar` in PyTorch.

@@ -1,6 +1,6 @@
 //! RMSprop, optionally centered and with momentum.
 
-use super::foreach::{advance_steps, apply, effective_grad, lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -26,10 +26,10 @@ impl Rule<5> for Rmsprop<'_> {
         let o = self.0;
         let [p, g, sq, gavg, buf] = v;
         let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        *sq = *sq * R::of(o.alpha) + R::of(1.0 - o.alpha) * g * g;
+        *sq = addcmul(*sq * R::of(o.alpha), 1.0 - o.alpha, g, g);
         let avg = if o.centered {
             *gavg = lerp(*gavg, g, R::of(1.0 - o.alpha));
-            (*sq + R::of(-1.0) * *gavg * *gavg).sqrt()
+            addcmul(*sq, -1.0, *gavg, *gavg).sqrt()
         } else {
             sq.sqrt()
         } + R::of(o.eps);
