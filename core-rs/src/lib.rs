@@ -8,6 +8,7 @@ pub mod dtype;
 pub mod error;
 pub mod layout;
 pub mod ops;
+pub mod optim;
 pub mod storage;
 pub mod tensor;
 

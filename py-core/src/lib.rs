@@ -16,6 +16,7 @@ mod indexing;
 mod join;
 mod linalg;
 mod nn;
+mod optim;
 mod random;
 mod reduce;
 mod return_types;
@@ -95,6 +96,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     autograd::register(m)?;
     nn::register(m)?;
     storage::register(m)?;
+    optim::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;

@@ -1,0 +1,47 @@
+//! Adadelta: step sizes from running averages of squared gradients and squared updates.
+
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// `torch.optim.Adadelta`'s hyper-parameters for one parameter group.
+#[derive(Clone, Debug)]
+pub struct AdadeltaOptions {
+    pub lr: f64,
+    pub rho: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub maximize: bool,
+}
+
+struct Adadelta<'a>(&'a AdadeltaOptions);
+
+impl Rule<4> for Adadelta<'_> {
+    type Coef = ();
+
+    #[inline(always)]
+    fn update<R: OptReal>(&self, _: &(), v: &mut [R; 4]) {
+        let o = self.0;
+        let [p, g, sq, acc] = v;
+        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
+        let (rho, eps) = (R::of(o.rho), R::of(o.eps));
+        *sq = addcmul(*sq * rho, 1.0 - o.rho, g, g);
+        let std = (*sq + eps).sqrt();
+        let delta = (*acc + eps).sqrt() / std * g;
+        *acc = addcmul(*acc * rho, 1.0 - o.rho, delta, delta);
+        *p = delta.fma(R::of(-o.lr), *p);
+    }
+}
+
+/// One Adadelta step over a parameter group; advances `steps`.
+pub fn adadelta(
+    params: &[Tensor],
+    grads: &[Tensor],
+    square_avgs: &[Tensor],
+    acc_deltas: &[Tensor],
+    steps: &[Tensor],
+    o: &AdadeltaOptions,
+) -> Result<()> {
+    let lists = [Some(params), Some(grads), Some(square_avgs), Some(acc_deltas)];
+    apply("adadelta", &Adadelta(o), lists, &[steps], || Ok(advance_steps(steps)?.into_iter().map(|_| ()).collect()))
+}

@@ -1,0 +1,39 @@
+//! Adagrad with learning-rate decay.
+
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// `torch.optim.Adagrad`'s hyper-parameters for one parameter group.
+#[derive(Clone, Debug)]
+pub struct AdagradOptions {
+    pub lr: f64,
+    pub lr_decay: f64,
+    pub weight_decay: f64,
+    pub eps: f64,
+    pub maximize: bool,
+}
+
+struct Adagrad<'a>(&'a AdagradOptions);
+
+impl Rule<3> for Adagrad<'_> {
+    /// The decayed learning rate `lr / (1 + (step - 1) * lr_decay)`.
+    type Coef = f64;
+
+    #[inline(always)]
+    fn update<R: OptReal>(&self, clr: &f64, v: &mut [R; 3]) {
+        let o = self.0;
+        let [p, g, sum] = v;
+        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
+        *sum = addcmul(*sum, 1.0, g, g);
+        let std = sum.sqrt() + R::of(o.eps);
+        *p = *p + R::of(-clr) * g / std;
+    }
+}
+
+/// One Adagrad step over a parameter group; advances `steps`.
+pub fn adagrad(params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], o: &AdagradOptions) -> Result<()> {
+    apply("adagrad", &Adagrad(o), [Some(params), Some(grads), Some(sums)], &[steps], || {
+        Ok(advance_steps(steps)?.into_iter().map(|step| o.lr / (1.0 + (step - 1.0) * o.lr_decay)).collect())
+    })
+}

@@ -1,0 +1,327 @@
+//! The multi-tensor driver every optimizer runs on: one pass over each parameter's elements,
+//! loading the parameter, its gradient and its state buffers together, updating them with the
+//! optimizer's rule and storing them back.
+//!
+//! Elements move through small blocks of the compute type: gathering a block (from any strides
+//! and dtype) and scattering it back keeps the rule's loop free of aliasing and conversions, so
+//! it vectorizes; the block stays in L1, so memory is still read and written once.
+
+use rayon::prelude::*;
+
+use crate::cpu::iter::{for_each_row, SendPtr, GRAIN};
+use crate::cpu::real::Real;
+use crate::device::Device;
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Elements per block: K blocks of this many f64 stay well inside L1.
+const BLOCK: usize = 256;
+
+/// The compute type of an update (f32 or f64), with the fused operations PyTorch's CPU kernels use.
+pub(crate) trait OptReal: Real + Element + Default {
+    /// `self * a + b` with one rounding (PyTorch's `vec::fmadd`).
+    fn fma(self, a: Self, b: Self) -> Self;
+}
+
+impl OptReal for f32 {
+    #[inline(always)]
+    fn fma(self, a: f32, b: f32) -> f32 {
+        self.mul_add(a, b)
+    }
+}
+
+impl OptReal for f64 {
+    #[inline(always)]
+    fn fma(self, a: f64, b: f64) -> f64 {
+        self.mul_add(a, b)
+    }
+}
+
+/// `self.lerp_(end, weight)` as PyTorch's vectorized CPU kernel computes it.
+#[inline(always)]
+pub(crate) fn lerp<R: OptReal>(start: R, end: R, weight: R) -> R {
+    let one = R::of(1.0);
+    if weight.abs() < R::of(0.5) {
+        weight.fma(end - start, start)
+    } else {
+        (weight - one).fma(end - start, end)
+    }
+}
+
+/// `self.addcmul(t1, t2, value=value)`: PyTorch's CPU kernel computes `self + value * t1 * t2`
+/// with the last multiply-add fused (checked bit for bit against it).
+#[inline(always)]
+pub(crate) fn addcmul<R: OptReal>(this: R, value: f64, t1: R, t2: R) -> R {
+    (R::of(value) * t1).fma(t2, this)
+}
+
+/// `torch.maximum`: NaN when either side is NaN.
+#[inline(always)]
+pub(crate) fn maximum<R: OptReal>(a: R, b: R) -> R {
+    if b.is_nan() || b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// The gradient as the update sees it: negated under `maximize`, plus `weight_decay * param`
+/// (`grad.add(param, alpha=weight_decay)`) when the decay is coupled and non-zero.
+#[inline(always)]
+pub(crate) fn effective_grad<R: OptReal>(param: R, grad: R, maximize: bool, weight_decay: Option<f64>) -> R {
+    let g = if maximize { -grad } else { grad };
+    match weight_decay {
+        Some(wd) => param.fma(R::of(wd), g),
+        None => g,
+    }
+}
+
+/// An optimizer's element-wise update over `K` operands: operand 0 is the parameter, operand 1
+/// the gradient (read only), the rest state buffers (absent ones hold junk and are not stored).
+pub(crate) trait Rule<const K: usize>: Sync {
+    /// Per-parameter scalars (bias corrections, step sizes), in f64 as PyTorch computes them.
+    type Coef: Sync;
+    /// Updates one element's operands in place.
+    fn update<R: OptReal>(&self, c: &Self::Coef, v: &mut [R; K]);
+}
+
+/// Adds 1 to every step counter (1-element tensors, `step_t += 1`) and returns the new values.
+pub fn advance_steps(steps: &[Tensor]) -> Result<Vec<f64>> {
+    steps.iter().map(|s| update_scalar(s, "step", |v| v + 1.0)).collect()
+}
+
+/// Multiplies every 1-element tensor by `factor` in its own dtype (`t *= factor`, as NAdam's
+/// `mu_product`) and returns the new values.
+pub fn scale_scalars(ts: &[Tensor], factor: f64) -> Result<Vec<f64>> {
+    ts.iter()
+        .map(|t| {
+            let f = crate::with_dtype!(t.dtype(), T => T::from_f64(factor).to_f64());
+            update_scalar(t, "mu_product", |v| v * f)
+        })
+        .collect()
+}
+
+fn update_scalar(t: &Tensor, what: &str, f: impl Fn(f64) -> f64) -> Result<f64> {
+    if t.numel() != 1 || t.dtype() == DType::Bool || t.device() != Device::Cpu {
+        crate::bail!(
+            Runtime,
+            "optimizer state '{}' must be a one-element numeric CPU tensor, got shape {:?} of dtype {} on {}",
+            what,
+            t.shape(),
+            t.dtype(),
+            t.device()
+        );
+    }
+    let value = crate::with_dtype!(t.dtype(), T => unsafe {
+        let p = t.data_ptr::<T>().add(t.offset());
+        *p = T::from_f64(f((*p).to_f64()));
+        (*p).to_f64()
+    });
+    t.bump_version();
+    Ok(value)
+}
+
+/// Checks that every list (and every list of 1-element `scalars` such as step counters) has one
+/// tensor per parameter and that each parameter's tensors are float CPU tensors of its shape
+/// and dtype.
+fn check<const K: usize>(name: &str, lists: &[Option<&[Tensor]>; K], scalars: &[&[Tensor]]) -> Result<()> {
+    const ROLES: [&str; 2] = ["param", "grad"];
+    let n = lists[0].map_or(0, |l| l.len());
+    for list in scalars {
+        if list.len() != n {
+            crate::bail!(Runtime, "{}: expected {} state steps, got {}", name, n, list.len());
+        }
+    }
+    for (k, list) in lists.iter().enumerate() {
+        if let Some(list) = list {
+            if list.len() != n {
+                crate::bail!(Runtime, "{}: expected {} tensors in list {}, got {}", name, n, k, list.len());
+            }
+        } else if k < 2 {
+            crate::bail!(Runtime, "{}: the {} list is required", name, ROLES[k]);
+        }
+    }
+    let params = lists[0].unwrap_or(&[]);
+    for (i, p) in params.iter().enumerate() {
+        if !p.dtype().is_float() {
+            crate::bail!(Runtime, "{}: parameters must be floating point, but parameter {} is {}", name, i, p.dtype());
+        }
+        for (k, list) in lists.iter().enumerate().skip(1) {
+            let Some(t) = list.map(|l| &l[i]) else { continue };
+            if t.shape() != p.shape() || t.dtype() != p.dtype() || t.device() != p.device() || p.device() != Device::Cpu {
+                crate::bail!(
+                    Runtime,
+                    "{}: tensor {} of list {} has shape {:?}, dtype {} on {}, but its parameter has shape {:?}, dtype {} on {} (expected CPU tensors)",
+                    name, i, k, t.shape(), t.dtype(), t.device(), p.shape(), p.dtype(), p.device()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies `rule` to every parameter: `lists[k][i]` is operand `k` of parameter `i` (`None`: an
+/// absent state buffer). Once the lists (and the `scalars` lists) are checked, `coefs` advances
+/// the scalar state and gives each parameter's coefficients. Small parameters run in parallel
+/// with each other, large ones split across threads themselves.
+pub(crate) fn apply<const K: usize, U: Rule<K>>(
+    name: &str,
+    rule: &U,
+    lists: [Option<&[Tensor]>; K],
+    scalars: &[&[Tensor]],
+    coefs: impl FnOnce() -> Result<Vec<U::Coef>>,
+) -> Result<()> {
+    check(name, &lists, scalars)?;
+    let coefs = &coefs()?;
+    let tuples: Vec<[Option<&Tensor>; K]> =
+        (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
+    let run = |(ts, c): (&[Option<&Tensor>; K], &U::Coef)| run_tensor(rule, ts, c);
+    let small: Vec<_> = tuples.iter().zip(coefs).filter(|(ts, _)| numel(ts) < GRAIN).collect();
+    if small.iter().map(|(ts, _)| numel(ts)).sum::<usize>() < GRAIN {
+        small.into_iter().for_each(run);
+    } else {
+        crate::cpu::threads::install(|| small.into_par_iter().for_each(run));
+    }
+    tuples.iter().zip(coefs).filter(|(ts, _)| numel(ts) >= GRAIN).for_each(run);
+    for ts in &tuples {
+        for (k, t) in ts.iter().enumerate() {
+            if let (true, Some(t)) = (k != 1, t) {
+                t.bump_version();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn numel<const K: usize>(ts: &[Option<&Tensor>; K]) -> usize {
+    ts[0].map_or(0, |t| t.numel())
+}
+
+fn run_tensor<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) {
+    match ts[0].map(|t| t.dtype()) {
+        Some(DType::F64) => run_typed::<K, U, f64, f64>(rule, ts, c),
+        Some(DType::F32) => run_typed::<K, U, f32, f32>(rule, ts, c),
+        Some(DType::F16) => run_typed::<K, U, half::f16, f32>(rule, ts, c),
+        Some(DType::BF16) => run_typed::<K, U, half::bf16, f32>(rule, ts, c),
+        _ => {} // `check` admits only float parameters
+    }
+}
+
+/// One operand: its storage base pointer (null when absent) and whether it is present.
+struct Operand<T> {
+    ptr: SendPtr<T>,
+    present: bool,
+}
+
+fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) {
+    let Some(p) = ts[0] else { return };
+    let ops: [Operand<T>; K] = std::array::from_fn(|k| match ts[k] {
+        Some(t) => Operand { ptr: SendPtr(t.data_ptr::<T>()), present: true },
+        None => Operand { ptr: SendPtr(std::ptr::null_mut()), present: false },
+    });
+    // Absent operands walk the parameter's layout; they are never dereferenced.
+    let layouts: [(&[usize], usize); K] =
+        std::array::from_fn(|k| ts[k].map_or((p.strides(), p.offset()), |t| (t.strides(), t.offset())));
+    for_each_row(p.shape(), layouts, |offsets, len, strides| unsafe {
+        process_row::<K, U, T, R>(rule, c, &ops, offsets, len, strides)
+    });
+}
+
+/// One run of elements, compiled for AVX2+FMA when the CPU has them (the wheel targets
+/// baseline x86-64).
+#[inline(always)]
+unsafe fn process_row<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
+    rule: &U,
+    c: &U::Coef,
+    ops: &[Operand<T>; K],
+    offsets: [usize; K],
+    len: usize,
+    strides: [usize; K],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        return process_row_avx2::<K, U, T, R>(rule, c, ops, offsets, len, strides);
+    }
+    process_row_body::<K, U, T, R>(rule, c, ops, offsets, len, strides)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn process_row_avx2<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
+    rule: &U,
+    c: &U::Coef,
+    ops: &[Operand<T>; K],
+    offsets: [usize; K],
+    len: usize,
+    strides: [usize; K],
+) {
+    process_row_body::<K, U, T, R>(rule, c, ops, offsets, len, strides)
+}
+
+#[inline(always)]
+unsafe fn process_row_body<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
+    rule: &U,
+    c: &U::Coef,
+    ops: &[Operand<T>; K],
+    offsets: [usize; K],
+    len: usize,
+    strides: [usize; K],
+) {
+    let mut block = [[R::default(); BLOCK]; K];
+    let mut start = 0;
+    while start < len {
+        let n = (len - start).min(BLOCK);
+        for k in 0..K {
+            if ops[k].present {
+                let src = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
+                gather(&mut block[k][..n], src, strides[k]);
+            }
+        }
+        update_block(rule, c, &mut block, n);
+        for k in 0..K {
+            if k != 1 && ops[k].present {
+                let dst = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
+                scatter(&block[k][..n], dst, strides[k]);
+            }
+        }
+        start += n;
+    }
+}
+
+#[inline(always)]
+fn update_block<const K: usize, U: Rule<K>, R: OptReal>(rule: &U, c: &U::Coef, block: &mut [[R; BLOCK]; K], n: usize) {
+    for i in 0..n.min(BLOCK) {
+        let mut v: [R; K] = std::array::from_fn(|k| block[k][i]);
+        rule.update(c, &mut v);
+        for k in 0..K {
+            block[k][i] = v[k];
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn gather<T: Element, R: OptReal>(dst: &mut [R], src: *const T, stride: usize) {
+    if stride == 1 {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = (*src.add(i)).cast::<R>();
+        }
+    } else {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = (*src.add(i * stride)).cast::<R>();
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn scatter<T: Element, R: OptReal>(src: &[R], dst: *mut T, stride: usize) {
+    if stride == 1 {
+        for (i, s) in src.iter().enumerate() {
+            *dst.add(i) = s.cast::<T>();
+        }
+    } else {
+        for (i, s) in src.iter().enumerate() {
+            *dst.add(i * stride) = s.cast::<T>();
+        }
+    }
+}

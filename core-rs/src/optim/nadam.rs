@@ -1,0 +1,75 @@
+//! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
+
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, scale_scalars, OptReal, Rule};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// `torch.optim.NAdam`'s hyper-parameters for one parameter group.
+#[derive(Clone, Debug)]
+pub struct NAdamOptions {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub momentum_decay: f64,
+    pub decoupled_weight_decay: bool,
+    pub maximize: bool,
+}
+
+struct NAdam<'a>(&'a NAdamOptions);
+
+/// Per-parameter scalars: `bias_correction2` and the two `addcdiv` values.
+struct NAdamCoef {
+    bias_correction2: f64,
+    grad_value: f64,
+    avg_value: f64,
+}
+
+impl Rule<4> for NAdam<'_> {
+    type Coef = NAdamCoef;
+
+    #[inline(always)]
+    fn update<R: OptReal>(&self, c: &NAdamCoef, v: &mut [R; 4]) {
+        let o = self.0;
+        let [p, g, m, s] = v;
+        let coupled = (o.weight_decay != 0.0 && !o.decoupled_weight_decay).then_some(o.weight_decay);
+        let g = effective_grad(*p, *g, o.maximize, coupled);
+        if o.weight_decay != 0.0 && o.decoupled_weight_decay {
+            *p = *p * R::of(1.0 - o.lr * o.weight_decay);
+        }
+        *m = lerp(*m, g, R::of(1.0 - o.beta1));
+        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
+        let denom = (*s / R::of(c.bias_correction2)).sqrt() + R::of(o.eps);
+        *p = *p + R::of(c.grad_value) * g / denom;
+        *p = *p + R::of(c.avg_value) * *m / denom;
+    }
+}
+
+/// One NAdam step over a parameter group; advances `steps` and `mu_products`.
+pub fn nadam(
+    params: &[Tensor],
+    grads: &[Tensor],
+    exp_avgs: &[Tensor],
+    exp_avg_sqs: &[Tensor],
+    mu_products: &[Tensor],
+    steps: &[Tensor],
+    o: &NAdamOptions,
+) -> Result<()> {
+    let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)];
+    apply("nadam", &NAdam(o), lists, &[steps, mu_products], || {
+        let mu_at = |step: f64| o.beta1 * (1.0 - 0.5 * 0.96f64.powf(step * o.momentum_decay));
+        let mut coefs = Vec::with_capacity(steps.len());
+        for (step, mu_product) in advance_steps(steps)?.into_iter().zip(mu_products) {
+            let (mu, mu_next) = (mu_at(step), mu_at(step + 1.0));
+            let mu_product = scale_scalars(std::slice::from_ref(mu_product), mu)?[0];
+            let mu_product_next = mu_product * mu_next;
+            coefs.push(NAdamCoef {
+                bias_correction2: 1.0 - o.beta2.powf(step),
+                grad_value: -o.lr * (1.0 - mu) / (1.0 - mu_product),
+                avg_value: (-o.lr * mu_next) / (1.0 - mu_product_next),
+            });
+        }
+        Ok(coefs)
+    })
+}

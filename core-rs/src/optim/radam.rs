@@ -1,0 +1,84 @@
+//! RAdam: Adam with the variance of the adaptive learning rate rectified (plain momentum SGD
+//! while too few steps have been seen).
+
+use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, OptReal, Rule};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// `torch.optim.RAdam`'s hyper-parameters for one parameter group.
+#[derive(Clone, Debug)]
+pub struct RAdamOptions {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub decoupled_weight_decay: bool,
+    pub maximize: bool,
+}
+
+struct RAdam<'a>(&'a RAdamOptions);
+
+/// Per-parameter scalars; `rect` is `None` while the variance is intractable (`rho_t <= 5`).
+struct RAdamCoef {
+    bias_correction1: f64,
+    bias_correction2_sqrt: f64,
+    rect: Option<f64>,
+}
+
+impl Rule<4> for RAdam<'_> {
+    type Coef = RAdamCoef;
+
+    #[inline(always)]
+    fn update<R: OptReal>(&self, c: &RAdamCoef, v: &mut [R; 4]) {
+        let o = self.0;
+        let [p, g, m, s] = v;
+        let coupled = (o.weight_decay != 0.0 && !o.decoupled_weight_decay).then_some(o.weight_decay);
+        let g = effective_grad(*p, *g, o.maximize, coupled);
+        if o.weight_decay != 0.0 && o.decoupled_weight_decay {
+            *p = *p * R::of(1.0 - o.lr * o.weight_decay);
+        }
+        *m = lerp(*m, g, R::of(1.0 - o.beta1));
+        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
+        let scaled = *m / R::of(c.bias_correction1) * R::of(o.lr);
+        let update = match c.rect {
+            // `bias_correction2**0.5 / (sqrt(s) + eps)` is `reciprocal() * scalar` in PyTorch.
+            Some(rect) => {
+                let adaptive = R::of(1.0) / (s.sqrt() + R::of(o.eps)) * R::of(c.bias_correction2_sqrt);
+                scaled * adaptive * R::of(rect)
+            }
+            None => scaled,
+        };
+        *p = *p - update;
+    }
+}
+
+/// One RAdam step over a parameter group; advances `steps`.
+pub fn radam(
+    params: &[Tensor],
+    grads: &[Tensor],
+    exp_avgs: &[Tensor],
+    exp_avg_sqs: &[Tensor],
+    steps: &[Tensor],
+    o: &RAdamOptions,
+) -> Result<()> {
+    let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)];
+    apply("radam", &RAdam(o), lists, &[steps], || {
+        let rho_inf = 2.0 / (1.0 - o.beta2) - 1.0;
+        Ok(advance_steps(steps)?
+            .into_iter()
+            .map(|step| {
+                let bias_correction2 = 1.0 - o.beta2.powf(step);
+                let rho_t = rho_inf - 2.0 * step * o.beta2.powf(step) / bias_correction2;
+                let rect = (rho_t > 5.0).then(|| {
+                    ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).powf(0.5)
+                });
+                RAdamCoef {
+                    bias_correction1: 1.0 - o.beta1.powf(step),
+                    bias_correction2_sqrt: bias_correction2.powf(0.5),
+                    rect,
+                }
+            })
+            .collect())
+    })
+}
