@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod autocast;
 mod autograd;
 mod convert;
 mod device;
@@ -92,6 +93,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sort::register(m)?;
     random::register(m)?;
     autograd::register(m)?;
+    autocast::register(m)?;
     nn::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
