@@ -152,9 +152,10 @@ def test_scale_multiplies_tensors_and_nested_containers():
         scaler.scale([ft.ones(1), 3])
 
 
-def test_scale_keeps_low_precision_losses_in_their_dtype():
-    loss = ft.ones((), dtype=ft.bfloat16)
-    assert GradScaler("cpu").scale(loss).dtype == ft.bfloat16
+def test_scale_follows_type_promotion():
+    # The scale is a 0-d float32 tensor: it promotes a 0-d loss but not a 1-d one (as PyTorch).
+    assert GradScaler("cpu").scale(ft.ones((), dtype=ft.bfloat16)).dtype == ft.float32
+    assert GradScaler("cpu").scale(ft.ones(2, dtype=ft.bfloat16)).dtype == ft.bfloat16
 
 
 def test_disabled_scaler_is_a_pass_through():
