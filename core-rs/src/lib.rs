@@ -1,6 +1,7 @@
 //! ferrotorch-core: tensors, CPU kernels and autograd. Pure Rust; the Python bindings live in
 //! the `ferrotorch-py` crate.
 
+pub mod autocast;
 pub mod autograd;
 pub mod cpu;
 pub mod device;

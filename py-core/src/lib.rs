@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod autocast;
 mod autograd;
 mod convert;
 mod device;
@@ -94,6 +95,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sort::register(m)?;
     random::register(m)?;
     autograd::register(m)?;
+    autocast::register(m)?;
     nn::register(m)?;
     storage::register(m)?;
     optim::register(m)?;

@@ -235,6 +235,7 @@ fn check_dot(a: &Tensor, b: &Tensor, name: &str) -> Result<()> {
 impl Tensor {
     /// `mm(mat2)`: a `(n, m)` by `(m, p)` product.
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("mm", [self, other], |t| t[0].mm(&t[1])) { return r; }
         if crate::autograd::needs_grad(&[self, other]) {
             return formulas::product("MmBackward0", self, other, None, one(), || self.mm(other));
         }
@@ -247,6 +248,7 @@ impl Tensor {
 
     /// `bmm(mat2)`: products of matching batches of matrices.
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("bmm", [self, other], |t| t[0].bmm(&t[1])) { return r; }
         if crate::autograd::needs_grad(&[self, other]) {
             return formulas::product("BmmBackward0", self, other, None, one(), || self.bmm(other));
         }
@@ -289,6 +291,7 @@ impl Tensor {
 
     /// `matmul(other)` / `@`, with PyTorch's rules for 1-D operands and batch broadcasting.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("matmul", [self, other], |t| t[0].matmul(&t[1])) { return r; }
         let (da, db) = (self.ndim(), other.ndim());
         if da == 0 || db == 0 {
             bail!(Runtime, "both arguments to matmul need to be at least 1D, but they are {}D and {}D", da, db);
@@ -332,6 +335,7 @@ impl Tensor {
 
     /// `addmm(mat1, mat2, beta, alpha)`: `beta * self + alpha * mat1 @ mat2`.
     pub fn addmm(&self, mat1: &Tensor, mat2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("addmm", [self, mat1, mat2], |t| t[0].addmm(&t[1], &t[2], beta, alpha)) { return r; }
         if crate::autograd::needs_grad(&[mat1, mat2, self]) {
             return formulas::product("AddmmBackward0", mat1, mat2, Some((self, beta)), alpha, || self.addmm(mat1, mat2, beta, alpha));
         }
@@ -368,6 +372,7 @@ impl Tensor {
 
     /// `baddbmm(batch1, batch2, beta, alpha)`: `beta * self + alpha * batch1 @ batch2` per batch.
     pub fn baddbmm(&self, batch1: &Tensor, batch2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("baddbmm", [self, batch1, batch2], |t| t[0].baddbmm(&t[1], &t[2], beta, alpha)) { return r; }
         if crate::autograd::needs_grad(&[batch1, batch2, self]) {
             return formulas::product("BaddbmmBackward0", batch1, batch2, Some((self, beta)), alpha, || self.baddbmm(batch1, batch2, beta, alpha));
         }
@@ -377,6 +382,7 @@ impl Tensor {
 
     /// `addbmm(batch1, batch2, beta, alpha)`: `beta * self + alpha * sum_b batch1[b] @ batch2[b]`.
     pub fn addbmm(&self, batch1: &Tensor, batch2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("addbmm", [self, batch1, batch2], |t| t[0].addbmm(&t[1], &t[2], beta, alpha)) { return r; }
         if crate::autograd::needs_grad(&[batch1, batch2, self]) {
             return formulas::addbmm(self, batch1, batch2, beta, alpha);
         }
@@ -436,6 +442,7 @@ impl Tensor {
 impl Tensor {
     /// `linalg.vecdot(x, y, dim)`: `sum(x * y, dim)` with broadcasting and type promotion.
     pub fn vecdot(&self, other: &Tensor, dim: i64) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_vecdot", [self, other], |t| t[0].vecdot(&t[1], dim)) { return r; }
         let prod = self.binary(BinaryOp::Mul, &Operand::Tensor(other.clone()))?;
         let d = crate::layout::wrap_dim(dim, prod.ndim())?;
         if prod.ndim() == 0 {

@@ -317,6 +317,7 @@ impl Tensor {
 
     /// `index_copy(dim, index, source)` into a copy.
     pub fn index_copy(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("index_copy", [self, source], |t| t[0].index_copy(dim, index, &t[1])) { return r; }
         if crate::autograd::needs_grad(&[self, source]) {
             return crate::autograd::formulas::index::index_copy(self, dim, index, source);
         }

@@ -14,6 +14,7 @@ pub(crate) fn legacy_empty(t: &Tensor) -> bool {
 
 /// `cat(tensors, dim)`: joins along an existing dim, promoting to the inputs' common dtype.
 pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    if let Some(r) = crate::autocast::run("cat", tensors, |t| cat(t, dim)) { return r; }
     if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
         return crate::autograd::formulas::join::cat(tensors, dim);
     }
@@ -62,6 +63,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
 
 /// `stack(tensors, dim)`: joins equal-shaped tensors along a new dim.
 pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    if let Some(r) = crate::autocast::run("stack", tensors, |t| stack(t, dim)) { return r; }
     if crate::autograd::needs_grad(&tensors.iter().collect::<Vec<_>>()) {
         return crate::autograd::formulas::join::stack(tensors, dim);
     }

@@ -35,6 +35,7 @@ fn cholesky_in_place(a: &mut [f64], n: usize) -> Option<usize> {
 impl Tensor {
     /// `linalg.cholesky(A, upper)`: the lower factor `L`, or `L^T` when `upper`.
     pub fn linalg_cholesky(&self, upper: bool) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_cholesky", [self], |t| t[0].linalg_cholesky(upper)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::cholesky(self, upper);
         }

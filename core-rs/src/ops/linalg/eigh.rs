@@ -86,6 +86,7 @@ impl Tensor {
     /// `linalg.eigh(A, UPLO)`: eigenvalues ascending and eigenvectors as columns, reading only
     /// the `UPLO` triangle of `A`.
     pub fn linalg_eigh(&self, uplo: &str) -> Result<(Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run("linalg_eigh", [self], |t| t[0].linalg_eigh(uplo)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::eigh(self, uplo);
         }
@@ -95,6 +96,7 @@ impl Tensor {
 
     /// `linalg.eigvalsh(A, UPLO)`: the eigenvalues of `eigh`.
     pub fn linalg_eigvalsh(&self, uplo: &str) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_eigvalsh", [self], |t| t[0].linalg_eigvalsh(uplo)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             // The gradient needs the eigenvectors (PyTorch computes them too when recording).
             return Ok(crate::autograd::formulas::linalg::eigh(self, uplo)?.0);

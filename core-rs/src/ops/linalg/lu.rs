@@ -130,6 +130,7 @@ impl Tensor {
 
     /// `linalg.inv(A)`: raises on a singular matrix, naming the zero pivot as LAPACK does.
     pub fn linalg_inv(&self) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_inv", [self], |t| t[0].linalg_inv()) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::inv(self);
         }
@@ -156,6 +157,7 @@ impl Tensor {
     /// `linalg.solve(A, B, left)`: `X` with `A X = B` (`X A = B` when not `left`). `B` is a
     /// batch of vectors when it is 1-D or has `A`'s shape without the last dim.
     pub fn linalg_solve(&self, b: &Tensor, left: bool) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_solve", [self, b], |t| t[0].linalg_solve(&t[1], left)) { return r; }
         if crate::autograd::needs_grad(&[self, b]) {
             return crate::autograd::formulas::linalg::solve(self, b, left);
         }

@@ -29,6 +29,7 @@ impl Tensor {
     /// `linalg.pinv(A, atol, rtol)`: the pseudo-inverse from the SVD, dropping singular values
     /// at or below the tolerance.
     pub fn linalg_pinv(&self, atol: Option<f64>, rtol: Option<f64>) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_pinv", [self], |t| t[0].linalg_pinv(atol, rtol)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::pinv(self, atol, rtol);
         }
@@ -74,6 +75,7 @@ impl Tensor {
     /// `linalg.lstsq(A, B, rcond, driver)`: `(solution, residuals, rank, singular_values)`.
     /// Solved through the SVD; which extras are filled follows the driver, as in PyTorch.
     pub fn linalg_lstsq(&self, b: &Tensor, rcond: Option<f64>, driver: Option<&str>) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run("linalg_lstsq", [self, b], |t| t[0].linalg_lstsq(&t[1], rcond, driver)) { return r; }
         let op = "torch.linalg.lstsq";
         check_matrix_input(self, op, false)?;
         check_float(b, op)?;

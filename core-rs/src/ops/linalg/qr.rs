@@ -84,6 +84,7 @@ fn apply_reflector(x: &mut [f64], width: usize, j: usize, v: &[f64], cols: std::
 impl Tensor {
     /// `linalg.qr(A, mode)`: `(Q, R)` with `A = Q R`, `Q` orthonormal, `R` upper triangular.
     pub fn linalg_qr(&self, mode: QrMode) -> Result<(Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run("linalg_qr", [self], |t| t[0].linalg_qr(mode)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::qr(self, mode);
         }

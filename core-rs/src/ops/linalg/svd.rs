@@ -132,6 +132,7 @@ pub(crate) fn svd_f64(a: &[f64], m: usize, n: usize, vectors: bool, full: bool) 
 impl Tensor {
     /// `linalg.svd(A, full_matrices)`: `(U, S, Vh)` with `A = U diag(S) Vh`.
     pub fn linalg_svd(&self, full_matrices: bool) -> Result<(Tensor, Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run("linalg_svd", [self], |t| t[0].linalg_svd(full_matrices)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::linalg::svd(self, full_matrices);
         }
@@ -152,6 +153,7 @@ impl Tensor {
 
     /// `linalg.svdvals(A)`: the singular values, descending.
     pub fn linalg_svdvals(&self) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("linalg_svdvals", [self], |t| t[0].linalg_svdvals()) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             // The gradient needs the singular vectors (PyTorch computes them too when recording).
             return Ok(crate::autograd::formulas::linalg::svd(self, false)?.1);

@@ -39,6 +39,7 @@ impl Tensor {
     /// `trace()`: the sum of a matrix's main diagonal. Integers and bool sum to int64, as
     /// `sum` does.
     pub fn trace(&self) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("trace", [self], |t| t[0].trace()) { return r; }
         if self.ndim() != 2 {
             bail!(Runtime, "trace: expected a matrix, but got tensor with dim {}", self.ndim());
         }

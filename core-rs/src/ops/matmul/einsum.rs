@@ -305,6 +305,7 @@ fn check_sizes(ops: &[Labelled]) -> Result<()> {
 /// `tensordot(a, b, dims=(dims_a, dims_b))`: contracts `a`'s dims `dims_a` with `b`'s
 /// `dims_b`; the result has `a`'s remaining dims then `b`'s.
 pub fn tensordot(a: &Tensor, b: &Tensor, dims_a: &[i64], dims_b: &[i64]) -> Result<Tensor> {
+    if let Some(r) = crate::autocast::run("tensordot", [a, b], |t| tensordot(&t[0], &t[1], dims_a, dims_b)) { return r; }
     if dims_a.len() != dims_b.len() {
         bail!(Runtime, "both dimension lists should have same length");
     }

@@ -301,6 +301,7 @@ fn batchify(input: &Tensor, dims: usize, name: &str, f: impl FnOnce(&Tensor) -> 
 /// may be unbatched.
 #[allow(clippy::too_many_arguments)]
 pub fn conv(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, dims: usize) -> Result<Tensor> {
+    if let Some(r) = crate::autocast::run(format_args!("conv{dims}d"), [input, weight].into_iter().chain(bias), |t| conv(&t[0], &t[1], t.get(2), stride, padding.clone(), dilation, groups, dims)) { return r; }
     let name = format!("conv{}d", dims);
     let padding = if let Padding::Valid = padding { Padding::Explicit(vec![0]) } else { padding };
     let args = Args { stride: stride.to_vec(), padding, dilation: dilation.to_vec(), output_padding: vec![0], transposed: false, groups };
@@ -320,6 +321,7 @@ pub fn conv_transpose(
     dilation: &[i64],
     dims: usize,
 ) -> Result<Tensor> {
+    if let Some(r) = crate::autocast::run(format_args!("conv_transpose{dims}d"), [input, weight].into_iter().chain(bias), |t| conv_transpose(&t[0], &t[1], t.get(2), stride, padding, output_padding, groups, dilation, dims)) { return r; }
     let name = format!("conv_transpose{}d", dims);
     let args = Args {
         stride: stride.to_vec(),

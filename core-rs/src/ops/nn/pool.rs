@@ -56,6 +56,7 @@ impl Tensor {
     /// maximum of each window (NaN wins) and its flat index within the input plane. Slices of
     /// one value apply to every dim; an empty `stride` means `kernel_size`.
     pub fn max_pool(&self, nd: usize, kernel: &[i64], stride: &[i64], padding: &[i64], dilation: &[i64], ceil_mode: bool) -> Result<(Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run(format_args!("max_pool{nd}d"), [self], |t| t[0].max_pool(nd, kernel, stride, padding, dilation, ceil_mode)) { return r; }
         check_nd(nd)?;
         let op = format!("max_pool{}d", nd);
         check_sliding_input(self, nd)?;
@@ -83,6 +84,7 @@ impl Tensor {
         count_include_pad: bool,
         divisor_override: Option<i64>,
     ) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run(format_args!("avg_pool{nd}d"), [self], |t| t[0].avg_pool(nd, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)) { return r; }
         check_nd(nd)?;
         let op = format!("avg_pool{}d", nd);
         check_sliding_input(self, nd)?;
@@ -115,6 +117,7 @@ impl Tensor {
     /// `adaptive_avg_pool{nd}d(output_size)`: means over windows that split each spatial dim
     /// into `output_size` near-equal overlapping parts.
     pub fn adaptive_avg_pool(&self, nd: usize, output_size: &[i64]) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run(format_args!("adaptive_avg_pool{nd}d"), [self], |t| t[0].adaptive_avg_pool(nd, output_size)) { return r; }
         let w = self.adaptive_windows(&format!("adaptive_avg_pool{}d", nd), nd, output_size)?;
         let names = MeanNodes {
             forward: node(nd, "AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0"),
@@ -126,6 +129,7 @@ impl Tensor {
     /// `adaptive_max_pool{nd}d(output_size)`: maxima (and their flat indices) over adaptive
     /// windows.
     pub fn adaptive_max_pool(&self, nd: usize, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+        if let Some(r) = crate::autocast::run(format_args!("adaptive_max_pool{nd}d"), [self], |t| t[0].adaptive_max_pool(nd, output_size)) { return r; }
         let w = self.adaptive_windows(&format!("adaptive_max_pool{}d", nd), nd, output_size)?;
         pooled_max(self, w, node(nd, "AdaptiveMaxPool2DBackward0", "AdaptiveMaxPool3DBackward0"))
     }
@@ -133,6 +137,7 @@ impl Tensor {
     /// `max_unpool{nd}d(indices, output_size)`: zeros of spatial shape `output_size` per plane,
     /// with each element of `self` at its flat index from `indices` (a max pool's indices).
     pub fn max_unpool(&self, nd: usize, indices: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run(format_args!("max_unpool{nd}d"), [self], |t| t[0].max_unpool(nd, indices, output_size)) { return r; }
         check_nd(nd)?;
         if self.ndim() != nd + 1 && self.ndim() != nd + 2 {
             bail!(

@@ -194,6 +194,7 @@ impl Tensor {
         how: Interpolation,
         ignore_nan: bool,
     ) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run(if ignore_nan { "nanquantile" } else { "quantile" }, [self], |t| t[0].quantile(q, q_dims, dim, keepdim, how, ignore_nan)) { return r; }
         if self.numel() == 0 {
             bail!(Runtime, "quantile() input tensor must be non-empty");
         }

@@ -71,6 +71,7 @@ impl Tensor {
 
     /// `prod(dim, keepdim, dtype)`: the product, with `sum`'s result types.
     pub fn prod(&self, dim: Option<i64>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("prod", [self], |t| t[0].prod(dim, keepdim, dtype)) { return r; }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::reduce::prod(self, dim, keepdim, dtype);
         }

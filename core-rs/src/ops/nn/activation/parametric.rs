@@ -44,6 +44,7 @@ impl Tensor {
     /// `prelu(weight)`: `x` above 0, `weight * x` below, one weight per channel (dim 1) or a
     /// single weight for all.
     pub fn prelu(&self, weight: &Tensor) -> Result<Tensor> {
+        if let Some(r) = crate::autocast::run("prelu", [self, weight], |t| t[0].prelu(&t[1])) { return r; }
         require_float(self, "prelu_cpu")?;
         if weight.ndim() > 1 {
             bail!(Runtime, "prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {}", weight.ndim());

@@ -1,0 +1,107 @@
+//! Casting an op's inputs under autocast (differentiably, with the weight cache) and `run`, the
+//! hook at the entry of every listed op.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::policy::{self, Policy};
+use super::state::{self, DeviceType, ExcludeGuard};
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::Device;
+
+thread_local! {
+    /// Fast-dtype copies of float32 leaf weights made in the current autocast region, keyed by
+    /// the weight's identity and the copy's dtype (nested regions may differ). The weight itself
+    /// is kept too, so its identity cannot be reused by another tensor while the entry lives.
+    static CACHE: RefCell<HashMap<(usize, DType), (Tensor, Tensor)>> = RefCell::new(HashMap::new());
+}
+
+/// `torch.clear_autocast_cache()`: drops the cached weight casts (done when the outermost
+/// autocast region ends).
+pub fn clear_cache() {
+    CACHE.with(|c| c.borrow_mut().clear())
+}
+
+/// An op's name for the policy table: a `&str`, or `format_args!(...)` for names built from
+/// arguments (`max_pool3d`), which are then formatted only while autocast is on.
+pub trait OpName {
+    fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+}
+
+impl OpName for &str {
+    fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
+    }
+}
+
+impl OpName for std::fmt::Arguments<'_> {
+    fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self.as_str() {
+            Some(s) => f(s),
+            None => f(&self.to_string()),
+        }
+    }
+}
+
+/// The autocast hook of a listed op: when CPU autocast is on (and not already inside an
+/// autocast op) and `op` is listed, runs `f` on the inputs cast by the op's policy, with
+/// autocast excluded so `f` (which calls the op again) and the op's inner ops run as they are.
+/// `None` means "no autocast here: run the op's own body". An op starts with
+///
+/// ```ignore
+/// if let Some(r) = autocast::run("mm", [self, other], |t| t[0].mm(&t[1])) { return r; }
+/// ```
+pub fn run<'a, R>(op: impl OpName, inputs: impl IntoIterator<Item = &'a Tensor>, f: impl FnOnce(&[Tensor]) -> Result<R>) -> Option<Result<R>> {
+    if !state::any_active() {
+        return None;
+    }
+    let inputs: Vec<&Tensor> = inputs.into_iter().collect();
+    if inputs.first()?.device() != Device::Cpu || !state::is_enabled(DeviceType::Cpu) {
+        return None;
+    }
+    let policy = op.with_name(policy::cpu_policy)?;
+    let _excluded = ExcludeGuard::new();
+    Some(cast_inputs(policy, &inputs).and_then(|cast| f(&cast)))
+}
+
+/// Floating CPU tensors other than float64 are what autocast casts (PyTorch's
+/// `is_autocast_eligible`).
+fn eligible(t: &Tensor) -> bool {
+    t.dtype().is_float() && t.dtype() != DType::F64 && t.device() == Device::Cpu
+}
+
+/// `inputs` cast as `policy` says for the CPU: eligible inputs of another dtype are cast with
+/// history (gradients flow back in their own dtype), the others are passed through.
+pub fn cast_inputs(policy: Policy, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    let fast = state::dtype(DeviceType::Cpu);
+    let target = policy::target_dtype(policy, fast, inputs.iter().filter(|t| eligible(t)).map(|t| t.dtype()))?;
+    inputs
+        .iter()
+        .map(|&t| if eligible(t) && t.dtype() != target { cached_cast(t, target, fast) } else { Ok(t.clone()) })
+        .collect()
+}
+
+/// `t.to(target)` with history, reusing this region's earlier cast of the same weight. As in
+/// PyTorch only float32 leaves that require grad (weights) cast to the fast dtype are cached;
+/// unlike PyTorch, not while grad mode is off, so a cast made under `no_grad` (without
+/// history) is never handed to a later op that needs the gradient.
+fn cached_cast(t: &Tensor, target: DType, fast: DType) -> Result<Tensor> {
+    let cacheable = target == fast
+        && t.dtype() == DType::F32
+        && t.requires_grad()
+        && t.base().is_none()
+        && state::is_cache_enabled()
+        && crate::autograd::is_grad_enabled()
+        && t.is_leaf();
+    if !cacheable {
+        return t.cast(target);
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&(t.id(), target)).map(|(_, cast)| cast.clone())) {
+        return Ok(hit);
+    }
+    let cast = t.cast(target)?;
+    CACHE.with(|c| c.borrow_mut().insert((t.id(), target), (t.clone(), cast.clone())));
+    Ok(cast)
+}

@@ -1,0 +1,122 @@
+//! Which ops autocast casts, and to what: PyTorch's CPU lists (aten/src/ATen/autocast_mode.cpp),
+//! restricted to the ops ferrotorch has. Names are PyTorch's op names; the Rust ops pass them
+//! to `autocast::run`, the Python composites (losses, `linear`, ...) to `ferrotorch.amp`'s
+//! `autocast_op` decorator.
+
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::bail;
+
+/// What autocast does to an op's floating inputs (float64 inputs are never cast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Cast to the fast dtype (`torch.get_autocast_dtype`): PyTorch's `lower_precision_fp`.
+    LowerPrecision,
+    /// Cast to float32: PyTorch's `fp32`.
+    Fp32,
+    /// Cast to the widest input type (float32 if any input is, else the fast dtype):
+    /// PyTorch's `promote`.
+    Promote,
+}
+
+use Policy::*;
+
+/// The CPU autocast table.
+pub const CPU_OPS: &[(&str, Policy)] = &[
+    ("conv1d", LowerPrecision),
+    ("conv2d", LowerPrecision),
+    ("conv3d", LowerPrecision),
+    ("conv_transpose1d", LowerPrecision),
+    ("conv_transpose2d", LowerPrecision),
+    ("conv_transpose3d", LowerPrecision),
+    ("mm", LowerPrecision),
+    ("bmm", LowerPrecision),
+    ("matmul", LowerPrecision),
+    ("addmm", LowerPrecision),
+    ("addbmm", LowerPrecision),
+    ("baddbmm", LowerPrecision),
+    ("linalg_vecdot", LowerPrecision),
+    ("linear", LowerPrecision),
+    ("prelu", LowerPrecision),
+    ("scaled_dot_product_attention", LowerPrecision),
+    // Not listed in PyTorch, but its tensordot always reaches a listed mm, so it ends the same.
+    ("tensordot", LowerPrecision),
+    ("prod", Fp32),
+    ("trace", Fp32),
+    ("quantile", Fp32),
+    ("nanquantile", Fp32),
+    ("linalg_inv", Fp32),
+    ("linalg_cholesky", Fp32),
+    ("linalg_pinv", Fp32),
+    ("linalg_eigh", Fp32),
+    ("linalg_eigvalsh", Fp32),
+    ("linalg_svd", Fp32),
+    ("linalg_svdvals", Fp32),
+    ("linalg_qr", Fp32),
+    ("linalg_solve", Fp32),
+    ("linalg_lstsq", Fp32),
+    ("avg_pool3d", Fp32),
+    ("max_pool3d", Fp32),
+    ("adaptive_avg_pool3d", Fp32),
+    ("adaptive_max_pool3d", Fp32),
+    // PyTorch's max_unpool1d runs max_unpool2d, which is listed.
+    ("max_unpool1d", Fp32),
+    ("max_unpool2d", Fp32),
+    ("max_unpool3d", Fp32),
+    ("reflection_pad1d", Fp32),
+    ("reflection_pad2d", Fp32),
+    ("replication_pad1d", Fp32),
+    ("replication_pad2d", Fp32),
+    ("replication_pad3d", Fp32),
+    ("grid_sampler", Fp32),
+    ("binary_cross_entropy", Fp32),
+    ("binary_cross_entropy_with_logits", Fp32),
+    ("mse_loss", Fp32),
+    ("l1_loss", Fp32),
+    ("smooth_l1_loss", Fp32),
+    ("huber_loss", Fp32),
+    ("kl_div", Fp32),
+    ("poisson_nll_loss", Fp32),
+    ("nll_loss", Fp32),
+    ("nll_loss2d", Fp32),
+    ("cross_entropy_loss", Fp32),
+    ("margin_ranking_loss", Fp32),
+    ("hinge_embedding_loss", Fp32),
+    ("soft_margin_loss", Fp32),
+    ("multilabel_margin_loss", Fp32),
+    ("multi_margin_loss", Fp32),
+    ("cosine_embedding_loss", Fp32),
+    ("triplet_margin_loss", Fp32),
+    ("ctc_loss", Fp32),
+    ("cat", Promote),
+    ("stack", Promote),
+    ("index_copy", Promote),
+];
+
+/// The CPU policy of op `name`, if it is listed.
+pub fn cpu_policy(name: &str) -> Option<Policy> {
+    CPU_OPS.iter().find(|(n, _)| *n == name).map(|&(_, p)| p)
+}
+
+/// The dtype `policy` casts eligible inputs (floating, not float64) to, given the fast dtype
+/// and the eligible inputs' dtypes.
+pub fn target_dtype(policy: Policy, fast: DType, eligible: impl Iterator<Item = DType>) -> Result<DType> {
+    match policy {
+        LowerPrecision => Ok(fast),
+        Fp32 => Ok(DType::F32),
+        Promote => {
+            let mut current = fast;
+            for next in eligible {
+                current = if current == DType::F32 || next == DType::F32 {
+                    DType::F32
+                } else if current == fast && next == fast {
+                    fast
+                } else {
+                    // PyTorch's wording: mixing the two half types has no defined winner.
+                    bail!(Runtime, "Unexpected floating ScalarType in at::autocast::prioritize");
+                };
+            }
+            Ok(current)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! GradScaler's two fused kernels: unscaling a list of gradients while looking for inf/NaN, and
+//! the scale update. Both work in place on small state tensors, so a training step needs no
+//! Python arithmetic on the scale.
+
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Checks that `t` is a one-element tensor of `dtype` (PyTorch's messages name it `name`).
+fn check_state(t: &Tensor, name: &str, dtype: DType, kind: &str) -> Result<()> {
+    if t.numel() != 1 {
+        bail!(Runtime, "{} must be a 1-element tensor.", name);
+    }
+    if t.dtype() != dtype {
+        bail!(Runtime, "{} must be {} tensor.", name, kind);
+    }
+    Ok(())
+}
+
+/// Reads the element of a checked one-element tensor.
+fn read<T: Element>(t: &Tensor) -> T {
+    unsafe { *t.data_ptr::<T>().add(t.offset()) }
+}
+
+/// Writes the element of a checked one-element tensor.
+fn write<T: Element>(t: &Tensor, v: T) {
+    unsafe { *t.data_ptr::<T>().add(t.offset()) = v };
+    t.bump_version();
+}
+
+/// `torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale)`: multiplies
+/// every gradient by `inv_scale` in place and sets `found_inf` to 1.0 when any element is inf or
+/// NaN (the gradients are unscaled either way, as in PyTorch).
+pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_scale: &Tensor) -> Result<()> {
+    check_state(inv_scale, "inv_scale", DType::F32, "a float")?;
+    check_state(found_inf, "found_inf", DType::F32, "a float")?;
+    if let Some(g) = grads.iter().find(|g| !g.dtype().is_float()) {
+        bail!(NotImplemented, "\"_amp_foreach_non_finite_check_and_unscale_cpu\" not implemented for '{}'", crate::dtype::title(g.dtype()));
+    }
+    let inv = read::<f32>(inv_scale) as f64;
+    let found = AtomicBool::new(false);
+    for g in grads {
+        with_dtype!(g.dtype(), T => unscale::<T>(g, inv, &found));
+        g.bump_version();
+    }
+    if found.load(Ordering::Relaxed) {
+        write(found_inf, 1.0f32);
+    }
+    Ok(())
+}
+
+/// One gradient of `non_finite_check_and_unscale_`, in place over its strided elements. As in
+/// PyTorch the product is computed in float64 for float64 gradients and in float32 otherwise.
+fn unscale<T: Element>(g: &Tensor, inv: f64, found: &AtomicBool) {
+    let in_f64 = T::DTYPE == DType::F64;
+    let base = crate::cpu::iter::SendPtr(g.data_ptr::<T>());
+    crate::cpu::iter::for_each_row(g.shape(), [(g.strides(), g.offset())], |[off], len, [stride]| {
+        let mut any = false;
+        for i in 0..len {
+            let p = unsafe { base.get().add(off + i * stride) };
+            let v = unsafe { *p }.to_f64();
+            any |= !v.is_finite();
+            if inv != 1.0 {
+                let scaled = if in_f64 { v * inv } else { f64::from(v as f32 * inv as f32) };
+                unsafe { *p = T::from_f64(scaled) };
+            }
+        }
+        if any {
+            found.store(true, Ordering::Relaxed);
+        }
+    });
+}
+
+/// `torch._amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_factor,
+/// growth_interval)`: after an overflow, multiplies the scale by `backoff_factor` and resets the
+/// count of good steps; after `growth_interval` good steps in a row, multiplies it by
+/// `growth_factor` (unless that overflows float32) and resets the count.
+pub fn update_scale_(scale: &Tensor, growth_tracker: &Tensor, found_inf: &Tensor, growth_factor: f64, backoff_factor: f64, growth_interval: i64) -> Result<()> {
+    check_state(growth_tracker, "growth_tracker", DType::I32, "an int")?;
+    check_state(scale, "current_scale", DType::F32, "a float")?;
+    check_state(found_inf, "found_inf", DType::F32, "a float")?;
+    let current = read::<f32>(scale);
+    if read::<f32>(found_inf) != 0.0 {
+        write(scale, current * backoff_factor as f32);
+        write(growth_tracker, 0i32);
+        return Ok(());
+    }
+    let successful = read::<i32>(growth_tracker) + 1;
+    if i64::from(successful) == growth_interval {
+        let grown = current * growth_factor as f32;
+        if grown.is_finite() {
+            write(scale, grown);
+        }
+        write(growth_tracker, 0i32);
+    } else {
+        write(growth_tracker, successful);
+    }
+    Ok(())
+}
