@@ -34,9 +34,8 @@ test-python:
 
 test: venv data build test-rust test-python
 
-demo: venv build
-	$(PIP) install -q scikit-learn
-	$(PY) examples/digits_cnn.py
+demo: venv data build
+	$(PY) vision/scripts/train_fashion_mnist.py --model lenet5 --epochs 3
 
 # Installs PyTorch (CPU use of the PyPI wheel) beside ferrotorch, then compares them.
 bench:
