@@ -343,3 +343,20 @@ def test_listed_ops_in_a_small_model():
     assert out.dtype == ft.bfloat16
     loss.backward()
     assert all(p.grad is not None and p.grad.dtype == ft.float32 for p in model.parameters())
+
+
+def test_python_losses_run_in_float32_and_linear_in_bfloat16():
+    # The composite nn functions are on PyTorch's lists through amp.autocast_op.
+    x = ft.randn(4, 3, 5)
+    w, b = ft.randn(6, 5), ft.randn(6)
+    with ft.autocast("cpu"):
+        y = F.linear(x, w, b)
+        assert y.dtype == ft.bfloat16 and tuple(y.shape) == (4, 3, 6)
+        assert F.mse_loss(y, y.detach() * 0).dtype == ft.float32
+        logits = F.linear(x[:, 0], w, b)
+        assert logits.dtype == ft.bfloat16
+        assert F.cross_entropy(logits, ft.tensor([0, 5, 2, 1])).dtype == ft.float32
+        assert F.nll_loss(logits.log_softmax(1), ft.tensor([0, 5, 2, 1])).dtype == ft.float32
+    expected = (x.to(ft.bfloat16).float() @ w.to(ft.bfloat16).float().t() + b.to(ft.bfloat16).float()).to(ft.bfloat16)
+    with ft.autocast("cpu"):
+        assert ft.equal(F.linear(x, w, b), expected)

@@ -12,8 +12,10 @@ def linear(input, weight, bias=None):
     """
     if bias is None:
         return input.matmul(weight.t())
-    if input.dim() == 2 and bias.dim() == 1:
-        return bias.addmm(input, weight.t())  # one fused kernel and one node, as PyTorch's addmm
+    if bias.dim() == 1 and input.dim() >= 2:
+        # One fused kernel and one node, as PyTorch's addmm (which autocast also casts as a whole).
+        flat = bias.addmm(input.reshape(-1, input.shape[-1]), weight.t())
+        return flat if input.dim() == 2 else flat.view(*input.shape[:-1], flat.shape[-1])
     return input.matmul(weight.t()) + bias
 
 

@@ -13,6 +13,7 @@ import warnings
 from ... import _C
 from ...autograd.grad_mode import no_grad
 from .distance import pairwise_distance
+from ...amp.autocast_mode import autocast_op
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -119,12 +120,14 @@ def _pointwise_loss(loss_fn, input, target, reduction, weight=None, mean_over_we
 
 
 # ----- regression losses ----------------------------------------------------------------------
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error |input - target| (optionally weighted element-wise)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise_loss(lambda d: d.abs(), input, target, reduction, weight)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (input - target)^2 (optionally weighted element-wise)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -137,6 +140,7 @@ def _huber(diff, delta):
     return _C.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Huber loss divided by ``beta``: quadratic below ``beta``, linear above; ``beta=0`` is L1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -147,6 +151,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _pointwise_loss(lambda d: _huber(d, beta) / beta, input, target, reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 for |d| < delta, delta (|d| - 0.5 delta) otherwise (optionally weighted)."""
     if delta <= 0:
@@ -161,6 +166,7 @@ def _clamped_log(x):
     return _C.where(positive, _C.where(positive, x, 1.0).log(), -100.0).clamp(min=-100.0)
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (t log x + (1 - t) log(1 - x)) for probabilities ``input`` in [0, 1]; the logs are
     clamped at -100 like PyTorch so the loss stays finite."""
@@ -181,6 +187,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """BCE on logits in the stable form (1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x);
@@ -199,6 +206,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise KL divergence t (log t - input) for log-probabilities ``input``; ``target`` in
     log space when ``log_target``. ``reduction='batchmean'`` divides the sum by the batch size."""
@@ -221,6 +229,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log likelihood: exp(x) - t x when ``log_input``, else x - t log(x + eps);
@@ -313,6 +322,7 @@ def _target_weights(target, weight, ignore_index, n_classes, dtype):
     return keep, safe, weights
 
 
+@autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class-index targets given log-probabilities ``input``:
     -w[t] input[n, t] for input (C), (N, C) or (N, C, d1, ..., dk). Targets equal to
@@ -363,6 +373,7 @@ def _smoothing_term(log_probs, target, weight, class_dim, ignore_index, reductio
     return smooth.sum() / weights.sum()
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits ``input`` (C), (N, C) or (N, C, d1, ..., dk) and either
@@ -397,6 +408,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 # ----- margin losses --------------------------------------------------------------------------
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target (input1 - input2) + margin), target in {1, -1}."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
@@ -408,6 +420,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
@@ -416,6 +429,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(margin_part + self_part, reduction)
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)), computed without overflow."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
@@ -433,6 +447,7 @@ def _frames(input):
     return input.shape[0], input.shape[1]
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C.
     Each target row lists class indices and ends at the first -1."""
@@ -471,6 +486,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """sum over i != y of w[y] max(0, margin - x[y] + x[i])^p / C, p in {1, 2}."""
@@ -503,6 +519,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 # ----- embedding losses -----------------------------------------------------------------------
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where target is -1."""
     reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
@@ -543,6 +560,7 @@ def _triplet_loss(anchor, positive, negative, distance, margin, swap, reduction)
     return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """Triplet loss with the p-norm distance ||x1 - x2 + eps||_p over the last dim."""
@@ -663,6 +681,7 @@ def _ctc_negative_log_likelihood(log_probs, targets, input_lengths, target_lengt
     return -_stable_logsumexp(_C.cat([end_blank, end_label], 1), 1)
 
 
+@autocast_op("ctc_loss")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist Temporal Classification loss.
 

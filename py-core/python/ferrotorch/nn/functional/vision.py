@@ -15,6 +15,8 @@ import numpy as np
 
 import ferrotorch as ft
 
+from ...amp.autocast_mode import autocast_op
+
 __all__ = [
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "grid_sample", "affine_grid",
@@ -494,6 +496,7 @@ def _check_grid_sample(input, grid):
         raise NotImplementedError(f'"grid_sampler" not implemented for {input.dtype}')
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Samples ``input`` (N, C, [D,] H, W) at the normalised locations ``grid`` (N, [Do,] Ho, Wo,
     2 or 3; last dim (x, y[, z]) in [-1, 1]) with 'bilinear' | 'nearest' | 'bicubic' interpolation
