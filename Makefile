@@ -35,7 +35,8 @@ test-python:
 test: venv data build test-rust test-python
 
 demo: venv data build
-	$(PY) vision/scripts/train_fashion_mnist.py --model lenet5 --epochs 3
+	$(PIP) install -q tqdm
+	$(PY) vision/scripts/train_fashion_mnist.py --out demo/fashion_mnist_cnn.pt
 
 # Installs PyTorch (CPU use of the PyPI wheel) beside ferrotorch, then compares them.
 bench:

@@ -24,6 +24,27 @@ def mlp_training_step(lib, rng):
     return step
 
 
+def lenet_training_step(lib, rng):
+    """A LeNet-5 step on Fashion-MNIST-sized images: batch 64 of 1x28x28, cross entropy, Adam."""
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10),
+    )
+    x = lib.from_numpy(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, 64).astype(np.int64))
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
 WORKLOADS = {
     "MLP 784-256-10 train step batch 64": mlp_training_step,
+    "LeNet-5 train step batch 64 (Adam)": lenet_training_step,
 }

@@ -362,3 +362,12 @@ def test_typename():
 def test_top_level_names_exist(name):
     assert hasattr(ft, name)
     assert callable(ft.linalg.cross)
+
+
+def test_accelerator_reports_none_on_a_cpu_build():
+    assert ft.accelerator.is_available() is False
+    assert ft.accelerator.current_accelerator() is None
+    assert ft.accelerator.device_count() == 0
+    with pytest.raises(RuntimeError, match="no accelerator"):
+        ft.accelerator.current_device_index()
+    ft.accelerator.synchronize()

@@ -1,13 +1,13 @@
-"""Train a ferrovision model on Fashion-MNIST and evaluate it on the held-out test set.
+"""Train a small CNN (or any ferrovision model) on Fashion-MNIST and evaluate it on the test set.
 
-This is the script behind the weights ferrovision ships (``LeNet5_Weights.FASHIONMNIST_V1``) and
-behind ``make demo``. The data is the real Fashion-MNIST (60,000 training and 10,000 test images of
+This is the script behind ``make demo`` and behind the weights ferrovision trains itself. The data is the real Fashion-MNIST (60,000 training and 10,000 test images of
 28x28 pixels, 10 kinds of clothing), read from Debian's ``dataset-fashion-mnist`` package or from
 ``--root`` in torchvision's layout. Training uses the whole stack: ``utils.data`` for batches,
 AdamW with a one-cycle learning-rate schedule, and ``ferrotorch.save``/``load`` for the
-checkpoint, which is reloaded and evaluated again at the end.
+checkpoint, which is reloaded and evaluated again at the end. The training-loss curve is drawn
+into a PNG next to the checkpoint.
 
-    python vision/scripts/train_fashion_mnist.py --model lenet5 --epochs 4 --out lenet5.pt
+    python vision/scripts/train_fashion_mnist.py --model cnn --epochs 3 --out cnn.pt
 """
 
 import argparse
@@ -16,7 +16,11 @@ import sys
 import tempfile
 import time
 
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
 import ferrotorch as torch
+import ferrotorch.nn as nn
 import ferrotorch.nn.functional as F
 from ferrotorch.optim import AdamW
 from ferrotorch.optim.lr_scheduler import OneCycleLR
@@ -36,10 +40,38 @@ def tensors(train, root):
     return images, split.targets, split.classes
 
 
-def progress(epoch, epochs, done, total, loss, width=30):
-    filled = int(width * done / total)
-    sys.stdout.write(f"\r  epoch {epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} loss {loss:.4f}")
-    sys.stdout.flush()
+def small_cnn(num_classes=10):
+    """Two conv + batch-norm + ReLU + max-pool stages and a linear classifier (~29k parameters)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),  # 16 x 14 x 14
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 7 x 7
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(32 * 7 * 7, num_classes),
+    )
+
+
+def build(name, num_classes):
+    """``cnn`` (this script's small CNN) or any ferrovision.models builder name."""
+    if name == "cnn":
+        return small_cnn(num_classes)
+    return ferrovision.models.get_model(name, num_classes=num_classes)
+
+
+def plot_losses(losses, path, size=(640, 360), margin=40):
+    """Draw the per-step training loss (and its running mean) as a PNG with Pillow."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    w, h = size[0] - 2 * margin, size[1] - 2 * margin
+    top = max(losses)
+    point = lambda i, v: (margin + w * i / max(len(losses) - 1, 1), margin + h * (1 - v / top))
+    draw.rectangle([margin, margin, margin + w, margin + h], outline="black")
+    draw.line([point(i, v) for i, v in enumerate(losses)], fill=(170, 190, 230), width=1)
+    smooth, mean = [], losses[0]
+    for v in losses:
+        mean = 0.95 * mean + 0.05 * v
+        smooth.append(mean)
+    draw.line([point(i, v) for i, v in enumerate(smooth)], fill=(20, 60, 160), width=2)
+    draw.text((margin, 10), f"training loss ({len(losses)} steps; max {top:.2f}, last mean {smooth[-1]:.3f})", fill="black")
+    image.save(path)
 
 
 def evaluate(model, images, labels, batch_size=1000):
@@ -56,8 +88,8 @@ def evaluate(model, images, labels, batch_size=1000):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="lenet5", help="a ferrovision.models builder name")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--model", default="cnn", help="'cnn' or a ferrovision.models builder name")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--root", default="data", help="torchvision-layout root (Debian's files are used otherwise)")
@@ -70,28 +102,34 @@ def main(argv=None):
     x_test, y_test, _ = tensors(False, args.root)
     print(f"Fashion-MNIST: {len(y_train)} training / {len(y_test)} test images, classes: {', '.join(classes)}")
 
-    model = ferrovision.models.get_model(args.model, num_classes=len(classes))
+    model = build(args.model, len(classes))
     print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters")
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True, drop_last=True)
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(loader))
 
-    start = time.perf_counter()
+    losses, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        for step, (images, labels) in enumerate(loader, 1):
+        bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch", mininterval=0.5, file=sys.stdout)
+        for images, labels in bar:
             loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()
-            if step % 20 == 0 or step == len(loader):
-                progress(epoch, args.epochs, step, len(loader), loss.item())
-        print(f"  test accuracy {evaluate(model, x_test, y_test):.4f}")
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+        bar.close()
+        print(f"  epoch {epoch}: test accuracy {evaluate(model, x_test, y_test):.4f}")
     print(f"trained in {time.perf_counter() - start:.1f} s")
 
     out = args.out or os.path.join(tempfile.mkdtemp(), f"{args.model}_fashion_mnist.pt")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     torch.save(model.state_dict(), out)
-    reloaded = ferrovision.models.get_model(args.model, num_classes=len(classes))
+    curve = os.path.splitext(out)[0] + "_loss.png"
+    plot_losses(losses, curve)
+    print(f"loss curve: {curve}")
+    reloaded = build(args.model, len(classes))
     reloaded.load_state_dict(torch.load(out))
     accuracy = evaluate(reloaded, x_test, y_test)
     print(f"checkpoint {out}: reloaded, test accuracy {accuracy:.4f} on {len(y_test)} held-out images")
