@@ -41,7 +41,7 @@ def tensors(train, root):
 
 
 def small_cnn(num_classes=10):
-    """Two conv + batch-norm + ReLU + max-pool stages and a linear classifier (~29k parameters)."""
+    """Two conv + batch-norm + ReLU + max-pool stages and a linear classifier (20,586 parameters)."""
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),  # 16 x 14 x 14
         nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 7 x 7
