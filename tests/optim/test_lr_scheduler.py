@@ -9,33 +9,15 @@ import warnings
 import pytest
 
 import ferrotorch as ft
-from ferrotorch.optim import Optimizer
 from ferrotorch.optim import lr_scheduler as sched
 
 BASE_LRS = (0.1, 0.02)
 STEPS = 30
 
 
-class PlainSGD(Optimizer):
-    """Gradient descent without momentum arithmetic (``momentum`` is only a group option here,
-    for the schedulers that cycle it). Stands in until ``ferrotorch.optim.SGD`` is merged."""
-
-    def __init__(self, params, lr=0.1, momentum=0.0):
-        super().__init__(params, dict(lr=lr, momentum=momentum))
-
-    @ft.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.sub_(p.grad * group["lr"])
-
-
-class PlainBetas(PlainSGD):
-    """An Adam-like option layout (``betas``) on the same update, for beta1 cycling."""
-
-    def __init__(self, params, lr=0.1, betas=(0.9, 0.999)):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas))
+# The schedulers read and write group options: SGD carries ``momentum``, Adam ``betas``, and
+# Adagrad neither (for the cycling schedulers' errors).
+PlainSGD, PlainBetas, Plainless = ft.optim.SGD, ft.optim.Adam, ft.optim.Adagrad
 
 
 def make_optimizer(lrs=BASE_LRS, cls=PlainSGD, **defaults):
@@ -656,13 +638,6 @@ def _other_scheduler_optimizer():
 def test_constructor_validation(build, error, match):
     with pytest.raises(error, match=match):
         build(make_optimizer())
-
-
-class Plainless(PlainSGD):
-    """Options with neither ``momentum`` nor ``betas``."""
-
-    def __init__(self, params, lr=0.1):
-        Optimizer.__init__(self, params, dict(lr=lr))
 
 
 def test_legacy_name_and_all():

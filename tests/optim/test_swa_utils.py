@@ -9,22 +9,10 @@ import pytest
 
 import ferrotorch as ft
 from ferrotorch import nn
-from ferrotorch.optim import Optimizer
 from ferrotorch.optim import swa_utils
 
 
-class PlainSGD(Optimizer):
-    """Gradient descent; stands in until ``ferrotorch.optim.SGD`` is merged."""
-
-    def __init__(self, params, lr=0.1):
-        super().__init__(params, dict(lr=lr))
-
-    @ft.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.sub_(p.grad * group["lr"])
+PlainSGD = ft.optim.SGD
 
 
 def small_model():
