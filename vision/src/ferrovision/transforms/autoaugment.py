@@ -5,6 +5,7 @@ from enum import Enum
 
 import ferrotorch
 from ferrotorch import Tensor
+from ferrotorch.distributions import Dirichlet
 from ferrotorch.nn import Module
 
 from . import functional as F
@@ -276,29 +277,10 @@ class TrivialAugmentWide(Module):
         )
 
 
-def _standard_gamma(alpha: float) -> float:
-    """One Gamma(alpha, 1) draw (Marsaglia & Tsang) from ferrotorch's global generator."""
-    boost = 1.0
-    if alpha < 1.0:
-        boost = ferrotorch.rand(1).item() ** (1.0 / alpha)
-        alpha += 1.0
-    d = alpha - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
-    while True:
-        x = ferrotorch.randn(1).item()
-        v = (1.0 + c * x) ** 3
-        if v <= 0:
-            continue
-        u = ferrotorch.rand(1).item()
-        if math.log(max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * math.log(v):
-            return d * v * boost
-
-
 def _sample_dirichlet(params: Tensor) -> Tensor:
-    """Dirichlet draws, one per row of `params` (B, K), as normalised Gamma draws."""
-    rows = [[_standard_gamma(a) for a in row] for row in params.tolist()]
-    gammas = ferrotorch.tensor(rows, dtype=params.dtype)
-    return gammas / gammas.sum(-1, keepdim=True)
+    """Dirichlet draws, one per row of `params` (B, K): torchvision's `torch._sample_dirichlet`,
+    here ferrotorch.distributions' vectorized Gamma sampler, normalised."""
+    return Dirichlet(params).sample()
 
 
 class AugMix(Module):
