@@ -46,7 +46,7 @@ def _builtin_tv_tensor_types() -> set:
 
 
 def _name_to_functional(name: str):
-    from ... import functional
+    from .. import functional
 
     try:
         return getattr(functional, name)
