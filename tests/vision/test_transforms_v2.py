@@ -33,7 +33,8 @@ def boxes(format="XYXY", dtype=ferrotorch.float64, xyxy=XYXY, canvas_size=(H, W)
 
 def assert_boxes(got, expected_xyxy, format, canvas_size):
     assert type(got) is BoundingBoxes and got.format.name == format and tuple(got.canvas_size) == tuple(canvas_size)
-    np.testing.assert_allclose(got.numpy(), to_format(np.asarray(expected_xyxy, dtype=np.float64), format), rtol=1e-6, atol=1e-6)
+    expected = to_format(np.asarray(expected_xyxy, dtype=np.float64), format)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 FORMATS = ["XYXY", "XYWH", "CXCYWH"]
@@ -102,7 +103,8 @@ def test_center_crop_and_resized_crop_of_boxes():
     expected = np.clip(XYXY - [left, top, left, top], 0, [7, 10, 7, 10])
     assert_boxes(F.center_crop(boxes(), [10, 7]), expected, "XYXY", (10, 7))
     cropped = np.clip(XYXY - [2, 1, 2, 1], 0, [14, 9, 14, 9])
-    assert_boxes(F.resized_crop(boxes(), 1, 2, 9, 14, [18, 7]), cropped * [7 / 14, 18 / 9, 7 / 14, 18 / 9], "XYXY", (18, 7))
+    expected = cropped * [7 / 14, 18 / 9, 7 / 14, 18 / 9]
+    assert_boxes(F.resized_crop(boxes(), 1, 2, 9, 14, [18, 7]), expected, "XYXY", (18, 7))
 
 
 def _hull(corners):
@@ -183,7 +185,8 @@ def test_mask_kernels_are_exact(labels):
         assert type(got) is Mask
         np.testing.assert_array_equal(got.numpy(), labels[:, rows][:, :, cols])
     # A 2-D mask is handled as one channel.
-    np.testing.assert_array_equal(F.resize(Mask(ferrotorch.from_numpy(labels[0].copy())), [7, 33]).numpy(), labels[0][rows][:, cols])
+    single = F.resize(Mask(ferrotorch.from_numpy(labels[0].copy())), [7, 33])
+    np.testing.assert_array_equal(single.numpy(), labels[0][rows][:, cols])
 
 
 def test_mask_affine_keeps_label_values(labels):
@@ -196,7 +199,8 @@ def test_mask_affine_keeps_label_values(labels):
     "v2_call,v1_call",
     [
         (lambda i: F.resize(i, [9, 31]), lambda i: F1.resize(i, [9, 31])),
-        (lambda i: F.resized_crop(i, 1, 2, 9, 14, [5, 7], "bicubic"), lambda i: F1.resized_crop(i, 1, 2, 9, 14, [5, 7], F1.InterpolationMode.BICUBIC)),
+        (lambda i: F.resized_crop(i, 1, 2, 9, 14, [5, 7], "bicubic"),
+         lambda i: F1.resized_crop(i, 1, 2, 9, 14, [5, 7], F1.InterpolationMode.BICUBIC)),
         (lambda i: F.affine(i, 17.0, [2, -1], 1.1, [4.0, -3.0], "bilinear", fill=3),
          lambda i: F1.affine(i, 17.0, [2, -1], 1.1, [4.0, -3.0], F1.InterpolationMode.BILINEAR, fill=3)),
         (lambda i: F.rotate(i, 33.0, expand=True), lambda i: F1.rotate(i, 33.0, expand=True)),

@@ -50,7 +50,8 @@ def test_bounding_boxes_metadata_and_checks():
         BoundingBoxes([1, 2, 3, 4], format="XYXY", canvas_size=(5, 6), clamping_mode="wrong")
     with pytest.raises(ValueError, match="Rotated bounding boxes should be floating point tensors"):
         BoundingBoxes([1, 2, 3, 4, 5], format="XYWHR", canvas_size=(5, 6))
-    assert tv_tensors.is_rotated_bounding_format("CXCYWHR") and not tv_tensors.is_rotated_bounding_format(BoundingBoxFormat.XYXY)
+    assert tv_tensors.is_rotated_bounding_format("CXCYWHR")
+    assert not tv_tensors.is_rotated_bounding_format(BoundingBoxFormat.XYXY)
 
 
 def test_keypoints_shape_check():
@@ -61,7 +62,8 @@ def test_keypoints_shape_check():
 
 def test_operations_return_pure_tensors():
     image = Image(ferrotorch.rand(3, 2, 2))
-    for result in (image + 1, image.flip(-1), image[0], image.sum(), image.float(), image.reshape(12), image.permute(1, 2, 0)):
+    results = (image + 1, image.flip(-1), image[0], image.sum(), image.float(), image.reshape(12), image.permute(1, 2, 0))
+    for result in results:
         assert type(result) is ferrotorch.Tensor
     # In-place ops modify the image, which stays an Image, but return a pure tensor (as torchvision).
     out = image.mul_(2)
@@ -95,7 +97,8 @@ def test_set_return_type_keeps_tv_tensors():
 def test_wrap_copies_metadata_with_overrides():
     boxes = _boxes()
     wrapped = tv_tensors.wrap(ferrotorch.zeros(3, 4), like=boxes, canvas_size=(20, 30))
-    assert type(wrapped) is BoundingBoxes and wrapped.format is BoundingBoxFormat.XYWH and wrapped.canvas_size == (20, 30)
+    assert type(wrapped) is BoundingBoxes
+    assert wrapped.format is BoundingBoxFormat.XYWH and wrapped.canvas_size == (20, 30)
     assert type(tv_tensors.wrap(ferrotorch.zeros(2, 2), like=Mask(ferrotorch.ones(1, 1)))) is Mask
 
 

@@ -39,7 +39,9 @@ class KeyPoints(TVTensor):
         if isinstance(output, KeyPoints):
             return output
         if isinstance(output, (tuple, list)):
-            return type(output)(KeyPoints._wrap(part, canvas_size=first.canvas_size, check_dims=False) for part in output)
+            return type(output)(
+                KeyPoints._wrap(part, canvas_size=first.canvas_size, check_dims=False) for part in output
+            )
         return KeyPoints._wrap(output, canvas_size=first.canvas_size, check_dims=False)
 
     def __repr__(self) -> str:

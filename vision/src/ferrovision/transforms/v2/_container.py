@@ -8,7 +8,9 @@ from ferrotorch.nn import ModuleList
 from ._transform import Transform
 
 
-def _check_transforms(transforms, allowed=(Sequence,), message="Argument transforms should be a sequence of callables"):
+def _check_transforms(
+    transforms, allowed=(Sequence,), message="Argument transforms should be a sequence of callables"
+):
     if not isinstance(transforms, allowed):
         raise TypeError(message)
     if not transforms:
@@ -48,9 +50,8 @@ class RandomApply(Transform):
 
     def __init__(self, transforms, p=0.5) -> None:
         super().__init__()
-        _check_transforms(
-            transforms, (Sequence, ModuleList), "Argument transforms should be a sequence of callables or a `nn.ModuleList`"
-        )
+        message = "Argument transforms should be a sequence of callables or a `nn.ModuleList`"
+        _check_transforms(transforms, (Sequence, ModuleList), message)
         self.transforms = transforms
         if not (0.0 <= p <= 1.0):
             raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")

@@ -66,8 +66,9 @@ class Resize(Transform):
 
     def transform(self, inpt, params):
         return self._call_kernel(
-            F.resize, inpt, self.size, interpolation=self.interpolation, max_size=self.max_size, antialias=self.antialias
-        )
+            F.resize, inpt, self.size, interpolation=self.interpolation, max_size=self.max_size,
+            antialias=self.antialias,
+        )  # fmt: skip
 
 
 class CenterCrop(Transform):

@@ -125,7 +125,9 @@ class ToDtype(Transform):
             )
         if dtype is None:
             if self.scale and is_image_like:
-                warnings.warn("scale was set to True but no dtype was specified for images or videos: no scaling will be done.")
+                warnings.warn(
+                    "scale was set to True but no dtype was specified for images or videos: no scaling will be done."
+                )
             return inpt
         return self._call_kernel(F.to_dtype, inpt, dtype=dtype, scale=self.scale)
 

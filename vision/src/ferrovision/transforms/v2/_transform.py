@@ -54,7 +54,9 @@ class Transform(Module):
     def _transform_flat(self, flat_inputs: list) -> list:
         needs_transform_list = self._needs_transform_list(flat_inputs)
         params = self.make_params([inpt for inpt, needs in zip(flat_inputs, needs_transform_list) if needs])
-        return [self.transform(inpt, params) if needs else inpt for inpt, needs in zip(flat_inputs, needs_transform_list)]
+        return [
+            self.transform(inpt, params) if needs else inpt for inpt, needs in zip(flat_inputs, needs_transform_list)
+        ]
 
     def _needs_transform_list(self, flat_inputs: list) -> list:
         needs_transform_list = []

@@ -15,7 +15,10 @@ from ....transforms import functional as F1
 from ....transforms.functional import InterpolationMode, _get_inverse_affine_matrix, pil_modes_mapping
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
-from ._geometry import _as_mask_kernel, _check_interpolation, _register_image
+from ._geometry import (
+    _as_mask_kernel, _check_interpolation, _register_image, center_crop, crop, horizontal_flip, pad, resize,
+    resized_crop, vertical_flip,
+)  # fmt: skip
 from ._meta import _check_unrotated, _clamp_bounding_boxes, _convert_bounding_box_format
 from ._utils import _dispatch, _register_kernel_internal
 
@@ -55,7 +58,9 @@ def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode
     )  # fmt: skip
 
 
-def affine_image(image, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+def affine_image(
+    image, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None
+):
     interpolation = _check_interpolation(interpolation)
     angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
     return F1.affine(image, angle, translate, scale, shear, interpolation=interpolation, fill=fill, center=center)
@@ -278,3 +283,18 @@ def _perspective_bounding_boxes_dispatch(inpt, startpoints, endpoints, coefficie
         clamping_mode=inpt.clamping_mode,
     )  # fmt: skip
     return tv_tensors.wrap(output, like=inpt)
+
+
+def _keypoints_not_supported(functional):
+    """KeyPoints have no geometric kernels yet: fail loudly rather than pass them through unmoved."""
+
+    def kernel(inpt, *args, **kwargs):
+        raise NotImplementedError(f"ferrovision's {functional.__name__} does not transform tv_tensors.KeyPoints yet.")
+
+    _register_kernel_internal(functional, tv_tensors.KeyPoints, tv_tensor_wrapper=False)(kernel)
+
+
+for _functional in (
+    horizontal_flip, vertical_flip, resize, crop, center_crop, resized_crop, pad, affine, rotate, perspective
+):
+    _keypoints_not_supported(_functional)

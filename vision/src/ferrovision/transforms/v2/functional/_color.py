@@ -59,31 +59,31 @@ def _grayscale_to_rgb_image_pil(image):
 _register_image(grayscale_to_rgb, grayscale_to_rgb_image, video=False)
 
 
-def _v1_functional(name: str, v1_kernel, doc: str):
-    """A v2 functional whose image, video and PIL kernel is the v1 function `v1_kernel`."""
+def _v1_functional(v1_kernel):
+    """A v2 functional whose image, video and PIL kernel is the v1 function `v1_kernel` (same name and doc)."""
 
     def functional(inpt, *args, **kwargs):
         return _dispatch(functional, inpt, *args, **kwargs)
 
-    functional.__name__ = functional.__qualname__ = name
-    functional.__doc__ = doc
+    functional.__name__ = functional.__qualname__ = v1_kernel.__name__
+    functional.__doc__ = v1_kernel.__doc__
     functional.__module__ = __name__
     _register_image(functional, v1_kernel)
     _register_kernel_internal(functional, PILImage.Image)(v1_kernel)
     return functional
 
 
-adjust_brightness = _v1_functional("adjust_brightness", F1.adjust_brightness, "Multiply the intensities by brightness_factor.")
-adjust_contrast = _v1_functional("adjust_contrast", F1.adjust_contrast, "Blend with the mean grey level by contrast_factor.")
-adjust_saturation = _v1_functional("adjust_saturation", F1.adjust_saturation, "Blend with the grayscale image by saturation_factor.")
-adjust_hue = _v1_functional("adjust_hue", F1.adjust_hue, "Shift the hue by hue_factor (in [-0.5, 0.5]).")
-adjust_gamma = _v1_functional("adjust_gamma", F1.adjust_gamma, "gain * intensity ** gamma.")
-adjust_sharpness = _v1_functional("adjust_sharpness", F1.adjust_sharpness, "Blend with a blurred image by sharpness_factor.")
-invert = _v1_functional("invert", F1.invert, "Invert the colours.")
-posterize = _v1_functional("posterize", F1.posterize, "Keep the `bits` most significant bits of each channel.")
-solarize = _v1_functional("solarize", F1.solarize, "Invert the pixels at or above `threshold`.")
-autocontrast = _v1_functional("autocontrast", F1.autocontrast, "Stretch each channel to the full intensity range.")
-equalize = _v1_functional("equalize", F1.equalize, "Histogram equalisation.")
+adjust_brightness = _v1_functional(F1.adjust_brightness)
+adjust_contrast = _v1_functional(F1.adjust_contrast)
+adjust_saturation = _v1_functional(F1.adjust_saturation)
+adjust_hue = _v1_functional(F1.adjust_hue)
+adjust_gamma = _v1_functional(F1.adjust_gamma)
+adjust_sharpness = _v1_functional(F1.adjust_sharpness)
+invert = _v1_functional(F1.invert)
+posterize = _v1_functional(F1.posterize)
+solarize = _v1_functional(F1.solarize)
+autocontrast = _v1_functional(F1.autocontrast)
+equalize = _v1_functional(F1.equalize)
 adjust_brightness_image = adjust_brightness_video = F1.adjust_brightness
 adjust_contrast_image = adjust_contrast_video = F1.adjust_contrast
 adjust_saturation_image = adjust_saturation_video = F1.adjust_saturation

@@ -96,7 +96,8 @@ def horizontal_flip_image(image):
 
 _register_image(horizontal_flip, horizontal_flip_image)
 _register_kernel_internal(horizontal_flip, PILImage.Image)(F1.hflip)
-horizontal_flip_mask = _register_kernel_internal(horizontal_flip, tv_tensors.Mask)(_as_mask_kernel(horizontal_flip_image))
+horizontal_flip_mask = _as_mask_kernel(horizontal_flip_image)
+_register_kernel_internal(horizontal_flip, tv_tensors.Mask)(horizontal_flip_mask)
 horizontal_flip_video = horizontal_flip_image
 
 
@@ -132,7 +133,8 @@ def vertical_flip_image(image):
 
 _register_image(vertical_flip, vertical_flip_image)
 _register_kernel_internal(vertical_flip, PILImage.Image)(F1.vflip)
-vertical_flip_mask = _register_kernel_internal(vertical_flip, tv_tensors.Mask)(_as_mask_kernel(vertical_flip_image))
+vertical_flip_mask = _as_mask_kernel(vertical_flip_image)
+_register_kernel_internal(vertical_flip, tv_tensors.Mask)(vertical_flip_mask)
 vertical_flip_video = vertical_flip_image
 
 
@@ -205,7 +207,9 @@ def resize_mask(mask, size, interpolation=InterpolationMode.NEAREST, max_size=No
 _register_kernel_internal(resize, tv_tensors.Mask)(resize_mask)
 
 
-def resize_bounding_boxes(bounding_boxes, canvas_size, size, max_size=None, format=BoundingBoxFormat.XYXY, clamping_mode="soft"):
+def resize_bounding_boxes(
+    bounding_boxes, canvas_size, size, max_size=None, format=BoundingBoxFormat.XYXY, clamping_mode="soft"
+):
     """Scale boxes from `canvas_size` to the resized canvas; returns (boxes, new canvas_size)."""
     _check_unrotated(format)
     old_height, old_width = canvas_size

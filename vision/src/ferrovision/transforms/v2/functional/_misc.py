@@ -147,7 +147,8 @@ def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_s
                 f"Got format={format} and canvas_size={canvas_size}."
                 "Set those to appropriate values or pass bounding_boxes as a tv_tensors.BoundingBoxes object."
             )
-        valid = _get_sanitize_bounding_boxes_mask(bounding_boxes, _parse_format(format), canvas_size, min_size, min_area)
+        format = _parse_format(format)
+        valid = _get_sanitize_bounding_boxes_mask(bounding_boxes, format, canvas_size, min_size, min_area)
         return bounding_boxes[valid], valid
     if not isinstance(bounding_boxes, tv_tensors.BoundingBoxes):
         raise ValueError("bounding_boxes must be a tv_tensors.BoundingBoxes instance or a pure tensor.")

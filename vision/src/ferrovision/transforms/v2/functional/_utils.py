@@ -71,7 +71,8 @@ def register_kernel(functional, tv_tensor_cls):
         )
     if not (isinstance(tv_tensor_cls, type) and issubclass(tv_tensor_cls, tv_tensors.TVTensor)):
         raise ValueError(
-            f"Kernels can only be registered for subclasses of ferrovision.tv_tensors.TVTensor, but got {tv_tensor_cls}."
+            "Kernels can only be registered for subclasses of ferrovision.tv_tensors.TVTensor, "
+            f"but got {tv_tensor_cls}."
         )
     if tv_tensor_cls in _builtin_tv_tensor_types():
         raise ValueError(f"Kernels cannot be registered for the builtin tv_tensor classes, but got {tv_tensor_cls}")
