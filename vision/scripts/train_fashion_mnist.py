@@ -8,10 +8,27 @@ checkpoint, which is reloaded and evaluated again at the end. The training-loss 
 into a PNG next to the checkpoint.
 
     python vision/scripts/train_fashion_mnist.py --model cnn --epochs 3 --out cnn.pt
+
+The weights shipped in ``ferrovision/models/weights/`` were trained with this script (``--export``
+writes the checkpoint there under a name carrying its sha256 prefix and prints the facts that go
+into the weights' ``meta``), on a 2-core machine, one run at a time:
+
+    # LeNet5_Weights.FASHION_MNIST_V1
+    python vision/scripts/train_fashion_mnist.py --model lenet5 --epochs 10 --lr 3e-3 --seed 0 \
+        --export vision/src/ferrovision/models/weights
+    # ResNet8_Weights.FASHION_MNIST_V1
+    python vision/scripts/train_fashion_mnist.py --model resnet8 --epochs 5 --lr 5e-3 --seed 0 \
+        --export vision/src/ferrovision/models/weights
+
+Both use the defaults otherwise: batch 128, AdamW (weight decay 1e-4) with a one-cycle schedule,
+no augmentation. The printed test accuracy is measured on all 10,000 test images.
 """
 
 import argparse
+import hashlib
+import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -86,6 +103,26 @@ def evaluate(model, images, labels, batch_size=1000):
     return correct / len(labels)
 
 
+def flip_half(images):
+    """Mirror a random half of the batch left-right (the ``--augment`` option)."""
+    flip = (torch.rand(images.shape[0]) < 0.5).view(-1, 1, 1, 1)
+    return torch.where(flip, images.flip(3), images)
+
+
+def export(path, directory, name, accuracy, num_params):
+    """Copy the checkpoint into ``directory`` as ``<name>_fashion_mnist-<sha256 prefix>.pt`` and print
+    the facts its weights entry records."""
+    with open(path, "rb") as f:
+        sha256 = hashlib.sha256(f.read()).hexdigest()
+    os.makedirs(directory, exist_ok=True)
+    target = os.path.join(directory, f"{name}_fashion_mnist-{sha256[:8]}.pt")
+    shutil.copyfile(path, target)
+    facts = {"file": os.path.basename(target), "_sha256": sha256, "num_params": num_params,
+             "_metrics": {"FashionMNIST": {"acc@1": round(100 * accuracy, 2)}},
+             "_file_size": round(os.path.getsize(target) / 2**20, 3)}
+    print(f"exported {target}\n{json.dumps(facts)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="cnn", help="'cnn' or a ferrovision.models builder name")
@@ -95,6 +132,8 @@ def main(argv=None):
     parser.add_argument("--root", default="data", help="torchvision-layout root (Debian's files are used otherwise)")
     parser.add_argument("--out", help="where to save the trained state_dict (default: a temporary file)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--augment", action="store_true", help="mirror a random half of each batch left-right")
+    parser.add_argument("--export", metavar="DIR", help="also copy the checkpoint into DIR under a sha256-named file")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -103,7 +142,8 @@ def main(argv=None):
     print(f"Fashion-MNIST: {len(y_train)} training / {len(y_test)} test images, classes: {', '.join(classes)}")
 
     model = build(args.model, len(classes))
-    print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters")
+    num_params = sum(p.numel() for p in model.parameters())
+    print(f"{args.model}: {num_params:,} parameters")
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True, drop_last=True)
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(loader))
@@ -112,6 +152,8 @@ def main(argv=None):
     for epoch in range(1, args.epochs + 1):
         bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch", mininterval=0.5, file=sys.stdout)
         for images, labels in bar:
+            if args.augment:
+                images = flip_half(images)
             loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad()
             loss.backward()
@@ -133,6 +175,8 @@ def main(argv=None):
     reloaded.load_state_dict(torch.load(out))
     accuracy = evaluate(reloaded, x_test, y_test)
     print(f"checkpoint {out}: reloaded, test accuracy {accuracy:.4f} on {len(y_test)} held-out images")
+    if args.export:
+        export(out, args.export, args.model, accuracy, num_params)
     return accuracy
 
 

@@ -14,4 +14,5 @@ from .regnet import *  # noqa: F401,F403
 from .convnext import *  # noqa: F401,F403
 from .vision_transformer import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
+from .small_resnet import *  # noqa: F401,F403
 from .swin_transformer import *  # noqa: F401,F403

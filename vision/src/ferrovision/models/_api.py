@@ -2,7 +2,9 @@
 builder, and the registry behind `get_model` / `list_models` / `get_model_weights` / `get_weight`."""
 
 import fnmatch
+import hashlib
 import importlib
+import os
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -55,7 +57,13 @@ class WeightsEnum(Enum):
         return obj
 
     def get_state_dict(self, *args, **kwargs):
-        """Load the checkpoint from the hub cache (see :func:`load_state_dict_from_url`)."""
+        """Load the checkpoint from the hub cache (see :func:`load_state_dict_from_url`).
+
+        Weights shipped inside the package (``url`` is a file in ``models/weights/``) are read in
+        place, after checking the file against the full sha256 in ``meta["_sha256"]``.
+        """
+        if "_sha256" in self.meta and os.path.isfile(self.url):
+            _check_sha256(self.url, self.meta["_sha256"])
         return load_state_dict_from_url(self.url, *args, **kwargs)
 
     def __repr__(self):
@@ -72,6 +80,19 @@ class WeightsEnum(Enum):
     @property
     def meta(self):
         return self.value.meta
+
+
+def _packaged_weights(file_name):
+    """The path of a checkpoint shipped with ferrovision (in ``ferrovision/models/weights/``)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", file_name)
+
+
+def _check_sha256(path, expected):
+    """Raise RuntimeError unless the sha256 of the file at ``path`` is ``expected``."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != expected:
+        raise RuntimeError(f'invalid hash value for {path} (expected "{expected}", got "{digest}")')
 
 
 def _load_weights(model, weights, progress):
