@@ -28,21 +28,26 @@ def run_example(script, *args, cwd):
 def test_train_resnet_checkpoints_and_resumes(tmp_path):
     pytest.importorskip("tqdm")
     checkpoint = tmp_path / "ck" / "resnet8.pt"
-    common = ["--limit", 192, "--batch-size", 64, "--workers", 2, "--checkpoint", checkpoint, "--root", tmp_path]
-    out = run_example("train_resnet_fashion_mnist.py", "--epochs", 1, *common, cwd=tmp_path)
+    common = ["--epochs", 2, "--limit", 192, "--batch-size", 64, "--workers", 2, "--checkpoint", checkpoint, "--root", tmp_path]
+    out = run_example("train_resnet_fashion_mnist.py", "--stop-after", 1, *common, cwd=tmp_path)
     assert "192 training / 192 test images; 2 workers" in out
-    assert "epoch 1: test accuracy" in out
+    assert "epoch 1: test accuracy" in out and "epoch 2" not in out
     state = ferrotorch.load(str(checkpoint))
-    assert state["epoch"] == 1 and set(state) == {"epoch", "model", "optimizer", "scheduler", "rng_state"}
+    assert state["epoch"] == 1 and set(state) == {"epoch", "epochs", "model", "optimizer", "scheduler", "rng_state"}
     assert state["scheduler"]["last_epoch"] == 3  # 192 images in batches of 64
     first_weights = state["model"]["fc.weight"].numpy().copy()
 
-    out = run_example("train_resnet_fashion_mnist.py", "--epochs", 2, "--resume", *common, cwd=tmp_path)
+    out = run_example("train_resnet_fashion_mnist.py", "--resume", *common, cwd=tmp_path)
     assert f"resumed from {checkpoint} after epoch 1" in out
     assert "epoch 2: test accuracy" in out and "epoch 1: test accuracy" not in out
     state = ferrotorch.load(str(checkpoint))
     assert state["epoch"] == 2 and state["scheduler"]["last_epoch"] == 6
     assert not np.array_equal(state["model"]["fc.weight"].numpy(), first_weights)
+
+    # The learning-rate schedule belongs to the run: resuming it with another length is refused.
+    result = subprocess.run([sys.executable, os.path.join(EXAMPLES, "train_resnet_fashion_mnist.py"), "--resume",
+                             "--epochs", "3", "--checkpoint", str(checkpoint)], capture_output=True, text=True)
+    assert result.returncode == 2 and "holds a run of 2 epochs, not --epochs 3" in result.stderr
 
 
 def write_image_folder(root, per_class=24):
