@@ -11,7 +11,7 @@ venv:
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10"
+	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4"
 
 # Real data the tests and the demo read: Fashion-MNIST as Debian packages it.
 data:
@@ -35,7 +35,6 @@ test-python:
 test: venv data build test-rust test-python
 
 demo: venv data build
-	$(PIP) install -q tqdm
 	$(PY) vision/scripts/train_fashion_mnist.py --out demo/fashion_mnist_cnn.pt
 
 # Installs PyTorch (CPU use of the PyPI wheel) beside ferrotorch, then compares them.

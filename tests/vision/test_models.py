@@ -47,12 +47,12 @@ def load_numpy_state(model, state):
 
 # --- registry ---------------------------------------------------------------------------------------
 
-def test_list_models_holds_every_torchvision_classification_model_plus_lenet():
-    assert set(models.list_models()) == set(REFERENCE["models"]) | {"lenet5"}
+def test_list_models_holds_every_torchvision_classification_model_plus_ferrovisions_own():
+    assert set(models.list_models()) == set(REFERENCE["models"]) | {"lenet5", "resnet8"}
 
 
 def test_list_models_filters_by_module_and_patterns():
-    assert models.list_models(module=models, include="resnet*", exclude=["*101", "*152"]) == \
+    assert models.list_models(module=models, include="resnet*", exclude=["*101", "*152", "resnet8"]) == \
         ["resnet18", "resnet34", "resnet50"]
     assert models.list_models(include=["vit_b_*", "lenet*"]) == ["lenet5", "vit_b_16", "vit_b_32"]
 

@@ -1,6 +1,6 @@
 //! Adadelta: step sizes from running averages of squared gradients and squared updates.
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -19,17 +19,18 @@ struct Adadelta<'a>(&'a AdadeltaOptions);
 impl Rule<4> for Adadelta<'_> {
     type Coef = ();
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, _: &(), v: &mut [R; 4]) {
+    fn kernel<R: OptReal>(&self, _: &()) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;
-        let [p, g, sq, acc] = v;
-        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        let (rho, eps) = (R::of(o.rho), R::of(o.eps));
-        *sq = addcmul(*sq * rho, 1.0 - o.rho, g, g);
-        let std = (*sq + eps).sqrt();
-        let delta = (*acc + eps).sqrt() / std * g;
-        *acc = addcmul(*acc * rho, 1.0 - o.rho, delta, delta);
-        *p = delta.fma(R::of(-o.lr), *p);
+        let grad = EffectiveGrad::new(o.maximize, o.weight_decay);
+        let (rho, one_minus_rho, eps, neg_lr) = (R::of(o.rho), R::of(1.0 - o.rho), R::of(o.eps), R::of(-o.lr));
+        move |[p, g, sq, acc]: &mut [R; 4]| {
+            let g = grad.of(*p, *g);
+            *sq = addcmul(*sq * rho, one_minus_rho, g, g);
+            let std = (*sq + eps).sqrt();
+            let delta = (*acc + eps).sqrt() / std * g;
+            *acc = addcmul(*acc * rho, one_minus_rho, delta, delta);
+            *p = delta.fma(neg_lr, *p);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Adagrad with learning-rate decay.
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -20,14 +20,16 @@ impl Rule<3> for Adagrad<'_> {
     /// The decayed learning rate `lr / (1 + (step - 1) * lr_decay)`.
     type Coef = f64;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, clr: &f64, v: &mut [R; 3]) {
+    fn kernel<R: OptReal>(&self, clr: &f64) -> impl Fn(&mut [R; 3]) + Sync {
         let o = self.0;
-        let [p, g, sum] = v;
-        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        *sum = addcmul(*sum, 1.0, g, g);
-        let std = sum.sqrt() + R::of(o.eps);
-        *p = *p + R::of(-clr) * g / std;
+        let grad = EffectiveGrad::new(o.maximize, o.weight_decay);
+        let (eps, neg_clr) = (R::of(o.eps), R::of(-clr));
+        move |[p, g, sum]: &mut [R; 3]| {
+            let g = grad.of(*p, *g);
+            *sum = addcmul(*sum, R::of(1.0), g, g);
+            let std = sum.sqrt() + eps;
+            *p = *p + neg_clr * g / std;
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad and `maximize`.
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, maximum, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -28,25 +28,26 @@ struct AdamCoef {
 impl Rule<5> for Adam<'_> {
     type Coef = AdamCoef;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, c: &AdamCoef, v: &mut [R; 5]) {
+    fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 5]) + Sync {
         let o = self.0;
-        let [p, g, m, s, smax] = v;
-        let coupled = (o.weight_decay != 0.0 && !o.decoupled_weight_decay).then_some(o.weight_decay);
-        let g = effective_grad(*p, *g, o.maximize, coupled);
-        if o.weight_decay != 0.0 && o.decoupled_weight_decay {
-            *p = *p * R::of(1.0 - o.lr * o.weight_decay);
+        let decoupled = o.decoupled_weight_decay;
+        let grad = EffectiveGrad::new(o.maximize, if decoupled { 0.0 } else { o.weight_decay });
+        // `param.mul_(1 - lr * weight_decay)`; a factor of exactly 1 when there is no decay.
+        let decay = R::of(if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 });
+        let avg = Lerp::new(1.0 - o.beta1);
+        let (beta2, one_minus_beta2) = (R::of(o.beta2), R::of(1.0 - o.beta2));
+        let (amsgrad, eps) = (o.amsgrad, R::of(o.eps));
+        let (bias_correction2_sqrt, neg_step_size) = (R::of(c.bias_correction2_sqrt), R::of(-c.step_size));
+        move |[p, g, m, s, smax]: &mut [R; 5]| {
+            let g = grad.of(*p, *g);
+            *p = *p * decay;
+            *m = avg.at(*m, g);
+            *s = addcmul(*s * beta2, one_minus_beta2, g, g);
+            *smax = maximum(*smax, *s); // junk, and not stored, without amsgrad
+            let second = if amsgrad { *smax } else { *s };
+            let denom = second.sqrt() / bias_correction2_sqrt + eps;
+            *p = *p + neg_step_size * *m / denom;
         }
-        *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
-        let second = if o.amsgrad {
-            *smax = maximum(*smax, *s);
-            *smax
-        } else {
-            *s
-        };
-        let denom = second.sqrt() / R::of(c.bias_correction2_sqrt) + R::of(o.eps);
-        *p = *p + R::of(-c.step_size) * *m / denom;
     }
 }
 

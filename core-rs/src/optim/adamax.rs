@@ -1,6 +1,6 @@
 //! Adamax: Adam with an exponentially weighted infinity norm in place of the second moment.
 
-use super::foreach::{advance_steps, apply, effective_grad, lerp, maximum, OptReal, Rule};
+use super::foreach::{advance_steps, apply, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -21,14 +21,17 @@ impl Rule<4> for Adamax<'_> {
     /// `lr / bias_correction1`.
     type Coef = f64;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, clr: &f64, v: &mut [R; 4]) {
+    fn kernel<R: OptReal>(&self, clr: &f64) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;
-        let [p, g, m, inf] = v;
-        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *inf = maximum(*inf * R::of(o.beta2), g.abs() + R::of(o.eps));
-        *p = *p + R::of(-clr) * *m / *inf;
+        let grad = EffectiveGrad::new(o.maximize, o.weight_decay);
+        let avg = Lerp::new(1.0 - o.beta1);
+        let (beta2, eps, neg_clr) = (R::of(o.beta2), R::of(o.eps), R::of(-clr));
+        move |[p, g, m, inf]: &mut [R; 4]| {
+            let g = grad.of(*p, *g);
+            *m = avg.at(*m, g);
+            *inf = maximum(*inf * beta2, g.abs() + eps);
+            *p = *p + neg_clr * *m / *inf;
+        }
     }
 }
 

@@ -38,28 +38,38 @@ impl OptReal for f64 {
     }
 }
 
-/// `self.lerp_(end, weight)` as PyTorch's vectorized CPU kernel computes it.
-#[inline(always)]
-pub(crate) fn lerp<R: OptReal>(start: R, end: R, weight: R) -> R {
-    let one = R::of(1.0);
-    if weight.abs() < R::of(0.5) {
-        weight.fma(end - start, start)
-    } else {
-        (weight - one).fma(end - start, end)
+/// `self.lerp_(end, weight)` with a weight fixed for the whole update, as PyTorch's vectorized
+/// CPU kernel computes it: from `start` when `|weight| < 0.5`, else from `end`.
+#[derive(Clone, Copy)]
+pub(crate) struct Lerp<R> {
+    weight: R,
+    from_start: bool,
+}
+
+impl<R: OptReal> Lerp<R> {
+    pub(crate) fn new(weight: f64) -> Self {
+        let w = R::of(weight);
+        let from_start = w.abs() < R::of(0.5);
+        Lerp { weight: if from_start { w } else { w - R::of(1.0) }, from_start }
+    }
+
+    #[inline(always)]
+    pub(crate) fn at(self, start: R, end: R) -> R {
+        self.weight.fma(end - start, if self.from_start { start } else { end })
     }
 }
 
 /// `self.addcmul(t1, t2, value=value)`: PyTorch's CPU kernel computes `self + value * t1 * t2`
 /// with the last multiply-add fused (checked bit for bit against it).
 #[inline(always)]
-pub(crate) fn addcmul<R: OptReal>(this: R, value: f64, t1: R, t2: R) -> R {
-    (R::of(value) * t1).fma(t2, this)
+pub(crate) fn addcmul<R: OptReal>(this: R, value: R, t1: R, t2: R) -> R {
+    (value * t1).fma(t2, this)
 }
 
 /// `torch.maximum`: NaN when either side is NaN.
 #[inline(always)]
 pub(crate) fn maximum<R: OptReal>(a: R, b: R) -> R {
-    if b.is_nan() || b > a {
+    if b.is_nan() | (b > a) {
         b
     } else {
         a
@@ -68,12 +78,27 @@ pub(crate) fn maximum<R: OptReal>(a: R, b: R) -> R {
 
 /// The gradient as the update sees it: negated under `maximize`, plus `weight_decay * param`
 /// (`grad.add(param, alpha=weight_decay)`) when the decay is coupled and non-zero.
-#[inline(always)]
-pub(crate) fn effective_grad<R: OptReal>(param: R, grad: R, maximize: bool, weight_decay: Option<f64>) -> R {
-    let g = if maximize { -grad } else { grad };
-    match weight_decay {
-        Some(wd) => param.fma(R::of(wd), g),
-        None => g,
+#[derive(Clone, Copy)]
+pub(crate) struct EffectiveGrad<R> {
+    sign: R,
+    decay: R,
+    coupled: bool,
+}
+
+impl<R: OptReal> EffectiveGrad<R> {
+    /// `coupled_decay`: the weight decay added to the gradient (0: none).
+    pub(crate) fn new(maximize: bool, coupled_decay: f64) -> Self {
+        EffectiveGrad { sign: R::of(if maximize { -1.0 } else { 1.0 }), decay: R::of(coupled_decay), coupled: coupled_decay != 0.0 }
+    }
+
+    #[inline(always)]
+    pub(crate) fn of(self, param: R, grad: R) -> R {
+        let g = grad * self.sign; // exactly `-grad` under maximize
+        if self.coupled {
+            param.fma(self.decay, g)
+        } else {
+            g
+        }
     }
 }
 
@@ -82,8 +107,10 @@ pub(crate) fn effective_grad<R: OptReal>(param: R, grad: R, maximize: bool, weig
 pub(crate) trait Rule<const K: usize>: Sync {
     /// Per-parameter scalars (bias corrections, step sizes), in f64 as PyTorch computes them.
     type Coef: Sync;
-    /// Updates one element's operands in place.
-    fn update<R: OptReal>(&self, c: &Self::Coef, v: &mut [R; K]);
+    /// The update of one element's operands, in place. Every scalar is converted to the
+    /// compute type here, once, so that the closure's body holds only loop-invariant values
+    /// and straight-line arithmetic: the element loop then vectorizes.
+    fn kernel<R: OptReal>(&self, c: &Self::Coef) -> impl Fn(&mut [R; K]) + Sync;
 }
 
 /// Adds 1 to every step counter (1-element tensors, `step_t += 1`) and returns the new values.
@@ -216,6 +243,7 @@ struct Operand<T> {
 
 fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) {
     let Some(p) = ts[0] else { return };
+    let update = rule.kernel::<R>(c);
     let ops: [Operand<T>; K] = std::array::from_fn(|k| match ts[k] {
         Some(t) => Operand { ptr: SendPtr(t.data_ptr::<T>()), present: true },
         None => Operand { ptr: SendPtr(std::ptr::null_mut()), present: false },
@@ -224,16 +252,15 @@ fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &
     let layouts: [(&[usize], usize); K] =
         std::array::from_fn(|k| ts[k].map_or((p.strides(), p.offset()), |t| (t.strides(), t.offset())));
     for_each_row(p.shape(), layouts, |offsets, len, strides| unsafe {
-        process_row::<K, U, T, R>(rule, c, &ops, offsets, len, strides)
+        process_row::<K, _, T, R>(&update, &ops, offsets, len, strides)
     });
 }
 
 /// One run of elements, compiled for AVX2+FMA when the CPU has them (the wheel targets
 /// baseline x86-64).
 #[inline(always)]
-unsafe fn process_row<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
-    rule: &U,
-    c: &U::Coef,
+unsafe fn process_row<const K: usize, F: Fn(&mut [R; K]), T: Element, R: OptReal>(
+    update: &F,
     ops: &[Operand<T>; K],
     offsets: [usize; K],
     len: usize,
@@ -241,28 +268,26 @@ unsafe fn process_row<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        return process_row_avx2::<K, U, T, R>(rule, c, ops, offsets, len, strides);
+        return process_row_avx2::<K, F, T, R>(update, ops, offsets, len, strides);
     }
-    process_row_body::<K, U, T, R>(rule, c, ops, offsets, len, strides)
+    process_row_body::<K, F, T, R>(update, ops, offsets, len, strides)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn process_row_avx2<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
-    rule: &U,
-    c: &U::Coef,
+unsafe fn process_row_avx2<const K: usize, F: Fn(&mut [R; K]), T: Element, R: OptReal>(
+    update: &F,
     ops: &[Operand<T>; K],
     offsets: [usize; K],
     len: usize,
     strides: [usize; K],
 ) {
-    process_row_body::<K, U, T, R>(rule, c, ops, offsets, len, strides)
+    process_row_body::<K, F, T, R>(update, ops, offsets, len, strides)
 }
 
 #[inline(always)]
-unsafe fn process_row_body<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
-    rule: &U,
-    c: &U::Coef,
+unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: OptReal>(
+    update: &F,
     ops: &[Operand<T>; K],
     offsets: [usize; K],
     len: usize,
@@ -278,7 +303,7 @@ unsafe fn process_row_body<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
                 gather(&mut block[k][..n], src, strides[k]);
             }
         }
-        update_block(rule, c, &mut block, n);
+        update_block(update, &mut block, n);
         for k in 0..K {
             if k != 1 && ops[k].present {
                 let dst = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
@@ -290,10 +315,10 @@ unsafe fn process_row_body<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
 }
 
 #[inline(always)]
-fn update_block<const K: usize, U: Rule<K>, R: OptReal>(rule: &U, c: &U::Coef, block: &mut [[R; BLOCK]; K], n: usize) {
+fn update_block<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, block: &mut [[R; BLOCK]; K], n: usize) {
     for i in 0..n.min(BLOCK) {
         let mut v: [R; K] = std::array::from_fn(|k| block[k][i]);
-        rule.update(c, &mut v);
+        update(&mut v);
         for k in 0..K {
             block[k][i] = v[k];
         }

@@ -1,6 +1,6 @@
 //! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, scale_scalars, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -29,20 +29,24 @@ struct NAdamCoef {
 impl Rule<4> for NAdam<'_> {
     type Coef = NAdamCoef;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, c: &NAdamCoef, v: &mut [R; 4]) {
+    fn kernel<R: OptReal>(&self, c: &NAdamCoef) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;
-        let [p, g, m, s] = v;
-        let coupled = (o.weight_decay != 0.0 && !o.decoupled_weight_decay).then_some(o.weight_decay);
-        let g = effective_grad(*p, *g, o.maximize, coupled);
-        if o.weight_decay != 0.0 && o.decoupled_weight_decay {
-            *p = *p * R::of(1.0 - o.lr * o.weight_decay);
+        let decoupled = o.decoupled_weight_decay;
+        let grad = EffectiveGrad::new(o.maximize, if decoupled { 0.0 } else { o.weight_decay });
+        let decay = R::of(if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 });
+        let avg = Lerp::new(1.0 - o.beta1);
+        let (beta2, one_minus_beta2, eps) = (R::of(o.beta2), R::of(1.0 - o.beta2), R::of(o.eps));
+        let (bias_correction2, grad_value, avg_value) =
+            (R::of(c.bias_correction2), R::of(c.grad_value), R::of(c.avg_value));
+        move |[p, g, m, s]: &mut [R; 4]| {
+            let g = grad.of(*p, *g);
+            *p = *p * decay;
+            *m = avg.at(*m, g);
+            *s = addcmul(*s * beta2, one_minus_beta2, g, g);
+            let denom = (*s / bias_correction2).sqrt() + eps;
+            *p = *p + grad_value * g / denom;
+            *p = *p + avg_value * *m / denom;
         }
-        *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
-        let denom = (*s / R::of(c.bias_correction2)).sqrt() + R::of(o.eps);
-        *p = *p + R::of(c.grad_value) * g / denom;
-        *p = *p + R::of(c.avg_value) * *m / denom;
     }
 }
 

@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance of the adaptive learning rate rectified (plain momentum SGD
 //! while too few steps have been seen).
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -29,27 +29,26 @@ struct RAdamCoef {
 impl Rule<4> for RAdam<'_> {
     type Coef = RAdamCoef;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, c: &RAdamCoef, v: &mut [R; 4]) {
+    fn kernel<R: OptReal>(&self, c: &RAdamCoef) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;
-        let [p, g, m, s] = v;
-        let coupled = (o.weight_decay != 0.0 && !o.decoupled_weight_decay).then_some(o.weight_decay);
-        let g = effective_grad(*p, *g, o.maximize, coupled);
-        if o.weight_decay != 0.0 && o.decoupled_weight_decay {
-            *p = *p * R::of(1.0 - o.lr * o.weight_decay);
-        }
-        *m = lerp(*m, g, R::of(1.0 - o.beta1));
-        *s = addcmul(*s * R::of(o.beta2), 1.0 - o.beta2, g, g);
-        let scaled = *m / R::of(c.bias_correction1) * R::of(o.lr);
-        let update = match c.rect {
+        let decoupled = o.decoupled_weight_decay;
+        let grad = EffectiveGrad::new(o.maximize, if decoupled { 0.0 } else { o.weight_decay });
+        let decay = R::of(if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 });
+        let avg = Lerp::new(1.0 - o.beta1);
+        let (beta2, one_minus_beta2, eps, lr) = (R::of(o.beta2), R::of(1.0 - o.beta2), R::of(o.eps), R::of(o.lr));
+        let (bias_correction1, bias_correction2_sqrt) = (R::of(c.bias_correction1), R::of(c.bias_correction2_sqrt));
+        let (rectified, rect) = (c.rect.is_some(), R::of(c.rect.unwrap_or(1.0)));
+        move |[p, g, m, s]: &mut [R; 4]| {
+            let g = grad.of(*p, *g);
+            *p = *p * decay;
+            *m = avg.at(*m, g);
+            *s = addcmul(*s * beta2, one_minus_beta2, g, g);
+            let scaled = *m / bias_correction1 * lr;
             // `bias_correction2**0.5 / (sqrt(s) + eps)` is `reciprocal() * scalar` in PyTorch.
-            Some(rect) => {
-                let adaptive = R::of(1.0) / (s.sqrt() + R::of(o.eps)) * R::of(c.bias_correction2_sqrt);
-                scaled * adaptive * R::of(rect)
-            }
-            None => scaled,
-        };
-        *p = *p - update;
+            let adaptive = R::of(1.0) / (s.sqrt() + eps) * bias_correction2_sqrt;
+            let update = if rectified { scaled * adaptive * rect } else { scaled };
+            *p = *p - update;
+        }
     }
 }
 

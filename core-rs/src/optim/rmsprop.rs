@@ -1,6 +1,6 @@
 //! RMSprop, optionally centered and with momentum.
 
-use super::foreach::{addcmul, advance_steps, apply, effective_grad, lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -21,23 +21,19 @@ struct Rmsprop<'a>(&'a RmspropOptions);
 impl Rule<5> for Rmsprop<'_> {
     type Coef = ();
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, _: &(), v: &mut [R; 5]) {
+    fn kernel<R: OptReal>(&self, _: &()) -> impl Fn(&mut [R; 5]) + Sync {
         let o = self.0;
-        let [p, g, sq, gavg, buf] = v;
-        let g = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        *sq = addcmul(*sq * R::of(o.alpha), 1.0 - o.alpha, g, g);
-        let avg = if o.centered {
-            *gavg = lerp(*gavg, g, R::of(1.0 - o.alpha));
-            addcmul(*sq, -1.0, *gavg, *gavg).sqrt()
-        } else {
-            sq.sqrt()
-        } + R::of(o.eps);
-        if o.momentum > 0.0 {
-            *buf = *buf * R::of(o.momentum) + R::of(1.0) * g / avg;
-            *p = buf.fma(R::of(-o.lr), *p);
-        } else {
-            *p = *p + R::of(-o.lr) * g / avg;
+        let grad = EffectiveGrad::new(o.maximize, o.weight_decay);
+        let (alpha, one_minus_alpha, eps, neg_lr) = (R::of(o.alpha), R::of(1.0 - o.alpha), R::of(o.eps), R::of(-o.lr));
+        let (centered, momentum, mu) = (o.centered, o.momentum > 0.0, R::of(o.momentum));
+        let grad_avg = Lerp::new(1.0 - o.alpha);
+        move |[p, g, sq, gavg, buf]: &mut [R; 5]| {
+            let g = grad.of(*p, *g);
+            *sq = addcmul(*sq * alpha, one_minus_alpha, g, g);
+            *gavg = grad_avg.at(*gavg, g); // junk, and not stored, unless centered
+            let avg = if centered { addcmul(*sq, R::of(-1.0), *gavg, *gavg).sqrt() } else { sq.sqrt() } + eps;
+            *buf = *buf * mu + R::of(1.0) * g / avg; // likewise without momentum
+            *p = if momentum { buf.fma(neg_lr, *p) } else { *p + neg_lr * g / avg };
         }
     }
 }

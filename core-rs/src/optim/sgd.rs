@@ -1,6 +1,6 @@
 //! SGD with momentum, dampening, Nesterov momentum, weight decay and `maximize`.
 
-use super::foreach::{apply, effective_grad, OptReal, Rule};
+use super::foreach::{apply, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -21,23 +21,26 @@ impl Rule<3> for Sgd<'_> {
     /// Whether the momentum buffer is new: it then starts as the gradient (`grad.clone()`).
     type Coef = bool;
 
-    #[inline(always)]
-    fn update<R: OptReal>(&self, first: &bool, v: &mut [R; 3]) {
+    fn kernel<R: OptReal>(&self, first: &bool) -> impl Fn(&mut [R; 3]) + Sync {
         let o = self.0;
-        let [p, g, buf] = v;
-        let mut d = effective_grad(*p, *g, o.maximize, (o.weight_decay != 0.0).then_some(o.weight_decay));
-        if o.momentum != 0.0 {
-            *buf = if *first { d } else { g_add(*buf * R::of(o.momentum), d, 1.0 - o.dampening) };
-            d = if o.nesterov { g_add(d, *buf, o.momentum) } else { *buf };
+        let grad = EffectiveGrad::new(o.maximize, o.weight_decay);
+        let (first, momentum, nesterov) = (*first, o.momentum != 0.0, o.nesterov);
+        let (mu, one_minus_dampening, neg_lr) = (R::of(o.momentum), R::of(1.0 - o.dampening), R::of(-o.lr));
+        move |[p, g, buf]: &mut [R; 3]| {
+            let mut d = grad.of(*p, *g);
+            if momentum {
+                *buf = if first { d } else { g_add(*buf * mu, d, one_minus_dampening) };
+                d = if nesterov { g_add(d, *buf, mu) } else { *buf };
+            }
+            *p = g_add(*p, d, neg_lr);
         }
-        *p = g_add(*p, d, -o.lr);
     }
 }
 
 /// `a.add(b, alpha=alpha)`.
 #[inline(always)]
-fn g_add<R: OptReal>(a: R, b: R, alpha: f64) -> R {
-    b.fma(R::of(alpha), a)
+fn g_add<R: OptReal>(a: R, b: R, alpha: R) -> R {
+    b.fma(alpha, a)
 }
 
 /// One SGD step over a parameter group. `momentum_buffers` is required when `momentum != 0`;
