@@ -37,6 +37,17 @@ from ._color import (  # noqa: F401
 )
 from ._misc import (  # noqa: F401
     convert_image_dtype, erase, erase_image, erase_video, gaussian_blur, gaussian_blur_image, gaussian_blur_video,
-    normalize, normalize_image, normalize_video, pil_to_tensor, sanitize_bounding_boxes, to_dtype, to_dtype_image,
+    gaussian_noise, gaussian_noise_image, gaussian_noise_video, jpeg, jpeg_image, jpeg_video, normalize,
+    normalize_image, normalize_video, pil_to_tensor, sanitize_bounding_boxes, to_dtype, to_dtype_image,
     to_dtype_video, to_image, to_pil_image,
 )
+from ._keypoints import (  # noqa: F401
+    affine_keypoints, center_crop_keypoints, crop_keypoints, horizontal_flip_keypoints, pad_keypoints,
+    perspective_keypoints, resize_keypoints, resized_crop_keypoints, rotate_keypoints, vertical_flip_keypoints,
+)
+from ._elastic import (  # noqa: F401
+    elastic, elastic_bounding_boxes, elastic_image, elastic_keypoints, elastic_mask, elastic_transform,
+    elastic_video,
+)
+from ._crops import five_crop, five_crop_image, five_crop_video, ten_crop, ten_crop_image, ten_crop_video  # noqa: F401
+from ._temporal import uniform_temporal_subsample, uniform_temporal_subsample_video  # noqa: F401

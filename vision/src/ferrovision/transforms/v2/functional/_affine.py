@@ -79,6 +79,31 @@ def affine_mask(mask, angle, translate, scale, shear, fill=None, center=None, **
     )
 
 
+def _affine_points(points, canvas_size, angle, translate, scale, shear, center=None, expand=False):
+    """Points (N, 2) (floating) through the forward affine map; with `expand`, in the frame of the
+    enlarged canvas. Returns (points, canvas_size)."""
+    angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
+    height, width = canvas_size
+    if center is None:
+        center = [width * 0.5, height * 0.5]
+    forward = _get_inverse_affine_matrix(center, angle, translate, scale, shear, inverted=False)
+    matrix_t = ferrotorch.tensor(forward, dtype=points.dtype).reshape(2, 3).T
+    # Homogeneous points: (N, 3) @ (3, 2).
+    homogeneous = ferrotorch.cat([points, ferrotorch.ones(points.shape[0], 1, dtype=points.dtype)], dim=-1)
+    moved = ferrotorch.matmul(homogeneous, matrix_t)
+    if expand:
+        frame = ferrotorch.tensor(
+            [[0.0, 0.0, 1.0], [0.0, float(height), 1.0], [float(width), float(height), 1.0], [float(width), 0.0, 1.0]],
+            dtype=points.dtype,
+        )
+        moved = moved - ferrotorch.matmul(frame, matrix_t).amin(dim=0, keepdim=True)
+        new_width, new_height = F_t._compute_affine_output_size(
+            _get_inverse_affine_matrix(center, angle, translate, scale, shear), width, height
+        )
+        canvas_size = (new_height, new_width)
+    return moved, canvas_size
+
+
 def _affine_bounding_boxes_with_expand(bounding_boxes, format, canvas_size, angle, translate, scale, shear,
                                        center=None, expand=False, clamping_mode="soft"):  # fmt: skip
     """Boxes through the forward affine map; with `expand`, in the frame of the enlarged canvas."""
@@ -89,29 +114,11 @@ def _affine_bounding_boxes_with_expand(bounding_boxes, format, canvas_size, angl
     need_cast = not bounding_boxes.is_floating_point()
     boxes = bounding_boxes.float() if need_cast else bounding_boxes.clone()
     boxes = _convert_bounding_box_format(boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
-    angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
-    height, width = canvas_size
-    if center is None:
-        center = [width * 0.5, height * 0.5]
-    forward = _get_inverse_affine_matrix(center, angle, translate, scale, shear, inverted=False)
-    matrix_t = ferrotorch.tensor(forward, dtype=boxes.dtype).reshape(2, 3).T
-    # The four corners of each box, as homogeneous points: (N * 4, 3) @ (3, 2).
+    # The four corners of each box, mapped, then the box around them.
     corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
-    corners = ferrotorch.cat([corners, ferrotorch.ones(corners.shape[0], 1, dtype=boxes.dtype)], dim=-1)
-    moved = ferrotorch.matmul(corners, matrix_t).reshape(-1, 4, 2)
-    mins, maxs = ferrotorch.aminmax(moved, dim=1)
+    moved, canvas_size = _affine_points(corners, canvas_size, angle, translate, scale, shear, center, expand)
+    mins, maxs = ferrotorch.aminmax(moved.reshape(-1, 4, 2), dim=1)
     out = ferrotorch.cat([mins, maxs], dim=1)
-    if expand:
-        frame = ferrotorch.tensor(
-            [[0.0, 0.0, 1.0], [0.0, float(height), 1.0], [float(width), float(height), 1.0], [float(width), 0.0, 1.0]],
-            dtype=boxes.dtype,
-        )
-        top_left = ferrotorch.matmul(frame, matrix_t).amin(dim=0, keepdim=True)
-        out = out - top_left.repeat(1, 2)
-        new_width, new_height = F_t._compute_affine_output_size(
-            _get_inverse_affine_matrix(center, angle, translate, scale, shear), width, height
-        )
-        canvas_size = (new_height, new_width)
     out = _clamp_bounding_boxes(out, BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
     out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
     return (out.to(dtype) if need_cast else out), canvas_size
@@ -235,12 +242,12 @@ def perspective_mask(mask, startpoints, endpoints, fill=None, coefficients=None,
     )
 
 
-def _inverse_perspective(c):
+def _inverse_perspective(c, what="bounding boxes"):
     """The coefficients of the forward map (start -> end) from those of the inverse map (end -> start)."""
     denom = c[0] * c[4] - c[1] * c[3]
     if denom == 0:
         raise RuntimeError(
-            f"Provided perspective_coeffs {c} can not be inverted to transform bounding boxes. "
+            f"Provided perspective_coeffs {c} can not be inverted to transform {what}. "
             f"Denominator is zero, denom={denom}"
         )
     return [
@@ -255,6 +262,15 @@ def _inverse_perspective(c):
     ]
 
 
+def _perspective_points(points, inv):
+    """Points (N, 2) (floating) through the forward perspective map `inv` (8 coefficients)."""
+    dtype = points.dtype
+    numer = ferrotorch.tensor([[inv[0], inv[1], inv[2]], [inv[3], inv[4], inv[5]]], dtype=dtype)
+    denom = ferrotorch.tensor([[inv[6], inv[7], 1.0], [inv[6], inv[7], 1.0]], dtype=dtype)
+    homogeneous = ferrotorch.cat([points, ferrotorch.ones(points.shape[0], 1, dtype=dtype)], dim=-1)
+    return ferrotorch.matmul(homogeneous, numer.T) / ferrotorch.matmul(homogeneous, denom.T)
+
+
 def perspective_bounding_boxes(bounding_boxes, format, canvas_size, startpoints, endpoints, coefficients=None,
                                clamping_mode="soft"):  # fmt: skip
     """Boxes after `perspective`: the box around the four warped corners of each box."""
@@ -265,11 +281,8 @@ def perspective_bounding_boxes(bounding_boxes, format, canvas_size, startpoints,
     shape, original_dtype = bounding_boxes.shape, bounding_boxes.dtype
     boxes = _convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
     dtype = boxes.dtype if boxes.is_floating_point() else ferrotorch.float32
-    numer = ferrotorch.tensor([[inv[0], inv[1], inv[2]], [inv[3], inv[4], inv[5]]], dtype=dtype)
-    denom = ferrotorch.tensor([[inv[6], inv[7], 1.0], [inv[6], inv[7], 1.0]], dtype=dtype)
     corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2).to(dtype)
-    corners = ferrotorch.cat([corners, ferrotorch.ones(corners.shape[0], 1, dtype=dtype)], dim=-1)
-    moved = (ferrotorch.matmul(corners, numer.T) / ferrotorch.matmul(corners, denom.T)).reshape(-1, 4, 2)
+    moved = _perspective_points(corners, inv).reshape(-1, 4, 2)
     mins, maxs = ferrotorch.aminmax(moved, dim=1)
     out = _clamp_bounding_boxes(ferrotorch.cat([mins, maxs], dim=1), BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
     out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
@@ -283,18 +296,3 @@ def _perspective_bounding_boxes_dispatch(inpt, startpoints, endpoints, coefficie
         clamping_mode=inpt.clamping_mode,
     )  # fmt: skip
     return tv_tensors.wrap(output, like=inpt)
-
-
-def _keypoints_not_supported(functional):
-    """KeyPoints have no geometric kernels yet: fail loudly rather than pass them through unmoved."""
-
-    def kernel(inpt, *args, **kwargs):
-        raise NotImplementedError(f"ferrovision's {functional.__name__} does not transform tv_tensors.KeyPoints yet.")
-
-    _register_kernel_internal(functional, tv_tensors.KeyPoints, tv_tensor_wrapper=False)(kernel)
-
-
-for _functional in (
-    horizontal_flip, vertical_flip, resize, crop, center_crop, resized_crop, pad, affine, rotate, perspective
-):
-    _keypoints_not_supported(_functional)

@@ -1,4 +1,5 @@
-"""normalize, gaussian_blur, to_dtype, erase, sanitize_bounding_boxes and the type conversions."""
+"""normalize, gaussian_blur, gaussian_noise, jpeg, to_dtype, erase, sanitize_bounding_boxes and the type
+conversions."""
 
 import numpy as np
 from PIL import Image as PILImage
@@ -182,3 +183,64 @@ def to_image(inpt):
 
 pil_to_tensor = F1.pil_to_tensor
 to_pil_image = F1.to_pil_image
+
+
+def gaussian_noise(inpt, mean=0.0, sigma=0.1, clip=True):
+    """Add Gaussian noise N(mean, sigma) (in [0, 1] units; scaled by 255 for uint8), clipped to the
+    value range when `clip`."""
+    return _dispatch(gaussian_noise, inpt, mean=mean, sigma=sigma, clip=clip)
+
+
+def gaussian_noise_image(image, mean=0.0, sigma=0.1, clip=True):
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    if image.is_floating_point():
+        out = image + (mean + ferrotorch.randn_like(image) * sigma)
+        return out.clamp(0, 1) if clip else out
+    if image.dtype == ferrotorch.uint8:
+        # Through int16, as torchvision: the noise is truncated to integers before it is added.
+        noise = ((mean * 255) + ferrotorch.randn_like(image, dtype=ferrotorch.float32) * (sigma * 255))
+        out = image.to(ferrotorch.int16) + noise.to(ferrotorch.int16)
+        if clip:
+            out = out.clamp(0, 255)
+        return out.to(ferrotorch.uint8)
+    raise ValueError(f"Input tensor is expected to be in uint8 or float dtype, got dtype={image.dtype}")
+
+
+_register_image(gaussian_noise, gaussian_noise_image)
+gaussian_noise_video = gaussian_noise_image
+
+
+@_register_kernel_internal(gaussian_noise, PILImage.Image)
+def _gaussian_noise_pil(image, mean=0.0, sigma=0.1, clip=True):
+    raise ValueError("Gaussian Noise is not implemented for PIL images.")
+
+
+def jpeg(image, quality):
+    """Encode as JPEG at `quality` (1-100) and decode back (Pillow's codec), simulating compression
+    artefacts; tensors must be uint8 ``[..., C, H, W]`` with 1 or 3 channels."""
+    return _dispatch(jpeg, image, quality=quality)
+
+
+def jpeg_image(image, quality):
+    from ....io import decode_jpeg, encode_jpeg
+
+    original_shape = image.shape
+    batch = image.reshape((-1,) + tuple(image.shape[-3:]))
+    if batch.shape[0] == 0:
+        return batch.reshape(original_shape).clone()
+    images = [decode_jpeg(encode_jpeg(batch[i], quality=quality)) for i in range(batch.shape[0])]
+    return ferrotorch.stack(images, dim=0).view(original_shape)
+
+
+_register_image(jpeg, jpeg_image)
+jpeg_video = jpeg_image
+
+
+@_register_kernel_internal(jpeg, PILImage.Image)
+def _jpeg_image_pil(image, quality):
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return PILImage.open(buffer).copy()  # a plain Image, not a JpegImageFile
