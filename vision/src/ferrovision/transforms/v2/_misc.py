@@ -229,3 +229,40 @@ class SanitizeBoundingBoxes(Transform):
         except IndexError:
             return inpt
         return output if is_label else tv_tensors.wrap(output, like=inpt)
+
+
+class GaussianNoise(Transform):
+    """Add Gaussian noise N(mean, sigma) to float images in [0, 1] (uint8 images: scaled by 255), clipped
+    to the value range when `clip`."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip=True) -> None:
+        super().__init__()
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.gaussian_noise, inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)
+
+
+class LinearTransformation(Transform):
+    """Flatten each image, subtract `mean_vector` and multiply by `transformation_matrix` (e.g. ZCA
+    whitening); the checks and the computation are v1's `LinearTransformation`."""
+
+    _transformed_types = (is_pure_tensor, tv_tensors.Image, tv_tensors.Video)
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        v1.LinearTransformation(transformation_matrix, mean_vector)  # v1's argument checks
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def check_inputs(self, flat_inputs):
+        _reject_pil(self, flat_inputs)
+
+    def transform(self, inpt, params):
+        # v1's forward reads only the matrix and the mean vector, which this transform holds too.
+        output = v1.LinearTransformation.forward(self, tv_tensors._tv_tensor._as_tensor(inpt))
+        if isinstance(inpt, (tv_tensors.Image, tv_tensors.Video)):
+            output = tv_tensors.wrap(output, like=inpt)
+        return output
