@@ -52,12 +52,8 @@ class TenCrop(_MultiCrop):
 
 
 class _RandomSize(Transform):
-    """Shared by the random resizes: `make_params` gives the size, `transform` resizes to it."""
-
-    def __init__(self, interpolation="bilinear", antialias=True) -> None:
-        super().__init__()
-        self.interpolation = interpolation
-        self.antialias = antialias
+    """Shared by the random resizes: `make_params` gives the size, `transform` resizes to it with the
+    subclass's `interpolation` and `antialias` (set last, so that the repr lists them last)."""
 
     def transform(self, inpt, params):
         return self._call_kernel(
@@ -69,9 +65,11 @@ class ScaleJitter(_RandomSize):
     """Resize to fit `target_size` (h, w) times a scale drawn from `scale_range` (Large Scale Jitter)."""
 
     def __init__(self, target_size, scale_range=(0.1, 2.0), interpolation="bilinear", antialias=True):
-        super().__init__(interpolation, antialias)
+        super().__init__()
         self.target_size = target_size
         self.scale_range = scale_range
+        self.interpolation = interpolation
+        self.antialias = antialias
 
     def make_params(self, flat_inputs):
         orig_height, orig_width = query_size(flat_inputs)
@@ -85,9 +83,11 @@ class RandomShortestSize(_RandomSize):
     """Resize the shorter edge to a size drawn from `min_size` (the longer edge at most `max_size`)."""
 
     def __init__(self, min_size, max_size=None, interpolation="bilinear", antialias=True):
-        super().__init__(interpolation, antialias)
+        super().__init__()
         self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
         self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
 
     def make_params(self, flat_inputs):
         orig_height, orig_width = query_size(flat_inputs)
@@ -102,9 +102,11 @@ class RandomResize(_RandomSize):
     """Resize the shorter edge to an integer drawn uniformly from [min_size, max_size)."""
 
     def __init__(self, min_size: int, max_size: int, interpolation="bilinear", antialias=True) -> None:
-        super().__init__(interpolation, antialias)
+        super().__init__()
         self.min_size = min_size
         self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
 
     def make_params(self, flat_inputs):
         return dict(size=[int(ferrotorch.randint(self.min_size, self.max_size, ()))])
