@@ -130,3 +130,80 @@ def test_jpeg_matches_torchvision_closely():
         expected = TF.jpeg(torch.from_numpy(image), quality).numpy().astype(np.int64)
         got = FF.jpeg(ferrotorch.from_numpy(image), quality).numpy().astype(np.int64)
         assert np.abs(got - expected).mean() <= 2.0
+
+
+# -- rotated boxes
+
+ROTATED = np.array(
+    [[3.0, 4.0, 6.0, 3.0, 30.0], [10.0, 2.0, 5.0, 8.0, -60.0], [1.0, 14.0, 12.0, 4.0, 135.0], [15.0, 8.0, 9.0, 9.0, 0.0]],
+    dtype=np.float32,
+)  # XYWHR on a (16, 20) canvas, some leaving it
+
+
+def _rotated(lib, tv, format="XYWHR", dtype="float32", clamping_mode="soft"):
+    boxes = lib.from_numpy(ROTATED.copy()).to(getattr(lib, dtype))
+    fn = TF if lib is torch else FF
+    if format != "XYWHR":
+        boxes = fn.convert_bounding_box_format(boxes, old_format="XYWHR", new_format=format)
+    return tv.BoundingBoxes(boxes, format=format, canvas_size=(16, 20), clamping_mode=clamping_mode)
+
+
+ROTATED_FORMATS = ["XYWHR", "CXCYWHR", "XYXYXYXY"]
+
+
+@pytest.mark.parametrize("new_format", ROTATED_FORMATS)
+@pytest.mark.parametrize("format", ROTATED_FORMATS)
+def test_rotated_conversions_match_torchvision(format, new_format):
+    expected = TF.convert_bounding_box_format(_rotated(torch, ttv, format, "float64"), new_format=new_format)
+    got = FF.convert_bounding_box_format(_rotated(ferrotorch, ftv, format, "float64"), new_format=new_format)
+    assert got.format.name == new_format
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="Cannot convert between rotated and unrotated bounding boxes"):
+        FF.convert_bounding_box_format(_rotated(ferrotorch, ftv, format), new_format="XYXY")
+
+
+@pytest.mark.parametrize("clamping_mode", ["soft", "hard"])
+@pytest.mark.parametrize("format", ROTATED_FORMATS)
+def test_rotated_clamping_matches_torchvision(format, clamping_mode):
+    expected = TF.clamp_bounding_boxes(_rotated(torch, ttv, format, "float64", clamping_mode))
+    got = FF.clamp_bounding_boxes(_rotated(ferrotorch, ftv, format, "float64", clamping_mode))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("format", ROTATED_FORMATS)
+@pytest.mark.parametrize("clamping_mode", ["soft", "hard", None])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F: (F.horizontal_flip, {}),
+        lambda F: (F.vertical_flip, {}),
+        lambda F: (F.resize, dict(size=[11, 31])),
+        lambda F: (F.crop, dict(top=2, left=-3, height=10, width=12)),
+        lambda F: (F.center_crop, dict(output_size=[10, 25])),
+        lambda F: (F.resized_crop, dict(top=1, left=2, height=9, width=14, size=[18, 7])),
+        lambda F: (F.pad, dict(padding=[1, 2, 3, 4])),
+        lambda F: (F.affine, dict(angle=30, translate=[2, -1], scale=1.2, shear=[5, 3], center=[3, 4])),
+        lambda F: (F.rotate, dict(angle=37, expand=True)),
+        lambda F: (F.perspective, dict(startpoints=[[0, 0], [19, 0], [19, 15], [0, 15]],
+                                       endpoints=[[2, 1], [17, 0], [18, 14], [1, 15]])),  # fmt: skip
+    ],
+)
+def test_rotated_box_kernels_match_torchvision(call, clamping_mode, format):
+    fn, kwargs = call(TF)
+    expected = fn(_rotated(torch, ttv, format, "float64", clamping_mode), **kwargs)
+    fn, kwargs = call(FF)
+    got = fn(_rotated(ferrotorch, ftv, format, "float64", clamping_mode), **kwargs)
+    assert type(got) is ftv.BoundingBoxes and got.format.name == format
+    assert tuple(got.canvas_size) == tuple(expected.canvas_size)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("format", ROTATED_FORMATS)
+def test_rotated_elastic_and_sanitize_match_torchvision(format):
+    displacement = np.random.default_rng(4).random((1, 16, 20, 2)) * 0.2 - 0.1
+    expected = TF.elastic(_rotated(torch, ttv, format, "float64"), torch.from_numpy(displacement))
+    got = FF.elastic(_rotated(ferrotorch, ftv, format, "float64"), ferrotorch.from_numpy(displacement))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    expected_boxes, expected_valid = TF.sanitize_bounding_boxes(_rotated(torch, ttv, format), min_size=4)
+    got_boxes, got_valid = FF.sanitize_bounding_boxes(_rotated(ferrotorch, ftv, format), min_size=4)
+    np.testing.assert_array_equal(got_valid.numpy(), expected_valid.numpy())

@@ -1,7 +1,8 @@
 """Affine transforms, rotations and perspective warps of images, videos, masks and bounding boxes.
 
 Images reuse the v1 kernels; a box is mapped by transforming its four corners and taking the
-axis-aligned box around them (then clamped to the canvas per the boxes' clamping_mode).
+axis-aligned box around them, or for rotated boxes the rectangle on the longer diagonal of the moved
+corners (then clamped to the canvas per the boxes' clamping_mode).
 """
 
 import ferrotorch
@@ -19,7 +20,8 @@ from ._geometry import (
     _as_mask_kernel, _check_interpolation, _register_image, center_crop, crop, horizontal_flip, pad, resize,
     resized_crop, vertical_flip,
 )  # fmt: skip
-from ._meta import _check_unrotated, _clamp_bounding_boxes, _convert_bounding_box_format
+from ._meta import _clamp_bounding_boxes, _convert_bounding_box_format, _is_rotated
+from ._rotated import _parallelogram_to_bounding_boxes
 from ._utils import _dispatch, _register_kernel_internal
 
 
@@ -104,23 +106,43 @@ def _affine_points(points, canvas_size, angle, translate, scale, shear, center=N
     return moved, canvas_size
 
 
+def _corner_format(format):
+    """The format whose corners the point maps move: XYXYXYXY for rotated boxes, XYXY otherwise."""
+    return BoundingBoxFormat.XYXYXYXY if _is_rotated(format) else BoundingBoxFormat.XYXY
+
+
+def _box_corners(boxes, corner_format):
+    """The four corners (N * 4, 2) of boxes in `corner_format`."""
+    if corner_format == BoundingBoxFormat.XYXYXYXY:
+        return boxes.reshape(-1, 2)
+    return boxes.reshape(-1, 4)[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
+
+
+def _boxes_from_corners(corners, corner_format):
+    """Boxes from moved corners (N * 4, 2): the rectangle on the longer diagonal of each moved rotated
+    box, or the axis-aligned box around the moved corners."""
+    if corner_format == BoundingBoxFormat.XYXYXYXY:
+        return _parallelogram_to_bounding_boxes(corners.reshape(-1, 8))
+    mins, maxs = ferrotorch.aminmax(corners.reshape(-1, 4, 2), dim=1)
+    return ferrotorch.cat([mins, maxs], dim=1)
+
+
 def _affine_bounding_boxes_with_expand(bounding_boxes, format, canvas_size, angle, translate, scale, shear,
                                        center=None, expand=False, clamping_mode="soft"):  # fmt: skip
     """Boxes through the forward affine map; with `expand`, in the frame of the enlarged canvas."""
     if bounding_boxes.numel() == 0:
         return bounding_boxes, canvas_size
-    _check_unrotated(format)
     shape, dtype = bounding_boxes.shape, bounding_boxes.dtype
     need_cast = not bounding_boxes.is_floating_point()
     boxes = bounding_boxes.float() if need_cast else bounding_boxes.clone()
-    boxes = _convert_bounding_box_format(boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
-    # The four corners of each box, mapped, then the box around them.
-    corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
-    moved, canvas_size = _affine_points(corners, canvas_size, angle, translate, scale, shear, center, expand)
-    mins, maxs = ferrotorch.aminmax(moved.reshape(-1, 4, 2), dim=1)
-    out = ferrotorch.cat([mins, maxs], dim=1)
-    out = _clamp_bounding_boxes(out, BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
-    out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
+    corner_format = _corner_format(format)
+    boxes = _convert_bounding_box_format(boxes, format, corner_format)
+    moved, canvas_size = _affine_points(
+        _box_corners(boxes, corner_format), canvas_size, angle, translate, scale, shear, center, expand
+    )
+    out = _boxes_from_corners(moved, corner_format)
+    out = _clamp_bounding_boxes(out, corner_format, canvas_size, clamping_mode)
+    out = _convert_bounding_box_format(out, corner_format, format).reshape(shape)
     return (out.to(dtype) if need_cast else out), canvas_size
 
 
@@ -276,16 +298,14 @@ def perspective_bounding_boxes(bounding_boxes, format, canvas_size, startpoints,
     """Boxes after `perspective`: the box around the four warped corners of each box."""
     if bounding_boxes.numel() == 0:
         return bounding_boxes
-    _check_unrotated(format)
     inv = _inverse_perspective(_perspective_coefficients(startpoints, endpoints, coefficients))
     shape, original_dtype = bounding_boxes.shape, bounding_boxes.dtype
-    boxes = _convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
+    corner_format = _corner_format(format)
+    boxes = _convert_bounding_box_format(bounding_boxes, format, corner_format)
     dtype = boxes.dtype if boxes.is_floating_point() else ferrotorch.float32
-    corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2).to(dtype)
-    moved = _perspective_points(corners, inv).reshape(-1, 4, 2)
-    mins, maxs = ferrotorch.aminmax(moved, dim=1)
-    out = _clamp_bounding_boxes(ferrotorch.cat([mins, maxs], dim=1), BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
-    out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
+    moved = _perspective_points(_box_corners(boxes, corner_format).to(dtype), inv)
+    out = _clamp_bounding_boxes(_boxes_from_corners(moved, corner_format), corner_format, canvas_size, clamping_mode)
+    out = _convert_bounding_box_format(out, corner_format, format).reshape(shape)
     return out.to(original_dtype)
 
 

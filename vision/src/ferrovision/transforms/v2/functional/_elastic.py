@@ -3,7 +3,8 @@
 Images sample the input at the identity grid plus the displacement (the v1 kernel); masks the same with
 nearest interpolation. Boxes and keypoints cannot invert the field exactly; as torchvision, they move by
 the approximate inverse ``identity - displacement`` read at the (integer) pixel of each point (box
-corners rounded up), and boxes become the box around their four moved corners.
+corners rounded up), and boxes become the box around their four moved corners (rotated boxes: only
+their centre moves).
 """
 
 from PIL import Image as PILImage
@@ -18,7 +19,7 @@ from ....transforms.functional import InterpolationMode
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
 from ._geometry import _as_mask_kernel, _check_interpolation, _register_image
-from ._meta import _check_unrotated, _clamp_bounding_boxes, _convert_bounding_box_format
+from ._meta import _clamp_bounding_boxes, _convert_bounding_box_format, _is_rotated
 from ._utils import _dispatch, _register_kernel_internal
 
 
@@ -105,9 +106,14 @@ def elastic_bounding_boxes(bounding_boxes, format, canvas_size, displacement, cl
     _check_displacement(displacement, *canvas_size)
     if bounding_boxes.numel() == 0:
         return bounding_boxes
-    _check_unrotated(format)
     dtype = bounding_boxes.dtype if bounding_boxes.is_floating_point() else ferrotorch.float32
     shape = bounding_boxes.shape
+    if _is_rotated(format):  # the centre moves; size and angle stay
+        boxes = _convert_bounding_box_format(bounding_boxes.clone(), format, BoundingBoxFormat.CXCYWHR).reshape(-1, 5)
+        moved = _move_points(boxes[:, :2].ceil(), canvas_size, displacement, dtype)
+        out = ferrotorch.cat([moved, boxes[:, 2:]], dim=1).to(boxes.dtype)
+        out = _clamp_bounding_boxes(out, BoundingBoxFormat.CXCYWHR, canvas_size, clamping_mode)
+        return _convert_bounding_box_format(out, BoundingBoxFormat.CXCYWHR, format).reshape(shape)
     boxes = _convert_bounding_box_format(bounding_boxes.clone(), format, BoundingBoxFormat.XYXY).reshape(-1, 4)
     corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
     if corners.is_floating_point():

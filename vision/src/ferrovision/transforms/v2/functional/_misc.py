@@ -13,7 +13,7 @@ from ....transforms import functional as F1
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
 from ._geometry import _register_image
-from ._meta import _check_unrotated, _convert_bounding_box_format, _parse_format
+from ._meta import _convert_bounding_box_format, _is_rotated, _parse_format
 from ._utils import _dispatch, _register_kernel_internal, is_pure_tensor
 
 
@@ -129,13 +129,22 @@ erase_video = erase_image
 
 
 def _get_sanitize_bounding_boxes_mask(bounding_boxes, format, canvas_size, min_size=1.0, min_area=1.0):
-    _check_unrotated(format)
-    boxes = _convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXY)
-    ws, hs = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    rotated = _is_rotated(format)
+    boxes = _convert_bounding_box_format(
+        bounding_boxes, format, BoundingBoxFormat.XYXYXYXY if rotated else BoundingBoxFormat.XYXY
+    )
+    if rotated:  # side lengths (torchvision's indices: the second side from x2 - x3 and y3 - y4)
+        ws = ((boxes[..., 0] - boxes[..., 2]).pow(2) + (boxes[..., 1] - boxes[..., 3]).pow(2)).sqrt()
+        hs = ((boxes[..., 3] - boxes[..., 5]).pow(2) + (boxes[..., 4] - boxes[..., 6]).pow(2)).sqrt()
+    else:
+        ws, hs = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     valid = (ws >= min_size) & (hs >= min_size) & (boxes >= 0).all(dim=-1) & (ws * hs >= min_area)
     image_h, image_w = canvas_size
     valid &= (boxes[:, 0] <= image_w) & (boxes[:, 2] <= image_w)
     valid &= (boxes[:, 1] <= image_h) & (boxes[:, 3] <= image_h)
+    if rotated:
+        valid &= (boxes[..., 4] <= image_w) & (boxes[..., 5] <= image_h)
+        valid &= (boxes[..., 6] <= image_w) & (boxes[..., 7] <= image_h)
     return valid
 
 
