@@ -22,6 +22,10 @@ _spec = importlib.util.spec_from_file_location("make_transforms_v2", os.path.joi
 BASE = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(BASE)
 SEED = 11
+ROTATED = np.array(
+    [[3.0, 4.0, 9.0, 5.0, 30.0], [20.0, 3.0, 6.0, 12.0, -60.0], [2.0, 20.0, 14.0, 4.0, 135.0], [25.0, 12.0, 9.0, 9.0, 0.0]],
+    dtype=np.float32,
+)  # XYWHR boxes on the 24x32 canvas, some leaving it
 KEYPOINTS = np.array([[0.0, 0.0], [3.5, 2.0], [31.0, 23.0], [16.0, 12.5], [30.2, 1.0]], dtype=np.float32)
 
 
@@ -39,6 +43,14 @@ def make_sample(lib, kind, seed=0):
         image, target = BASE.make_sample(lib, tv, seed)
         target["keypoints"] = tv.KeyPoints(lib.from_numpy(KEYPOINTS.copy()), canvas_size=(BASE.HEIGHT, BASE.WIDTH))
         return image, target
+    if kind.startswith("rotated"):  # rotated_<format>_<clamping mode>
+        _, format, clamping_mode = kind.split("_")
+        fn = __import__(("torchvision" if lib.__name__ == "torch" else "ferrovision") + ".transforms.v2.functional",
+                        fromlist=["convert_bounding_box_format"])  # fmt: skip
+        boxes = fn.convert_bounding_box_format(lib.from_numpy(ROTATED.copy()), old_format="XYWHR", new_format=format)
+        boxes = tv.BoundingBoxes(boxes, format=format, canvas_size=(BASE.HEIGHT, BASE.WIDTH),
+                                 clamping_mode=None if clamping_mode == "none" else clamping_mode)  # fmt: skip
+        return tv.Image(lib.from_numpy(arrays["image"])), boxes
     if kind == "image":
         return tv.Image(lib.from_numpy(arrays["image"]))
     if kind == "float_image":
@@ -133,6 +145,20 @@ def _cases() -> dict:
     add("GaussianNoise_uint8", "image", lambda T, lib: T.GaussianNoise(sigma=0.2))
     add("GaussianNoise_float", "float_image", lambda T, lib: T.GaussianNoise(mean=0.1, clip=False), atol=1e-6)
     add("UniformTemporalSubsample", "video", lambda T, lib: T.UniformTemporalSubsample(4))
+    add("rotated_flips_xywhr", "rotated_XYWHR_soft", lambda T, lib: T.Compose([
+        T.RandomHorizontalFlip(1.0), T.RandomVerticalFlip(1.0), T.Pad([1, 2, 3, 4]),
+    ]))  # fmt: skip
+    add("rotated_crops_cxcywhr", "rotated_CXCYWHR_hard", lambda T, lib: T.Compose([
+        T.RandomCrop(20), T.RandomResizedCrop((18, 22), antialias=True), T.CenterCrop(16), T.Resize(20),
+    ]), atol=2)  # fmt: skip
+    add("rotated_affine_xyxyxyxy", "rotated_XYXYXYXY_soft", lambda T, lib: T.Compose([
+        T.RandomAffine(25, translate=(0.1, 0.1), scale=(0.8, 1.2), shear=5), T.RandomRotation(30),
+        T.RandomPerspective(0.4, p=1.0),
+    ]), atol=1, outliers=0.01)  # fmt: skip
+    add("rotated_rotate_expand", "rotated_CXCYWHR_soft", lambda T, lib: T.RandomRotation((40, 50), expand=True))
+    add("rotated_elastic_unclamped", "rotated_XYWHR_none", lambda T, lib: T.Compose([
+        T.ElasticTransform(alpha=20.0, sigma=3.0), T.SanitizeBoundingBoxes(labels_getter=None),
+    ]), atol=1)  # fmt: skip
     add("JPEG", "detection", lambda T, lib: T.JPEG((20, 90)), atol=None)  # codec: compared loosely
     return cases
 
