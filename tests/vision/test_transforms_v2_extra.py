@@ -288,3 +288,20 @@ def test_random_resizes_sizes():
     assert tuple(T.RandomShortestSize([10], max_size=15)(image).shape[-2:]) == (7, 15)
     h, w = T.ScaleJitter((100, 100), scale_range=(1.0, 1.0))(image).shape[-2:]
     assert (h, w) == (50, 100)
+
+
+def test_sanitize_keypoints_drops_points_and_groups_outside():
+    flat = keypoints(points=np.array([[1.0, 2.0], [20.0, 3.0], [-0.5, 1.0], [19.5, 15.5]]))
+    kept, valid = F.sanitize_keypoints(flat)
+    assert valid.tolist() == [True, False, False, True] and type(kept) is KeyPoints
+    np.testing.assert_array_equal(kept.numpy(), [[1.0, 2.0], [19.5, 15.5]])
+    groups = np.array([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 5.0], [25.0, 1.0]]])
+    labels = ferrotorch.tensor([7, 8])
+    out_points, target = T.SanitizeKeyPoints(labels_getter=lambda s: s[1]["labels"])(
+        keypoints(points=groups), {"labels": labels, "other": "x"}
+    )
+    assert out_points.shape[0] == 1 and target["labels"].tolist() == [7] and target["other"] == "x"
+    with pytest.raises(ValueError, match="canvas_size cannot be None if key_points is a pure tensor"):
+        F.sanitize_keypoints(ferrotorch.zeros(2, 2))
+    with pytest.raises(ValueError, match="No keypoints were found in the sample"):
+        T.SanitizeKeyPoints()(Image(ferrotorch.zeros(3, 2, 2)))

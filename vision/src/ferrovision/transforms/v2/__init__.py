@@ -26,8 +26,11 @@ from ._geometry_extra import (  # noqa: F401
 from ._meta import ClampBoundingBoxes, ClampKeyPoints, ConvertBoundingBoxFormat, SetClampingMode  # noqa: F401
 from ._misc import (  # noqa: F401
     ConvertImageDtype, GaussianBlur, GaussianNoise, Identity, Lambda, LinearTransformation, Normalize,
-    SanitizeBoundingBoxes, ToDtype,
+    SanitizeBoundingBoxes, SanitizeKeyPoints, ToDtype,
 )
 from ._mixup import CutMix, MixUp  # noqa: F401
 from ._temporal import UniformTemporalSubsample  # noqa: F401
 from ._type_conversion import PILToTensor, ToImage, ToPILImage, ToPureTensor  # noqa: F401
+from ._utils import (  # noqa: F401
+    check_type, get_bounding_boxes, get_keypoints, has_all, has_any, query_chw, query_size,
+)

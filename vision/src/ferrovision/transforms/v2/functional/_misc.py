@@ -253,3 +253,35 @@ def _jpeg_image_pil(image, quality):
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return PILImage.open(buffer).copy()  # a plain Image, not a JpegImageFile
+
+
+def _get_sanitize_keypoints_mask(keypoints, canvas_size):
+    height, width = canvas_size
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    valid = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    # Groups of points ([N, K, 2] and more): a group is kept only when all its points are.
+    return valid.flatten(start_dim=1).all(dim=1) if valid.ndim > 1 else valid
+
+
+def sanitize_keypoints(key_points, canvas_size=None):
+    """Drop the keypoints (or groups of keypoints, for ``[N, ..., 2]``) outside the canvas; returns
+    (keypoints, valid mask)."""
+    if is_pure_tensor(key_points):
+        if canvas_size is None:
+            raise ValueError(
+                "canvas_size cannot be None if key_points is a pure tensor. "
+                "Set it to an appropriate value or pass key_points as a tv_tensors.KeyPoints object."
+            )
+        valid = _get_sanitize_keypoints_mask(key_points, canvas_size)
+        return key_points[valid], valid
+    if not isinstance(key_points, tv_tensors.KeyPoints):
+        raise ValueError("key_points must be a tv_tensors.KeyPoints instance or a pure tensor.")
+    if canvas_size is not None:
+        raise ValueError(
+            "canvas_size must be None when key_points is a tv_tensors.KeyPoints instance. "
+            f"Got canvas_size={canvas_size}. "
+            "Leave it to None or pass key_points as a pure tensor."
+        )
+    points = _as_tensor(key_points)
+    valid = _get_sanitize_keypoints_mask(points, key_points.canvas_size)
+    return tv_tensors.wrap(points[valid], like=key_points), valid
