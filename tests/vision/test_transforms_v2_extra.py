@@ -12,7 +12,6 @@ from PIL import Image as PILImage
 import ferrotorch
 import ferrovision.transforms.v2 as T
 import ferrovision.transforms.v2.functional as F
-from ferrovision import tv_tensors
 from ferrovision.tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video
 
 H, W = 16, 20
@@ -261,7 +260,8 @@ def test_auto_augment_family_transforms_the_one_image(transform, rng):
     labels = ferrotorch.tensor([1, 2])
     out_image, out_labels = transform(image, labels)
     assert type(out_image) is Image and out_image.dtype == ferrotorch.uint8 and out_labels is labels
-    with pytest.raises(TypeError, match=f"Inputs of type BoundingBoxes are not supported by {type(transform).__name__}"):
+    name = type(transform).__name__
+    with pytest.raises(TypeError, match=f"Inputs of type BoundingBoxes are not supported by {name}"):
         transform(image, BoundingBoxes([0, 0, 1, 1], format="XYXY", canvas_size=(8, 8)))
     with pytest.raises(TypeError, match="only properly defined for a single image or video, but found 2"):
         transform(image, image)
@@ -272,7 +272,8 @@ def test_random_colour_transforms_at_probability_one(rng):
     tensor = ferrotorch.from_numpy(image)
     np.testing.assert_array_equal(T.RandomInvert(1.0)(tensor).numpy(), 255 - image)
     np.testing.assert_array_equal(T.RandomPosterize(3, 1.0)(tensor).numpy(), image & 0b11100000)
-    np.testing.assert_array_equal(T.RandomSolarize(100, 1.0)(tensor).numpy(), np.where(image >= 100, 255 - image, image))
+    solarized = np.where(image >= 100, 255 - image, image)
+    np.testing.assert_array_equal(T.RandomSolarize(100, 1.0)(tensor).numpy(), solarized)
     gray = ferrotorch.from_numpy(image[:1].copy())
     np.testing.assert_array_equal(T.RGB()(gray).numpy(), np.repeat(image[:1], 3, 0))
     ferrotorch.manual_seed(0)

@@ -23,7 +23,8 @@ BASE = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(BASE)
 SEED = 11
 ROTATED = np.array(
-    [[3.0, 4.0, 9.0, 5.0, 30.0], [20.0, 3.0, 6.0, 12.0, -60.0], [2.0, 20.0, 14.0, 4.0, 135.0], [25.0, 12.0, 9.0, 9.0, 0.0]],
+    [[3.0, 4.0, 9.0, 5.0, 30.0], [20.0, 3.0, 6.0, 12.0, -60.0], [2.0, 20.0, 14.0, 4.0, 135.0],
+     [25.0, 12.0, 9.0, 9.0, 0.0]],
     dtype=np.float32,
 )  # XYWHR boxes on the 24x32 canvas, some leaving it
 KEYPOINTS = np.array([[0.0, 0.0], [3.5, 2.0], [31.0, 23.0], [16.0, 12.5], [30.2, 1.0]], dtype=np.float32)
@@ -59,7 +60,8 @@ def make_sample(lib, kind, seed=0):
         return Image.fromarray(np.ascontiguousarray(arrays["image"].transpose(1, 2, 0)))
     rng = np.random.default_rng(seed + 100)
     if kind in ("batch", "batch_probabilities"):
-        images = np.stack([arrays["image"], arrays["image"][:, ::-1], arrays["image"][:, :, ::-1], 255 - arrays["image"]])
+        image = arrays["image"]
+        images = np.stack([image, image[:, ::-1], image[:, :, ::-1], 255 - image])
         images = lib.from_numpy(np.ascontiguousarray(images).astype(np.float32) / 255)
         labels = rng.integers(0, 10, size=4).astype(np.int64)
         if kind == "batch_probabilities":

@@ -125,7 +125,8 @@ class RandomPhotometricDistort(Transform):
         ]:  # fmt: skip
             params[key] = _uniform(low, high) if ferrotorch.rand(1).item() < self.p else None
         params["contrast_before"] = bool(ferrotorch.rand(()).item() < 0.5)
-        params["channel_permutation"] = ferrotorch.randperm(num_channels) if ferrotorch.rand(1).item() < self.p else None
+        permute = ferrotorch.rand(1).item() < self.p
+        params["channel_permutation"] = ferrotorch.randperm(num_channels) if permute else None
         return params
 
     def transform(self, inpt, params):

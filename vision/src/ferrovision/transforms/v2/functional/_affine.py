@@ -16,10 +16,7 @@ from ....transforms import functional as F1
 from ....transforms.functional import InterpolationMode, _get_inverse_affine_matrix, pil_modes_mapping
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
-from ._geometry import (
-    _as_mask_kernel, _check_interpolation, _register_image, center_crop, crop, horizontal_flip, pad, resize,
-    resized_crop, vertical_flip,
-)  # fmt: skip
+from ._geometry import _as_mask_kernel, _check_interpolation, _register_image
 from ._meta import _clamp_bounding_boxes, _convert_bounding_box_format, _is_rotated
 from ._rotated import _parallelogram_to_bounding_boxes
 from ._utils import _dispatch, _register_kernel_internal
