@@ -169,7 +169,7 @@ def test_transforms_pass_through_what_they_do_not_know(image):
     assert type(out[1]) is BoundingBoxes and out[2] is keypoints and out[3] == "label"
 
 
-def test_geometric_transforms_refuse_keypoints(image):
+def test_geometric_transforms_move_keypoints(image):
     keypoints = tv_tensors.KeyPoints([[1.0, 1.0]], canvas_size=(6, 8))
-    with pytest.raises(NotImplementedError, match="does not transform tv_tensors.KeyPoints yet"):
-        T.RandomHorizontalFlip(p=1.0)(image, keypoints)
+    _, flipped = T.RandomHorizontalFlip(p=1.0)(image, keypoints)
+    assert type(flipped) is tv_tensors.KeyPoints and flipped.tolist() == [[6.0, 1.0]]  # x -> width - 1 - x

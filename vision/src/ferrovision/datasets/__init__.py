@@ -4,6 +4,7 @@ from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
 from .mnist import EMNIST, KMNIST, MNIST, QMNIST, FashionMNIST
+from .svhn import SVHN
 from .vision import VisionDataset
 
 __all__ = (
@@ -17,5 +18,6 @@ __all__ = (
     "KMNIST",
     "MNIST",
     "QMNIST",
+    "SVHN",
     "VisionDataset",
 )

@@ -15,8 +15,9 @@ from .functional import InterpolationMode
 __all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 
-def _apply_op(img, op_name: str, magnitude: float, interpolation: InterpolationMode, fill):
-    """One named augmentation at `magnitude` (its unit depends on the op)."""
+def _apply_op(img, op_name: str, magnitude: float, interpolation: InterpolationMode, fill, F=F):
+    """One named augmentation at `magnitude` (its unit depends on the op), through the functionals of
+    the namespace `F` (v1's ``transforms.functional``, or ``transforms.v2.functional`` for the v2 classes)."""
     if op_name in ("ShearX", "ShearY"):
         # Shear about the top-left corner, as the reference implementations do.
         angle = math.degrees(math.atan(magnitude))
@@ -137,6 +138,57 @@ def _standard_space(num_bins: int, translate_x: float, translate_y: float, ident
     return space
 
 
+def _autoaugment_space(num_bins: int, image_size) -> dict:
+    """AutoAugment's ops: the standard table plus Invert (image_size is (height, width))."""
+    space = _standard_space(num_bins, 150.0 / 331.0 * image_size[1], 150.0 / 331.0 * image_size[0], False)
+    space["Invert"] = _no_magnitude()
+    return space
+
+
+def _randaugment_space(num_bins: int, image_size) -> dict:
+    """RandAugment's ops: Identity and the standard table."""
+    return _standard_space(num_bins, 150.0 / 331.0 * image_size[1], 150.0 / 331.0 * image_size[0], True)
+
+
+def _trivial_augment_space(num_bins: int) -> dict:
+    """TrivialAugment Wide's ops (wider ranges, independent of the image size)."""
+    return {
+        "Identity": _no_magnitude(),
+        "ShearX": _linear(0.99, num_bins),
+        "ShearY": _linear(0.99, num_bins),
+        "TranslateX": _linear(32.0, num_bins),
+        "TranslateY": _linear(32.0, num_bins),
+        "Rotate": _linear(135.0, num_bins),
+        "Brightness": _linear(0.99, num_bins),
+        "Color": _linear(0.99, num_bins),
+        "Contrast": _linear(0.99, num_bins),
+        "Sharpness": _linear(0.99, num_bins),
+        "Posterize": _posterize_bins(8, 6, num_bins),
+        "Solarize": (linspace(255.0, 0.0, num_bins), False),
+        "AutoContrast": _no_magnitude(),
+        "Equalize": _no_magnitude(),
+    }
+
+
+def _augmix_space(num_bins: int, image_size, all_ops: bool) -> dict:
+    """AugMix's ops; the colour ops only with `all_ops`."""
+    space = {
+        "ShearX": _linear(0.3, num_bins),
+        "ShearY": _linear(0.3, num_bins),
+        "TranslateX": _linear(image_size[1] / 3.0, num_bins),
+        "TranslateY": _linear(image_size[0] / 3.0, num_bins),
+        "Rotate": _linear(30.0, num_bins),
+        "Posterize": _posterize_bins(4, 4, num_bins),
+        "Solarize": (linspace(255.0, 0.0, num_bins), False),
+        "AutoContrast": _no_magnitude(),
+        "Equalize": _no_magnitude(),
+    }
+    if all_ops:
+        for name in ("Brightness", "Color", "Contrast", "Sharpness"):
+            space[name] = _linear(0.9, num_bins)
+    return space
+
+
 def _prepare_fill(img, fill):
     """Tensor images need the fill as one float per channel (None stays None)."""
     if isinstance(img, Tensor):
@@ -172,9 +224,7 @@ class AutoAugment(Module):
         return _POLICIES[policy]
 
     def _augmentation_space(self, num_bins: int, image_size) -> dict:
-        space = _standard_space(num_bins, 150.0 / 331.0 * image_size[1], 150.0 / 331.0 * image_size[0], False)
-        space["Invert"] = _no_magnitude()
-        return space
+        return _autoaugment_space(num_bins, image_size)
 
     @staticmethod
     def get_params(transform_num: int):
@@ -214,7 +264,7 @@ class RandAugment(Module):
         self.fill = fill
 
     def _augmentation_space(self, num_bins: int, image_size) -> dict:
-        return _standard_space(num_bins, 150.0 / 331.0 * image_size[1], 150.0 / 331.0 * image_size[0], True)
+        return _randaugment_space(num_bins, image_size)
 
     def forward(self, img):
         fill = _prepare_fill(img, self.fill)
@@ -244,22 +294,7 @@ class TrivialAugmentWide(Module):
         self.fill = fill
 
     def _augmentation_space(self, num_bins: int) -> dict:
-        return {
-            "Identity": _no_magnitude(),
-            "ShearX": _linear(0.99, num_bins),
-            "ShearY": _linear(0.99, num_bins),
-            "TranslateX": _linear(32.0, num_bins),
-            "TranslateY": _linear(32.0, num_bins),
-            "Rotate": _linear(135.0, num_bins),
-            "Brightness": _linear(0.99, num_bins),
-            "Color": _linear(0.99, num_bins),
-            "Contrast": _linear(0.99, num_bins),
-            "Sharpness": _linear(0.99, num_bins),
-            "Posterize": _posterize_bins(8, 6, num_bins),
-            "Solarize": (linspace(255.0, 0.0, num_bins), False),
-            "AutoContrast": _no_magnitude(),
-            "Equalize": _no_magnitude(),
-        }
+        return _trivial_augment_space(num_bins)
 
     def forward(self, img):
         fill = _prepare_fill(img, self.fill)
@@ -309,21 +344,7 @@ class AugMix(Module):
         self.fill = fill
 
     def _augmentation_space(self, num_bins: int, image_size) -> dict:
-        space = {
-            "ShearX": _linear(0.3, num_bins),
-            "ShearY": _linear(0.3, num_bins),
-            "TranslateX": _linear(image_size[1] / 3.0, num_bins),
-            "TranslateY": _linear(image_size[0] / 3.0, num_bins),
-            "Rotate": _linear(30.0, num_bins),
-            "Posterize": _posterize_bins(4, 4, num_bins),
-            "Solarize": (linspace(255.0, 0.0, num_bins), False),
-            "AutoContrast": _no_magnitude(),
-            "Equalize": _no_magnitude(),
-        }
-        if self.all_ops:
-            for name in ("Brightness", "Color", "Contrast", "Sharpness"):
-                space[name] = _linear(0.9, num_bins)
-        return space
+        return _augmix_space(num_bins, image_size, self.all_ops)
 
     def forward(self, orig_img):
         fill = _prepare_fill(orig_img, self.fill)

@@ -11,8 +11,9 @@ class BoundingBoxFormat(Enum):
     """Coordinate format of a bounding box.
 
     ``XYXY``: top-left corner (x1, y1) and bottom-right corner (x2, y2); ``XYWH``: top-left corner, width
-    and height; ``CXCYWH``: centre, width and height. The rotated formats ``XYWHR``, ``CXCYWHR`` and
-    ``XYXYXYXY`` are named for compatibility, but ferrovision's transforms do not support them.
+    and height; ``CXCYWH``: centre, width and height. Rotated boxes: ``XYWHR``: first corner, width,
+    height and the angle r in degrees (counter-clockwise on screen; the width runs along (cos r, -sin r));
+    ``CXCYWHR``: centre, width, height and angle; ``XYXYXYXY``: the four corners in order.
     """
 
     XYXY = "XYXY"
@@ -51,8 +52,10 @@ class BoundingBoxes(TVTensor):
         data: a tensor or anything `ferrotorch.as_tensor` accepts.
         format (BoundingBoxFormat or str): the coordinate format.
         canvas_size (tuple of two ints): (height, width) of the image the boxes belong to.
-        clamping_mode: "soft" (default), "hard" or None; for unrotated boxes "soft" and "hard" both
-            clamp the boxes to the canvas after geometric transforms, None leaves them as they are.
+        clamping_mode: "soft" (default), "hard" or None; after geometric transforms, unrotated boxes are
+            clamped to the canvas in both modes; a rotated box keeps its angle and becomes the smallest
+            box around its visible part ("soft") or the largest box inside both it and the canvas
+            ("hard"); None leaves boxes as they are.
         dtype, device, requires_grad: as for `Image`.
     """
 

@@ -1,15 +1,17 @@
-"""RandomErasing."""
+"""RandomErasing and JPEG (MixUp and CutMix are in _mixup.py)."""
 
 import numbers
 import warnings
 from collections.abc import Sequence
 
+import ferrotorch
+
 from ... import tv_tensors
 from .. import transforms as v1
 from . import functional as F
 from ._geometry import _shaped
-from ._transform import _RandomApplyTransform
-from ._utils import query_chw
+from ._transform import Transform, _RandomApplyTransform
+from ._utils import _check_sequence_input, query_chw
 
 
 class RandomErasing(_RandomApplyTransform):
@@ -63,3 +65,26 @@ class RandomErasing(_RandomApplyTransform):
         if params["v"] is not None:
             inpt = self._call_kernel(F.erase, inpt, **params, inplace=self.inplace)
         return inpt
+
+
+class JPEG(Transform):
+    """JPEG-compress the images at a quality drawn uniformly from `quality` (an int, or (min, max) in
+    [1, 100]) and decode them back (Pillow's codec; torchvision uses libjpeg directly)."""
+
+    def __init__(self, quality):
+        super().__init__()
+        if isinstance(quality, int):
+            if isinstance(quality, bool):
+                raise TypeError("quality can't be bool")
+            quality = [quality, quality]
+        else:
+            _check_sequence_input(quality, "quality", req_sizes=(2,))
+        if not (1 <= quality[0] <= quality[1] <= 100 and isinstance(quality[0], int) and isinstance(quality[1], int)):
+            raise ValueError(f"quality must be an integer from 1 to 100, got {quality =}")
+        self.quality = quality
+
+    def make_params(self, flat_inputs):
+        return dict(quality=ferrotorch.randint(self.quality[0], self.quality[1] + 1, ()).item())
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.jpeg, inpt, quality=params["quality"])

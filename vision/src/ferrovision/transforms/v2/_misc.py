@@ -1,4 +1,5 @@
-"""Lambda, Identity, Normalize, GaussianBlur, ToDtype, ConvertImageDtype, SanitizeBoundingBoxes."""
+"""Lambda, Identity, Normalize, GaussianBlur, GaussianNoise, ToDtype, ConvertImageDtype, LinearTransformation,
+SanitizeBoundingBoxes, SanitizeKeyPoints."""
 
 import warnings
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from .. import transforms as v1
 from . import functional as F
 from ._pytree import tree_flatten, tree_unflatten
 from ._transform import Transform
-from ._utils import _setup_number_or_seq, _setup_size, get_bounding_boxes, has_any, is_pure_tensor
+from ._utils import _setup_number_or_seq, _setup_size, get_bounding_boxes, get_keypoints, has_any, is_pure_tensor
 
 
 class Identity(Transform):
@@ -228,4 +229,85 @@ class SanitizeBoundingBoxes(Transform):
             output = inpt[params["valid"]]
         except IndexError:
             return inpt
+        return output if is_label else tv_tensors.wrap(output, like=inpt)
+
+
+class GaussianNoise(Transform):
+    """Add Gaussian noise N(mean, sigma) to float images in [0, 1] (uint8 images: scaled by 255), clipped
+    to the value range when `clip`."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip=True) -> None:
+        super().__init__()
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.gaussian_noise, inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)
+
+
+class LinearTransformation(Transform):
+    """Flatten each image, subtract `mean_vector` and multiply by `transformation_matrix` (e.g. ZCA
+    whitening); the checks and the computation are v1's `LinearTransformation`."""
+
+    _transformed_types = (is_pure_tensor, tv_tensors.Image, tv_tensors.Video)
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        v1.LinearTransformation(transformation_matrix, mean_vector)  # v1's argument checks
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def check_inputs(self, flat_inputs):
+        _reject_pil(self, flat_inputs)
+
+    def transform(self, inpt, params):
+        # v1's forward reads only the matrix and the mean vector, which this transform holds too.
+        output = v1.LinearTransformation.forward(self, tv_tensors._tv_tensor._as_tensor(inpt))
+        if isinstance(inpt, (tv_tensors.Image, tv_tensors.Video)):
+            output = tv_tensors.wrap(output, like=inpt)
+        return output
+
+
+class SanitizeKeyPoints(Transform):
+    """Remove the keypoints (or groups of keypoints) outside the canvas, and the matching rows of the
+    labels found by `labels_getter` (None by default: no labels)."""
+
+    def __init__(self, labels_getter=None) -> None:
+        super().__init__()
+        self.labels_getter = labels_getter
+        self._labels_getter = _parse_labels_getter(labels_getter)
+
+    def forward(self, *inputs):
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        labels = self._labels_getter(inputs)
+        if labels is not None:
+            msg = "The labels in the input to forward() must be a tensor or None, got {type} instead."
+            if isinstance(labels, ferrotorch.Tensor):
+                labels = (labels,)
+            elif isinstance(labels, (tuple, list)):
+                for entry in labels:
+                    if not isinstance(entry, ferrotorch.Tensor):
+                        raise ValueError(msg.format(type=type(entry)))
+            else:
+                raise ValueError(msg.format(type=type(labels)))
+        flat_inputs, spec = tree_flatten(inputs)
+        points = get_keypoints(flat_inputs)
+        if labels is not None:
+            for label in labels:
+                if points.shape[0] != label.shape[0]:
+                    raise ValueError(
+                        f"Number of kepyoints (shape={points.shape}) must match the number of labels."
+                        f"Found labels with shape={label.shape})."
+                    )
+        valid = F._misc._get_sanitize_keypoints_mask(points, canvas_size=points.canvas_size)
+        params = dict(valid=valid, labels=labels)
+        return tree_unflatten([self.transform(inpt, params) for inpt in flat_inputs], spec)
+
+    def transform(self, inpt, params):
+        is_label = params["labels"] is not None and any(inpt is label for label in params["labels"])
+        is_keypoints = isinstance(inpt, tv_tensors.KeyPoints)
+        if not (is_label or is_keypoints):
+            return inpt
+        output = inpt[params["valid"]]
         return output if is_label else tv_tensors.wrap(output, like=inpt)

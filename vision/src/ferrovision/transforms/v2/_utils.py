@@ -94,6 +94,14 @@ def get_bounding_boxes(flat_inputs) -> tv_tensors.BoundingBoxes:
         raise ValueError("No bounding boxes were found in the sample") from None
 
 
+def get_keypoints(flat_inputs) -> tv_tensors.KeyPoints:
+    """The (single) KeyPoints of a sample."""
+    try:
+        return next(inpt for inpt in flat_inputs if isinstance(inpt, tv_tensors.KeyPoints))
+    except StopIteration:
+        raise ValueError("No keypoints were found in the sample") from None
+
+
 def _sequence_to_str(seq, separate_last: str = "") -> str:
     if not seq:
         return ""

@@ -30,13 +30,26 @@ from ._affine import (  # noqa: F401
 )
 from ._color import (  # noqa: F401
     adjust_brightness, adjust_brightness_image, adjust_brightness_video, adjust_contrast, adjust_contrast_image,
-    adjust_contrast_video, adjust_gamma, adjust_hue, adjust_hue_image, adjust_hue_video, adjust_saturation,
-    adjust_saturation_image, adjust_saturation_video, adjust_sharpness, autocontrast, equalize, grayscale_to_rgb,
-    grayscale_to_rgb_image, invert, permute_channels, permute_channels_image, posterize, rgb_to_grayscale,
-    rgb_to_grayscale_image, solarize, to_grayscale,
+    adjust_contrast_video, adjust_gamma, adjust_gamma_image, adjust_gamma_video, adjust_hue, adjust_hue_image,
+    adjust_hue_video, adjust_saturation, adjust_saturation_image, adjust_saturation_video, adjust_sharpness,
+    adjust_sharpness_image, adjust_sharpness_video, autocontrast, autocontrast_image, autocontrast_video, equalize,
+    equalize_image, equalize_video, grayscale_to_rgb, grayscale_to_rgb_image, invert, invert_image, invert_video,
+    permute_channels, permute_channels_image, permute_channels_video, posterize, posterize_image, posterize_video,
+    rgb_to_grayscale, rgb_to_grayscale_image, solarize, solarize_image, solarize_video, to_grayscale,
 )
 from ._misc import (  # noqa: F401
     convert_image_dtype, erase, erase_image, erase_video, gaussian_blur, gaussian_blur_image, gaussian_blur_video,
-    normalize, normalize_image, normalize_video, pil_to_tensor, sanitize_bounding_boxes, to_dtype, to_dtype_image,
-    to_dtype_video, to_image, to_pil_image,
+    gaussian_noise, gaussian_noise_image, gaussian_noise_video, jpeg, jpeg_image, jpeg_video, normalize,
+    normalize_image, normalize_video, pil_to_tensor, sanitize_bounding_boxes, sanitize_keypoints, to_dtype,
+    to_dtype_image, to_dtype_video, to_image, to_pil_image,
 )
+from ._keypoints import (  # noqa: F401
+    affine_keypoints, center_crop_keypoints, crop_keypoints, horizontal_flip_keypoints, pad_keypoints,
+    perspective_keypoints, resize_keypoints, resized_crop_keypoints, rotate_keypoints, vertical_flip_keypoints,
+)
+from ._elastic import (  # noqa: F401
+    elastic, elastic_bounding_boxes, elastic_image, elastic_keypoints, elastic_mask, elastic_transform,
+    elastic_video,
+)
+from ._crops import five_crop, five_crop_image, five_crop_video, ten_crop, ten_crop_image, ten_crop_video  # noqa: F401
+from ._temporal import uniform_temporal_subsample, uniform_temporal_subsample_video  # noqa: F401

@@ -1,7 +1,8 @@
 """Affine transforms, rotations and perspective warps of images, videos, masks and bounding boxes.
 
 Images reuse the v1 kernels; a box is mapped by transforming its four corners and taking the
-axis-aligned box around them (then clamped to the canvas per the boxes' clamping_mode).
+axis-aligned box around them, or for rotated boxes the rectangle on the longer diagonal of the moved
+corners (then clamped to the canvas per the boxes' clamping_mode).
 """
 
 import ferrotorch
@@ -15,11 +16,9 @@ from ....transforms import functional as F1
 from ....transforms.functional import InterpolationMode, _get_inverse_affine_matrix, pil_modes_mapping
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
-from ._geometry import (
-    _as_mask_kernel, _check_interpolation, _register_image, center_crop, crop, horizontal_flip, pad, resize,
-    resized_crop, vertical_flip,
-)  # fmt: skip
-from ._meta import _check_unrotated, _clamp_bounding_boxes, _convert_bounding_box_format
+from ._geometry import _as_mask_kernel, _check_interpolation, _register_image
+from ._meta import _clamp_bounding_boxes, _convert_bounding_box_format, _is_rotated
+from ._rotated import _parallelogram_to_bounding_boxes
 from ._utils import _dispatch, _register_kernel_internal
 
 
@@ -79,41 +78,68 @@ def affine_mask(mask, angle, translate, scale, shear, fill=None, center=None, **
     )
 
 
-def _affine_bounding_boxes_with_expand(bounding_boxes, format, canvas_size, angle, translate, scale, shear,
-                                       center=None, expand=False, clamping_mode="soft"):  # fmt: skip
-    """Boxes through the forward affine map; with `expand`, in the frame of the enlarged canvas."""
-    if bounding_boxes.numel() == 0:
-        return bounding_boxes, canvas_size
-    _check_unrotated(format)
-    shape, dtype = bounding_boxes.shape, bounding_boxes.dtype
-    need_cast = not bounding_boxes.is_floating_point()
-    boxes = bounding_boxes.float() if need_cast else bounding_boxes.clone()
-    boxes = _convert_bounding_box_format(boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
+def _affine_points(points, canvas_size, angle, translate, scale, shear, center=None, expand=False):
+    """Points (N, 2) (floating) through the forward affine map; with `expand`, in the frame of the
+    enlarged canvas. Returns (points, canvas_size)."""
     angle, translate, shear, center = _affine_parse_args(angle, translate, scale, shear, center)
     height, width = canvas_size
     if center is None:
         center = [width * 0.5, height * 0.5]
     forward = _get_inverse_affine_matrix(center, angle, translate, scale, shear, inverted=False)
-    matrix_t = ferrotorch.tensor(forward, dtype=boxes.dtype).reshape(2, 3).T
-    # The four corners of each box, as homogeneous points: (N * 4, 3) @ (3, 2).
-    corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
-    corners = ferrotorch.cat([corners, ferrotorch.ones(corners.shape[0], 1, dtype=boxes.dtype)], dim=-1)
-    moved = ferrotorch.matmul(corners, matrix_t).reshape(-1, 4, 2)
-    mins, maxs = ferrotorch.aminmax(moved, dim=1)
-    out = ferrotorch.cat([mins, maxs], dim=1)
+    matrix_t = ferrotorch.tensor(forward, dtype=points.dtype).reshape(2, 3).T
+    # Homogeneous points: (N, 3) @ (3, 2).
+    homogeneous = ferrotorch.cat([points, ferrotorch.ones(points.shape[0], 1, dtype=points.dtype)], dim=-1)
+    moved = ferrotorch.matmul(homogeneous, matrix_t)
     if expand:
         frame = ferrotorch.tensor(
             [[0.0, 0.0, 1.0], [0.0, float(height), 1.0], [float(width), float(height), 1.0], [float(width), 0.0, 1.0]],
-            dtype=boxes.dtype,
+            dtype=points.dtype,
         )
-        top_left = ferrotorch.matmul(frame, matrix_t).amin(dim=0, keepdim=True)
-        out = out - top_left.repeat(1, 2)
+        moved = moved - ferrotorch.matmul(frame, matrix_t).amin(dim=0, keepdim=True)
         new_width, new_height = F_t._compute_affine_output_size(
             _get_inverse_affine_matrix(center, angle, translate, scale, shear), width, height
         )
         canvas_size = (new_height, new_width)
-    out = _clamp_bounding_boxes(out, BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
-    out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
+    return moved, canvas_size
+
+
+def _corner_format(format):
+    """The format whose corners the point maps move: XYXYXYXY for rotated boxes, XYXY otherwise."""
+    return BoundingBoxFormat.XYXYXYXY if _is_rotated(format) else BoundingBoxFormat.XYXY
+
+
+def _box_corners(boxes, corner_format):
+    """The four corners (N * 4, 2) of boxes in `corner_format`."""
+    if corner_format == BoundingBoxFormat.XYXYXYXY:
+        return boxes.reshape(-1, 2)
+    return boxes.reshape(-1, 4)[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2)
+
+
+def _boxes_from_corners(corners, corner_format):
+    """Boxes from moved corners (N * 4, 2): the rectangle on the longer diagonal of each moved rotated
+    box, or the axis-aligned box around the moved corners."""
+    if corner_format == BoundingBoxFormat.XYXYXYXY:
+        return _parallelogram_to_bounding_boxes(corners.reshape(-1, 8))
+    mins, maxs = ferrotorch.aminmax(corners.reshape(-1, 4, 2), dim=1)
+    return ferrotorch.cat([mins, maxs], dim=1)
+
+
+def _affine_bounding_boxes_with_expand(bounding_boxes, format, canvas_size, angle, translate, scale, shear,
+                                       center=None, expand=False, clamping_mode="soft"):  # fmt: skip
+    """Boxes through the forward affine map; with `expand`, in the frame of the enlarged canvas."""
+    if bounding_boxes.numel() == 0:
+        return bounding_boxes, canvas_size
+    shape, dtype = bounding_boxes.shape, bounding_boxes.dtype
+    need_cast = not bounding_boxes.is_floating_point()
+    boxes = bounding_boxes.float() if need_cast else bounding_boxes.clone()
+    corner_format = _corner_format(format)
+    boxes = _convert_bounding_box_format(boxes, format, corner_format)
+    moved, canvas_size = _affine_points(
+        _box_corners(boxes, corner_format), canvas_size, angle, translate, scale, shear, center, expand
+    )
+    out = _boxes_from_corners(moved, corner_format)
+    out = _clamp_bounding_boxes(out, corner_format, canvas_size, clamping_mode)
+    out = _convert_bounding_box_format(out, corner_format, format).reshape(shape)
     return (out.to(dtype) if need_cast else out), canvas_size
 
 
@@ -235,12 +261,12 @@ def perspective_mask(mask, startpoints, endpoints, fill=None, coefficients=None,
     )
 
 
-def _inverse_perspective(c):
+def _inverse_perspective(c, what="bounding boxes"):
     """The coefficients of the forward map (start -> end) from those of the inverse map (end -> start)."""
     denom = c[0] * c[4] - c[1] * c[3]
     if denom == 0:
         raise RuntimeError(
-            f"Provided perspective_coeffs {c} can not be inverted to transform bounding boxes. "
+            f"Provided perspective_coeffs {c} can not be inverted to transform {what}. "
             f"Denominator is zero, denom={denom}"
         )
     return [
@@ -255,24 +281,28 @@ def _inverse_perspective(c):
     ]
 
 
+def _perspective_points(points, inv):
+    """Points (N, 2) (floating) through the forward perspective map `inv` (8 coefficients)."""
+    dtype = points.dtype
+    numer = ferrotorch.tensor([[inv[0], inv[1], inv[2]], [inv[3], inv[4], inv[5]]], dtype=dtype)
+    denom = ferrotorch.tensor([[inv[6], inv[7], 1.0], [inv[6], inv[7], 1.0]], dtype=dtype)
+    homogeneous = ferrotorch.cat([points, ferrotorch.ones(points.shape[0], 1, dtype=dtype)], dim=-1)
+    return ferrotorch.matmul(homogeneous, numer.T) / ferrotorch.matmul(homogeneous, denom.T)
+
+
 def perspective_bounding_boxes(bounding_boxes, format, canvas_size, startpoints, endpoints, coefficients=None,
                                clamping_mode="soft"):  # fmt: skip
     """Boxes after `perspective`: the box around the four warped corners of each box."""
     if bounding_boxes.numel() == 0:
         return bounding_boxes
-    _check_unrotated(format)
     inv = _inverse_perspective(_perspective_coefficients(startpoints, endpoints, coefficients))
     shape, original_dtype = bounding_boxes.shape, bounding_boxes.dtype
-    boxes = _convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXY).reshape(-1, 4)
+    corner_format = _corner_format(format)
+    boxes = _convert_bounding_box_format(bounding_boxes, format, corner_format)
     dtype = boxes.dtype if boxes.is_floating_point() else ferrotorch.float32
-    numer = ferrotorch.tensor([[inv[0], inv[1], inv[2]], [inv[3], inv[4], inv[5]]], dtype=dtype)
-    denom = ferrotorch.tensor([[inv[6], inv[7], 1.0], [inv[6], inv[7], 1.0]], dtype=dtype)
-    corners = boxes[:, [[0, 1], [2, 1], [2, 3], [0, 3]]].reshape(-1, 2).to(dtype)
-    corners = ferrotorch.cat([corners, ferrotorch.ones(corners.shape[0], 1, dtype=dtype)], dim=-1)
-    moved = (ferrotorch.matmul(corners, numer.T) / ferrotorch.matmul(corners, denom.T)).reshape(-1, 4, 2)
-    mins, maxs = ferrotorch.aminmax(moved, dim=1)
-    out = _clamp_bounding_boxes(ferrotorch.cat([mins, maxs], dim=1), BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
-    out = _convert_bounding_box_format(out, BoundingBoxFormat.XYXY, format).reshape(shape)
+    moved = _perspective_points(_box_corners(boxes, corner_format).to(dtype), inv)
+    out = _clamp_bounding_boxes(_boxes_from_corners(moved, corner_format), corner_format, canvas_size, clamping_mode)
+    out = _convert_bounding_box_format(out, corner_format, format).reshape(shape)
     return out.to(original_dtype)
 
 
@@ -283,18 +313,3 @@ def _perspective_bounding_boxes_dispatch(inpt, startpoints, endpoints, coefficie
         clamping_mode=inpt.clamping_mode,
     )  # fmt: skip
     return tv_tensors.wrap(output, like=inpt)
-
-
-def _keypoints_not_supported(functional):
-    """KeyPoints have no geometric kernels yet: fail loudly rather than pass them through unmoved."""
-
-    def kernel(inpt, *args, **kwargs):
-        raise NotImplementedError(f"ferrovision's {functional.__name__} does not transform tv_tensors.KeyPoints yet.")
-
-    _register_kernel_internal(functional, tv_tensors.KeyPoints, tv_tensor_wrapper=False)(kernel)
-
-
-for _functional in (
-    horizontal_flip, vertical_flip, resize, crop, center_crop, resized_crop, pad, affine, rotate, perspective
-):
-    _keypoints_not_supported(_functional)

@@ -88,6 +88,13 @@ adjust_brightness_image = adjust_brightness_video = F1.adjust_brightness
 adjust_contrast_image = adjust_contrast_video = F1.adjust_contrast
 adjust_saturation_image = adjust_saturation_video = F1.adjust_saturation
 adjust_hue_image = adjust_hue_video = F1.adjust_hue
+adjust_gamma_image = adjust_gamma_video = F1.adjust_gamma
+adjust_sharpness_image = adjust_sharpness_video = F1.adjust_sharpness
+invert_image = invert_video = F1.invert
+posterize_image = posterize_video = F1.posterize
+solarize_image = solarize_video = F1.solarize
+autocontrast_image = autocontrast_video = F1.autocontrast
+equalize_image = equalize_video = F1.equalize
 
 
 def permute_channels(inpt, permutation):
@@ -102,4 +109,5 @@ def permute_channels_image(image, permutation):
 
 
 _register_image(permute_channels, permute_channels_image)
+permute_channels_video = permute_channels_image
 _register_kernel_internal(permute_channels, PILImage.Image)(permute_channels_image)

@@ -17,7 +17,8 @@ from ....transforms import functional as F1
 from ....transforms.functional import InterpolationMode, _compute_resized_output_size as _v1_output_size
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
-from ._meta import _check_unrotated, clamp_bounding_boxes, convert_bounding_box_format
+from ._meta import _is_rotated, clamp_bounding_boxes, convert_bounding_box_format
+from ._rotated import _parallelogram_to_bounding_boxes, _radians
 from ._utils import _dispatch, _register_kernel_internal
 
 _INTERPOLATION_STRING_TO_MODE = {mode.value: mode for mode in InterpolationMode}
@@ -73,13 +74,49 @@ def _flip_boxes_dispatch(box_kernel):
 
 def _box_offsets(format, left, top):
     """What to add to each coordinate to move boxes by (left, top)."""
+    if format == BoundingBoxFormat.XYXYXYXY:
+        return [left, top] * 4
+    if _is_rotated(format):  # XYWHR, CXCYWHR
+        return [left, top, 0, 0, 0]
     return [left, top, left, top] if format == BoundingBoxFormat.XYXY else [left, top, 0, 0]
 
 
-def _reshaped_like(boxes, fn):
-    """Apply `fn` to boxes viewed as (N, 4), keeping their shape."""
+def _box_width(format) -> int:
+    """Coordinates per box: 8 for XYXYXYXY, 5 for XYWHR and CXCYWHR, 4 for the unrotated formats."""
+    if format == BoundingBoxFormat.XYXYXYXY:
+        return 8
+    return 5 if _is_rotated(format) else 4
+
+
+def _reshaped_like(boxes, format, fn):
+    """Apply `fn` to boxes viewed as (N, coordinates), keeping their shape."""
     shape = boxes.shape
-    return fn(boxes.clone().reshape(-1, 4)).reshape(shape)
+    return fn(boxes.clone().reshape(-1, _box_width(format))).reshape(shape)
+
+
+# The four corners of XYXYXYXY boxes after a flip, in the order that keeps them counter-clockwise.
+_FLIPPED_CORNERS = [2, 3, 0, 1, 6, 7, 4, 5]
+
+
+def _flip_rotated(b, format, axis, size):
+    """Rotated boxes mirrored across x = size / 2 (axis 0) or y = size / 2 (axis 1), as torchvision."""
+    if format == BoundingBoxFormat.XYXYXYXY:
+        columns = list(b.unbind(-1))
+        for k in range(axis, 8, 2):
+            columns[k] = size - columns[k]
+        return ferrotorch.stack(columns, dim=-1)[:, _FLIPPED_CORNERS]
+    c0, c1, w, h, r = b.unbind(-1)
+    if format == BoundingBoxFormat.XYWHR:
+        r_rad = _radians(r)
+        if axis == 0:  # the first corner becomes the top-right one
+            c0, c1 = -(c0 + w * r_rad.cos() - size), c1 - w * r_rad.sin()
+        else:
+            c0, c1 = c0 + w * r_rad.cos(), -(c1 - w * r_rad.sin() - size)
+    elif axis == 0:  # CXCYWHR
+        c0 = -(c0 - size)
+    else:
+        c1 = -(c1 - size)
+    return ferrotorch.stack([c0, c1, w, h, -r if axis == 0 else 180 - r], dim=-1)
 
 
 # -- flips
@@ -103,10 +140,11 @@ horizontal_flip_video = horizontal_flip_image
 
 def horizontal_flip_bounding_boxes(bounding_boxes, format, canvas_size):
     """Mirror boxes about the vertical centre line of a canvas (height, width)."""
-    _check_unrotated(format)
     width = canvas_size[1]
 
     def flip(b):
+        if _is_rotated(format):
+            return _flip_rotated(b, format, 0, width)
         x1, y1, c2, c3 = b.unbind(-1)
         if format == BoundingBoxFormat.XYXY:
             return ferrotorch.stack([width - c2, y1, width - x1, c3], dim=-1)
@@ -114,7 +152,7 @@ def horizontal_flip_bounding_boxes(bounding_boxes, format, canvas_size):
             return ferrotorch.stack([width - (x1 + c2), y1, c2, c3], dim=-1)
         return ferrotorch.stack([width - x1, y1, c2, c3], dim=-1)  # CXCYWH
 
-    return _reshaped_like(bounding_boxes, flip)
+    return _reshaped_like(bounding_boxes, format, flip)
 
 
 _register_kernel_internal(horizontal_flip, tv_tensors.BoundingBoxes, tv_tensor_wrapper=False)(
@@ -140,10 +178,11 @@ vertical_flip_video = vertical_flip_image
 
 def vertical_flip_bounding_boxes(bounding_boxes, format, canvas_size):
     """Mirror boxes about the horizontal centre line of a canvas (height, width)."""
-    _check_unrotated(format)
     height = canvas_size[0]
 
     def flip(b):
+        if _is_rotated(format):
+            return _flip_rotated(b, format, 1, height)
         x1, y1, c2, c3 = b.unbind(-1)
         if format == BoundingBoxFormat.XYXY:
             return ferrotorch.stack([x1, height - c3, c2, height - y1], dim=-1)
@@ -151,7 +190,7 @@ def vertical_flip_bounding_boxes(bounding_boxes, format, canvas_size):
             return ferrotorch.stack([x1, height - (y1 + c3), c2, c3], dim=-1)
         return ferrotorch.stack([x1, height - y1, c2, c3], dim=-1)  # CXCYWH
 
-    return _reshaped_like(bounding_boxes, flip)
+    return _reshaped_like(bounding_boxes, format, flip)
 
 
 _register_kernel_internal(vertical_flip, tv_tensors.BoundingBoxes, tv_tensor_wrapper=False)(
@@ -210,13 +249,19 @@ _register_kernel_internal(resize, tv_tensors.Mask)(resize_mask)
 def resize_bounding_boxes(
     bounding_boxes, canvas_size, size, max_size=None, format=BoundingBoxFormat.XYXY, clamping_mode="soft"
 ):
-    """Scale boxes from `canvas_size` to the resized canvas; returns (boxes, new canvas_size)."""
-    _check_unrotated(format)
+    """Scale boxes from `canvas_size` to the resized canvas; returns (boxes, new canvas_size). Rotated
+    boxes become the rectangle on the longer diagonal of their scaled corners."""
     old_height, old_width = canvas_size
     new_height, new_width = _compute_resized_output_size(canvas_size, size=size, max_size=max_size)
     if (new_height, new_width) == (old_height, old_width):
         return bounding_boxes, canvas_size
     w_ratio, h_ratio = new_width / old_width, new_height / old_height
+    if _is_rotated(format):
+        corners = convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXYXYXY).reshape(-1, 8)
+        out = _parallelogram_to_bounding_boxes(corners.mul(ferrotorch.tensor([w_ratio, h_ratio] * 4)))
+        out = clamp_bounding_boxes(out, BoundingBoxFormat.XYXYXYXY, (new_height, new_width), clamping_mode)
+        out = convert_bounding_box_format(out, BoundingBoxFormat.XYXYXYXY, format)
+        return out.to(bounding_boxes.dtype).reshape(bounding_boxes.shape), (new_height, new_width)
     # The ratios are a default-dtype tensor, as in torchvision (integer boxes are truncated back).
     ratios = ferrotorch.tensor([w_ratio, h_ratio, w_ratio, h_ratio])
     return bounding_boxes.mul(ratios).to(bounding_boxes.dtype), (new_height, new_width)
@@ -300,7 +345,6 @@ def pad_bounding_boxes(bounding_boxes, format, canvas_size, padding, padding_mod
     """Move boxes by the left/top padding; returns (boxes, padded canvas_size)."""
     if padding_mode not in ["constant"]:
         raise ValueError(f"Padding mode '{padding_mode}' is not supported with bounding boxes")
-    _check_unrotated(format)
     left, right, top, bottom = _parse_pad_padding(padding)
     bounding_boxes = bounding_boxes + ferrotorch.tensor(_box_offsets(format, left, top), dtype=bounding_boxes.dtype)
     canvas_size = (canvas_size[0] + top + bottom, canvas_size[1] + left + right)
@@ -335,10 +379,12 @@ crop_mask = _register_kernel_internal(crop, tv_tensors.Mask)(_as_mask_kernel(cro
 
 def crop_bounding_boxes(bounding_boxes, format, top, left, height, width, clamping_mode="soft"):
     """Move boxes into the crop's frame and clamp them; returns (boxes, (height, width))."""
-    _check_unrotated(format)
     offsets = ferrotorch.tensor(_box_offsets(format, left, top), dtype=bounding_boxes.dtype)
     canvas_size = (height, width)
-    return clamp_bounding_boxes(bounding_boxes - offsets, format, canvas_size, clamping_mode), canvas_size
+    bounding_boxes = bounding_boxes - offsets
+    if format == BoundingBoxFormat.XYXYXYXY:  # as torchvision: squared up to a rectangle
+        bounding_boxes = _parallelogram_to_bounding_boxes(bounding_boxes)
+    return clamp_bounding_boxes(bounding_boxes, format, canvas_size, clamping_mode), canvas_size
 
 
 @_register_kernel_internal(crop, tv_tensors.BoundingBoxes, tv_tensor_wrapper=False)

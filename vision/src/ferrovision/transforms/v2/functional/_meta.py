@@ -8,6 +8,9 @@ from .... import tv_tensors
 from ....transforms import _functional_pil as F_pil
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
+from ._rotated import (
+    _clamp_xyxyxyxy, _cxcywhr_to_xywhr, _xywhr_to_cxcywhr, _xywhr_to_xyxyxyxy, _xyxyxyxy_to_xywhr,
+)  # fmt: skip
 from ._utils import _dispatch, _register_kernel_internal, is_pure_tensor
 
 
@@ -142,16 +145,25 @@ def _parse_format(format):
     return BoundingBoxFormat[format.upper()] if isinstance(format, str) else format
 
 
-def _check_unrotated(*formats):
-    for format in formats:
-        if tv_tensors.is_rotated_bounding_format(format):
-            raise NotImplementedError(f"ferrovision does not support rotated bounding boxes ({format}).")
+_ROTATED_TO_XYWHR = {BoundingBoxFormat.CXCYWHR: _cxcywhr_to_xywhr, BoundingBoxFormat.XYXYXYXY: _xyxyxyxy_to_xywhr}
+_ROTATED_FROM_XYWHR = {BoundingBoxFormat.CXCYWHR: _xywhr_to_cxcywhr, BoundingBoxFormat.XYXYXYXY: _xywhr_to_xyxyxyxy}
+
+
+def _is_rotated(format) -> bool:
+    return tv_tensors.is_rotated_bounding_format(format)
 
 
 def _convert_bounding_box_format(boxes, old_format, new_format, inplace=False):
     if new_format == old_format:
         return boxes
-    _check_unrotated(old_format, new_format)
+    if _is_rotated(old_format) ^ _is_rotated(new_format):
+        raise ValueError("Cannot convert between rotated and unrotated bounding boxes.")
+    if _is_rotated(old_format):  # through XYWHR
+        out = _ROTATED_TO_XYWHR.get(old_format, lambda b: b)(boxes)
+        out = _ROTATED_FROM_XYWHR.get(new_format, lambda b: b)(out)
+        if inplace and out.shape == boxes.shape:
+            return boxes.copy_(out)
+        return out
     if {old_format, new_format} == {BoundingBoxFormat.XYWH, BoundingBoxFormat.CXCYWH}:
         out = (_xywh_to_cxcywh if old_format == BoundingBoxFormat.XYWH else _cxcywh_to_xywh)(boxes)
     else:
@@ -163,7 +175,8 @@ def _convert_bounding_box_format(boxes, old_format, new_format, inplace=False):
 
 
 def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace=False):
-    """Convert boxes between the XYXY, XYWH and CXCYWH formats (`old_format` only for pure tensors)."""
+    """Convert boxes between the XYXY, XYWH and CXCYWH formats, or between the rotated XYWHR, CXCYWHR and
+    XYXYXYXY formats (`old_format` only for pure tensors)."""
     if new_format is None:
         raise TypeError("convert_bounding_box_format() missing 1 required argument: 'new_format'")
     old_format, new_format = _parse_format(old_format), _parse_format(new_format)
@@ -182,11 +195,15 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace=
 def _clamp_bounding_boxes(boxes, format, canvas_size, clamping_mode):
     if clamping_mode is None:
         return boxes.clone()
-    _check_unrotated(format)
+    if _is_rotated(format):
+        shape = boxes.shape
+        xyxyxyxy = _convert_bounding_box_format(boxes.clone(), format, BoundingBoxFormat.XYXYXYXY).reshape(-1, 8)
+        clamped = _clamp_xyxyxyxy(xyxyxyxy, canvas_size, clamping_mode)
+        return _convert_bounding_box_format(clamped, BoundingBoxFormat.XYXYXYXY, format).reshape(shape)
     in_dtype = boxes.dtype
     boxes = boxes.clone() if boxes.is_floating_point() else boxes.float()
     xyxy = _convert_bounding_box_format(boxes, format, BoundingBoxFormat.XYXY)
-    # "soft" and "hard" clamping are the same for unrotated boxes.
+    # "soft" and "hard" clamping are the same for unrotated boxes (they differ for rotated ones).
     height, width = canvas_size
     high = ferrotorch.tensor([width, height, width, height], dtype=xyxy.dtype)
     xyxy = xyxy.clamp(min=ferrotorch.zeros(4, dtype=xyxy.dtype), max=high)

@@ -1,4 +1,5 @@
-"""normalize, gaussian_blur, to_dtype, erase, sanitize_bounding_boxes and the type conversions."""
+"""normalize, gaussian_blur, gaussian_noise, jpeg, to_dtype, erase, sanitize_bounding_boxes and the type
+conversions."""
 
 import numpy as np
 from PIL import Image as PILImage
@@ -12,7 +13,7 @@ from ....transforms import functional as F1
 from ....tv_tensors import BoundingBoxFormat
 from ....tv_tensors._tv_tensor import _as_tensor
 from ._geometry import _register_image
-from ._meta import _check_unrotated, _convert_bounding_box_format, _parse_format
+from ._meta import _convert_bounding_box_format, _is_rotated, _parse_format
 from ._utils import _dispatch, _register_kernel_internal, is_pure_tensor
 
 
@@ -128,13 +129,22 @@ erase_video = erase_image
 
 
 def _get_sanitize_bounding_boxes_mask(bounding_boxes, format, canvas_size, min_size=1.0, min_area=1.0):
-    _check_unrotated(format)
-    boxes = _convert_bounding_box_format(bounding_boxes, format, BoundingBoxFormat.XYXY)
-    ws, hs = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    rotated = _is_rotated(format)
+    boxes = _convert_bounding_box_format(
+        bounding_boxes, format, BoundingBoxFormat.XYXYXYXY if rotated else BoundingBoxFormat.XYXY
+    )
+    if rotated:  # side lengths (torchvision's indices: the second side from x2 - x3 and y3 - y4)
+        ws = ((boxes[..., 0] - boxes[..., 2]).pow(2) + (boxes[..., 1] - boxes[..., 3]).pow(2)).sqrt()
+        hs = ((boxes[..., 3] - boxes[..., 5]).pow(2) + (boxes[..., 4] - boxes[..., 6]).pow(2)).sqrt()
+    else:
+        ws, hs = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     valid = (ws >= min_size) & (hs >= min_size) & (boxes >= 0).all(dim=-1) & (ws * hs >= min_area)
     image_h, image_w = canvas_size
     valid &= (boxes[:, 0] <= image_w) & (boxes[:, 2] <= image_w)
     valid &= (boxes[:, 1] <= image_h) & (boxes[:, 3] <= image_h)
+    if rotated:
+        valid &= (boxes[..., 4] <= image_w) & (boxes[..., 5] <= image_h)
+        valid &= (boxes[..., 6] <= image_w) & (boxes[..., 7] <= image_h)
     return valid
 
 
@@ -182,3 +192,96 @@ def to_image(inpt):
 
 pil_to_tensor = F1.pil_to_tensor
 to_pil_image = F1.to_pil_image
+
+
+def gaussian_noise(inpt, mean=0.0, sigma=0.1, clip=True):
+    """Add Gaussian noise N(mean, sigma) (in [0, 1] units; scaled by 255 for uint8), clipped to the
+    value range when `clip`."""
+    return _dispatch(gaussian_noise, inpt, mean=mean, sigma=sigma, clip=clip)
+
+
+def gaussian_noise_image(image, mean=0.0, sigma=0.1, clip=True):
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    if image.is_floating_point():
+        out = image + (mean + ferrotorch.randn_like(image) * sigma)
+        return out.clamp(0, 1) if clip else out
+    if image.dtype == ferrotorch.uint8:
+        # Through int16, as torchvision: the noise is truncated to integers before it is added.
+        noise = ((mean * 255) + ferrotorch.randn_like(image, dtype=ferrotorch.float32) * (sigma * 255))
+        out = image.to(ferrotorch.int16) + noise.to(ferrotorch.int16)
+        if clip:
+            out = out.clamp(0, 255)
+        return out.to(ferrotorch.uint8)
+    raise ValueError(f"Input tensor is expected to be in uint8 or float dtype, got dtype={image.dtype}")
+
+
+_register_image(gaussian_noise, gaussian_noise_image)
+gaussian_noise_video = gaussian_noise_image
+
+
+@_register_kernel_internal(gaussian_noise, PILImage.Image)
+def _gaussian_noise_pil(image, mean=0.0, sigma=0.1, clip=True):
+    raise ValueError("Gaussian Noise is not implemented for PIL images.")
+
+
+def jpeg(image, quality):
+    """Encode as JPEG at `quality` (1-100) and decode back (Pillow's codec), simulating compression
+    artefacts; tensors must be uint8 ``[..., C, H, W]`` with 1 or 3 channels."""
+    return _dispatch(jpeg, image, quality=quality)
+
+
+def jpeg_image(image, quality):
+    from ....io import decode_jpeg, encode_jpeg
+
+    original_shape = image.shape
+    batch = image.reshape((-1,) + tuple(image.shape[-3:]))
+    if batch.shape[0] == 0:
+        return batch.reshape(original_shape).clone()
+    images = [decode_jpeg(encode_jpeg(batch[i], quality=quality)) for i in range(batch.shape[0])]
+    return ferrotorch.stack(images, dim=0).view(original_shape)
+
+
+_register_image(jpeg, jpeg_image)
+jpeg_video = jpeg_image
+
+
+@_register_kernel_internal(jpeg, PILImage.Image)
+def _jpeg_image_pil(image, quality):
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return PILImage.open(buffer).copy()  # a plain Image, not a JpegImageFile
+
+
+def _get_sanitize_keypoints_mask(keypoints, canvas_size):
+    height, width = canvas_size
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    valid = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    # Groups of points ([N, K, 2] and more): a group is kept only when all its points are.
+    return valid.flatten(start_dim=1).all(dim=1) if valid.ndim > 1 else valid
+
+
+def sanitize_keypoints(key_points, canvas_size=None):
+    """Drop the keypoints (or groups of keypoints, for ``[N, ..., 2]``) outside the canvas; returns
+    (keypoints, valid mask)."""
+    if is_pure_tensor(key_points):
+        if canvas_size is None:
+            raise ValueError(
+                "canvas_size cannot be None if key_points is a pure tensor. "
+                "Set it to an appropriate value or pass key_points as a tv_tensors.KeyPoints object."
+            )
+        valid = _get_sanitize_keypoints_mask(key_points, canvas_size)
+        return key_points[valid], valid
+    if not isinstance(key_points, tv_tensors.KeyPoints):
+        raise ValueError("key_points must be a tv_tensors.KeyPoints instance or a pure tensor.")
+    if canvas_size is not None:
+        raise ValueError(
+            "canvas_size must be None when key_points is a tv_tensors.KeyPoints instance. "
+            f"Got canvas_size={canvas_size}. "
+            "Leave it to None or pass key_points as a pure tensor."
+        )
+    points = _as_tensor(key_points)
+    valid = _get_sanitize_keypoints_mask(points, key_points.canvas_size)
+    return tv_tensors.wrap(points[valid], like=key_points), valid
