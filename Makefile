@@ -11,7 +11,7 @@ venv:
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4"
+	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4" "scipy>=1.10"
 
 # Real data the tests and the demo read: Fashion-MNIST as Debian packages it.
 data:
