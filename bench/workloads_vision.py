@@ -123,7 +123,7 @@ def imagenet_transforms(lib, rng):
 
 
 WORKLOADS = {
-    "ResNet-18 train step FMNIST 32x32 bs64": resnet18_fashion_mnist_step,
+    "ResNet-18 train FMNIST 32x32 bs64": resnet18_fashion_mnist_step,
     "transforms FMNIST crop+flip x64": fashion_mnist_transforms,
     "transforms ImageNet RRC+jitter x8": imagenet_transforms,
 }
