@@ -1,7 +1,7 @@
 """Benchmarks: the same workloads on ferrotorch and on PyTorch (when importable), timed
 alternately in one process, reported as median times and the ratio ferrotorch / PyTorch.
 
-    python bench/run.py [--filter NAME] [--repeats N]
+    python bench/run.py [--filter NAME] [--repeats N] [--threads N]
 """
 
 import argparse
@@ -58,7 +58,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--filter", default="")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=0, help="threads for both libraries (default: ferrotorch's)")
     args = parser.parse_args()
+    if args.threads:
+        ferrotorch.set_num_threads(args.threads)
     threads = ferrotorch.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
@@ -77,11 +80,14 @@ def main():
             if theirs is not None:
                 t_theirs.append(time_call(theirs, inner))
         a = statistics.median(t_ours)
-        if t_theirs:
-            b = statistics.median(t_theirs)
-            print(f"{name:34} {fmt(a):>12} {fmt(b):>12} {a / b:7.2f}")
+        b = statistics.median(t_theirs) if t_theirs else None
+        # A workload whose callable carries `items` (e.g. images per call) also gets items per second.
+        items = getattr(ours, "items", None)
+        rates = f"  items/s: {items / a:,.0f}" + (f" vs {items / b:,.0f}" if b else "") if items else ""
+        if b:
+            print(f"{name:34} {fmt(a):>12} {fmt(b):>12} {a / b:7.2f}{rates}")
         else:
-            print(f"{name:34} {fmt(a):>12} {'-':>12} {'-':>7}")
+            print(f"{name:34} {fmt(a):>12} {'-':>12} {'-':>7}{rates}")
 
 
 if __name__ == "__main__":
