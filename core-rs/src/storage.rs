@@ -14,11 +14,10 @@ use crate::error::Result;
 
 const ALIGN: usize = 64;
 
-/// Blocks from this size up are cached when freed: fresh large allocations come from mmap and
-/// pay a page fault per 4 KiB on first touch, which costs more than the kernel that fills them.
-const CACHE_MIN_BYTES: usize = 1 << 20;
-/// Cached sizes are rounded up to this granularity so that similar sizes share blocks.
-const CACHE_ROUNDING: usize = 64 << 10;
+/// Blocks from this size up are cached when freed: glibc serves allocations from 128 KiB up
+/// with fresh mmaps, which pay a page fault per 4 KiB on first touch and cost more than the
+/// kernel that fills them (a training step frees and reallocates the same sizes every time).
+const CACHE_MIN_BYTES: usize = 128 << 10;
 /// Upper bound on memory held by the cache.
 const CACHE_MAX_BYTES: usize = 2 << 30;
 
@@ -33,7 +32,10 @@ static CACHE: Mutex<Option<BlockCache>> = Mutex::new(None);
 /// The size actually allocated for a request of `nbytes`.
 fn block_size(nbytes: usize) -> usize {
     if nbytes >= CACHE_MIN_BYTES {
-        nbytes.div_ceil(CACHE_ROUNDING) * CACHE_ROUNDING
+        // Rounded up to 1/16 of the size's power of two, so that similar sizes share blocks
+        // while wasting at most 1/16.
+        let rounding = nbytes.next_power_of_two() / 16;
+        nbytes.div_ceil(rounding) * rounding
     } else {
         nbytes
     }

@@ -189,6 +189,53 @@ def test_batch_norm_passes_gradgradcheck(rng):
     assert ft.autograd.gradgradcheck(lambda x, w: F.batch_norm(x, None, None, w, training=True), (x, w))
 
 
+def np_batch_norm_backward(x, dy, w, eps):
+    """(dx, dw, db) of training-mode batch norm, float64, from the closed form."""
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    dims = (0,) + tuple(range(2, x.ndim))
+    mean, invstd = x.mean(dims, keepdims=True), 1 / np.sqrt(x.var(dims, keepdims=True) + eps)
+    xhat = (x - mean) * invstd
+    g = dy * (1 if w is None else np_channel_view(w, x.ndim))
+    dx = invstd * (g - g.mean(dims, keepdims=True) - xhat * (g * xhat).mean(dims, keepdims=True))
+    return dx, (dy * xhat).sum(dims), dy.sum(dims)
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64])
+@pytest.mark.parametrize("shape", [(4, 3, 5), (16, 8, 16, 16), (6, 2)])  # the second runs channels in parallel
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_batch_norm_training_backward_is_one_fused_node_matching_numpy(rng, dtype, shape, layout):
+    x, xa = make(shape, dtype, rng, layout)
+    w, b = ft.tensor(rng.uniform(0.5, 2, shape[1]), dtype=dtype), ft.tensor(rng.standard_normal(shape[1]), dtype=dtype)
+    for t in (x, w, b):
+        t.requires_grad_()
+    y = F.batch_norm(x, None, None, w, b, training=True)
+    assert y.grad_fn.name() == "NativeBatchNormBackward0"
+    dy = rng.standard_normal(shape)
+    y.backward(ft.tensor(dy, dtype=dtype))
+    dx, dw, db = np_batch_norm_backward(xa, dy, w.detach().numpy(), 1e-5)
+    tol = dict(rtol=1e-3, atol=1e-4) if dtype == ft.float32 else {}
+    assert_close(x.grad, dx, dtype, **tol)
+    assert_close(w.grad, dw, dtype, **tol)
+    assert_close(b.grad, db, dtype, **tol)
+
+
+def test_batch_norm_bias_without_weight_gets_its_gradient(rng):
+    x, xa = make((5, 3, 4), ft.float64, rng)
+    b = ft.zeros(3, dtype=ft.float64, requires_grad=True)
+    dy = rng.standard_normal((5, 3, 4))
+    F.batch_norm(x.requires_grad_(), None, None, None, b, training=True).backward(ft.tensor(dy))
+    dx, _, db = np_batch_norm_backward(xa, dy, None, 1e-5)
+    assert_close(x.grad, dx)
+    assert_close(b.grad, db)
+
+
+def test_batch_norm_4d_passes_gradcheck_and_gradgradcheck(rng):
+    x, w, b = leaf((3, 2, 2, 3), rng, "transposed"), leaf((2,), rng), leaf((2,), rng)
+    fn = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    assert ft.autograd.gradcheck(fn, (x, w, b))
+    assert ft.autograd.gradgradcheck(fn, (x, w, b))
+
+
 # ----- F.instance_norm ------------------------------------------------------------------------
 
 def np_instance_norm(x, w, b, eps):

@@ -36,10 +36,13 @@ impl Axis {
         self.first.len()
     }
 
-    /// Input positions of window `o`.
-    #[inline]
-    fn positions(&self, o: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
-        (self.first[o]..self.end[o].max(self.first[o])).step_by(self.step)
+    /// Window `o`'s taps: its first input position, how many taps it has and their spacing.
+    #[inline(always)]
+    fn taps(&self, o: usize) -> (usize, usize, usize) {
+        let (first, end) = (self.first[o], self.end[o].max(self.first[o]));
+        // Most windows are undilated: no division on that path.
+        let n = if self.step == 1 { end - first } else { (end - first).div_ceil(self.step) };
+        (first, n, self.step)
     }
 }
 
@@ -107,12 +110,17 @@ fn for_each_output(a: &[Axis; 3], mut f: impl FnMut(usize, [usize; 3])) {
 }
 
 /// Calls `visit(storage offset, flat spatial index)` for each input position of window `o`.
-#[inline]
+#[inline(always)]
 fn for_window(a: &[Axis; 3], o: [usize; 3], input: [usize; 3], strides: [usize; 3], mut visit: impl FnMut(usize, usize)) {
-    for i0 in a[0].positions(o[0]) {
-        for i1 in a[1].positions(o[1]) {
-            for i2 in a[2].positions(o[2]) {
-                visit(i0 * strides[0] + i1 * strides[1] + i2 * strides[2], (i0 * input[1] + i1) * input[2] + i2);
+    let [(f0, n0, d0), (f1, n1, d1), (f2, n2, d2)] = std::array::from_fn(|d| a[d].taps(o[d]));
+    for t0 in 0..n0 {
+        let i0 = f0 + t0 * d0;
+        for t1 in 0..n1 {
+            let i1 = f1 + t1 * d1;
+            let (offset, index) = (i0 * strides[0] + i1 * strides[1], (i0 * input[1] + i1) * input[2]);
+            for t2 in 0..n2 {
+                let i2 = f2 + t2 * d2;
+                visit(offset + i2 * strides[2], index + i2);
             }
         }
     }

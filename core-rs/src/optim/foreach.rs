@@ -2,9 +2,11 @@
 //! loading the parameter, its gradient and its state buffers together, updating them with the
 //! optimizer's rule and storing them back.
 //!
-//! Elements move through small blocks of the compute type: gathering a block (from any strides
-//! and dtype) and scattering it back keeps the rule's loop free of aliasing and conversions, so
-//! it vectorizes; the block stays in L1, so memory is still read and written once.
+//! Elements move through small blocks of the compute type: reading a block (in place when the
+//! operands are dense in the compute type, else gathered from any strides and dtype) and
+//! writing the results to a block that is then scattered back keeps the rule's loop free of
+//! aliasing and conversions, so it vectorizes; the block stays in L1, so memory is still read
+//! and written once.
 
 use rayon::prelude::*;
 
@@ -293,17 +295,33 @@ unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: Op
     len: usize,
     strides: [usize; K],
 ) {
+    // Operands already dense in the compute type are read in place (an absent one reads
+    // zeros); others are gathered (converted) into a block first. Results always go to a
+    // block, which cannot alias the operands, so the update loop vectorizes without checks.
+    let direct = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1);
+    let zeros = [R::default(); BLOCK];
     let mut block = [[R::default(); BLOCK]; K];
     let mut start = 0;
     while start < len {
         let n = (len - start).min(BLOCK);
-        for k in 0..K {
-            if ops[k].present {
-                let src = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
-                gather(&mut block[k][..n], src, strides[k]);
+        if direct {
+            let src: [*const R; K] = std::array::from_fn(|k| {
+                if ops[k].present {
+                    ops[k].ptr.get().add(offsets[k] + start) as *const R
+                } else {
+                    zeros.as_ptr()
+                }
+            });
+            update_from(update, &src, &mut block, n);
+        } else {
+            for k in 0..K {
+                if ops[k].present {
+                    let src = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
+                    gather(&mut block[k][..n], src, strides[k]);
+                }
             }
+            update_block(update, &mut block, n);
         }
-        update_block(update, &mut block, n);
         for k in 0..K {
             if k != 1 && ops[k].present {
                 let dst = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
@@ -321,6 +339,18 @@ fn update_block<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, bloc
         update(&mut v);
         for k in 0..K {
             block[k][i] = v[k];
+        }
+    }
+}
+
+/// `update_block` reading the operands from `src` (each valid for `n` elements).
+#[inline(always)]
+unsafe fn update_from<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, src: &[*const R; K], out: &mut [[R; BLOCK]; K], n: usize) {
+    for i in 0..n.min(BLOCK) {
+        let mut v: [R; K] = std::array::from_fn(|k| *src[k].add(i));
+        update(&mut v);
+        for k in 0..K {
+            out[k][i] = v[k];
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 
+use crate::error::IntoPy;
 use crate::tensor::{int_list, wrap, PyTensor};
 
 /// `torch.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True)`.
@@ -20,7 +21,18 @@ fn layer_norm(
     wrap(input.t.layer_norm(&shape, weight.map(|w| &w.t), bias.map(|b| &b.t), eps))
 }
 
+/// `_batch_norm_train(input, weight, bias, eps) -> (output, mean, var)`: batch normalization
+/// with the batch's own statistics (one fused kernel), returning them (biased variance,
+/// float64, shape (C,)) for the running-statistics update.
+#[pyfunction]
+#[pyo3(signature = (input, weight=None, bias=None, eps=1e-5))]
+fn _batch_norm_train(input: &PyTensor, weight: Option<&PyTensor>, bias: Option<&PyTensor>, eps: f64) -> PyResult<(PyTensor, PyTensor, PyTensor)> {
+    let (out, mean, var) = input.t.batch_norm_train(weight.map(|w| &w.t), bias.map(|b| &b.t), eps).py()?;
+    Ok((PyTensor::new(out), PyTensor::new(mean), PyTensor::new(var)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
+    m.add_function(wrap_pyfunction!(_batch_norm_train, m)?)?;
     Ok(())
 }

@@ -17,10 +17,17 @@ fn scaled(t: Tensor, s: Scalar) -> Result<Tensor> {
     }
 }
 
+/// Whether `t` is a column-major matrix (the transpose of a contiguous one, as `weight.t()`).
+fn column_major(t: &Tensor) -> bool {
+    t.ndim() == 2 && t.strides()[0] == 1 && t.strides()[1] == t.shape()[0] && t.shape()[1] > 1
+}
+
 /// Records `alpha * a @ b + beta * bias` (`bias` optional) for operands already shaped
 /// `(..., m, k)` and `(..., k, n)`: `mm`, `bmm`, `addmm`, `baddbmm` and the batched product
 /// behind `matmul`/`einsum`. `grad_a = alpha g b^T`, `grad_b = alpha a^T g`, `grad_bias = beta g`;
-/// broadcast batch dims are summed back by the engine.
+/// broadcast batch dims are summed back by the engine. As PyTorch's `mm_mat{1,2}_backward`, the
+/// gradient of a column-major matrix is computed transposed (`(b g^T)^T`, `(g^T a)^T`), so that
+/// it comes out column-major too: `linear`'s weight gradient is then contiguous, with no copy.
 pub fn product(
     name: &'static str,
     a: &Tensor,
@@ -36,13 +43,13 @@ pub fn product(
         // Each operand is read only by the other one's gradient.
         let sa = b.requires_grad().then(|| s.save(a));
         let sb = a.requires_grad().then(|| s.save(b));
+        let (a_cols, b_cols) = (column_major(a), column_major(b));
         move |gr: &Grads| {
             let g = gr.g();
             let get = |x: &Option<crate::autograd::Saved>| x.as_ref().expect("saved when its partner requires grad").get();
-            let mut out = vec![
-                gr.when(0, || scaled(g.matmul(&get(&sb)?.mt()?)?, alpha))?,
-                gr.when(1, || scaled(get(&sa)?.mt()?.matmul(g)?, alpha))?,
-            ];
+            let grad_a = || if a_cols { get(&sb)?.matmul(&g.mt()?)?.mt() } else { g.matmul(&get(&sb)?.mt()?) };
+            let grad_b = || if b_cols { g.mt()?.matmul(&get(&sa)?)?.mt() } else { get(&sa)?.mt()?.matmul(g) };
+            let mut out = vec![gr.when(0, || scaled(grad_a()?, alpha))?, gr.when(1, || scaled(grad_b()?, alpha))?];
             if let Some(beta) = beta {
                 out.push(gr.when(2, || scaled(g.clone(), beta))?);
             }

@@ -62,3 +62,64 @@ fn recorded_backward(x: &Tensor, dy: &Tensor, normalized: &[usize], w: Option<&T
     let db = w.map(|_| dy.sum_to(normalized)).transpose()?;
     Ok((dx, dw, db))
 }
+
+/// Records `batch_norm_train` as one node (`NativeBatchNormBackward0`) over the input and the
+/// weight and bias present; returns the output and the (unrecorded) batch statistics. Its
+/// backward is the fused kernel, unless the backward pass itself is being recorded: then the
+/// same maths in recorded ops, so higher-order gradients are right.
+pub fn batch_norm_train(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
+    let inputs: Vec<&Tensor> = [Some(x), weight, bias].into_iter().flatten().collect();
+    let (has_weight, has_bias) = (weight.is_some(), bias.is_some());
+    let stats = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let forward = || {
+        let (out, mean, var) = x.batch_norm_stats_forward(weight, bias, eps)?;
+        *stats.borrow_mut() = (mean, var);
+        Ok(out)
+    };
+    let out = record("NativeBatchNormBackward0", &inputs, forward, |s| {
+        let xs = s.save(x);
+        let ws = weight.map(|w| s.save(w));
+        let (mean, var) = stats.borrow().clone();
+        let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        move |gr: &Grads| {
+            let (x, w) = (xs.get()?, ws.as_ref().map(|w| w.get()).transpose()?);
+            let (dx, dw, db) = if is_grad_enabled() {
+                recorded_batch_norm_backward(&x, gr.g(), w.as_ref(), eps)?
+            } else {
+                x.batch_norm_train_backward(gr.g(), w.as_ref(), &mean, &invstd)?
+            };
+            let mut grads = vec![gr.when(0, || Ok(dx))?];
+            if has_weight {
+                grads.push(gr.when(1, || Ok(dw))?);
+            }
+            if has_bias {
+                grads.push(gr.when(grads.len(), || Ok(db))?);
+            }
+            Ok(grads)
+        }
+    })?;
+    let (mean, var) = stats.into_inner();
+    let c = [x.shape()[1]];
+    Ok((out, Tensor::from_slice(&mean, &c)?, Tensor::from_slice(&var, &c)?))
+}
+
+/// `Tensor::batch_norm_train_backward` in recorded ops (statistics recomputed and recorded).
+fn recorded_batch_norm_backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
+    let dims: Vec<i64> = std::iter::once(0).chain(2..x.ndim() as i64).collect();
+    let mut channel_shape = vec![1i64; x.ndim()];
+    channel_shape[1] = x.shape()[1] as i64;
+    let mean = x.mean(Some(&dims), true, None)?;
+    let centered = x.sub(&mean)?;
+    let invstd = centered.square()?.mean(Some(&dims), true, None)?.add(eps)?.rsqrt()?;
+    let xhat = centered.mul(&invstd)?;
+    let g = match w {
+        Some(w) => dy.mul(&w.reshape(&channel_shape)?)?,
+        None => dy.clone(),
+    };
+    let mg = g.mean(Some(&dims), true, None)?;
+    let mgx = g.mul(&xhat)?.mean(Some(&dims), true, None)?;
+    let dx = invstd.mul(&g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?)?;
+    let dw = dy.mul(&xhat)?.sum(Some(&dims), false, None)?;
+    let db = dy.sum(Some(&dims), false, None)?;
+    Ok((dx, dw, db))
+}

@@ -1,7 +1,8 @@
 """Batch, instance, group, layer, RMS and local response normalization.
 
 Composite functions over differentiable tensor ops, so autograd (double backward included) comes
-for free. The per-channel norms reduce to one per-channel ``scale`` and ``shift`` and then touch
+for free, except training-mode batch norm, one fused core kernel (its backward records the same
+maths when a graph of the backward pass is wanted). The per-channel norms reduce to one per-channel ``scale`` and ``shift`` and then touch
 the input once, ``input * scale + shift``, as PyTorch's CPU kernels do.
 """
 
@@ -70,16 +71,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be defined in evaluation mode")
+    if training:
+        # One fused kernel (and one fused backward), as PyTorch's native_batch_norm.
+        out, mean, var = _C._batch_norm_train(input, weight, bias, eps)
+        if input.numel() > 0:
+            _update_running_stats(running_mean, running_var, mean, var, input.numel() // channels, momentum)
+        return out
     ndim = input.dim()
     weight = None if weight is None else _channel_view(weight, ndim)
     bias = None if bias is None else _channel_view(bias, ndim)
-    if training:
-        dims = (0,) + tuple(range(2, ndim))
-        var, mean = _C.var_mean(input, dims, correction=0, keepdim=True)
-        if input.numel() > 0:
-            _update_running_stats(running_mean, running_var, mean, var, input.numel() // channels, momentum)
-    else:
-        mean, var = _channel_view(running_mean, ndim), _channel_view(running_var, ndim)
+    mean, var = _channel_view(running_mean, ndim), _channel_view(running_var, ndim)
     scale, shift = _affine_scale_shift(mean, (var + eps).rsqrt(), weight, bias)
     return _scale_shift(input, scale, shift)
 
