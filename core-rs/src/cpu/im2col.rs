@@ -89,13 +89,13 @@ impl Window {
 }
 
 /// Writes the `(K, L)` columns of one plane. `src` points at the plane's first element, with
-/// `strides` its spatial strides (3, unit dims first); `dst` is contiguous.
+/// `strides` its spatial strides (3, unit dims first); `dst`'s rows (of `L` elements) lie
+/// `row_stride` apart (`L`: contiguous; more: this plane's slot among several side by side).
 ///
 /// # Safety
-/// `src` must be valid for the window's image and `dst` for `K * L` elements.
-pub unsafe fn plane_to_cols<T: Copy + Default>(src: *const T, strides: [usize; 3], w: &Window, dst: *mut T) {
+/// `src` must be valid for the window's image and `dst` for `K` rows.
+pub unsafe fn plane_to_cols<T: Copy + Default>(src: *const T, strides: [usize; 3], w: &Window, dst: *mut T, row_stride: usize) {
     let [_, b1, b2] = w.blocks;
-    let positions = w.block_count();
     let mut row = dst;
     for kd in 0..w.kernel[0] {
         let (sd, lo_d, hi_d) = w.valid(0, kd);
@@ -126,21 +126,20 @@ pub unsafe fn plane_to_cols<T: Copy + Default>(src: *const T, strides: [usize; 3
                         }
                     }
                 }
-                row = row.add(positions);
+                row = row.add(row_stride);
             }
         }
     }
 }
 
-/// Adds the `(K, L)` columns `src` (contiguous) into one contiguous plane `dst`: the adjoint of
-/// `plane_to_cols`.
+/// Adds the `(K, L)` columns `src` (rows `row_stride` apart) into one contiguous plane `dst`:
+/// the adjoint of `plane_to_cols`.
 ///
 /// # Safety
-/// `src` must be valid for `K * L` elements and `dst` for the window's image.
-pub unsafe fn cols_to_plane<T: Arith>(src: *const T, w: &Window, dst: *mut T) {
+/// `src` must be valid for `K` rows and `dst` for the window's image.
+pub unsafe fn cols_to_plane<T: Arith>(src: *const T, w: &Window, dst: *mut T, row_stride: usize) {
     let [_, b1, b2] = w.blocks;
     let [_, i1, i2] = w.image;
-    let positions = w.block_count();
     let mut row = src;
     for kd in 0..w.kernel[0] {
         let (sd, lo_d, hi_d) = w.valid(0, kd);
@@ -161,7 +160,7 @@ pub unsafe fn cols_to_plane<T: Arith>(src: *const T, w: &Window, dst: *mut T) {
                         }
                     }
                 }
-                row = row.add(positions);
+                row = row.add(row_stride);
             }
         }
     }
@@ -187,7 +186,7 @@ pub unsafe fn im2col<T: Copy + Default + Send + Sync>(src: *const T, planes: Pla
     crate::cpu::threads::install_if(n * c * rows, || {
         (0..n * c).into_par_iter().for_each(|i| {
             let plane = src.get().add((i / c) * planes.batch + (i % c) * planes.channel);
-            plane_to_cols(plane, planes.spatial, w, dst.get().add(i * rows));
+            plane_to_cols(plane, planes.spatial, w, dst.get().add(i * rows), w.block_count());
         })
     })
 }
@@ -202,7 +201,7 @@ pub unsafe fn col2im<T: Arith + Send + Sync>(src: *const T, n: usize, c: usize, 
     let rows = w.kernel_numel() * w.block_count();
     let plane = w.image_numel();
     crate::cpu::threads::install_if(n * c * rows, || {
-        (0..n * c).into_par_iter().for_each(|i| cols_to_plane(src.get().add(i * rows), w, dst.get().add(i * plane)))
+        (0..n * c).into_par_iter().for_each(|i| cols_to_plane(src.get().add(i * rows), w, dst.get().add(i * plane), w.block_count()))
     })
 }
 
@@ -216,10 +215,10 @@ mod tests {
         let w = Window::new(&[5], &[3], &[2], &[2], &[1], &[1]);
         let src = [1.0f64, 2.0, 3.0, 4.0, 5.0];
         let mut cols = [9.0f64; 6];
-        unsafe { plane_to_cols(src.as_ptr(), [0, 0, 1], &w, cols.as_mut_ptr()) };
+        unsafe { plane_to_cols(src.as_ptr(), [0, 0, 1], &w, cols.as_mut_ptr(), 3) };
         assert_eq!(cols, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]);
         let mut back = [0.0f64; 5];
-        unsafe { cols_to_plane(cols.as_ptr(), &w, back.as_mut_ptr()) };
+        unsafe { cols_to_plane(cols.as_ptr(), &w, back.as_mut_ptr(), 3) };
         assert_eq!(back, [1.0, 2.0, 3.0, 4.0, 5.0]);
     }
 
@@ -228,7 +227,7 @@ mod tests {
         let w = Window::new(&[3], &[3], &[2], &[1], &[1], &[2]);
         let src = [1.0f32, 2.0, 3.0];
         let mut cols = [9.0f32; 6];
-        unsafe { plane_to_cols(src.as_ptr(), [0, 0, 1], &w, cols.as_mut_ptr()) };
+        unsafe { plane_to_cols(src.as_ptr(), [0, 0, 1], &w, cols.as_mut_ptr(), 3) };
         // offsets -1, 0, 1 for k=0 and 1, 2, 3 for k=1
         assert_eq!(cols, [0.0, 1.0, 2.0, 2.0, 3.0, 0.0]);
     }

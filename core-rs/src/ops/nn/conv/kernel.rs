@@ -1,7 +1,10 @@
-//! The convolution kernels: per sample, im2col into a buffer the thread reuses, then one gemm
-//! per group (forward), gemm then col2im (transposed forward), or gemm accumulating into the
-//! weight gradient. A batch of at least as many samples as threads is split across threads
-//! (each gemm on one thread); smaller batches run their gemms on every thread.
+//! The convolution kernels: per chunk of samples, im2col into a buffer the thread reuses, then
+//! one gemm per group (forward), gemm then col2im (transposed forward), or gemm accumulating
+//! into the weight gradient. A chunk is one sample when its output has many positions; small
+//! outputs (the deep layers of a CNN) put several samples side by side in one product, so the
+//! weight is read once per chunk rather than once per sample. A batch of at least as many
+//! samples as threads is split across threads (each gemm on one thread); smaller batches run
+//! their gemms on every thread.
 
 use std::ops::Range;
 
@@ -43,18 +46,50 @@ impl<T: crate::dtype::Element> Operand<T> {
     }
 }
 
-/// The columns of one sample: `channels` planes of `src` under `win`, as a matrix with its row
-/// stride (`K * L` rows of `L`). Under an identity window a dense plane is its own column
-/// block, so nothing is copied.
-unsafe fn sample_cols<T: crate::dtype::Element>(src: &Operand<T>, n: usize, channels: usize, win: &Window, buf: &mut [T]) -> (*mut T, usize) {
-    if win.is_identity() && src.dense {
-        return (src.at(n, 0), src.planes.channel);
+/// Columns per product: at least this many, by batching samples whose outputs are smaller.
+const MIN_COLUMNS: usize = 256;
+
+/// Samples per product for outputs of `l` positions.
+fn chunk_of(l: usize) -> usize {
+    MIN_COLUMNS.div_ceil(l.max(1))
+}
+
+/// The columns of samples `s0..s0 + m`: `channels` planes of each under `win`, as a matrix
+/// with its row stride (`channels * K` rows; sample `j` fills columns `j * L..(j + 1) * L`).
+/// For one sample under an identity window a dense plane is its own column block, so nothing
+/// is copied.
+unsafe fn chunk_cols<T: crate::dtype::Element>(src: &Operand<T>, s0: usize, m: usize, channels: usize, win: &Window, buf: &mut [T]) -> (*mut T, usize) {
+    let l = win.block_count();
+    if m == 1 && win.is_identity() && src.dense {
+        return (src.at(s0, 0), src.planes.channel);
     }
-    let rows = win.kernel_numel() * win.block_count();
-    for c in 0..channels {
-        plane_to_cols(src.at(n, c), src.planes.spatial, win, buf.as_mut_ptr().add(c * rows));
+    let (k, width) = (win.kernel_numel(), m * l);
+    for j in 0..m {
+        for c in 0..channels {
+            plane_to_cols(src.at(s0 + j, c), src.planes.spatial, win, buf.as_mut_ptr().add(c * k * width + j * l), width);
+        }
     }
-    (buf.as_mut_ptr(), win.block_count())
+    (buf.as_mut_ptr(), width)
+}
+
+/// Dense planes `(s0 + j, c)` of `src` (each `l` long) side by side: row `c` of a
+/// `(channels, m * l)` matrix in `buf`; one sample's planes are used in place.
+unsafe fn chunk_planes<T: crate::dtype::Element>(src: &Operand<T>, s0: usize, m: usize, channels: usize, l: usize, buf: &mut [T]) -> (*mut T, usize) {
+    if m == 1 {
+        return (src.at(s0, 0), src.planes.channel);
+    }
+    let width = m * l;
+    for j in 0..m {
+        for c in 0..channels {
+            std::ptr::copy_nonoverlapping(src.at(s0 + j, c), buf.as_mut_ptr().add(c * width + j * l), l);
+        }
+    }
+    (buf.as_mut_ptr(), width)
+}
+
+/// Samples `range` in chunks of at most `chunk`: `(first sample, samples)`.
+fn chunks(range: Range<usize>, chunk: usize) -> impl Iterator<Item = (usize, usize)> {
+    range.clone().step_by(chunk).map(move |s0| (s0, chunk.min(range.end - s0)))
 }
 
 /// Runs `f(samples, gemm_threads)` over the batch, one contiguous chunk of samples per thread
@@ -149,18 +184,31 @@ unsafe fn normal_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out: Sen
     let (cig, cog) = (c_in / groups, c_out / groups);
     let depth = cig * k;
     over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
-        let mut buf = vec![T::default(); if win.is_identity() && x.dense { 0 } else { c_in * k * l }];
-        for s in samples {
-            let (cols, rs) = sample_cols(x, s, c_in, win, &mut buf);
-            let row_step = if rs == l { depth * l } else { cig * rs };
+        let chunk = chunk_of(l).min(samples.len().max(1));
+        let mut buf = vec![T::default(); if chunk == 1 && win.is_identity() && x.dense { 0 } else { c_in * k * l * chunk }];
+        // A chunk's product, before its columns go to their samples' planes.
+        let mut prod = vec![T::default(); if chunk > 1 { c_out * l * chunk } else { 0 }];
+        for (s0, m) in chunks(samples, chunk) {
+            let (cols, rs) = chunk_cols(x, s0, m, c_in, win, &mut buf);
+            let row_step = if m == 1 && rs != l { cig * rs } else { depth * rs };
+            let width = m * l;
             for g in 0..groups {
-                gemm(
-                    cog, l, depth,
-                    mat(out.get().add((s * c_out + g * cog) * l), l, 1),
-                    mat(w.get().add(g * cog * depth), depth, 1),
-                    mat(cols.add(g * row_step), rs, 1),
-                    bias, threads,
-                );
+                let (dst, accumulate) = if m == 1 {
+                    (mat(out.get().add((s0 * c_out + g * cog) * l), l, 1), bias)
+                } else {
+                    (mat(prod.as_mut_ptr().add(g * cog * width), width, 1), false)
+                };
+                gemm(cog, width, depth, dst, mat(w.get().add(g * cog * depth), depth, 1), mat(cols.add(g * row_step), rs, 1), accumulate, threads);
+            }
+            if m > 1 {
+                for j in 0..m {
+                    for c in 0..c_out {
+                        let (src, dst) = (prod.as_ptr().add(c * width + j * l), out.get().add(((s0 + j) * c_out + c) * l));
+                        for i in 0..l {
+                            *dst.add(i) = if bias { crate::cpu::arith::Arith::add(*dst.add(i), *src.add(i)) } else { *src.add(i) };
+                        }
+                    }
+                }
             }
         }
     });
@@ -171,23 +219,29 @@ unsafe fn transposed_forward<T: GemmElement>(x: &Operand<T>, w: SendPtr<T>, out:
     let (k, l, plane) = (win.kernel_numel(), win.block_count(), win.image_numel());
     let (cig, cog) = (c_in / groups, c_out / groups);
     let depth = cog * k;
-    let direct = win.is_identity();
     over_batch(n, work(&[n, c_out, l, c_in, k]), |samples, threads| {
-        let mut buf = vec![T::default(); if direct { 0 } else { c_out * k * l }];
-        for s in samples {
+        let chunk = chunk_of(l).min(samples.len().max(1));
+        let direct = chunk == 1 && win.is_identity();
+        let mut buf = vec![T::default(); if direct { 0 } else { c_out * k * l * chunk }];
+        let mut planes = vec![T::default(); if chunk > 1 { c_in * l * chunk } else { 0 }];
+        for (s0, m) in chunks(samples, chunk) {
+            let (xs, rs) = chunk_planes(x, s0, m, c_in, l, &mut planes);
+            let width = m * l;
             for g in 0..groups {
                 let lhs = mat(w.get().add(g * cig * depth), 1, depth);
-                let rhs = mat(x.at(s, g * cig), x.planes.channel, 1);
+                let rhs = mat(xs.add(g * cig * rs), rs, 1);
                 if direct {
                     // col2im is the identity: the product adds straight into the output.
-                    gemm(cog, l, cig, mat(out.get().add((s * c_out + g * cog) * l), l, 1), lhs, rhs, true, threads);
+                    gemm(cog, l, cig, mat(out.get().add((s0 * c_out + g * cog) * l), l, 1), lhs, rhs, true, threads);
                 } else {
-                    gemm(depth, l, cig, mat(buf.as_mut_ptr().add(g * depth * l), l, 1), lhs, rhs, false, threads);
+                    gemm(depth, width, cig, mat(buf.as_mut_ptr().add(g * depth * width), width, 1), lhs, rhs, false, threads);
                 }
             }
             if !direct {
-                for c in 0..c_out {
-                    cols_to_plane(buf.as_ptr().add(c * k * l), win, out.get().add((s * c_out + c) * plane));
+                for j in 0..m {
+                    for c in 0..c_out {
+                        cols_to_plane(buf.as_ptr().add(c * k * width + j * l), win, out.get().add(((s0 + j) * c_out + c) * plane), width);
+                    }
                 }
             }
         }
@@ -214,16 +268,19 @@ pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_s
     with_arith_dtype!(compute, T => unsafe {
         let (ap, bp) = (Operand::<T>::of(&a), Operand::<T>::of(&b));
         let partials = over_batch(n, work(&[n, size, l]), |samples, threads| {
+            let chunk = chunk_of(l).min(samples.len().max(1));
             let mut acc = vec![T::default(); size];
-            let mut buf = vec![T::default(); if win.is_identity() && bp.dense { 0 } else { groups * depth * l }];
-            for s in samples {
-                let (cols, rs) = sample_cols(&bp, s, groups * cb, win, &mut buf);
-                let row_step = if rs == l { depth * l } else { cb * rs };
+            let mut buf = vec![T::default(); if chunk == 1 && win.is_identity() && bp.dense { 0 } else { groups * depth * l * chunk }];
+            let mut planes = vec![T::default(); if chunk > 1 { groups * ca * l * chunk } else { 0 }];
+            for (s0, m) in chunks(samples, chunk) {
+                let (cols, rs) = chunk_cols(&bp, s0, m, groups * cb, win, &mut buf);
+                let row_step = if m == 1 && rs != l { cb * rs } else { depth * rs };
+                let (a_cols, ars) = chunk_planes(&ap, s0, m, groups * ca, l, &mut planes);
                 for g in 0..groups {
                     gemm(
-                        ca, depth, l,
+                        ca, depth, m * l,
                         mat(acc.as_mut_ptr().add(g * ca * depth), depth, 1),
-                        mat(ap.at(s, g * ca), ap.planes.channel, 1),
+                        mat(a_cols.add(g * ca * ars), ars, 1),
                         mat(cols.add(g * row_step), 1, rs),
                         true, threads,
                     );
