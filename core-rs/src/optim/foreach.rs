@@ -295,42 +295,88 @@ unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: Op
     len: usize,
     strides: [usize; K],
 ) {
-    // Operands already dense in the compute type are read in place (an absent one reads
-    // zeros); others are gathered (converted) into a block first. Results always go to a
-    // block, which cannot alias the operands, so the update loop vectorizes without checks.
-    let direct = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1);
-    let zeros = [R::default(); BLOCK];
+    // Operands dense in the compute type (the usual case) are updated in place, absent ones
+    // through a scratch block; others are gathered (converted) into blocks, updated there and
+    // scattered back. Either way the element loop sees only non-aliasing slices: it vectorizes.
+    let dense = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1);
     let mut block = [[R::default(); BLOCK]; K];
     let mut start = 0;
     while start < len {
         let n = (len - start).min(BLOCK);
-        if direct {
-            let src: [*const R; K] = std::array::from_fn(|k| {
+        let at = |k: usize| ops[k].ptr.get().add(offsets[k] + start * strides[k]);
+        if dense && distinct(ops, offsets, start, n) {
+            let mut parts = block.iter_mut();
+            let cols: [&mut [R]; K] = std::array::from_fn(|k| {
+                let scratch = parts.next().expect("K blocks");
                 if ops[k].present {
-                    ops[k].ptr.get().add(offsets[k] + start) as *const R
+                    std::slice::from_raw_parts_mut(at(k) as *mut R, n)
                 } else {
-                    zeros.as_ptr()
+                    &mut scratch[..n]
                 }
             });
-            update_from(update, &src, &mut block, n);
+            update_in_place(update, cols);
         } else {
             for k in 0..K {
                 if ops[k].present {
-                    let src = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
-                    gather(&mut block[k][..n], src, strides[k]);
+                    gather(&mut block[k][..n], at(k), strides[k]);
                 }
             }
             update_block(update, &mut block, n);
-        }
-        for k in 0..K {
-            if k != 1 && ops[k].present {
-                let dst = ops[k].ptr.get().add(offsets[k] + start * strides[k]);
-                scatter(&block[k][..n], dst, strides[k]);
+            for k in 0..K {
+                if k != 1 && ops[k].present {
+                    scatter(&block[k][..n], at(k), strides[k]);
+                }
             }
         }
         start += n;
     }
 }
+
+/// Whether the present operands' runs `start..start + n` are pairwise disjoint (they are
+/// unless a state buffer was made to share memory with the parameter or gradient).
+unsafe fn distinct<const K: usize, T: Element>(ops: &[Operand<T>; K], offsets: [usize; K], start: usize, n: usize) -> bool {
+    let range = |k: usize| {
+        let p = ops[k].ptr.get().add(offsets[k] + start) as usize;
+        p..p + n * std::mem::size_of::<T>()
+    };
+    (0..K).all(|a| (a + 1..K).all(|b| !ops[a].present || !ops[b].present || {
+        let (ra, rb) = (range(a), range(b));
+        ra.end <= rb.start || rb.end <= ra.start
+    }))
+}
+
+/// Runs `update` over equal-length, pairwise disjoint columns (operand 1, the gradient, is
+/// only read). Each arity has its own function taking the columns as separate slice
+/// arguments, which the compiler knows do not alias.
+#[inline(always)]
+fn update_in_place<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, cols: [&mut [R]; K]) {
+    let mut cols = cols.into_iter();
+    let mut next = || cols.next().expect("K columns");
+    match K {
+        3 => columns3(update, next(), next(), next()),
+        4 => columns4(update, next(), next(), next(), next()),
+        5 => columns5(update, next(), next(), next(), next(), next()),
+        _ => unreachable!("optimizer rules take 3 to 5 operands"),
+    }
+}
+
+macro_rules! columns_fn {
+    ($name:ident, $first:ident; $($c:ident : $k:literal),+) => {
+        #[inline(always)]
+        fn $name<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, $($c: &mut [R]),+) {
+            let n = $first.len();
+            $(let $c = &mut $c[..n];)+
+            for i in 0..n {
+                let mut v: [R; K] = std::array::from_fn(|k| match k { $($k => $c[i],)+ _ => R::default() });
+                update(&mut v);
+                $(if $k != 1 { $c[i] = v[$k]; })+
+            }
+        }
+    };
+}
+columns_fn!(columns3, c0; c0: 0, c1: 1, c2: 2);
+columns_fn!(columns4, c0; c0: 0, c1: 1, c2: 2, c3: 3);
+columns_fn!(columns5, c0; c0: 0, c1: 1, c2: 2, c3: 3, c4: 4);
 
 #[inline(always)]
 fn update_block<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, block: &mut [[R; BLOCK]; K], n: usize) {
@@ -339,18 +385,6 @@ fn update_block<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, bloc
         update(&mut v);
         for k in 0..K {
             block[k][i] = v[k];
-        }
-    }
-}
-
-/// `update_block` reading the operands from `src` (each valid for `n` elements).
-#[inline(always)]
-unsafe fn update_from<const K: usize, F: Fn(&mut [R; K]), R: OptReal>(update: &F, src: &[*const R; K], out: &mut [[R; BLOCK]; K], n: usize) {
-    for i in 0..n.min(BLOCK) {
-        let mut v: [R; K] = std::array::from_fn(|k| *src[k].add(i));
-        update(&mut v);
-        for k in 0..K {
-            out[k][i] = v[k];
         }
     }
 }
