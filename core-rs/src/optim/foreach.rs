@@ -298,13 +298,13 @@ unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: Op
     // Operands dense in the compute type (the usual case) are updated in place, absent ones
     // through a scratch block; others are gathered (converted) into blocks, updated there and
     // scattered back. Either way the element loop sees only non-aliasing slices: it vectorizes.
-    let dense = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1);
+    let dense = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1) && distinct(ops, offsets, len);
     let mut block = [[R::default(); BLOCK]; K];
     let mut start = 0;
     while start < len {
         let n = (len - start).min(BLOCK);
         let at = |k: usize| ops[k].ptr.get().add(offsets[k] + start * strides[k]);
-        if dense && distinct(ops, offsets, start, n) {
+        if dense {
             let mut parts = block.iter_mut();
             let cols: [&mut [R]; K] = std::array::from_fn(|k| {
                 let scratch = parts.next().expect("K blocks");
@@ -332,11 +332,11 @@ unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: Op
     }
 }
 
-/// Whether the present operands' runs `start..start + n` are pairwise disjoint (they are
+/// Whether the present operands' dense runs of `n` elements are pairwise disjoint (they are
 /// unless a state buffer was made to share memory with the parameter or gradient).
-unsafe fn distinct<const K: usize, T: Element>(ops: &[Operand<T>; K], offsets: [usize; K], start: usize, n: usize) -> bool {
+unsafe fn distinct<const K: usize, T: Element>(ops: &[Operand<T>; K], offsets: [usize; K], n: usize) -> bool {
     let range = |k: usize| {
-        let p = ops[k].ptr.get().add(offsets[k] + start) as usize;
+        let p = ops[k].ptr.get().add(offsets[k]) as usize;
         p..p + n * std::mem::size_of::<T>()
     };
     (0..K).all(|a| (a + 1..K).all(|b| !ops[a].present || !ops[b].present || {

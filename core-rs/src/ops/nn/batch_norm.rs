@@ -13,6 +13,8 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
 
+use super::norm::dense;
+
 /// How an `(N, C, *)` input splits: `batch` blocks of `channels` runs of `spatial` elements.
 #[derive(Clone, Copy)]
 struct Geometry {
@@ -122,10 +124,6 @@ fn check(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>) -> Result<(
         }
     }
     Ok(())
-}
-
-fn dense(t: Option<&Tensor>, dtype: crate::dtype::DType) -> Result<Option<Tensor>> {
-    t.map(|t| t.contiguous_as(dtype)).transpose()
 }
 
 impl Tensor {

@@ -92,7 +92,7 @@ fn check(x: &Tensor, normalized: &[usize], weight: Option<&Tensor>, bias: Option
 }
 
 /// `t` as a contiguous slice-able tensor of `dtype`.
-fn dense(t: Option<&Tensor>, dtype: DType) -> Result<Option<Tensor>> {
+pub(super) fn dense(t: Option<&Tensor>, dtype: DType) -> Result<Option<Tensor>> {
     t.map(|t| t.contiguous_as(dtype)).transpose()
 }
 

@@ -44,17 +44,7 @@ pub fn layer_norm(x: &Tensor, normalized: &[usize], weight: Option<&Tensor>, bia
 /// `Tensor::layer_norm_backward` in recorded ops.
 fn recorded_backward(x: &Tensor, dy: &Tensor, normalized: &[usize], w: Option<&Tensor>, eps: f64) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
     let dims: Vec<i64> = (0..normalized.len() as i64).map(|d| d - normalized.len() as i64).collect();
-    let mean = x.mean(Some(&dims), true, None)?;
-    let centered = x.sub(&mean)?;
-    let rstd = centered.square()?.mean(Some(&dims), true, None)?.add(eps)?.rsqrt()?;
-    let xhat = centered.mul(&rstd)?;
-    let g = match w {
-        Some(w) => dy.mul(w)?,
-        None => dy.clone(),
-    };
-    let mg = g.mean(Some(&dims), true, None)?;
-    let mgx = g.mul(&xhat)?.mean(Some(&dims), true, None)?;
-    let dx = rstd.mul(&g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?)?;
+    let (dx, xhat) = recorded_input_grad(x, dy, w.cloned(), &dims, eps)?;
     let dw = match w {
         Some(_) => Some(dy.mul(&xhat)?.sum_to(normalized)?),
         None => None,
@@ -108,18 +98,25 @@ fn recorded_batch_norm_backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, eps
     let dims: Vec<i64> = std::iter::once(0).chain(2..x.ndim() as i64).collect();
     let mut channel_shape = vec![1i64; x.ndim()];
     channel_shape[1] = x.shape()[1] as i64;
-    let mean = x.mean(Some(&dims), true, None)?;
-    let centered = x.sub(&mean)?;
-    let invstd = centered.square()?.mean(Some(&dims), true, None)?.add(eps)?.rsqrt()?;
-    let xhat = centered.mul(&invstd)?;
-    let g = match w {
-        Some(w) => dy.mul(&w.reshape(&channel_shape)?)?,
-        None => dy.clone(),
-    };
-    let mg = g.mean(Some(&dims), true, None)?;
-    let mgx = g.mul(&xhat)?.mean(Some(&dims), true, None)?;
-    let dx = invstd.mul(&g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?)?;
+    let (dx, xhat) = recorded_input_grad(x, dy, w.map(|w| w.reshape(&channel_shape)).transpose()?, &dims, eps)?;
     let dw = dy.mul(&xhat)?.sum(Some(&dims), false, None)?;
     let db = dy.sum(Some(&dims), false, None)?;
     Ok((dx, dw, db))
+}
+
+/// The input gradient of normalizing `x` over `dims` (biased variance, `eps` inside the root)
+/// then scaling by `w` (broadcast against `x`), in recorded ops; also the normalized input.
+fn recorded_input_grad(x: &Tensor, dy: &Tensor, w: Option<Tensor>, dims: &[i64], eps: f64) -> Result<(Tensor, Tensor)> {
+    let mean = x.mean(Some(dims), true, None)?;
+    let centered = x.sub(&mean)?;
+    let rstd = centered.square()?.mean(Some(dims), true, None)?.add(eps)?.rsqrt()?;
+    let xhat = centered.mul(&rstd)?;
+    let g = match w {
+        Some(w) => dy.mul(&w)?,
+        None => dy.clone(),
+    };
+    let mg = g.mean(Some(dims), true, None)?;
+    let mgx = g.mul(&xhat)?.mean(Some(dims), true, None)?;
+    let dx = rstd.mul(&g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?)?;
+    Ok((dx, xhat))
 }
