@@ -46,6 +46,24 @@ unsafe fn map_slice_avx2<A: Copy, O>(dst: &mut [O], src: &[A], f: &impl Fn(A) ->
     }
 }
 
+/// Runs `f` inside a function compiled for AVX2 and FMA when this CPU has them, so the loops
+/// of `f` (inlined there: `f` has one call site) vectorize 8 wide, as `map_slice`'s do; for
+/// fused kernels whose loops walk several slices at once.
+#[inline(always)]
+pub fn vectorized<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        return unsafe { vectorized_avx2(f) };
+    }
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn vectorized_avx2<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
 /// `dst[i] = f(a[i], b[i])` over contiguous runs, vectorized as `map_slice`.
 #[inline(always)]
 pub fn zip_slice<A: Copy, B: Copy, O>(dst: &mut [O], a: &[A], b: &[B], f: &impl Fn(A, B) -> O) {

@@ -6,4 +6,5 @@ pub mod conv;
 pub mod loss;
 pub mod norm;
 pub mod pool;
+pub mod lstm_layer;
 pub mod rnn;

@@ -1,4 +1,4 @@
-//! Bindings of `ops/nn/rnn.rs`.
+//! Bindings of `ops/nn/rnn.rs` and `ops/nn/lstm_layer.rs`.
 
 use pyo3::prelude::*;
 
@@ -12,7 +12,16 @@ fn _lstm_cell(gates: &PyTensor, c: &PyTensor) -> PyResult<(PyTensor, PyTensor)> 
     Ok((PyTensor::new(h), PyTensor::new(cy)))
 }
 
+/// `_C._lstm_layer(x, h0, c0, w_hh, batch_sizes, reverse) -> (output, h_n, c_n)`: one LSTM
+/// layer and direction over packed-layout projected input `x` (N, 4H), time loop included.
+#[pyfunction]
+fn _lstm_layer(x: &PyTensor, h0: &PyTensor, c0: &PyTensor, w_hh: &PyTensor, batch_sizes: Vec<i64>, reverse: bool) -> PyResult<(PyTensor, PyTensor, PyTensor)> {
+    let (out, h, c) = ferrotorch_core::ops::nn::lstm_layer::lstm_layer(&x.t, &h0.t, &c0.t, &w_hh.t, &batch_sizes, reverse).py()?;
+    Ok((PyTensor::new(out), PyTensor::new(h), PyTensor::new(c)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_lstm_cell, m)?)?;
+    m.add_function(wrap_pyfunction!(_lstm_layer, m)?)?;
     Ok(())
 }

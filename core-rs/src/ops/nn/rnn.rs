@@ -2,6 +2,7 @@
 //! `_thnn_fused_lstm_cell`): the gates' activations, the new cell and the new hidden state,
 //! and the matching backward pass.
 
+use crate::cpu::map::vectorized;
 use crate::cpu::real::Real;
 use crate::dtype::{promote_types, DType, Element};
 use crate::error::Result;
@@ -9,7 +10,7 @@ use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
 
 #[inline(always)]
-fn sigmoid<R: Real>(x: R) -> R {
+pub(super) fn sigmoid<R: Real>(x: R) -> R {
     R::of(1.0) / (R::of(1.0) + (-x).exp())
 }
 
@@ -40,6 +41,7 @@ fn quarters<R>(row: &[R], h: usize) -> (&[R], &[R], &[R], &[R]) {
 }
 
 /// Rows of `gates` and `c` into `hy` and `cy`.
+#[inline(always)]
 fn forward<R: Real + Element>(gates: &[R], c: &[R], hy: &mut [R], cy: &mut [R], h: usize) {
     // Zipped slices (no indexing) let the inner loops vectorize; `vecmath`'s exp/tanh are
     // branch-free.
@@ -57,6 +59,7 @@ fn forward<R: Real + Element>(gates: &[R], c: &[R], hy: &mut [R], cy: &mut [R], 
 
 /// Gradients of `forward` with respect to the gates (pre-activation) and the previous cell.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn backward<R: Real + Element>(gates: &[R], c: &[R], cy: &[R], dh: &[R], dcy: &[R], dgates: &mut [R], dc: &mut [R], h: usize) {
     let one = R::of(1.0);
     let state = c.chunks(h).zip(cy.chunks(h)).zip(dh.chunks(h).zip(dcy.chunks(h)));
@@ -93,7 +96,7 @@ impl Tensor {
         let compute = dtype.compute_type();
         let (g, cc) = (self.contiguous_as(compute)?, c.contiguous_as(compute)?);
         let (hy, cy) = (Tensor::uninit(&[b, h], compute)?, Tensor::uninit(&[b, h], compute)?);
-        with_real_dtype!(compute, R => unsafe { forward::<R>(g.as_slice(), cc.as_slice(), hy.as_mut_slice(), cy.as_mut_slice(), h) });
+        with_real_dtype!(compute, R => vectorized(|| unsafe { forward::<R>(g.as_slice(), cc.as_slice(), hy.as_mut_slice(), cy.as_mut_slice(), h) }));
         Ok((hy.to_dtype(dtype)?, cy.to_dtype(dtype)?))
     }
 
@@ -106,9 +109,9 @@ impl Tensor {
         let dense = |t: &Tensor| t.expand(&[b as i64, h as i64]).and_then(|t| t.contiguous_as(compute));
         let (g, cc, cyc, dhc, dcyc) = (self.contiguous_as(compute)?, dense(c)?, dense(cy)?, dense(dh)?, dense(dcy)?);
         let (dg, dc) = (Tensor::uninit(&[b, 4 * h], compute)?, Tensor::uninit(&[b, h], compute)?);
-        with_real_dtype!(compute, R => unsafe {
+        with_real_dtype!(compute, R => vectorized(|| unsafe {
             backward::<R>(g.as_slice(), cc.as_slice(), cyc.as_slice(), dhc.as_slice(), dcyc.as_slice(), dg.as_mut_slice(), dc.as_mut_slice(), h)
-        });
+        }));
         Ok((dg.to_dtype(dtype)?, dc.to_dtype(dtype)?))
     }
 }

@@ -3,7 +3,10 @@
 use crate::autograd::mode::is_grad_enabled;
 use crate::autograd::node::Grads;
 use crate::autograd::record::record_multi;
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
+use crate::ops::join::cat;
+use crate::ops::nn::lstm_layer::{lstm_layer_backward, lstm_layer_forward, Recurrence};
 use crate::tensor::Tensor;
 
 /// Records `lstm_cell` as one node. Its backward is the fused kernel, unless the backward pass
@@ -35,4 +38,73 @@ fn recorded_backward(g: &Tensor, c: &Tensor, cy: &Tensor, dh: &Tensor, dcy: &Ten
     let dg = dcell.mul(&i)?.mul(&one_minus(&gg.square()?)?)?;
     let d_o = dh.mul(&tc)?.mul(&o)?.mul(&one_minus(&o)?)?;
     Ok((crate::ops::join::cat(&[di, df, dg, d_o], 1)?, dcell.mul(&f)?))
+}
+
+/// Records `lstm_layer` (a whole layer's recurrence) as one node over `(x, h0, c0, w_hh)`. Its
+/// backward is the fused BPTT kernel over the forward pass's workspace, unless the backward
+/// pass itself is being recorded: then the recurrence is recomputed and differentiated step
+/// by step in recorded ops, so higher-order gradients work.
+pub fn lstm_layer(rec: Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor) -> Result<Vec<Tensor>> {
+    let workspace = std::cell::RefCell::new(None);
+    let forward_rec = rec.clone();
+    let forward = || {
+        let (outs, ws) = lstm_layer_forward(&forward_rec, dtype, x, h0, c0, w_hh, true)?;
+        *workspace.borrow_mut() = ws;
+        Ok(outs)
+    };
+    record_multi("LstmLayerBackward0", &[x, h0, c0, w_hh], forward, |s| {
+        let saved = [x, h0, c0, w_hh].map(|t| s.save(t));
+        let ws = workspace.borrow_mut().take();
+        s.keeps_state();
+        move |gr: &Grads| {
+            let [x, h0, c0, w] = [0, 1, 2, 3].map(|i| saved[i].get());
+            let (d_out, d_hn, d_cn) = (&gr.outputs[0], &gr.outputs[1], &gr.outputs[2]);
+            let grads = match &ws {
+                Some(ws) if !is_grad_enabled() => lstm_layer_backward(&rec, dtype, ws, &w?, d_out, d_hn, d_cn)?,
+                _ => recorded_layer_backward(&rec, &x?, &h0?, &c0?, &w?, d_out, d_hn, d_cn)?,
+            };
+            Ok(grads.into_iter().enumerate().map(|(i, g)| gr.needs(i).then_some(g)).collect())
+        }
+    })
+}
+
+/// `new` (rows, H) over the first rows of `old` (B, H): a state after a step that ran only
+/// the first `rows` sequences.
+fn keep_rest(new: Tensor, old: &Tensor, rows: usize, batch: usize) -> Result<Tensor> {
+    if rows == batch {
+        return Ok(new);
+    }
+    cat(&[new, old.narrow(0, rows as i64, (batch - rows) as i64)?], 0)
+}
+
+/// The gradients of `lstm_layer` in recorded ops: the forward recurrence again (so the
+/// gates are functions of the inputs), then BPTT with the cell's recorded backward.
+#[allow(clippy::too_many_arguments)]
+fn recorded_layer_backward(rec: &Recurrence, x: &Tensor, h0: &Tensor, c0: &Tensor, w: &Tensor, d_out: &Tensor, d_hn: &Tensor, d_cn: &Tensor) -> Result<[Tensor; 4]> {
+    let (batch, _) = rec.dims();
+    let (one, w_t) = (Scalar::Int(1), w.t()?);
+    let (mut h, mut c) = (h0.clone(), c0.clone());
+    let mut steps = Vec::new();
+    for (_, off, rows) in rec.schedule() {
+        let (h_prev, c_prev) = (h.narrow(0, 0, rows as i64)?, c.narrow(0, 0, rows as i64)?);
+        let gates = x.narrow(0, off as i64, rows as i64)?.addmm(&h_prev, &w_t, one, one)?;
+        let (h_new, c_new) = gates.lstm_cell(&c_prev)?;
+        h = keep_rest(h_new, &h, rows, batch)?;
+        c = keep_rest(c_new.clone(), &c, rows, batch)?;
+        steps.push((off, rows, gates, c_prev, c_new, h_prev));
+    }
+    let (mut dh, mut dc) = (d_hn.clone(), d_cn.clone());
+    let (mut d_x, mut d_w) = (Vec::new(), w.zeros_like()?);
+    for (off, rows, gates, c_prev, c_new, h_prev) in steps.into_iter().rev() {
+        let n = rows as i64;
+        let dh_t = dh.narrow(0, 0, n)?.add(&d_out.narrow(0, off as i64, n)?)?;
+        let (dg, dc_prev) = recorded_backward(&gates, &c_prev, &c_new, &dh_t, &dc.narrow(0, 0, n)?)?;
+        dh = keep_rest(dg.mm(w)?, &dh, rows, batch)?;
+        dc = keep_rest(dc_prev, &dc, rows, batch)?;
+        d_w = d_w.add(&dg.t()?.mm(&h_prev)?)?;
+        d_x.push((off, dg));
+    }
+    d_x.sort_by_key(|(off, _)| *off);
+    let d_x = if d_x.is_empty() { x.zeros_like()? } else { cat(&d_x.into_iter().map(|(_, g)| g).collect::<Vec<_>>(), 0)? };
+    Ok([d_x, dh, dc, d_w])
 }

@@ -1,9 +1,10 @@
 """Recurrent layers and cells: ``RNN``, ``LSTM``, ``GRU`` and their cells.
 
-Composite over differentiable tensor ops, so autograd (and double backward) come through the
-time loop. Per layer and direction the input of every time step is projected with one matmul;
-each step then costs one matmul of the hidden state with ``W_hh`` and a handful of fused
-element-wise ops. Every input, padded or packed, runs through the same packed-layout loop:
+Per layer and direction the input of every time step is projected with one matmul. An LSTM
+layer without projection then runs as one native op (``_C._lstm_layer``: the time loop and its
+backward in Rust, one graph node per layer, double backward through recorded ops). The other
+layers are composites over differentiable tensor ops: each step costs one matmul of the hidden
+state with ``W_hh`` and a handful of fused element-wise ops. Every input, padded or packed, runs through the same packed-layout loop:
 step t sees the ``batch_sizes[t]`` sequences still running (all B for a padded batch), so the
 final states of packed sequences are taken at each sequence's own last step.
 """
@@ -113,11 +114,17 @@ def _rnn_layers(mode, data, batch_sizes, hx, layer_weights, dropout, training, n
         for direction in range(num_directions):
             index = layer * num_directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[index]
-            x_steps = _project_input(mode, data, w_ih, b_ih, b_hh).split(batch_sizes)
-            weights = (w_hh.t(), b_hh, None if w_hr is None else w_hr.t())
+            projected = _project_input(mode, data, w_ih, b_ih, b_hh)
             state0 = tuple(h[index] for h in hx)
+            if mode == "LSTM" and w_hr is None and batch_sizes and batch_sizes[0] > 0:
+                # The whole layer in one native op (time loop and BPTT in Rust).
+                out, *final = _C._lstm_layer(projected, *state0, w_hh, batch_sizes, direction == 1)
+                outputs.append(out)
+                finals.append(tuple(final))
+                continue
+            weights = (w_hh.t(), b_hh, None if w_hr is None else w_hr.t())
             run = _run_reverse if direction == 1 else _run_forward
-            steps_out, final = run(step, x_steps, batch_sizes, state0, weights)
+            steps_out, final = run(step, projected.split(batch_sizes), batch_sizes, state0, weights)
             outputs.append(_C.cat(steps_out))
             finals.append(final)
         data = outputs[0] if num_directions == 1 else _C.cat(outputs, 1)

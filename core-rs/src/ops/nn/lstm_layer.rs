@@ -1,0 +1,357 @@
+//! A whole LSTM layer, one direction, as one op: the time loop and its backward (BPTT) run
+//! here rather than as one Python step and one graph node per time step, as PyTorch's native
+//! `lstm` runs them. Each step is one product of the hidden state with `W_hh` and one fused
+//! pass over the gates; the backward pass mirrors it and forms `W_hh`'s gradient with a
+//! single product over all steps at the end.
+//!
+//! Sequences are in packed layout: step `t` holds the `batch_sizes[t]` sequences still
+//! running (rows `offsets[t]..` of the input), a non-increasing count. The states live in
+//! `(B, H)` buffers of which each step updates the first `batch_sizes[t]` rows in place, so
+//! a sequence that has ended keeps its final state (forward direction) and one that has not
+//! started yet keeps its initial state (reverse direction) with no bookkeeping.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::cpu::gemm::{GemmElement, MatPtr, Product};
+use crate::cpu::iter::SendPtr;
+use crate::cpu::map::vectorized;
+use crate::cpu::real::Real;
+use crate::dtype::{promote_types, DType, Element};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, with_real_dtype};
+
+use super::rnn::sigmoid;
+
+/// The layer's sizes and step order, checked once.
+#[derive(Clone, Debug)]
+pub struct Recurrence {
+    /// Sequences per step (non-increasing), and where each step's rows start.
+    pub batch_sizes: Vec<usize>,
+    offsets: Vec<usize>,
+    /// Whether steps run from the last to the first.
+    pub reverse: bool,
+    batch: usize,
+    hidden: usize,
+}
+
+impl Recurrence {
+    /// Checks `x` (N, 4H), `h0`/`c0` (B, H) and `w_hh` (4H, H) against `batch_sizes`; returns
+    /// the recurrence and the dtype of the result.
+    pub fn check(x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, batch_sizes: &[i64], reverse: bool) -> Result<(Recurrence, DType)> {
+        let dtype = [h0, c0, w_hh].iter().fold(x.dtype(), |d, t| promote_types(d, t.dtype()));
+        if !dtype.is_float() {
+            bail!(Runtime, "lstm_layer: expected floating-point inputs, got {:?}", dtype);
+        }
+        let shapes_ok = x.ndim() == 2 && h0.ndim() == 2 && c0.shape() == h0.shape() && w_hh.ndim() == 2 && {
+            let (batch, hidden) = (h0.shape()[0], h0.shape()[1]);
+            x.shape()[1] == 4 * hidden && w_hh.shape() == [4 * hidden, hidden] && batch > 0
+        };
+        if !shapes_ok {
+            bail!(
+                Runtime,
+                "lstm_layer: expected input [N, 4 * H], states [B, H] and weight_hh [4 * H, H], got input {:?}, h0 {:?}, c0 {:?} and weight_hh {:?}",
+                x.shape(),
+                h0.shape(),
+                c0.shape(),
+                w_hh.shape()
+            );
+        }
+        let (batch, hidden) = (h0.shape()[0], h0.shape()[1]);
+        let sizes_ok = batch_sizes.iter().all(|&s| s > 0 && s as usize <= batch) && batch_sizes.windows(2).all(|w| w[1] <= w[0]);
+        let total: i64 = batch_sizes.iter().sum();
+        if !sizes_ok || total != x.shape()[0] as i64 {
+            bail!(
+                Runtime,
+                "lstm_layer: batch_sizes must be positive, non-increasing, at most the batch size {} and sum to the input's {} rows, got {:?}",
+                batch,
+                x.shape()[0],
+                batch_sizes
+            );
+        }
+        let batch_sizes: Vec<usize> = batch_sizes.iter().map(|&s| s as usize).collect();
+        let offsets = batch_sizes.iter().scan(0, |at, &s| Some(std::mem::replace(at, *at + s))).collect();
+        Ok((Recurrence { batch_sizes, offsets, reverse, batch, hidden }, dtype))
+    }
+
+    /// `(step, first row, rows)` in the order the forward pass runs them.
+    fn steps(&self) -> Box<dyn Iterator<Item = (usize, usize, usize)> + '_> {
+        let step = move |t: usize| (t, self.offsets[t], self.batch_sizes[t]);
+        let all = 0..self.batch_sizes.len();
+        if self.reverse {
+            Box::new(all.rev().map(step))
+        } else {
+            Box::new(all.map(step))
+        }
+    }
+
+    /// Rows of all steps.
+    fn rows(&self) -> usize {
+        self.batch_sizes.iter().sum()
+    }
+
+    /// `(batch, hidden)`.
+    pub fn dims(&self) -> (usize, usize) {
+        (self.batch, self.hidden)
+    }
+
+    /// `(step, first row, rows)` in forward order, for callers outside this file.
+    pub fn schedule(&self) -> Vec<(usize, usize, usize)> {
+        self.steps().collect()
+    }
+}
+
+/// What the backward pass needs from the forward pass, one row per sequence and step
+/// (packed layout): the activated gates (i, f, g, o), the previous cell, tanh of the new
+/// cell and the previous hidden state.
+pub struct Workspace {
+    pub gates: Tensor,
+    pub c_prev: Tensor,
+    pub tanh_c: Tensor,
+    pub h_prev: Tensor,
+}
+
+/// How many parts the batch's sequences split into. Sequences never mix within a layer, so
+/// each part runs the whole time loop over its own rows with no synchronisation between
+/// steps (a step's product is too small to split across threads profitably). Parts keep at
+/// least 8 rows, so each step's product stays worth its packing.
+fn parts(rec: &Recurrence) -> usize {
+    let work = rec.rows() * 4 * rec.hidden * rec.hidden;
+    if work < 1 << 20 {
+        return 1;
+    }
+    crate::cpu::threads::num_threads().min(rec.batch / 8).max(1)
+}
+
+/// Runs `task(rows)` for each part's range of batch rows, in parallel when there are several.
+fn over_parts(rec: &Recurrence, task: impl Fn(Range<usize>) + Sync + Send) {
+    let (n, batch) = (parts(rec), rec.batch);
+    if n == 1 {
+        return task(0..batch);
+    }
+    crate::cpu::threads::install(|| (0..n).into_par_iter().for_each(|k| task(k * batch / n..(k + 1) * batch / n)));
+}
+
+/// `dst (m, n) (+)= lhs (m, k) @ rhs (k, n)` on `threads` threads, operands given by
+/// pointer, row stride and column stride.
+unsafe fn product<R: GemmElement + Real>(m: usize, n: usize, k: usize, dst: (*mut R, usize, usize), lhs: (*const R, usize, usize), rhs: (*const R, usize, usize), accumulate: bool, threads: usize) {
+    let p = Product { m, n, k, alpha: R::of(1.0), beta: R::of(1.0), accumulate };
+    let mat = |(ptr, rs, cs): (*const R, usize, usize)| MatPtr::new(ptr as *mut R, rs, cs);
+    let (dst, lhs, rhs) = (MatPtr::new(dst.0, dst.1, dst.2), mat(lhs), mat(rhs));
+    let run = || R::gemm(&p, dst, lhs, rhs, threads);
+    if threads > 1 {
+        crate::cpu::threads::install(run)
+    } else {
+        run()
+    }
+}
+
+/// Row `n` of a `width`-wide matrix at `p`.
+///
+/// # Safety
+/// The row must be in bounds, and no other live reference may overlap it.
+#[inline(always)]
+unsafe fn row<'a, R>(p: SendPtr<R>, n: usize, width: usize) -> &'a mut [R] {
+    std::slice::from_raw_parts_mut(p.get().add(n * width), width)
+}
+
+/// The four gate quarters (i, f, g, o) of one row of gates.
+#[inline(always)]
+fn quarters<R>(row: &mut [R], h: usize) -> (&mut [R], &mut [R], &mut [R], &mut [R]) {
+    let (i, rest) = row.split_at_mut(h);
+    let (f, rest) = rest.split_at_mut(h);
+    let (g, o) = rest.split_at_mut(h);
+    (i, f, g, o)
+}
+
+/// The forward pass's buffers in the compute type. `h` and `c` (B, H) hold the initial
+/// states and end as the final ones; `gates` (N, 4H) starts as the projected input and ends
+/// as the activated gates; `out` (N, H) receives every step's hidden state; `saved`, when
+/// the backward pass needs them, receives the previous cell, tanh of the new cell and the
+/// previous hidden state of every row.
+#[derive(Clone, Copy)]
+struct Forward<R> {
+    gates: SendPtr<R>,
+    h: SendPtr<R>,
+    c: SendPtr<R>,
+    out: SendPtr<R>,
+    saved: Option<[SendPtr<R>; 3]>,
+}
+
+/// The forward loop over batch rows `rows` (one part's sequences).
+///
+/// # Safety
+/// Buffers sized as `Forward` says; parts run over disjoint `rows`.
+unsafe fn forward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Forward<R>, rows: Range<usize>) {
+    let hid = rec.hidden;
+    let mut scratch = vec![R::of(0.0); hid];
+    for (_, off, size) in rec.steps() {
+        let (lo, hi) = (rows.start, rows.end.min(size));
+        if lo >= hi {
+            continue;
+        }
+        // gates += h @ W_hh^T; W_hh is (4H, H) row-major, so its transpose has strides (1, H).
+        let g = b.gates.get().add((off + lo) * 4 * hid);
+        product(hi - lo, 4 * hid, hid, (g, 4 * hid, 1), (b.h.get().add(lo * hid), hid, 1), (w.as_ptr(), 1, hid), true, 1);
+        vectorized(|| {
+            for r in lo..hi {
+                let (n, hr, cr) = (off + r, row(b.h, r, hid), row(b.c, r, hid));
+                let tanh_c = match b.saved {
+                    Some([c_prev, tanh_c, h_prev]) => {
+                        row(c_prev, n, hid).copy_from_slice(cr);
+                        row(h_prev, n, hid).copy_from_slice(hr);
+                        row(tanh_c, n, hid)
+                    }
+                    None => &mut scratch[..],
+                };
+                // Zipped slices (no indexing) let the loop vectorize; `vecmath`'s exp and
+                // tanh are branch-free.
+                let (gi, gf, gg, go) = quarters(row(b.gates, n, 4 * hid), hid);
+                let gate = gi.iter_mut().zip(gf.iter_mut()).zip(gg.iter_mut().zip(go.iter_mut()));
+                for (((i, f), (gv, o)), ((cv, hv), tc)) in gate.zip(cr.iter_mut().zip(hr.iter_mut()).zip(tanh_c.iter_mut())) {
+                    (*i, *f, *gv, *o) = (sigmoid(*i), sigmoid(*f), gv.tanh(), sigmoid(*o));
+                    *cv = *f * *cv + *i * *gv;
+                    *tc = cv.tanh();
+                    *hv = *o * *tc;
+                }
+                row(b.out, n, hid).copy_from_slice(hr);
+            }
+        });
+    }
+}
+
+/// The backward pass's buffers in the compute type: the workspace (`gates`, `c_prev`,
+/// `tanh_c`, as `Forward` leaves them), the outputs' gradient `d_out` (N, H), the state
+/// gradients `dh`, `dc` (B, H: the final states' on entry, the initial states' on exit) and
+/// the gates' gradient `d_gates` (N, 4H).
+#[derive(Clone, Copy)]
+struct Backward<R> {
+    gates: SendPtr<R>,
+    c_prev: SendPtr<R>,
+    tanh_c: SendPtr<R>,
+    d_out: SendPtr<R>,
+    dh: SendPtr<R>,
+    dc: SendPtr<R>,
+    d_gates: SendPtr<R>,
+}
+
+/// BPTT over batch rows `rows`. `W_hh`'s gradient is `d_gates^T @ h_prev`, formed by the
+/// caller in one product over all steps.
+///
+/// # Safety
+/// As `forward_rows`.
+unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Backward<R>, rows: Range<usize>) {
+    let hid = rec.hidden;
+    let one = R::of(1.0);
+    let order: Vec<_> = rec.steps().collect();
+    for &(_, off, size) in order.iter().rev() {
+        let (lo, hi) = (rows.start, rows.end.min(size));
+        if lo >= hi {
+            continue;
+        }
+        vectorized(|| {
+            for r in lo..hi {
+                let n = off + r;
+                let (cp, tc, dout) = (row(b.c_prev, n, hid), row(b.tanh_c, n, hid), row(b.d_out, n, hid));
+                let (dhr, dcr) = (row(b.dh, r, hid), row(b.dc, r, hid));
+                let (gi, gf, gg, go) = quarters(row(b.gates, n, 4 * hid), hid);
+                let (di, df, dgg, d_o) = quarters(row(b.d_gates, n, 4 * hid), hid);
+                let gate = gi.iter().zip(gf.iter()).zip(gg.iter().zip(go.iter()));
+                let state = cp.iter().zip(tc.iter()).zip(dout.iter().zip(dhr.iter()));
+                let grads = di.iter_mut().zip(df.iter_mut()).zip(dgg.iter_mut().zip(d_o.iter_mut())).zip(dcr.iter_mut());
+                for ((((&i, &f), (&gv, &o)), ((&cp, &tc), (&dout, &dhr))), (((di, df), (dgg, d_o)), dcv)) in gate.zip(state).zip(grads) {
+                    let dhj = dhr + dout;
+                    let dcell = *dcv + dhj * o * (one - tc * tc);
+                    *di = dcell * gv * i * (one - i);
+                    *df = dcell * cp * f * (one - f);
+                    *dgg = dcell * i * (one - gv * gv);
+                    *d_o = dhj * tc * o * (one - o);
+                    *dcv = dcell * f;
+                }
+            }
+        });
+        // dh_prev = d_gates @ W_hh, over this part's rows of the step.
+        let dg = b.d_gates.get().add((off + lo) * 4 * hid);
+        product(hi - lo, hid, 4 * hid, (b.dh.get().add(lo * hid), hid, 1), (dg, 4 * hid, 1), (w.as_ptr(), hid, 1), false, 1);
+    }
+}
+
+/// A dense copy of `t` in `dtype`, a fresh tensor the kernels may write.
+fn owned(t: &Tensor, dtype: DType) -> Result<Tensor> {
+    let c = t.contiguous_as(dtype)?;
+    if c.is_same(t) {
+        c.clone_contiguous()
+    } else {
+        Ok(c)
+    }
+}
+
+/// Runs the layer: `(output (N, H), h_n, c_n)` and, when `keep` is set, the workspace for
+/// `lstm_layer_backward` (in the compute type).
+pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, keep: bool) -> Result<(Vec<Tensor>, Option<Workspace>)> {
+    let compute = dtype.compute_type();
+    let (rows, (batch, hid)) = (rec.rows(), rec.dims());
+    let (gates, h, c, w) = (owned(x, compute)?, owned(h0, compute)?, owned(c0, compute)?, w_hh.contiguous_as(compute)?);
+    let out = Tensor::uninit(&[rows, hid], compute)?;
+    let ws = if keep {
+        let buf = || Tensor::uninit(&[rows, hid], compute);
+        Some(Workspace { gates: gates.clone(), c_prev: buf()?, tanh_c: buf()?, h_prev: buf()? })
+    } else {
+        None
+    };
+    debug_assert_eq!(h.shape(), [batch, hid]);
+    with_real_dtype!(compute, R => unsafe {
+        let ptr = |t: &Tensor| SendPtr(t.as_mut_slice::<R>().as_mut_ptr());
+        let saved = ws.as_ref().map(|ws| [ptr(&ws.c_prev), ptr(&ws.tanh_c), ptr(&ws.h_prev)]);
+        let buffers = Forward { gates: ptr(&gates), h: ptr(&h), c: ptr(&c), out: ptr(&out), saved };
+        let w = w.as_slice::<R>();
+        over_parts(rec, |rows| forward_rows(rec, w, buffers, rows));
+    });
+    let outs = [out, h, c].iter().map(|t| t.to_dtype(dtype)).collect::<Result<Vec<_>>>()?;
+    Ok((outs, ws))
+}
+
+/// Gradients `(d x, d h0, d c0, d W_hh)` of `lstm_layer_forward` from those of its outputs.
+pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh: &Tensor, d_out: &Tensor, d_hn: &Tensor, d_cn: &Tensor) -> Result<[Tensor; 4]> {
+    let compute = dtype.compute_type();
+    let (rows, (_, hid)) = (rec.rows(), rec.dims());
+    let w = w_hh.contiguous_as(compute)?;
+    let (d_out, dh, dc) = (d_out.contiguous_as(compute)?, owned(d_hn, compute)?, owned(d_cn, compute)?);
+    let d_gates = Tensor::uninit(&[rows, 4 * hid], compute)?;
+    let d_w = Tensor::zeros(&[4 * hid, hid], compute)?;
+    with_real_dtype!(compute, R => unsafe {
+        let ptr = |t: &Tensor| SendPtr(t.as_mut_slice::<R>().as_mut_ptr());
+        let buffers = Backward {
+            gates: ptr(&ws.gates), c_prev: ptr(&ws.c_prev), tanh_c: ptr(&ws.tanh_c),
+            d_out: ptr(&d_out), dh: ptr(&dh), dc: ptr(&dc), d_gates: ptr(&d_gates),
+        };
+        let w = w.as_slice::<R>();
+        over_parts(rec, |rows| backward_rows(rec, w, buffers, rows));
+        // d W_hh = d_gates^T (4H, N) @ h_prev (N, H), every step in one product.
+        let (dg, hp) = (d_gates.as_slice::<R>(), ws.h_prev.as_slice::<R>());
+        if rows > 0 {
+            product(4 * hid, hid, rows, (d_w.as_mut_slice::<R>().as_mut_ptr(), hid, 1), (dg.as_ptr(), 1, 4 * hid), (hp.as_ptr(), hid, 1), false, crate::cpu::threads::num_threads());
+        }
+    });
+    let grads = [d_gates, dh, dc, d_w].map(|t| t.to_dtype(dtype));
+    let [a, b, c, d] = grads;
+    Ok([a?, b?, c?, d?])
+}
+
+/// One LSTM layer over packed-layout input: `x` (N, 4H) is the projected input with both
+/// biases added (gates in PyTorch's order i, f, g, o), `h0`/`c0` (B, H) the initial states,
+/// `w_hh` (4H, H); steps run in reverse when `reverse`. Returns the hidden state of every
+/// step (N, H) and the final `h_n`, `c_n` (B, H).
+pub fn lstm_layer(x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, batch_sizes: &[i64], reverse: bool) -> Result<(Tensor, Tensor, Tensor)> {
+    let (rec, dtype) = Recurrence::check(x, h0, c0, w_hh, batch_sizes, reverse)?;
+    let mut outs = if crate::autograd::needs_grad(&[x, h0, c0, w_hh]) {
+        crate::autograd::formulas::nn::rnn::lstm_layer(rec, dtype, x, h0, c0, w_hh)?
+    } else {
+        lstm_layer_forward(&rec, dtype, x, h0, c0, w_hh, false)?.0
+    };
+    let c = outs.pop().expect("three outputs");
+    let h = outs.pop().expect("three outputs");
+    Ok((outs.pop().expect("three outputs"), h, c))
+}
