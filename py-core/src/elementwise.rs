@@ -178,6 +178,11 @@ macro_rules! bind_binary {
                 #[pyo3(signature = (other, *, alpha=None, rounding_mode=None))]
                 fn [<$name _>]<'py>(slf: &Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
                     let rhs = operand_arg(other, stringify!($name))?;
+                    if alpha.is_none() && rounding_mode.is_none() {
+                        // Written straight into `self` where possible (no temporary).
+                        slf.borrow().t.binary_(BinaryOp::$variant, &rhs).py()?;
+                        return Ok(slf.clone());
+                    }
                     let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();
                     assign_inplace(slf, &others, |t| run_binary(&Operand::Tensor(t.clone()), BinaryOp::$variant, rhs.clone(), alpha, rounding_mode))
                 }
@@ -224,8 +229,7 @@ fn operator(py: Python<'_>, lhs: Operand, op: BinaryOp, rhs: &Bound<'_, PyAny>, 
 
 fn inplace_operator<'py>(slf: &Bound<'py, PyTensor>, op: BinaryOp, rhs: &Bound<'py, PyAny>) -> PyResult<()> {
     let rhs = operand_arg(rhs, op.name())?;
-    let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();
-    assign_inplace(slf, &others, |t| binary(&Operand::Tensor(t.clone()), op, &rhs).py()).map(|_| ())
+    slf.borrow().t.binary_(op, &rhs).py()
 }
 
 macro_rules! operators {

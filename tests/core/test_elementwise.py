@@ -405,6 +405,57 @@ def test_inplace_with_overlapping_self_view():
     assert a.tolist() == [[2.0, 5.0], [5.0, 8.0]]
 
 
+INPLACE_BINARY = {
+    "add_": (np.add, ALL_DTYPES[1:]), "sub_": (np.subtract, ALL_DTYPES[1:]), "mul_": (np.multiply, ALL_DTYPES[1:]),
+    "div_": (np.true_divide, FLOAT_DTYPES), "pow_": (np.power, FLOAT_DTYPES), "atan2_": (np.arctan2, FLOAT_DTYPES),
+    "remainder_": (np.remainder, FLOAT_DTYPES), "bitwise_and_": (np.bitwise_and, INT_DTYPES),
+    "bitwise_xor_": (np.bitwise_xor, INT_DTYPES),
+}
+
+
+@pytest.mark.parametrize("name", INPLACE_BINARY)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("other_kind", ["tensor", "broadcast", "scalar"])
+def test_inplace_binary_writes_numpy_result_into_any_layout(name, layout, other_kind, rng):
+    ref, dtypes = INPLACE_BINARY[name]
+    for dtype in dtypes:
+        low = 1 if name == "pow_" else -5
+        t, a = make((3, 4), dtype, rng, layout, low, 5)
+        if dtype.is_floating_point and name != "pow_":
+            t[0, 0], t[1, 2] = float("nan"), float("inf")
+            a = to_numpy(t).copy()
+        if other_kind == "scalar":
+            other, b = 2, np.array(2, dtype=a.dtype)
+        else:
+            other, b = make((3, 4) if other_kind == "tensor" else (4,), dtype, rng, "contiguous", 1, 5)
+        storage = t.data_ptr()
+        version = t._version
+        assert getattr(t, name)(other) is t
+        with np.errstate(all="ignore"):
+            expected = ref(a, b).astype(a.dtype)
+        assert_close(t, expected, dtype=dtype)
+        assert t.data_ptr() == storage and t._version > version
+
+
+def test_inplace_binary_on_expanded_tensor_raises():
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        ft.zeros(3).expand(2, 3).add_(ft.ones(2, 3))
+
+
+def test_inplace_binary_integer_division_by_zero_raises():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        ft.tensor([1, 2]).remainder_(ft.tensor([1, 0]))
+
+
+def test_inplace_binary_modifying_saved_tensor_is_detected():
+    w = ft.ones(3, requires_grad=True)
+    x = ft.ones(3)
+    y = (w * x).sum()
+    x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
 # ---------------------------------------------------------------- ternary and composites
 
 def test_where_broadcasts_and_promotes(rng):

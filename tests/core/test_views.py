@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ferrotorch as ft
-from conftest import assert_close, make, to_numpy
+from conftest import NUMPY_DTYPE, assert_close, make, to_numpy
 
 
 def shares(a, b):
@@ -143,3 +143,21 @@ def test_size_object():
     assert isinstance(s, ft.Size) and isinstance(s, tuple) and s == (2, 3)
     assert repr(s) == "torch.Size([2, 3])" and s.numel() == 6 and isinstance(s[1:], ft.Size)
     assert ft.ones(2, 3).size(1) == 3 and ft.ones(2, 3).size(-2) == 2
+
+
+@pytest.mark.parametrize("shape,perm", [
+    ((3, 40, 50), (1, 2, 0)),   # CHW -> HWC: 3 columns
+    ((40, 50, 3), (2, 0, 1)),   # HWC -> CHW: 3 rows, 2000 columns
+    ((2, 3000), (1, 0)),        # a wide transpose split into column chunks
+    ((3000, 2), (1, 0)),
+    ((70, 33), (1, 0)),         # partial tiles on both sides
+    ((4, 33, 65), (0, 2, 1)),   # a batch of transposes
+])
+@pytest.mark.parametrize("dtype", [ft.float32, ft.uint8, ft.float64])
+def test_tiled_transpose_copy_matches_numpy(shape, perm, dtype):
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 200, size=shape).astype(NUMPY_DTYPE[dtype])
+    t = ft.tensor(a).permute(*perm)
+    assert_close(t.contiguous(), np.ascontiguousarray(a.transpose(perm)), dtype=dtype)
+    # The same path casting on the way.
+    assert_close(t.to(ft.float64), a.transpose(perm).astype(np.float64), dtype=ft.float64)

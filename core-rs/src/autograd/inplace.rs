@@ -57,6 +57,25 @@ pub fn inplace(dst: &Tensor, others: &[&Tensor], f: impl Fn(&Tensor) -> Result<T
     )
 }
 
+/// `inplace`, trying `direct` first when nothing is recorded: it writes `dst` itself with no
+/// temporary and returns false when it cannot, and the out-of-place way runs instead.
+pub fn inplace_direct(dst: &Tensor, others: &[&Tensor], direct: impl FnOnce() -> Result<bool>, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
+    inplace_with(
+        dst,
+        others,
+        || {
+            if direct()? {
+                dst.bump_version();
+                return Ok(());
+            }
+            let r = f(dst)?;
+            check_can_cast(r.dtype(), dst.dtype())?;
+            dst.copy_from(&r)
+        },
+        &f,
+    )
+}
+
 /// Writes `value` into `dst` and gives `dst` (or its base) the matching history.
 fn write(dst: &Tensor, value: &Tensor) -> Result<()> {
     no_grad(|| dst.copy_from(value))?;

@@ -17,7 +17,7 @@ pub mod record;
 pub mod views;
 
 pub use engine::{run_backward, BackwardRequest};
-pub use inplace::{inplace, inplace_with};
+pub use inplace::{inplace, inplace_direct, inplace_with};
 pub use mode::{is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
 pub use node::{Edge, Formula, Grads, Hook, Node, Saved};
 pub use record::{attach, needs_grad, record, record_multi, Saver};

@@ -126,6 +126,34 @@ pub fn map2<A: Element, B: Element, O: Element>(
     Ok(out)
 }
 
+/// `dst[i] = f(dst[i], b[i])` in place over `dst`'s own layout, `b` broadcast to its shape: an
+/// in-place binary op with no temporary. `dst` must hold each element once and `b` must not
+/// share its memory (the caller checks both).
+pub fn map2_inplace<T: Element, B: Element>(dst: &Tensor, b: &Tensor, f: impl Fn(T, B) -> T + Sync) -> Result<()> {
+    let (ld, lb) = (dst.layout(), b.layout().broadcast_to(dst.shape())?);
+    let (dp, bp) = (SendPtr(dst.data_ptr::<T>()), SendPtr(b.data_ptr::<B>()));
+    for_each_row(dst.shape(), [(&ld.strides, ld.offset), (&lb.strides, lb.offset)], |[o, j], len, [sd, sb]| unsafe {
+        let (d, y) = (dp.get().add(o), bp.get().add(j));
+        match (sd, sb) {
+            (1, 1) => {
+                let (d, y) = (std::slice::from_raw_parts_mut(d, len), std::slice::from_raw_parts(y, len));
+                vectorized(|| d.iter_mut().zip(y).for_each(|(d, &y)| *d = f(*d, y)));
+            }
+            (1, 0) => {
+                let (d, y) = (std::slice::from_raw_parts_mut(d, len), *y);
+                vectorized(|| d.iter_mut().for_each(|d| *d = f(*d, y)));
+            }
+            _ => {
+                for k in 0..len {
+                    let at = d.add(k * sd);
+                    *at = f(*at, *y.add(k * sb));
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
 /// `out[i] = f(a[i], b[i], c[i])` with all three broadcast to `shape`.
 pub fn map3<A: Element, B: Element, C: Element, O: Element>(
     a: &Tensor,

@@ -2,7 +2,7 @@
 //! The table below is the single list of these ops: kernels here, bindings in py-core.
 
 use crate::cpu::arith::{Arith, Bits};
-use crate::cpu::map::{any_element, map2};
+use crate::cpu::map::{any_element, map2, map2_inplace};
 use crate::cpu::real::Real;
 use crate::dtype::{title, DType, ResultTypeState, Scalar};
 use crate::error::Result;
@@ -120,6 +120,34 @@ macro_rules! binary_kernel {
     };
 }
 
+/// The in-place form of `binary_kernel!`: `dst = f(dst, y)`; `Ok(false)` for the kinds whose
+/// result dtype differs from their operands' (comparisons and logical ops).
+macro_rules! binary_kernel_inplace {
+    (Arith, $dt:expr, $dst:expr, $y:expr, |$a:ident, $b:ident| $body:expr) => {
+        with_arith_dtype!($dt, T => map2_inplace::<T, T>($dst, $y, |$a: T, $b: T| $body)).map(|_| true)
+    };
+    (Real, $dt:expr, $dst:expr, $y:expr, |$a:ident, $b:ident| $body:expr) => {
+        with_real_dtype!($dt, T => map2_inplace::<T, T>($dst, $y, |$a: T, $b: T| $body)).map(|_| true)
+    };
+    (Bits, $dt:expr, $dst:expr, $y:expr, |$a:ident, $b:ident| $body:expr) => {
+        match $dt {
+            DType::Bool => map2_inplace::<bool, bool>($dst, $y, |$a, $b| $body),
+            DType::U8 => map2_inplace::<u8, u8>($dst, $y, |$a, $b| $body),
+            DType::I8 => map2_inplace::<i8, i8>($dst, $y, |$a, $b| $body),
+            DType::I16 => map2_inplace::<i16, i16>($dst, $y, |$a, $b| $body),
+            DType::I32 => map2_inplace::<i32, i32>($dst, $y, |$a, $b| $body),
+            _ => map2_inplace::<i64, i64>($dst, $y, |$a, $b| $body),
+        }
+        .map(|_| true)
+    };
+    (Compare, $dt:expr, $dst:expr, $y:expr, |$a:ident, $b:ident| $body:expr) => {
+        Ok(false)
+    };
+    (Logical, $dt:expr, $dst:expr, $y:expr, |$a:ident, $b:ident| $body:expr) => {
+        Ok(false)
+    };
+}
+
 macro_rules! define_binary {
     ($($variant:ident $name:ident $kind:ident |$a:ident, $b:ident| $body:expr;)*) => {
         /// An element-wise function of two operands (see `for_each_binary_op!`).
@@ -145,6 +173,13 @@ macro_rules! define_binary {
             /// Runs the kernel on operands already converted to `compute`.
             fn kernel(self, x: &Tensor, y: &Tensor, shape: &[usize], compute: DType) -> Result<Tensor> {
                 match self { $(BinaryOp::$variant => binary_kernel!($kind, compute, x, y, shape, |$a, $b| $body)),* }
+            }
+
+            /// `dst = op(dst, y)` in place, `dst` in the compute dtype; false when the op has
+            /// no in-place kernel.
+            fn kernel_inplace(self, dst: &Tensor, y: &Tensor, compute: DType) -> Result<bool> {
+                #[allow(unused_variables)]
+                match self { $(BinaryOp::$variant => binary_kernel_inplace!($kind, compute, dst, y, |$a, $b| $body)),* }
             }
         }
     };
@@ -247,15 +282,29 @@ impl Tensor {
             Operand::Tensor(t) => vec![t],
             Operand::Scalar(_) => vec![],
         };
-        crate::autograd::inplace(self, &others, |x| x.binary(op, other))
+        crate::ops::copy::check_no_internal_overlap(self)?;
+        crate::autograd::inplace_direct(self, &others, || self.binary_direct(op, other), |x| x.binary(op, other))
+    }
+
+    /// `self = op(self, other)` written straight into `self`, when that needs no temporary:
+    /// the result has `self`'s dtype, which is its own compute type; `self` has the broadcast
+    /// shape (and holds each element once: `binary_` checked); `other` has memory of its own. False otherwise (the
+    /// caller then computes out of place and copies, raising any error there).
+    fn binary_direct(&self, op: BinaryOp, other: &Operand) -> Result<bool> {
+        let lhs = Operand::Tensor(self.clone());
+        let (out, compute) = result_types(&lhs, op, other)?;
+        let shares = other.tensor().is_some_and(|t| t.shares_storage(self));
+        if out != self.dtype() || compute != out || shares || broadcast_shapes(self.shape(), other.shape())? != self.shape() {
+            return Ok(false);
+        }
+        let y = other.as_tensor(compute)?;
+        check_integer_domain(op, &y)?;
+        op.kernel_inplace(self, &y, compute)
     }
 }
 
-/// `op(lhs, rhs)`: either side may be a Python number (`2 ** t`).
-pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
-    if [lhs, rhs].iter().any(|o| o.tensor().is_some_and(Tensor::requires_grad)) && crate::autograd::is_grad_enabled() {
-        return crate::autograd::formulas::binary::binary_op(lhs, op, rhs);
-    }
+/// The result dtype of `op(lhs, rhs)` and the dtype its kernel computes in.
+fn result_types(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<(DType, DType)> {
     let promoted = rhs.add_to(lhs.add_to(ResultTypeState::default())).result();
     let out = result_dtype(op, promoted)?;
     let compute = match op.kind() {
@@ -263,6 +312,15 @@ pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
         BinaryKind::Logical => DType::Bool,
         _ => out.compute_type(),
     };
+    Ok((out, compute))
+}
+
+/// `op(lhs, rhs)`: either side may be a Python number (`2 ** t`).
+pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
+    if [lhs, rhs].iter().any(|o| o.tensor().is_some_and(Tensor::requires_grad)) && crate::autograd::is_grad_enabled() {
+        return crate::autograd::formulas::binary::binary_op(lhs, op, rhs);
+    }
+    let (out, compute) = result_types(lhs, op, rhs)?;
     let shape = broadcast_shapes(lhs.shape(), rhs.shape())?;
     let (x, y) = (lhs.as_tensor(compute)?, rhs.as_tensor(compute)?);
     check_integer_domain(op, &y)?;

@@ -21,14 +21,20 @@ fn copy_transposed<S: Element, D: Element>(
 ) -> Option<()> {
     let (shape, st) = Layout::coalesce(&dst_layout.shape, &[&dst_layout.strides, &src_layout.strides]);
     let nd = shape.len();
-    if nd < 2 || st[0][nd - 1] != 1 || st[1][nd - 2] != 1 || st[1][nd - 1] == 1 || shape[nd - 1] < TILE || shape[nd - 2] < TILE {
+    // One side may be short (an HWC <-> CHW permute has 3 columns or rows): short tiles still
+    // beat a strided loop per row of 3 elements.
+    if nd < 2 || st[0][nd - 1] != 1 || st[1][nd - 2] != 1 || st[1][nd - 1] == 1 || shape[nd - 1].max(shape[nd - 2]) < TILE {
         return None;
     }
     let (rows, cols) = (shape[nd - 2], shape[nd - 1]);
     let (d_row, s_col) = (st[0][nd - 2], st[1][nd - 1]);
     let outer: usize = shape[..nd - 2].iter().product();
     let row_tiles = rows.div_ceil(TILE);
+    // Wide matrices also split their columns into tasks, so a few rows still use every thread.
+    let col_chunk = TILE * TILE;
+    let col_chunks = cols.div_ceil(col_chunk);
     let task = |t: usize| {
+        let (t, cc) = (t / col_chunks, t % col_chunks);
         let (o, rt) = (t / row_tiles, t % row_tiles);
         // Offsets of outer index `o` (row-major over the leading dims).
         let (mut rem, mut d_off, mut s_off) = (o, dst_layout.offset, src_layout.offset);
@@ -40,16 +46,33 @@ fn copy_transposed<S: Element, D: Element>(
         }
         let r0 = rt * TILE;
         let r1 = (r0 + TILE).min(rows);
-        for c0 in (0..cols).step_by(TILE) {
+        for c0 in (cc * col_chunk..cols.min((cc + 1) * col_chunk)).step_by(TILE) {
             let c1 = (c0 + TILE).min(cols);
-            for r in r0..r1 {
-                for c in c0..c1 {
-                    unsafe { *dst.get().add(d_off + r * d_row + c) = (*src.get().add(s_off + r + c * s_col)).cast::<D>() };
+            // The inner loop runs along the tile's longer side (a short side of 3 would leave
+            // a loop of 3 iterations innermost). Strides are locals so the loop keeps them in
+            // registers rather than reloading them around each store.
+            let (d_row, s_col) = (d_row, s_col);
+            unsafe {
+                let (d, s) = (dst.get().add(d_off), src.get().add(s_off));
+                if r1 - r0 >= c1 - c0 {
+                    for c in c0..c1 {
+                        let (dc, sc) = (d.add(c), s.add(c * s_col));
+                        for r in r0..r1 {
+                            *dc.add(r * d_row) = (*sc.add(r)).cast::<D>();
+                        }
+                    }
+                } else {
+                    for r in r0..r1 {
+                        let (dr, sr) = (d.add(r * d_row), s.add(r));
+                        for c in c0..c1 {
+                            *dr.add(c) = (*sr.add(c * s_col)).cast::<D>();
+                        }
+                    }
                 }
             }
         }
     };
-    let tasks = outer * row_tiles;
+    let tasks = outer * row_tiles * col_chunks;
     if outer * rows * cols < crate::cpu::iter::GRAIN {
         (0..tasks).for_each(task);
     } else {
@@ -91,6 +114,17 @@ fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
             },
         );
     }));
+    Ok(())
+}
+
+/// In-place writes may not target a tensor whose elements share memory (an expanded view).
+pub(crate) fn check_no_internal_overlap(t: &Tensor) -> Result<()> {
+    if t.shape().iter().zip(t.strides()).any(|(&n, &s)| n > 1 && s == 0) {
+        crate::bail!(
+            Runtime,
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
+        );
+    }
     Ok(())
 }
 

@@ -6,8 +6,8 @@ use crate::cpu::iter::GRAIN;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
+pub(super) use crate::ops::copy::check_no_internal_overlap;
 use crate::tensor::Tensor;
-use crate::bail;
 
 /// A 0-d tensor seen as 1-d of one element: the dim-wise index ops treat scalars so
 /// (PyTorch's `ensure_nonempty_dim`).
@@ -49,17 +49,6 @@ pub(super) fn to_offsets(
         values.par_iter().map(|&v| one(v)).collect()
     }
 })
-}
-
-/// In-place writes need every element of the destination to be its own memory location.
-pub(super) fn check_no_internal_overlap(t: &Tensor) -> Result<()> {
-    if t.shape().iter().zip(t.strides()).any(|(&size, &stride)| size > 1 && stride == 0) {
-        bail!(
-            Runtime,
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
-        );
-    }
-    Ok(())
 }
 
 /// A source that shares memory with the destination of a write is read into a copy first.

@@ -9,6 +9,7 @@ use crate::cpu::iter::GRAIN;
 use crate::cpu::rng::GeneratorState;
 use crate::dtype::{title, DType, Element};
 use crate::error::Result;
+use crate::ops::copy::check_no_internal_overlap;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
@@ -55,17 +56,6 @@ fn fill_from_random<T: Element>(t: &Tensor, s: &mut GeneratorState, f: impl Fn(u
             chunk.iter_mut().zip(r.iter()).for_each(|(o, &x)| *o = f(x));
         }
     })
-}
-
-/// In-place writes may not target a tensor whose elements share memory (an expanded view).
-pub(super) fn check_no_internal_overlap(t: &Tensor) -> Result<()> {
-    if t.shape().iter().zip(t.strides()).any(|(&n, &s)| n > 1 && s == 0) {
-        bail!(
-            Runtime,
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
-        );
-    }
-    Ok(())
 }
 
 /// Mantissa bits (`std::numeric_limits<T>::digits`) of a float dtype.
