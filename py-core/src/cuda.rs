@@ -42,11 +42,6 @@ fn _cuda_device_count() -> usize {
     device::device_count()
 }
 
-#[pyfunction]
-fn _cuda_is_initialized() -> bool {
-    device::is_initialized()
-}
-
 /// Initialises CUDA or raises PyTorch's error saying why it cannot be used.
 #[pyfunction]
 fn _cuda_init() -> PyResult<()> {
@@ -93,30 +88,38 @@ fn _cuda_nvrtc_version() -> PyResult<(i32, i32)> {
 
 /// The names of every kernel module.
 #[pyfunction]
-fn _cuda_kernel_modules() -> Vec<&'static str> {
-    kernels::modules().iter().map(|m| m.name).collect()
+fn _cuda_kernel_modules() -> Vec<String> {
+    kernels::modules().into_iter().map(|m| m.name).collect()
 }
 
-/// Compiles kernel modules for `arch` with NVRTC, without any cache (CI's compile check; it
-/// needs libnvrtc, not a GPU). Returns `(module, PTX bytes, kernels defined, PTX entry points)`
-/// per module. `modules` picks some by name; None compiles all.
+/// Compiles kernel modules for `arch` with NVRTC, in parallel and without any cache (CI's
+/// compile check; it needs libnvrtc, not a GPU). Returns `(module, PTX bytes, kernels defined,
+/// PTX entry points)` per module. `modules` picks some by name; None compiles all.
 #[pyfunction]
 #[pyo3(signature = (arch, modules=None))]
-fn _cuda_compile_kernels(py: Python<'_>, arch: &str, modules: Option<Vec<String>>) -> PyResult<Vec<(&'static str, usize, usize, usize)>> {
+fn _cuda_compile_kernels(py: Python<'_>, arch: &str, modules: Option<Vec<String>>) -> PyResult<Vec<(String, usize, usize, usize)>> {
     let selected: Vec<_> =
-        kernels::modules().into_iter().filter(|m| modules.as_ref().is_none_or(|names| names.iter().any(|n| n == m.name))).collect();
+        kernels::modules().into_iter().filter(|m| modules.as_ref().is_none_or(|names| names.contains(&m.name))).collect();
     let arch = arch.to_string();
     py.detach(|| {
-        selected
-            .iter()
-            .map(|m| {
-                let ptx = compile::compile_uncached(m, &arch)?;
+        let ptxs = compile::compile_all_uncached(&selected, &arch)?;
+        Ok(selected
+            .into_iter()
+            .zip(ptxs)
+            .map(|(m, ptx)| {
                 let entries = ptx.lines().filter(|l| l.contains(".entry ")).count();
-                Ok((m.name, ptx.len(), m.kernels.len(), entries))
+                (m.name, ptx.len(), m.kernels.len(), entries)
             })
-            .collect::<ferrotorch_core::Result<Vec<_>>>()
+            .collect())
     })
     .py()
+}
+
+/// Runs the kernel self test on device `index` (compile, load, launch, compare with the CPU);
+/// returns the names of the checks that passed, raises on the first failure.
+#[pyfunction]
+fn _cuda_self_test(py: Python<'_>, index: usize) -> PyResult<Vec<&'static str>> {
+    py.detach(|| ferrotorch_core::cuda::selftest::self_test(index)).py()
 }
 
 /// The folder of the on-disk PTX cache, or None when no cache home is known.
@@ -130,7 +133,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_library_location, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_device_count, m)?)?;
-    m.add_function(wrap_pyfunction!(_cuda_is_initialized, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_init, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_current_device, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_device, m)?)?;
@@ -140,5 +142,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_kernel_modules, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_cache_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_self_test, m)?)?;
     Ok(())
 }

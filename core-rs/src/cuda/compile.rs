@@ -65,6 +65,13 @@ pub fn compile_uncached(module: &KernelModule, arch: &str) -> Result<String> {
     })
 }
 
+/// Compiles `modules` for `arch` in parallel (NVRTC programs are independent), uncached, in
+/// order; the first error wins.
+pub fn compile_all_uncached(modules: &[KernelModule], arch: &str) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    modules.par_iter().map(|m| compile_uncached(m, arch)).collect()
+}
+
 /// The PTX of `module` for `arch`, from the memory cache, the disk cache or NVRTC.
 pub fn compile(module: &KernelModule, arch: &str) -> Result<Arc<String>> {
     static MEMORY: Mutex<Option<HashMap<String, Arc<String>>>> = Mutex::new(None);
@@ -145,7 +152,7 @@ mod tests {
     use super::*;
 
     fn module(source: &str) -> KernelModule {
-        KernelModule { name: "test", source: source.into(), kernels: vec![] }
+        KernelModule { name: "test".into(), source: source.into(), kernels: vec![] }
     }
 
     #[test]
@@ -186,8 +193,9 @@ mod tests {
             eprintln!("libnvrtc not found: skipping");
             return;
         }
-        for m in crate::cuda::kernels::modules() {
-            let ptx = compile_uncached(&m, "sm_80").unwrap_or_else(|e| panic!("{}", e.message));
+        let modules = crate::cuda::kernels::modules();
+        let ptxs = compile_all_uncached(&modules, "sm_80").unwrap_or_else(|e| panic!("{}", e.message));
+        for (m, ptx) in modules.iter().zip(ptxs) {
             let entries = ptx.lines().filter(|l| l.contains(".entry ")).count();
             assert_eq!(entries, m.kernels.len(), "{}", m.name);
         }

@@ -62,12 +62,6 @@ pub fn device_count() -> usize {
     *driver_state().as_ref().unwrap_or(&0)
 }
 
-/// Whether the driver has been initialised (`torch.cuda.is_initialized()`): true once a query
-/// found a working driver with at least one device.
-pub fn is_initialized() -> bool {
-    is_available()
-}
-
 /// Initialises CUDA, or says why it cannot be used, with PyTorch's messages.
 pub fn init() -> Result<usize> {
     match driver_state() {

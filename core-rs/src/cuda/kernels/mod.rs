@@ -5,7 +5,9 @@
 //!
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
 //! `fill_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|max|min>_<dtype>`, with `<dtype>` from
-//! [`suffix`]. Modules are large on purpose: NVRTC's cost is mostly per module.
+//! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
+//! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
+//! of kernels, not the whole backend; the disk cache makes later runs free.
 
 pub mod ops;
 
@@ -27,8 +29,8 @@ const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F6
 /// One NVRTC compilation unit: its source and the kernels it defines.
 #[derive(Clone, Debug)]
 pub struct KernelModule {
-    /// Short name, also the cache key's prefix: `memory`, `unary`, `binary`, `reduce`.
-    pub name: &'static str,
+    /// Short name, also the cache key's prefix: `fill`, `copy_f32`, `unary_exp`, `binary_add`, ...
+    pub name: String,
     /// The complete CUDA C source.
     pub source: String,
     /// The `extern "C"` kernel names it defines.
@@ -37,19 +39,24 @@ pub struct KernelModule {
 
 /// Every kernel module of the backend.
 pub fn modules() -> Vec<KernelModule> {
-    vec![memory_module(), unary_module(), binary_module(), reduce_module()]
+    let mut all = vec![fill_module()];
+    all.extend(DType::ALL.iter().map(|&from| copy_module(from)));
+    all.extend(FloatUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::float_unary(op), &FLOAT_DTYPES)));
+    all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
+    all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
+    all.push(reduce_module());
+    all
 }
 
-/// The module defining `kernel`, if any.
-pub fn module_of(kernel: &str) -> Option<&'static str> {
-    let family = kernel.split('_').next()?;
-    match family {
-        "fill" | "copy" => Some("memory"),
-        "unary" => Some("unary"),
-        "binary" => Some("binary"),
-        "reduce" => Some("reduce"),
-        _ => None,
+/// The name of the module defining `kernel` (which need not exist): the kernel name without
+/// its dtype suffix, except for the one-module families `fill` and `reduce`.
+pub fn module_of(kernel: &str) -> String {
+    for family in ["fill", "reduce"] {
+        if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
+            return family.to_string();
+        }
     }
+    kernel.rsplit_once('_').map_or(kernel, |(module, _)| module).to_string()
 }
 
 /// The suffix naming `dtype` in kernel names.
@@ -155,7 +162,7 @@ fn kernel(source: &mut String, kernels: &mut Vec<String>, name: String, params: 
     kernels.push(name);
 }
 
-fn module(name: &'static str, templates: &[&str], emit: impl FnOnce(&mut String, &mut Vec<String>)) -> KernelModule {
+fn module(name: String, templates: &[&str], emit: impl FnOnce(&mut String, &mut Vec<String>)) -> KernelModule {
     let mut source = String::from(PRELUDE);
     for template in templates {
         source.push_str(template);
@@ -166,20 +173,24 @@ fn module(name: &'static str, templates: &[&str], emit: impl FnOnce(&mut String,
     KernelModule { name, source, kernels }
 }
 
-fn memory_module() -> KernelModule {
-    module("memory", &[MEMORY], |src, names| {
+fn fill_module() -> KernelModule {
+    module("fill".into(), &[MEMORY], |src, names| {
         for dtype in DType::ALL {
             let t = storage_type(dtype);
             let params = format!("i64 n, Shape shape, Strides<1> strides, int contiguous, {t}* out, {t} value");
             kernel(src, names, format!("fill_{}", suffix(dtype)), &params, "fill_loop(n, shape, strides, contiguous, out, value);");
         }
-        for from in DType::ALL {
-            for to in DType::ALL {
-                let (s, d) = (storage_type(from), storage_type(to));
-                let params = format!("i64 n, Shape shape, Strides<2> strides, int contiguous, {d}* out, const {s}* in");
-                let body = format!("copy_loop<{s}, {d}>(n, shape, strides, contiguous, out, in);");
-                kernel(src, names, format!("copy_{}_{}", suffix(from), suffix(to)), &params, &body);
-            }
+    })
+}
+
+/// Strided copies from `from` to every dtype.
+fn copy_module(from: DType) -> KernelModule {
+    module(format!("copy_{}", suffix(from)), &[MEMORY], |src, names| {
+        for to in DType::ALL {
+            let (s, d) = (storage_type(from), storage_type(to));
+            let params = format!("i64 n, Shape shape, Strides<2> strides, int contiguous, {d}* out, const {s}* in");
+            let body = format!("copy_loop<{s}, {d}>(n, shape, strides, contiguous, out, in);");
+            kernel(src, names, format!("copy_{}_{}", suffix(from), suffix(to)), &params, &body);
         }
     })
 }
@@ -192,44 +203,36 @@ fn functor(src: &mut String, name: &str, args: &str, expr: &str) {
     );
 }
 
-fn unary_module() -> KernelModule {
-    fn instantiate(src: &mut String, names: &mut Vec<String>, op: &str, dtypes: &[DType]) {
+/// One unary op (`expr` over `x`) for each of `dtypes`.
+fn unary_module(op: &str, expr: &str, dtypes: &[DType]) -> KernelModule {
+    module(format!("unary_{op}"), &[ARITH, ELEMENTWISE], |src, names| {
+        functor(src, &format!("op_{op}"), "C x", expr);
         for &dtype in dtypes {
             let (t, c) = (storage_type(dtype), compute_type(dtype));
             let params = format!("i64 n, Shape shape, Strides<2> strides, int contiguous, {t}* out, const {t}* in");
             let body = format!("unary_loop<{t}, {t}, {c}, op_{op}>(n, shape, strides, contiguous, out, in);");
             kernel(src, names, format!("unary_{op}_{}", suffix(dtype)), &params, &body);
         }
-    }
-    module("unary", &[ARITH, ELEMENTWISE], |src, names| {
-        for &op in FloatUnaryOp::ALL {
-            functor(src, &format!("op_{}", op.name()), "C x", ops::float_unary(op));
-            instantiate(src, names, op.name(), &FLOAT_DTYPES);
-        }
-        for &op in NumericUnaryOp::ALL {
-            functor(src, &format!("op_{}", op.name()), "C x", ops::numeric_unary(op));
-            instantiate(src, names, op.name(), &DType::ALL);
-        }
     })
 }
 
-fn binary_module() -> KernelModule {
-    module("binary", &[ARITH, ELEMENTWISE], |src, names| {
-        for &op in BinaryOp::ALL {
-            functor(src, &format!("op_{}", op.name()), "C a, C b", ops::binary(op));
-            for &dtype in binary_dtypes(op.kind()) {
-                let (s, c) = (storage_type(dtype), compute_type(dtype));
-                let d = storage_type(binary_output(op.kind(), dtype));
-                let params = format!("i64 n, Shape shape, Strides<3> strides, int contiguous, {d}* out, const {s}* a, const {s}* b");
-                let body = format!("binary_loop<{s}, {d}, {c}, op_{}>(n, shape, strides, contiguous, out, a, b);", op.name());
-                kernel(src, names, format!("binary_{}_{}", op.name(), suffix(dtype)), &params, &body);
-            }
+/// One binary op for each dtype of its kind.
+fn binary_module(op: BinaryOp) -> KernelModule {
+    let name = op.name();
+    module(format!("binary_{name}"), &[ARITH, ELEMENTWISE], |src, names| {
+        functor(src, &format!("op_{name}"), "C a, C b", ops::binary(op));
+        for &dtype in binary_dtypes(op.kind()) {
+            let (s, c) = (storage_type(dtype), compute_type(dtype));
+            let d = storage_type(binary_output(op.kind(), dtype));
+            let params = format!("i64 n, Shape shape, Strides<3> strides, int contiguous, {d}* out, const {s}* a, const {s}* b");
+            let body = format!("binary_loop<{s}, {d}, {c}, op_{name}>(n, shape, strides, contiguous, out, a, b);");
+            kernel(src, names, format!("binary_{name}_{}", suffix(dtype)), &params, &body);
         }
     })
 }
 
 fn reduce_module() -> KernelModule {
-    module("reduce", &[ARITH, REDUCE], |src, names| {
+    module("reduce".into(), &[ARITH, REDUCE], |src, names| {
         for reduction in Reduction::ALL {
             for dtype in DType::ALL {
                 let (s, a) = (storage_type(dtype), storage_type(reduction.accumulator(dtype)));
@@ -245,9 +248,13 @@ fn reduce_module() -> KernelModule {
 mod tests {
     use super::*;
 
+    fn all_kernels() -> Vec<String> {
+        modules().into_iter().flat_map(|m| m.kernels).collect()
+    }
+
     #[test]
     fn every_cpu_unary_op_has_a_kernel_per_dtype_it_accepts() {
-        let names = unary_module().kernels;
+        let names = all_kernels();
         for &op in FloatUnaryOp::ALL {
             for dtype in FLOAT_DTYPES {
                 assert!(names.contains(&format!("unary_{}_{}", op.name(), suffix(dtype))));
@@ -262,7 +269,7 @@ mod tests {
 
     #[test]
     fn every_cpu_binary_op_has_a_kernel_per_dtype_of_its_kind() {
-        let names = binary_module().kernels;
+        let names = all_kernels();
         for &op in BinaryOp::ALL {
             assert!(!binary_dtypes(op.kind()).is_empty());
             for &dtype in binary_dtypes(op.kind()) {
@@ -273,20 +280,30 @@ mod tests {
 
     #[test]
     fn copy_covers_every_pair_of_dtypes() {
-        let names = memory_module().kernels;
+        let names = all_kernels();
         assert_eq!(names.iter().filter(|n| n.starts_with("copy_")).count(), 100);
         assert_eq!(names.iter().filter(|n| n.starts_with("fill_")).count(), 10);
     }
 
     #[test]
-    fn kernel_names_are_unique_and_map_to_their_module() {
-        let mut seen = std::collections::HashSet::new();
+    fn kernel_and_module_names_are_unique_and_kernels_map_to_their_module() {
+        let mut kernels = std::collections::HashSet::new();
+        let mut modules_seen = std::collections::HashSet::new();
         for m in modules() {
+            assert!(modules_seen.insert(m.name.clone()), "duplicate module {}", m.name);
             for name in &m.kernels {
-                assert!(seen.insert(name.clone()), "duplicate kernel {name}");
-                assert_eq!(module_of(name), Some(m.name), "{name}");
+                assert!(kernels.insert(name.clone()), "duplicate kernel {name}");
+                assert_eq!(module_of(name), m.name, "{name}");
             }
         }
+    }
+
+    #[test]
+    fn module_of_handles_op_names_with_underscores() {
+        assert_eq!(module_of("binary_bitwise_left_shift_i64"), "binary_bitwise_left_shift");
+        assert_eq!(module_of("copy_f16_bf16"), "copy_f16");
+        assert_eq!(module_of("reduce_sum_f32"), "reduce");
+        assert_eq!(module_of("fill_bool"), "fill");
     }
 
     #[test]
