@@ -37,7 +37,7 @@ echo "== kernel self test (compile, load, launch, compare with the CPU)"
 echo "== tests"
 if "$PYV" -c "import pytest, numpy" 2>/dev/null; then
     (cd tests && "../$PYV" -m pytest -q -p no:cacheprovider -m cuda cuda)
-    (cd tests && "../$PYV" -m pytest -q -p no:cacheprovider cuda/test_compile.py)
+    (cd tests && "../$PYV" -m pytest -q -p no:cacheprovider cuda/test_kernel_compile.py)
 else
     echo "  pytest or numpy missing on this machine: tests skipped"
 fi
