@@ -100,3 +100,11 @@ def leaf(shape, rng, layout="contiguous", low=-2.0, high=2.0, dtype=None):
     with ft.no_grad():
         t, _ = make(shape, dtype or ft.float64, rng, layout, low, high)
     return t.requires_grad_()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `cuda` need a usable GPU: skipped elsewhere."""
+    if not ft.cuda.is_available():
+        for item in items:
+            if item.get_closest_marker("cuda"):
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))

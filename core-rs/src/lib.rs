@@ -4,6 +4,7 @@
 pub mod autocast;
 pub mod autograd;
 pub mod cpu;
+pub mod cuda;
 pub mod device;
 pub mod dtype;
 pub mod error;

@@ -82,7 +82,10 @@ pub fn extract_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
 pub fn check_device_supported(d: Device) -> PyResult<()> {
     match d {
         Device::Cpu => Ok(()),
-        Device::Cuda(_) => Err(PyRuntimeError::new_err("Torch not compiled with CUDA enabled")),
+        // PyTorch's errors for a machine without a driver or GPU, else: no CUDA tensors yet.
+        Device::Cuda(i) => ferrotorch_core::cuda::device::check_device(i)
+            .map_err(crate::error::to_py)
+            .and_then(|()| Err(PyRuntimeError::new_err("ferrotorch: tensors on CUDA devices are not supported yet"))),
     }
 }
 

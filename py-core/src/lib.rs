@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod autocast;
 mod autograd;
 mod convert;
+mod cuda;
 mod device;
 mod dlpack;
 mod dtype;
@@ -99,6 +100,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     nn::register(m)?;
     storage::register(m)?;
     optim::register(m)?;
+    cuda::register(m)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;

@@ -51,6 +51,7 @@ from . import nn  # noqa: E402,F401  (modules, parameters, functional, init)
 from . import optim  # noqa: E402,F401
 from . import utils  # noqa: E402,F401  (utils.data, utils.checkpoint, utils.hooks)
 from . import distributions, amp, cpu, accelerator  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401  (ferrotorch.cuda: devices, library discovery)
 from .amp import autocast  # noqa: E402,F401  (torch.autocast)
 from .serialization import *  # noqa: E402,F401,F403  (save, load)
 from ._compile import compile  # noqa: E402,F401  (torch.compile, a no-op; also ferrotorch.compiler)

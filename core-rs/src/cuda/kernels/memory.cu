@@ -1,0 +1,30 @@
+// Fill and strided copy. The copy converts between any two dtypes with the CPU's cast rules,
+// so one kernel per (source, destination) pair serves `copy_`, `contiguous` and `to(dtype)`.
+
+template <typename T>
+__device__ __forceinline__ void fill_loop(i64 n, const Shape& shape, const Strides<1>& strides, int contiguous,
+                                          T* out, T value) {
+    if (contiguous) {
+        FT_GRID_STRIDE(i, n) { out[i] = value; }
+    } else {
+        FT_GRID_STRIDE(i, n) {
+            i64 o[1];
+            offsets_of<1>(i, shape, strides, o);
+            out[o[0]] = value;
+        }
+    }
+}
+
+template <typename S, typename D>
+__device__ __forceinline__ void copy_loop(i64 n, const Shape& shape, const Strides<2>& strides, int contiguous,
+                                          D* out, const S* in) {
+    if (contiguous) {
+        FT_GRID_STRIDE(i, n) { out[i] = cast_value<D, S>(in[i]); }
+    } else {
+        FT_GRID_STRIDE(i, n) {
+            i64 o[2];
+            offsets_of<2>(i, shape, strides, o);
+            out[o[0]] = cast_value<D, S>(in[o[1]]);
+        }
+    }
+}

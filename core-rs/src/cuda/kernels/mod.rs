@@ -1,0 +1,325 @@
+//! The CUDA C kernel modules. Hand-written templates live in the `.cu` files beside this one
+//! (embedded with `include_str!`); this file assembles each module from them and emits one
+//! `extern "C"` instantiation per op and dtype, walking the CPU op tables (`FloatUnaryOp::ALL`,
+//! `NumericUnaryOp::ALL`, `BinaryOp::ALL`) so that every CPU op gets its CUDA kernels.
+//!
+//! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
+//! `fill_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|max|min>_<dtype>`, with `<dtype>` from
+//! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
+//! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
+//! of kernels, not the whole backend; the disk cache makes later runs free.
+
+pub mod ops;
+
+use std::fmt::Write;
+
+use crate::dtype::DType;
+use crate::ops::binary::{BinaryKind, BinaryOp};
+use crate::ops::unary::{FloatUnaryOp, NumericUnaryOp};
+
+const PRELUDE: &str = include_str!("prelude.cu");
+const ARITH: &str = include_str!("arith.cu");
+const ELEMENTWISE: &str = include_str!("elementwise.cu");
+const MEMORY: &str = include_str!("memory.cu");
+const REDUCE: &str = include_str!("reduce.cu");
+
+/// The float dtypes, in `DType::ALL` order.
+const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
+
+/// One NVRTC compilation unit: its source and the kernels it defines.
+#[derive(Clone, Debug)]
+pub struct KernelModule {
+    /// Short name, also the cache key's prefix: `fill`, `copy_f32`, `unary_exp`, `binary_add`, ...
+    pub name: String,
+    /// The complete CUDA C source.
+    pub source: String,
+    /// The `extern "C"` kernel names it defines.
+    pub kernels: Vec<String>,
+}
+
+/// Every kernel module of the backend.
+pub fn modules() -> Vec<KernelModule> {
+    let mut all = vec![fill_module()];
+    all.extend(DType::ALL.iter().map(|&from| copy_module(from)));
+    all.extend(FloatUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::float_unary(op), &FLOAT_DTYPES)));
+    all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
+    all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
+    all.push(reduce_module());
+    all
+}
+
+/// The name of the module defining `kernel` (which need not exist): the kernel name without
+/// its dtype suffix, except for the one-module families `fill` and `reduce`.
+pub fn module_of(kernel: &str) -> String {
+    for family in ["fill", "reduce"] {
+        if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
+            return family.to_string();
+        }
+    }
+    kernel.rsplit_once('_').map_or(kernel, |(module, _)| module).to_string()
+}
+
+/// The suffix naming `dtype` in kernel names.
+pub fn suffix(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "bool",
+        DType::U8 => "u8",
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::I32 => "i32",
+        DType::I64 => "i64",
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
+        DType::F32 => "f32",
+        DType::F64 => "f64",
+    }
+}
+
+/// The CUDA C type that stores one element of `dtype` (prelude.cu's names).
+pub fn storage_type(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "bool",
+        DType::U8 => "u8",
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::I32 => "i32",
+        DType::I64 => "i64",
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
+        DType::F32 => "float",
+        DType::F64 => "double",
+    }
+}
+
+/// The CUDA C type kernels compute in for `dtype`.
+fn compute_type(dtype: DType) -> &'static str {
+    storage_type(dtype.compute_type())
+}
+
+/// The dtypes a binary op of `kind` has kernels for.
+/// Mirrors what the CPU kernels accept after promotion.
+pub fn binary_dtypes(kind: BinaryKind) -> &'static [DType] {
+    const BITS: [DType; 6] = [DType::Bool, DType::U8, DType::I8, DType::I16, DType::I32, DType::I64];
+    match kind {
+        BinaryKind::Arith | BinaryKind::Compare => &DType::ALL,
+        BinaryKind::Real => &FLOAT_DTYPES,
+        BinaryKind::Bits => &BITS,
+        BinaryKind::Logical => &[DType::Bool],
+    }
+}
+
+fn binary_output(kind: BinaryKind, dtype: DType) -> DType {
+    match kind {
+        BinaryKind::Compare | BinaryKind::Logical => DType::Bool,
+        _ => dtype,
+    }
+}
+
+/// The reductions of reduce.cu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduction {
+    Sum,
+    Max,
+    Min,
+}
+
+impl Reduction {
+    pub const ALL: [Reduction; 3] = [Reduction::Sum, Reduction::Max, Reduction::Min];
+
+    fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Max => "max",
+            Reduction::Min => "min",
+        }
+    }
+
+    fn functor(self) -> &'static str {
+        match self {
+            Reduction::Sum => "SumOp",
+            Reduction::Max => "MaxOp",
+            Reduction::Min => "MinOp",
+        }
+    }
+
+    /// The dtype partial results are kept in: float for the half types (as PyTorch accumulates),
+    /// int64 for integer sums, int32 for max/min of the narrow integers (warp shuffles move 32
+    /// or 64 bits). The second pass over partials uses the kernel of this dtype.
+    pub fn accumulator(self, dtype: DType) -> DType {
+        match (self, dtype) {
+            (_, DType::F16 | DType::BF16 | DType::F32) => DType::F32,
+            (_, DType::F64) => DType::F64,
+            (Reduction::Sum, _) => DType::I64,
+            (_, DType::I64) => DType::I64,
+            _ => DType::I32,
+        }
+    }
+}
+
+/// Appends `extern "C" __global__ void <name>(<params>) { <body> }` and records the name.
+fn kernel(source: &mut String, kernels: &mut Vec<String>, name: String, params: &str, body: &str) {
+    let _ = writeln!(source, "extern \"C\" __global__ void {name}({params}) {{ {body} }}");
+    kernels.push(name);
+}
+
+fn module(name: String, templates: &[&str], emit: impl FnOnce(&mut String, &mut Vec<String>)) -> KernelModule {
+    let mut source = String::from(PRELUDE);
+    for template in templates {
+        source.push_str(template);
+    }
+    source.push_str("\n// Generated instantiations.\n");
+    let mut kernels = Vec::new();
+    emit(&mut source, &mut kernels);
+    KernelModule { name, source, kernels }
+}
+
+fn fill_module() -> KernelModule {
+    module("fill".into(), &[MEMORY], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 n, Shape shape, Strides<1> strides, int contiguous, {t}* out, {t} value");
+            kernel(src, names, format!("fill_{}", suffix(dtype)), &params, "fill_loop(n, shape, strides, contiguous, out, value);");
+        }
+    })
+}
+
+/// Strided copies from `from` to every dtype.
+fn copy_module(from: DType) -> KernelModule {
+    module(format!("copy_{}", suffix(from)), &[MEMORY], |src, names| {
+        for to in DType::ALL {
+            let (s, d) = (storage_type(from), storage_type(to));
+            let params = format!("i64 n, Shape shape, Strides<2> strides, int contiguous, {d}* out, const {s}* in");
+            let body = format!("copy_loop<{s}, {d}>(n, shape, strides, contiguous, out, in);");
+            kernel(src, names, format!("copy_{}_{}", suffix(from), suffix(to)), &params, &body);
+        }
+    })
+}
+
+/// The functor struct of one op: `apply` evaluates `expr` in the compute type `C`.
+fn functor(src: &mut String, name: &str, args: &str, expr: &str) {
+    let _ = writeln!(
+        src,
+        "struct {name} {{ template <typename C> static __device__ __forceinline__ auto apply({args}) {{ return {expr}; }} }};"
+    );
+}
+
+/// One unary op (`expr` over `x`) for each of `dtypes`.
+fn unary_module(op: &str, expr: &str, dtypes: &[DType]) -> KernelModule {
+    module(format!("unary_{op}"), &[ARITH, ELEMENTWISE], |src, names| {
+        functor(src, &format!("op_{op}"), "C x", expr);
+        for &dtype in dtypes {
+            let (t, c) = (storage_type(dtype), compute_type(dtype));
+            let params = format!("i64 n, Shape shape, Strides<2> strides, int contiguous, {t}* out, const {t}* in");
+            let body = format!("unary_loop<{t}, {t}, {c}, op_{op}>(n, shape, strides, contiguous, out, in);");
+            kernel(src, names, format!("unary_{op}_{}", suffix(dtype)), &params, &body);
+        }
+    })
+}
+
+/// One binary op for each dtype of its kind.
+fn binary_module(op: BinaryOp) -> KernelModule {
+    let name = op.name();
+    module(format!("binary_{name}"), &[ARITH, ELEMENTWISE], |src, names| {
+        functor(src, &format!("op_{name}"), "C a, C b", ops::binary(op));
+        for &dtype in binary_dtypes(op.kind()) {
+            let (s, c) = (storage_type(dtype), compute_type(dtype));
+            let d = storage_type(binary_output(op.kind(), dtype));
+            let params = format!("i64 n, Shape shape, Strides<3> strides, int contiguous, {d}* out, const {s}* a, const {s}* b");
+            let body = format!("binary_loop<{s}, {d}, {c}, op_{name}>(n, shape, strides, contiguous, out, a, b);");
+            kernel(src, names, format!("binary_{name}_{}", suffix(dtype)), &params, &body);
+        }
+    })
+}
+
+fn reduce_module() -> KernelModule {
+    module("reduce".into(), &[ARITH, REDUCE], |src, names| {
+        for reduction in Reduction::ALL {
+            for dtype in DType::ALL {
+                let (s, a) = (storage_type(dtype), storage_type(reduction.accumulator(dtype)));
+                let params = format!("i64 rows, i64 cols, const {s}* in, {a}* out");
+                let body = format!("reduce_rows<{s}, {a}, {}>(rows, cols, in, out);", reduction.functor());
+                kernel(src, names, format!("reduce_{}_{}", reduction.name(), suffix(dtype)), &params, &body);
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_kernels() -> Vec<String> {
+        modules().into_iter().flat_map(|m| m.kernels).collect()
+    }
+
+    #[test]
+    fn every_cpu_unary_op_has_a_kernel_per_dtype_it_accepts() {
+        let names = all_kernels();
+        for &op in FloatUnaryOp::ALL {
+            for dtype in FLOAT_DTYPES {
+                assert!(names.contains(&format!("unary_{}_{}", op.name(), suffix(dtype))));
+            }
+        }
+        for &op in NumericUnaryOp::ALL {
+            for dtype in DType::ALL {
+                assert!(names.contains(&format!("unary_{}_{}", op.name(), suffix(dtype))));
+            }
+        }
+    }
+
+    #[test]
+    fn every_cpu_binary_op_has_a_kernel_per_dtype_of_its_kind() {
+        let names = all_kernels();
+        for &op in BinaryOp::ALL {
+            assert!(!binary_dtypes(op.kind()).is_empty());
+            for &dtype in binary_dtypes(op.kind()) {
+                assert!(names.contains(&format!("binary_{}_{}", op.name(), suffix(dtype))), "{op:?} {dtype:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn copy_covers_every_pair_of_dtypes() {
+        let names = all_kernels();
+        assert_eq!(names.iter().filter(|n| n.starts_with("copy_")).count(), 100);
+        assert_eq!(names.iter().filter(|n| n.starts_with("fill_")).count(), 10);
+    }
+
+    #[test]
+    fn kernel_and_module_names_are_unique_and_kernels_map_to_their_module() {
+        let mut kernels = std::collections::HashSet::new();
+        let mut modules_seen = std::collections::HashSet::new();
+        for m in modules() {
+            assert!(modules_seen.insert(m.name.clone()), "duplicate module {}", m.name);
+            for name in &m.kernels {
+                assert!(kernels.insert(name.clone()), "duplicate kernel {name}");
+                assert_eq!(module_of(name), m.name, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn module_of_handles_op_names_with_underscores() {
+        assert_eq!(module_of("binary_bitwise_left_shift_i64"), "binary_bitwise_left_shift");
+        assert_eq!(module_of("copy_f16_bf16"), "copy_f16");
+        assert_eq!(module_of("reduce_sum_f32"), "reduce");
+        assert_eq!(module_of("fill_bool"), "fill");
+    }
+
+    #[test]
+    fn sources_include_no_headers() {
+        for m in modules() {
+            assert!(!m.source.lines().any(|l| l.trim_start().starts_with("#include")), "{} includes a header", m.name);
+        }
+    }
+
+    #[test]
+    fn second_pass_kernels_exist_for_every_accumulator() {
+        for reduction in Reduction::ALL {
+            for dtype in DType::ALL {
+                let acc = reduction.accumulator(dtype);
+                assert_eq!(reduction.accumulator(acc), acc, "{reduction:?} {dtype:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The CUDA backend, through cudarc with dynamic loading: nothing CUDA is needed to build or to
+//! import ferrotorch, and every entry point first checks that the library it needs is present,
+//! because cudarc panics on a missing library.
+//!
+//! - `allocator`: the caching allocator's policy (size classes, reuse, out-of-memory retry).
+//! - `libs`: finds and loads libcuda, libnvrtc and libcublas (loader path, CUDA_HOME/CUDA_PATH,
+//!   pip-installed NVIDIA packages) before any cudarc call.
+//! - `device`: availability, device count, the current device, properties, synchronize.
+//! - `kernels`: the CUDA C sources, generated from the same op tables as the CPU kernels.
+//! - `compile`: NVRTC compilation of those sources, cached in memory and on disk.
+//! - `launch_layout`: the shape and strides structs passed to the kernels by value.
+//! - `loader`: kernels ready to launch (compiled for the device, loaded once per context).
+//! - `selftest`: an end-to-end kernel check for a machine with a GPU.
+
+pub mod allocator;
+pub mod compile;
+pub mod device;
+pub mod kernels;
+pub mod launch_layout;
+pub mod libs;
+pub mod loader;
+pub mod selftest;
+
+use crate::error::{Error, Result};
+use crate::err;
+
+/// Runs a cudarc call, turning a panic inside it into a RuntimeError. cudarc panics when a symbol
+/// is missing from a library that did load (an older driver than the bindings expect): that must
+/// reach Python as an error, never as a crash.
+pub(crate) fn guarded<T>(what: &str, call: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            Err(err!(Runtime, "CUDA call {what} failed: {detail}"))
+        }
+    }
+}
+
+/// A driver error as PyTorch words it: `CUDA error: <description>`.
+pub(crate) fn driver_error(e: cudarc::driver::DriverError) -> Error {
+    let description = e.error_string().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|_| format!("{e:?}"));
+    err!(Runtime, "CUDA error: {description}")
+}

@@ -1,0 +1,147 @@
+//! `ferrotorch._C` functions behind `ferrotorch.cuda`: library discovery, device queries and the
+//! NVRTC compile check. All work is in `ferrotorch_core::cuda`.
+
+use ferrotorch_core::cuda::{compile, device, kernels, libs};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::IntoPy;
+
+/// Registers folders that may hold the CUDA libraries (the pip-installed NVIDIA wheels'
+/// `lib` folders, found by `ferrotorch/cuda/_libs.py`); searched after the loader path and
+/// `$CUDA_HOME`/`$CUDA_PATH`.
+#[pyfunction]
+fn _cuda_add_library_dirs(dirs: Vec<std::path::PathBuf>) {
+    libs::add_search_dirs(dirs);
+}
+
+/// Where a CUDA library was loaded from after loading it: `"loader path"`, a folder, or None
+/// when it cannot be loaded. `name` is one of `cuda`, `nvrtc`, `cublas`, `cublasLt`.
+#[pyfunction]
+fn _cuda_library_location(name: &str) -> PyResult<Option<String>> {
+    let library = match name {
+        "cuda" => libs::CudaLibrary::Driver,
+        "nvrtc" => libs::CudaLibrary::Nvrtc,
+        "cublas" => libs::CudaLibrary::Cublas,
+        "cublasLt" => libs::CudaLibrary::CublasLt,
+        _ => return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown CUDA library {name:?}"))),
+    };
+    Ok(libs::ensure_loaded(library).ok().map(|location| match location {
+        libs::Location::LoaderPath => "loader path".to_string(),
+        libs::Location::Folder(dir) => dir.display().to_string(),
+    }))
+}
+
+#[pyfunction]
+fn _cuda_is_available() -> bool {
+    device::is_available()
+}
+
+#[pyfunction]
+fn _cuda_device_count() -> usize {
+    device::device_count()
+}
+
+/// Initialises CUDA or raises PyTorch's error saying why it cannot be used.
+#[pyfunction]
+fn _cuda_init() -> PyResult<()> {
+    device::init().py().map(drop)
+}
+
+#[pyfunction]
+fn _cuda_current_device() -> PyResult<usize> {
+    device::current_device().py()
+}
+
+#[pyfunction]
+fn _cuda_set_device(index: usize) -> PyResult<()> {
+    device::set_device(index).py()
+}
+
+#[pyfunction]
+fn _cuda_synchronize(index: usize) -> PyResult<()> {
+    device::synchronize(index).py()
+}
+
+/// The properties of device `index` as a dict (the Python side wraps it).
+#[pyfunction]
+fn _cuda_get_device_properties(py: Python<'_>, index: usize) -> PyResult<Bound<'_, PyDict>> {
+    let p = device::properties(index).py()?;
+    let d = PyDict::new(py);
+    d.set_item("name", p.name.clone())?;
+    d.set_item("major", p.major)?;
+    d.set_item("minor", p.minor)?;
+    d.set_item("total_memory", p.total_memory)?;
+    d.set_item("multi_processor_count", p.multi_processor_count)?;
+    d.set_item("warp_size", p.warp_size)?;
+    d.set_item("max_threads_per_multi_processor", p.max_threads_per_multi_processor)?;
+    d.set_item("L2_cache_size", p.l2_cache_size)?;
+    d.set_item("arch", p.arch())?;
+    Ok(d)
+}
+
+/// `(major, minor)` of the NVRTC that loads; raises when none does.
+#[pyfunction]
+fn _cuda_nvrtc_version() -> PyResult<(i32, i32)> {
+    compile::nvrtc_version().py()
+}
+
+/// The names of every kernel module.
+#[pyfunction]
+fn _cuda_kernel_modules() -> Vec<String> {
+    kernels::modules().into_iter().map(|m| m.name).collect()
+}
+
+/// Compiles kernel modules for `arch` with NVRTC, in parallel and without any cache (CI's
+/// compile check; it needs libnvrtc, not a GPU). Returns `(module, PTX bytes, kernels defined,
+/// PTX entry points)` per module. `modules` picks some by name; None compiles all.
+#[pyfunction]
+#[pyo3(signature = (arch, modules=None))]
+fn _cuda_compile_kernels(py: Python<'_>, arch: &str, modules: Option<Vec<String>>) -> PyResult<Vec<(String, usize, usize, usize)>> {
+    let selected: Vec<_> =
+        kernels::modules().into_iter().filter(|m| modules.as_ref().is_none_or(|names| names.contains(&m.name))).collect();
+    let arch = arch.to_string();
+    py.detach(|| {
+        let ptxs = compile::compile_all_uncached(&selected, &arch)?;
+        Ok(selected
+            .into_iter()
+            .zip(ptxs)
+            .map(|(m, ptx)| {
+                let entries = ptx.lines().filter(|l| l.contains(".entry ")).count();
+                (m.name, ptx.len(), m.kernels.len(), entries)
+            })
+            .collect())
+    })
+    .py()
+}
+
+/// Runs the kernel self test on device `index` (compile, load, launch, compare with the CPU);
+/// returns the names of the checks that passed, raises on the first failure.
+#[pyfunction]
+fn _cuda_self_test(py: Python<'_>, index: usize) -> PyResult<Vec<&'static str>> {
+    py.detach(|| ferrotorch_core::cuda::selftest::self_test(index)).py()
+}
+
+/// The folder of the on-disk PTX cache, or None when no cache home is known.
+#[pyfunction]
+fn _cuda_kernel_cache_dir() -> Option<String> {
+    compile::cache_dir().map(|d| d.display().to_string())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_cuda_add_library_dirs, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_library_location, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_device_count, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_init, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_current_device, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_set_device, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_synchronize, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_get_device_properties, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_nvrtc_version, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_kernel_modules, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_kernel_cache_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_self_test, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+"""ferrotorch.cuda on a machine with a GPU (marked `cuda`: skipped without one)."""
+
+import pytest
+
+import ferrotorch as ft
+
+pytestmark = pytest.mark.cuda
+
+
+def test_is_available_and_counts_devices():
+    assert ft.cuda.is_available()
+    assert ft.cuda.device_count() >= 1
+
+
+def test_init_marks_cuda_initialized():
+    ft.cuda.init()
+    assert ft.cuda.is_initialized()
+
+
+def test_current_device_starts_at_zero_and_follows_set_device():
+    assert ft.cuda.current_device() == 0
+    ft.cuda.set_device(0)
+    assert ft.cuda.current_device() == 0
+
+
+def test_device_context_restores_the_previous_device():
+    last = ft.cuda.device_count() - 1
+    with ft.cuda.device(last):
+        assert ft.cuda.current_device() == last
+    assert ft.cuda.current_device() == 0
+
+
+def test_properties_name_capability_and_memory():
+    p = ft.cuda.get_device_properties(0)
+    assert isinstance(p.name, str) and p.name
+    assert (p.major, p.minor) == ft.cuda.get_device_capability(0)
+    assert p.major >= 7
+    assert p.total_memory > 2**30
+    assert p.multi_processor_count > 0
+    assert ft.cuda.get_device_name() == p.name
+
+
+def test_invalid_device_id_raises():
+    with pytest.raises(AssertionError, match="Invalid device id"):
+        ft.cuda.get_device_properties(ft.cuda.device_count())
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        ft.cuda.set_device(ft.cuda.device_count())
+
+
+def test_synchronize_returns():
+    assert ft.cuda.synchronize() is None
+
+
+def test_kernels_compile_for_the_device_architecture():
+    from ferrotorch import _C
+
+    arch = "sm_{}{}".format(*ft.cuda.get_device_capability())
+    for name, ptx_bytes, kernels, entries in _C._cuda_compile_kernels(arch, ["fill", "binary_add"]):
+        assert entries == kernels
+
+
+def test_kernel_self_test_passes_on_device_zero():
+    from ferrotorch import _C
+
+    assert len(_C._cuda_self_test(0)) == 7
+
+
+def test_self_test_of_a_missing_device_raises():
+    from ferrotorch import _C
+
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        _C._cuda_self_test(ft.cuda.device_count())
+

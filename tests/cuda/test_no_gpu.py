@@ -1,0 +1,148 @@
+"""ferrotorch.cuda on a machine without a usable GPU behaves as PyTorch's CUDA build there:
+queries answer False/0, device calls raise RuntimeError with PyTorch's message, seeding and the
+memory counters are silent."""
+
+import pytest
+
+import ferrotorch as ft
+
+pytestmark = pytest.mark.skipif(ft.cuda.is_available(), reason="a CUDA device is present")
+
+# "Found no NVIDIA driver on your system..." without a driver, "No CUDA GPUs are available"
+# with a driver but no device.
+NO_GPU = "Found no NVIDIA driver on your system|No CUDA GPUs are available"
+
+
+def test_is_available_is_false():
+    assert ft.cuda.is_available() is False
+
+
+def test_device_count_is_zero():
+    assert ft.cuda.device_count() == 0
+
+
+def test_is_initialized_is_false():
+    assert ft.cuda.is_initialized() is False
+
+
+@pytest.mark.parametrize("call", [
+    ft.cuda.init,
+    ft.cuda.current_device,
+    lambda: ft.cuda.set_device(0),
+    ft.cuda.get_device_name,
+    ft.cuda.get_device_properties,
+    ft.cuda.get_device_capability,
+    ft.cuda.synchronize,
+    lambda: ft.cuda.device(0).__enter__(),
+], ids=["init", "current_device", "set_device", "get_device_name", "get_device_properties",
+        "get_device_capability", "synchronize", "device_context"])
+def test_device_calls_raise_pytorchs_runtime_error(call):
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        call()
+
+
+def test_driver_message_names_the_download_page():
+    with pytest.raises(RuntimeError) as info:
+        ft.cuda.current_device()
+    message = str(info.value)
+    assert message == "No CUDA GPUs are available" or message.endswith("http://www.nvidia.com/Download/index.aspx")
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", ft.device("cuda", 1)])
+def test_creating_a_tensor_on_cuda_raises_runtime_error(device):
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        ft.zeros(2, device=device)
+
+
+def test_moving_a_tensor_to_cuda_raises_runtime_error():
+    t = ft.ones(3)
+    for move in (lambda: t.to("cuda"), lambda: t.to(device="cuda:0"), lambda: t.to(ft.device("cuda"))):
+        with pytest.raises(RuntimeError, match=NO_GPU):
+            move()
+
+
+def test_set_device_of_a_cpu_device_raises_value_error():
+    with pytest.raises(ValueError, match="Expected a cuda device, but got: cpu"):
+        ft.cuda.set_device("cpu")
+
+
+def test_negative_device_is_a_no_op():
+    ft.cuda.set_device(-1)
+    with ft.cuda.device(-1):
+        pass
+    with ft.cuda.device(None):
+        pass
+
+
+def test_device_of_a_cpu_tensor_is_a_no_op():
+    with ft.cuda.device_of(ft.ones(1)):
+        pass
+
+
+@pytest.mark.parametrize("seed", [ft.cuda.manual_seed, ft.cuda.manual_seed_all])
+def test_seeding_does_nothing_silently(seed):
+    assert seed(1234) is None
+    assert ft.cuda.seed() is None and ft.cuda.seed_all() is None
+
+
+@pytest.mark.parametrize("counter", [
+    ft.cuda.memory_allocated, ft.cuda.max_memory_allocated, ft.cuda.memory_reserved, ft.cuda.max_memory_reserved,
+])
+@pytest.mark.parametrize("device", [None, 0, 3, "cuda:1"])
+def test_memory_counters_are_zero(counter, device):
+    assert counter(device) == 0
+
+
+def test_memory_stats_are_empty():
+    assert dict(ft.cuda.memory_stats()) == {}
+
+
+def test_memory_counters_reject_cpu_devices():
+    with pytest.raises(ValueError, match="Expected a cuda device"):
+        ft.cuda.memory_allocated("cpu")
+
+
+def test_reset_peak_memory_stats_raises_without_a_device():
+    with pytest.raises(RuntimeError, match="invalid argument to reset_peak_memory_stats"):
+        ft.cuda.reset_peak_memory_stats()
+    with pytest.raises(RuntimeError, match="Invalid device argument"):
+        ft.cuda.reset_peak_memory_stats(0)
+
+
+def test_empty_cache_does_nothing():
+    assert ft.cuda.empty_cache() is None
+
+
+def test_memory_summary_is_a_table_of_zeros():
+    summary = ft.cuda.memory_summary()
+    assert "Allocated memory" in summary and " 0 B" in summary
+
+
+def test_accelerator_reports_no_available_accelerator():
+    assert ft.accelerator.is_available() is False
+    assert ft.accelerator.device_count() == 0
+    assert ft.accelerator.current_accelerator(check_available=True) is None
+
+
+def test_backends_cuda_is_built_but_cudnn_unavailable():
+    assert ft.backends.cuda.is_built() is True
+    assert ft.backends.cudnn.is_available() is False
+
+
+def test_tf32_flag_follows_float32_matmul_precision():
+    before = ft.get_float32_matmul_precision()
+    try:
+        ft.backends.cuda.matmul.allow_tf32 = True
+        assert ft.get_float32_matmul_precision() == "high"
+        ft.backends.cuda.matmul.allow_tf32 = False
+        assert ft.get_float32_matmul_precision() == "highest"
+    finally:
+        ft.set_float32_matmul_precision(before)
+
+
+def test_kernel_self_test_raises_runtime_error():
+    from ferrotorch import _C
+
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        _C._cuda_self_test(0)
+
