@@ -11,7 +11,7 @@ venv:
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4" "scipy>=1.10"
+	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4" "scipy>=1.10" "nvidia-cuda-nvrtc==13.0.88"
 
 # Real data the tests and the demo read: Fashion-MNIST as Debian packages it.
 data:
@@ -43,6 +43,11 @@ bench:
 	$(MAKE) build
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch
 	$(PY) bench/run.py
+
+# On a machine with an NVIDIA GPU, CUDA 13 and a reference PyTorch (no package registry needed):
+# installs the prebuilt wheel, runs the `cuda` tests and the GPU benchmarks, prints a table.
+gpu-check:
+	bash scripts/gpu_check.sh
 
 wheels: venv
 	$(VENV)/bin/maturin build --release -o $(DIST)

@@ -147,14 +147,12 @@ def test_uninstall_restores_the_modules_it_found():
             sys.modules["torch"] = previous
 
 
-def test_uninstall_removes_the_aliases_and_fallbacks():
-    had_cuda = hasattr(ferrotorch, "cuda")
+def test_uninstall_removes_the_aliases():
     saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "torch"}
     try:
         run.install()
         import torch.nn  # noqa: F401
         run.uninstall()
         assert "torch" not in sys.modules and "torch.nn" not in sys.modules
-        assert hasattr(ferrotorch, "cuda") == had_cuda
     finally:
         sys.modules.update(saved)

@@ -18,12 +18,6 @@ ALIASES = {
     "torchtext": "ferrotext",
 }
 
-# Stand-ins for torch modules ferrotorch does not have yet, used only while it lacks them.
-FALLBACKS = {
-    "torch.cuda": "ferrotorch._torch_compat.cuda",
-}
-
-
 def _split(fullname):
     """``("torch", "nn.functional")`` for ``"torch.nn.functional"``; ``None`` for unmapped names."""
     root, _, rest = fullname.partition(".")
@@ -54,8 +48,6 @@ def _import_target(fullname):
     except ModuleNotFoundError as error:
         if not _is_missing(error, target):
             raise
-        if fullname in FALLBACKS:
-            return importlib.import_module(FALLBACKS[fullname])
         root = ALIASES[fullname.partition(".")[0]]
         if error.name == root:
             reason = f"ferrotorch.run maps {fullname.partition('.')[0]!r} to {root!r}, which is not installed"
@@ -94,7 +86,6 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 _finder = None
 _stashed = {}  # modules of a real torch imported before install(), restored by uninstall()
-_added_attributes = []  # (package, name) set on ferrotorch packages for FALLBACKS
 
 
 def installed():
@@ -114,12 +105,6 @@ def install():
             _stashed[name] = sys.modules.pop(name)
     _finder = TorchAliasFinder()
     sys.meta_path.insert(0, _finder)
-    for fullname, fallback in FALLBACKS.items():
-        package_name, _, attribute = target_name(fullname).rpartition(".")
-        package = importlib.import_module(package_name)
-        if not hasattr(package, attribute):
-            setattr(package, attribute, importlib.import_module(fallback))
-            _added_attributes.append((package, attribute))
 
 
 def uninstall():
@@ -134,7 +119,4 @@ def uninstall():
         sys.modules.pop(name, None)
     sys.modules.update(_stashed)
     _stashed.clear()
-    for package, attribute in _added_attributes:
-        delattr(package, attribute)
-    _added_attributes.clear()
     _finder = None

@@ -2,8 +2,6 @@
 (``matmul.allow_tf32`` and the reduced-precision reductions) and the scaled-dot-product
 attention backend switches."""
 
-import importlib
-
 from .. import _determinism
 
 __all__ = [
@@ -12,21 +10,10 @@ __all__ = [
 ]
 
 
-def _cuda_module():
-    """``ferrotorch.cuda`` when this build has it (not the stand-in ``ferrotorch.run`` adds)."""
-    package = importlib.import_module("ferrotorch")
-    module = getattr(package, "cuda", None)
-    return module if module is not None and module.__name__ == "ferrotorch.cuda" else None
-
-
-def _cuda_available():
-    module = _cuda_module()
-    return module is not None and module.is_available()
-
-
 def is_built():
-    """Whether ferrotorch was built with its CUDA backend (a device need not be present)."""
-    return _cuda_module() is not None
+    """Whether ferrotorch was built with its CUDA backend (a device need not be present): always,
+    since the backend loads CUDA at run time."""
+    return True
 
 
 class cuBLASModule:

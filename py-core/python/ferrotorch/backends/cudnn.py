@@ -1,13 +1,13 @@
 """``ferrotorch.backends.cudnn``: cuDNN's switches. ``enabled``, ``benchmark``,
 ``deterministic`` and ``allow_tf32`` are module attributes scripts set; without a CUDA device
-cuDNN is unavailable and ``version()`` is ``None``, as in PyTorch."""
+cuDNN is unavailable and ``version()`` is ``None``, as in PyTorch. ferrotorch has no cuDNN
+backend yet, so it is unavailable on a GPU too."""
 
 import sys
 
 from .. import _C
 from ._flags import flags_context
 from ._flags import set_flags as _set
-from .cuda import _cuda_available
 
 enabled = True
 benchmark = False
@@ -21,8 +21,8 @@ _TENSOR_DTYPES = (_C.float16, _C.float32, _C.float64)
 
 
 def is_available():
-    """Whether cuDNN can run: never without a CUDA device."""
-    return _cuda_available()
+    """Whether cuDNN can run: not yet (no cuDNN backend; convolutions use im2col + GEMM)."""
+    return False
 
 
 def version():
