@@ -178,9 +178,10 @@ macro_rules! bind_binary {
                 #[pyo3(signature = (other, *, alpha=None, rounding_mode=None))]
                 fn [<$name _>]<'py>(slf: &Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
                     let rhs = operand_arg(other, stringify!($name))?;
-                    if alpha.is_none() && rounding_mode.is_none() {
-                        // Written straight into `self` where possible (no temporary).
-                        slf.borrow().t.binary_(BinaryOp::$variant, &rhs).py()?;
+                    if rounding_mode != Some("trunc") {
+                        // Written straight into `self` where possible (no temporary result).
+                        let (op, rhs) = prepare(BinaryOp::$variant, rhs, alpha, rounding_mode)?;
+                        slf.borrow().t.binary_(op, &rhs).py()?;
                         return Ok(slf.clone());
                     }
                     let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();

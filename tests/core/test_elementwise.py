@@ -437,6 +437,24 @@ def test_inplace_binary_writes_numpy_result_into_any_layout(name, layout, other_
         assert t.data_ptr() == storage and t._version > version
 
 
+@pytest.mark.parametrize("name,sign", [("add_", 1), ("sub_", -1)])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_inplace_add_sub_with_alpha(name, sign, layout, rng):
+    t, a = make((3, 4), ft.float64, rng, layout)
+    other, b = make((4,), ft.float64, rng)
+    getattr(t, name)(other, alpha=-0.5)
+    assert_close(t, a + sign * -0.5 * b)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'alpha'"):
+        t.mul_(other, alpha=2)
+
+
+def test_inplace_div_rounding_modes():
+    for mode, expected in (("floor", [-4.0, 3.0]), ("trunc", [-3.0, 3.0])):
+        t = ft.tensor([-7.0, 7.0])
+        t.div_(2, rounding_mode=mode)
+        assert t.tolist() == expected
+
+
 def test_inplace_binary_on_expanded_tensor_raises():
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         ft.zeros(3).expand(2, 3).add_(ft.ones(2, 3))
