@@ -45,16 +45,7 @@ pub fn inplace_with(dst: &Tensor, others: &[&Tensor], raw: impl FnOnce() -> Resu
 
 /// `dst = f(dst)` in place, computing `f` out of place in both cases.
 pub fn inplace(dst: &Tensor, others: &[&Tensor], f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<()> {
-    inplace_with(
-        dst,
-        others,
-        || {
-            let r = f(dst)?;
-            check_can_cast(r.dtype(), dst.dtype())?;
-            dst.copy_from(&r)
-        },
-        &f,
-    )
+    inplace_direct(dst, others, || Ok(false), f)
 }
 
 /// `inplace`, trying `direct` first when nothing is recorded: it writes `dst` itself with no

@@ -95,6 +95,16 @@ impl GemmElement for i16 {}
 impl GemmElement for i32 {}
 impl GemmElement for i64 {}
 
+/// One unscaled product `dst = lhs @ rhs`, or `dst += lhs @ rhs` when `accumulate`, on
+/// `threads` threads (more than one only inside the kernel pool, `threads::install`).
+///
+/// # Safety
+/// As `GemmElement::gemm`.
+pub unsafe fn product<T: GemmElement>(m: usize, n: usize, k: usize, dst: MatPtr<T>, lhs: MatPtr<T>, rhs: MatPtr<T>, accumulate: bool, threads: usize) {
+    let p = Product { m, n, k, alpha: T::from_f64(1.0), beta: T::from_f64(1.0), accumulate };
+    T::gemm(&p, dst, lhs, rhs, threads)
+}
+
 /// Where each matrix of a batch starts, per operand (element offsets from each base pointer).
 pub struct BatchOffsets {
     pub dst: Vec<usize>,

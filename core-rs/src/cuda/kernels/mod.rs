@@ -78,16 +78,10 @@ pub fn suffix(dtype: DType) -> &'static str {
 /// The CUDA C type that stores one element of `dtype` (prelude.cu's names).
 pub fn storage_type(dtype: DType) -> &'static str {
     match dtype {
-        DType::Bool => "bool",
-        DType::U8 => "u8",
-        DType::I8 => "i8",
-        DType::I16 => "i16",
-        DType::I32 => "i32",
-        DType::I64 => "i64",
-        DType::F16 => "f16",
-        DType::BF16 => "bf16",
         DType::F32 => "float",
         DType::F64 => "double",
+        // The others are typedefs named like the kernel suffix.
+        other => suffix(other),
     }
 }
 

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::cpu::gemm::{GemmElement, MatPtr, Product};
+use crate::cpu::gemm::{self, GemmElement, MatPtr};
 use crate::cpu::iter::SendPtr;
 use crate::cpu::map::vectorized;
 use crate::cpu::real::Real;
@@ -23,16 +23,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
 
-use super::rnn::sigmoid;
+use super::rnn::{quarters, sigmoid};
 
 /// The layer's sizes and step order, checked once.
 #[derive(Clone, Debug)]
 pub struct Recurrence {
-    /// Sequences per step (non-increasing), and where each step's rows start.
-    pub batch_sizes: Vec<usize>,
-    offsets: Vec<usize>,
-    /// Whether steps run from the last to the first.
-    pub reverse: bool,
+    /// `(first row, rows)` of every step, in the order the forward pass runs them.
+    schedule: Vec<(usize, usize)>,
     batch: usize,
     hidden: usize,
 }
@@ -71,35 +68,27 @@ impl Recurrence {
                 batch_sizes
             );
         }
-        let batch_sizes: Vec<usize> = batch_sizes.iter().map(|&s| s as usize).collect();
-        let offsets = batch_sizes.iter().scan(0, |at, &s| Some(std::mem::replace(at, *at + s))).collect();
-        Ok((Recurrence { batch_sizes, offsets, reverse, batch, hidden }, dtype))
+        let mut schedule: Vec<(usize, usize)> =
+            batch_sizes.iter().scan(0, |at, &s| Some((std::mem::replace(at, *at + s as usize), s as usize))).collect();
+        if reverse {
+            schedule.reverse();
+        }
+        Ok((Recurrence { schedule, batch, hidden }, dtype))
     }
 
-    /// `(step, first row, rows)` in the order the forward pass runs them.
-    fn steps(&self) -> Box<dyn Iterator<Item = (usize, usize, usize)> + '_> {
-        let step = move |t: usize| (t, self.offsets[t], self.batch_sizes[t]);
-        let all = 0..self.batch_sizes.len();
-        if self.reverse {
-            Box::new(all.rev().map(step))
-        } else {
-            Box::new(all.map(step))
-        }
+    /// `(first row, rows)` of every step, in the order the forward pass runs them.
+    pub fn schedule(&self) -> &[(usize, usize)] {
+        &self.schedule
     }
 
     /// Rows of all steps.
     fn rows(&self) -> usize {
-        self.batch_sizes.iter().sum()
+        self.schedule.iter().map(|&(_, rows)| rows).sum()
     }
 
     /// `(batch, hidden)`.
     pub fn dims(&self) -> (usize, usize) {
         (self.batch, self.hidden)
-    }
-
-    /// `(step, first row, rows)` in forward order, for callers outside this file.
-    pub fn schedule(&self) -> Vec<(usize, usize, usize)> {
-        self.steps().collect()
     }
 }
 
@@ -134,18 +123,11 @@ fn over_parts(rec: &Recurrence, task: impl Fn(Range<usize>) + Sync + Send) {
     crate::cpu::threads::install(|| (0..n).into_par_iter().for_each(|k| task(k * batch / n..(k + 1) * batch / n)));
 }
 
-/// `dst (m, n) (+)= lhs (m, k) @ rhs (k, n)` on `threads` threads, operands given by
-/// pointer, row stride and column stride.
-unsafe fn product<R: GemmElement + Real>(m: usize, n: usize, k: usize, dst: (*mut R, usize, usize), lhs: (*const R, usize, usize), rhs: (*const R, usize, usize), accumulate: bool, threads: usize) {
-    let p = Product { m, n, k, alpha: R::of(1.0), beta: R::of(1.0), accumulate };
+/// `dst (m, n) (+)= lhs (m, k) @ rhs (k, n)` on one thread, operands given by pointer, row
+/// stride and column stride.
+unsafe fn product<R: GemmElement>(m: usize, n: usize, k: usize, dst: (*mut R, usize, usize), lhs: (*const R, usize, usize), rhs: (*const R, usize, usize), accumulate: bool) {
     let mat = |(ptr, rs, cs): (*const R, usize, usize)| MatPtr::new(ptr as *mut R, rs, cs);
-    let (dst, lhs, rhs) = (MatPtr::new(dst.0, dst.1, dst.2), mat(lhs), mat(rhs));
-    let run = || R::gemm(&p, dst, lhs, rhs, threads);
-    if threads > 1 {
-        crate::cpu::threads::install(run)
-    } else {
-        run()
-    }
+    gemm::product(m, n, k, MatPtr::new(dst.0, dst.1, dst.2), mat(lhs), mat(rhs), accumulate, 1)
 }
 
 /// Row `n` of a `width`-wide matrix at `p`.
@@ -157,9 +139,9 @@ unsafe fn row<'a, R>(p: SendPtr<R>, n: usize, width: usize) -> &'a mut [R] {
     std::slice::from_raw_parts_mut(p.get().add(n * width), width)
 }
 
-/// The four gate quarters (i, f, g, o) of one row of gates.
+/// The four gate quarters (i, f, g, o) of one row of gates, writable (`rnn::quarters` reads).
 #[inline(always)]
-fn quarters<R>(row: &mut [R], h: usize) -> (&mut [R], &mut [R], &mut [R], &mut [R]) {
+fn quarters_mut<R>(row: &mut [R], h: usize) -> (&mut [R], &mut [R], &mut [R], &mut [R]) {
     let (i, rest) = row.split_at_mut(h);
     let (f, rest) = rest.split_at_mut(h);
     let (g, o) = rest.split_at_mut(h);
@@ -187,14 +169,14 @@ struct Forward<R> {
 unsafe fn forward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Forward<R>, rows: Range<usize>) {
     let hid = rec.hidden;
     let mut scratch = vec![R::of(0.0); hid];
-    for (_, off, size) in rec.steps() {
+    for &(off, size) in rec.schedule() {
         let (lo, hi) = (rows.start, rows.end.min(size));
         if lo >= hi {
             continue;
         }
         // gates += h @ W_hh^T; W_hh is (4H, H) row-major, so its transpose has strides (1, H).
         let g = b.gates.get().add((off + lo) * 4 * hid);
-        product(hi - lo, 4 * hid, hid, (g, 4 * hid, 1), (b.h.get().add(lo * hid), hid, 1), (w.as_ptr(), 1, hid), true, 1);
+        product(hi - lo, 4 * hid, hid, (g, 4 * hid, 1), (b.h.get().add(lo * hid), hid, 1), (w.as_ptr(), 1, hid), true);
         vectorized(|| {
             for r in lo..hi {
                 let (n, hr, cr) = (off + r, row(b.h, r, hid), row(b.c, r, hid));
@@ -208,7 +190,7 @@ unsafe fn forward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R
                 };
                 // Zipped slices (no indexing) let the loop vectorize; `vecmath`'s exp and
                 // tanh are branch-free.
-                let (gi, gf, gg, go) = quarters(row(b.gates, n, 4 * hid), hid);
+                let (gi, gf, gg, go) = quarters_mut(row(b.gates, n, 4 * hid), hid);
                 let gate = gi.iter_mut().zip(gf.iter_mut()).zip(gg.iter_mut().zip(go.iter_mut()));
                 for (((i, f), (gv, o)), ((cv, hv), tc)) in gate.zip(cr.iter_mut().zip(hr.iter_mut()).zip(tanh_c.iter_mut())) {
                     (*i, *f, *gv, *o) = (sigmoid(*i), sigmoid(*f), gv.tanh(), sigmoid(*o));
@@ -245,8 +227,7 @@ struct Backward<R> {
 unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Backward<R>, rows: Range<usize>) {
     let hid = rec.hidden;
     let one = R::of(1.0);
-    let order: Vec<_> = rec.steps().collect();
-    for &(_, off, size) in order.iter().rev() {
+    for &(off, size) in rec.schedule().iter().rev() {
         let (lo, hi) = (rows.start, rows.end.min(size));
         if lo >= hi {
             continue;
@@ -257,7 +238,7 @@ unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[
                 let (cp, tc, dout) = (row(b.c_prev, n, hid), row(b.tanh_c, n, hid), row(b.d_out, n, hid));
                 let (dhr, dcr) = (row(b.dh, r, hid), row(b.dc, r, hid));
                 let (gi, gf, gg, go) = quarters(row(b.gates, n, 4 * hid), hid);
-                let (di, df, dgg, d_o) = quarters(row(b.d_gates, n, 4 * hid), hid);
+                let (di, df, dgg, d_o) = quarters_mut(row(b.d_gates, n, 4 * hid), hid);
                 let gate = gi.iter().zip(gf.iter()).zip(gg.iter().zip(go.iter()));
                 let state = cp.iter().zip(tc.iter()).zip(dout.iter().zip(dhr.iter()));
                 let grads = di.iter_mut().zip(df.iter_mut()).zip(dgg.iter_mut().zip(d_o.iter_mut())).zip(dcr.iter_mut());
@@ -274,7 +255,7 @@ unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[
         });
         // dh_prev = d_gates @ W_hh, over this part's rows of the step.
         let dg = b.d_gates.get().add((off + lo) * 4 * hid);
-        product(hi - lo, hid, 4 * hid, (b.dh.get().add(lo * hid), hid, 1), (dg, 4 * hid, 1), (w.as_ptr(), hid, 1), false, 1);
+        product(hi - lo, hid, 4 * hid, (b.dh.get().add(lo * hid), hid, 1), (dg, 4 * hid, 1), (w.as_ptr(), hid, 1), false);
     }
 }
 
@@ -292,7 +273,7 @@ fn owned(t: &Tensor, dtype: DType) -> Result<Tensor> {
 /// `lstm_layer_backward` (in the compute type).
 pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, keep: bool) -> Result<(Vec<Tensor>, Option<Workspace>)> {
     let compute = dtype.compute_type();
-    let (rows, (batch, hid)) = (rec.rows(), rec.dims());
+    let (rows, hid) = (rec.rows(), rec.hidden);
     let (gates, h, c, w) = (owned(x, compute)?, owned(h0, compute)?, owned(c0, compute)?, w_hh.contiguous_as(compute)?);
     let out = Tensor::uninit(&[rows, hid], compute)?;
     let ws = if keep {
@@ -301,7 +282,6 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
     } else {
         None
     };
-    debug_assert_eq!(h.shape(), [batch, hid]);
     with_real_dtype!(compute, R => unsafe {
         let ptr = |t: &Tensor| SendPtr(t.as_mut_slice::<R>().as_mut_ptr());
         let saved = ws.as_ref().map(|ws| [ptr(&ws.c_prev), ptr(&ws.tanh_c), ptr(&ws.h_prev)]);
@@ -316,7 +296,7 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
 /// Gradients `(d x, d h0, d c0, d W_hh)` of `lstm_layer_forward` from those of its outputs.
 pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh: &Tensor, d_out: &Tensor, d_hn: &Tensor, d_cn: &Tensor) -> Result<[Tensor; 4]> {
     let compute = dtype.compute_type();
-    let (rows, (_, hid)) = (rec.rows(), rec.dims());
+    let (rows, hid) = (rec.rows(), rec.hidden);
     let w = w_hh.contiguous_as(compute)?;
     let (d_out, dh, dc) = (d_out.contiguous_as(compute)?, owned(d_hn, compute)?, owned(d_cn, compute)?);
     let d_gates = Tensor::uninit(&[rows, 4 * hid], compute)?;
@@ -332,7 +312,8 @@ pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh:
         // d W_hh = d_gates^T (4H, N) @ h_prev (N, H), every step in one product.
         let (dg, hp) = (d_gates.as_slice::<R>(), ws.h_prev.as_slice::<R>());
         if rows > 0 {
-            product(4 * hid, hid, rows, (d_w.as_mut_slice::<R>().as_mut_ptr(), hid, 1), (dg.as_ptr(), 1, 4 * hid), (hp.as_ptr(), hid, 1), false, crate::cpu::threads::num_threads());
+            let (dst, lhs, rhs) = (MatPtr::new(d_w.as_mut_slice::<R>().as_mut_ptr(), hid, 1), MatPtr::new(dg.as_ptr() as *mut R, 1, 4 * hid), MatPtr::new(hp.as_ptr() as *mut R, hid, 1));
+            crate::cpu::threads::install(|| gemm::product(4 * hid, hid, rows, dst, lhs, rhs, false, crate::cpu::threads::num_threads()));
         }
     });
     let grads = [d_gates, dh, dc, d_w].map(|t| t.to_dtype(dtype));

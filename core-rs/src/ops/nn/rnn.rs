@@ -33,7 +33,7 @@ fn check(gates: &Tensor, c: &Tensor) -> Result<(usize, usize, DType)> {
 
 /// The four gate quarters (i, f, g, o) of one row of `gates`.
 #[inline(always)]
-fn quarters<R>(row: &[R], h: usize) -> (&[R], &[R], &[R], &[R]) {
+pub(super) fn quarters<R>(row: &[R], h: usize) -> (&[R], &[R], &[R], &[R]) {
     let (i, rest) = row.split_at(h);
     let (f, rest) = rest.split_at(h);
     let (g, o) = rest.split_at(h);

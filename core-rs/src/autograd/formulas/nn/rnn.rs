@@ -85,7 +85,7 @@ fn recorded_layer_backward(rec: &Recurrence, x: &Tensor, h0: &Tensor, c0: &Tenso
     let (one, w_t) = (Scalar::Int(1), w.t()?);
     let (mut h, mut c) = (h0.clone(), c0.clone());
     let mut steps = Vec::new();
-    for (_, off, rows) in rec.schedule() {
+    for &(off, rows) in rec.schedule() {
         let (h_prev, c_prev) = (h.narrow(0, 0, rows as i64)?, c.narrow(0, 0, rows as i64)?);
         let gates = x.narrow(0, off as i64, rows as i64)?.addmm(&h_prev, &w_t, one, one)?;
         let (h_new, c_new) = gates.lstm_cell(&c_prev)?;

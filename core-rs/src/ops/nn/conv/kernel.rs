@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::cpu::gemm::{GemmElement, MatPtr, Product};
+use crate::cpu::gemm::{product as gemm, GemmElement, MatPtr};
 use crate::cpu::im2col::{cols_to_plane, plane_to_cols, Planes, Window};
 use crate::cpu::iter::SendPtr;
 use crate::dtype::DType;
@@ -111,12 +111,6 @@ fn over_batch<R: Send>(n: usize, work: usize, f: impl Fn(Range<usize>, usize) ->
 /// Multiply-adds of a convolution, saturating (only compared with `SMALL_WORK`).
 fn work(sizes: &[usize]) -> usize {
     sizes.iter().fold(1usize, |acc, &s| acc.saturating_mul(s))
-}
-
-/// One product `dst = lhs @ rhs (+ dst)`.
-unsafe fn gemm<T: GemmElement>(m: usize, n: usize, k: usize, dst: MatPtr<T>, lhs: MatPtr<T>, rhs: MatPtr<T>, accumulate: bool, threads: usize) {
-    let p = Product { m, n, k, alpha: T::from_f64(1.0), beta: T::from_f64(1.0), accumulate };
-    T::gemm(&p, dst, lhs, rhs, threads)
 }
 
 fn mat<T>(ptr: *mut T, rs: usize, cs: usize) -> MatPtr<T> {
