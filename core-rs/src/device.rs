@@ -16,3 +16,23 @@ impl std::fmt::Display for Device {
         }
     }
 }
+
+/// The device an op over `tensors` runs on. As in PyTorch, all tensors must share one device,
+/// except that 0-d CPU tensors may join tensors on a GPU (they act as scalars).
+pub fn common_device(tensors: &[&crate::tensor::Tensor]) -> crate::error::Result<Device> {
+    let mismatch = |a: Device, b: Device| {
+        crate::err!(Runtime, "Expected all tensors to be on the same device, but found at least two devices, {} and {}!", a, b)
+    };
+    let mut gpu: Option<Device> = None;
+    for d in tensors.iter().map(|t| t.device()).filter(|&d| d != Device::Cpu) {
+        match gpu {
+            Some(g) if g != d => return Err(mismatch(g, d)),
+            _ => gpu = Some(d),
+        }
+    }
+    let Some(gpu) = gpu else { return Ok(Device::Cpu) };
+    if tensors.iter().any(|t| t.device() == Device::Cpu && t.ndim() > 0) {
+        return Err(mismatch(gpu, Device::Cpu));
+    }
+    Ok(gpu)
+}

@@ -1,5 +1,7 @@
 //! Storage: one block of memory that tensors view. It is either owned (allocated here, 64-byte
-//! aligned) or foreign (a NumPy array or DLPack buffer kept alive by an owner handle).
+//! aligned), foreign (a NumPy array or DLPack buffer kept alive by an owner handle), or on a
+//! CUDA device (a block of the device's caching allocator). Host code reaches the memory only
+//! through [`Storage::typed_ptr`], which refuses device memory.
 //! Views share a storage, so writes through one are seen by all: like PyTorch, access is not
 //! synchronised beyond that; the Python GIL orders the ops.
 
@@ -9,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 
@@ -85,9 +88,11 @@ enum Owner {
     Owned(usize),
     /// Memory belonging to someone else, released when this handle drops.
     Foreign(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
+    /// Device memory, returned to the device's allocator when this handle drops.
+    Cuda(crate::cuda::memory::DeviceBuffer),
 }
 
-/// A block of CPU memory holding elements of one dtype.
+/// A block of CPU or device memory holding elements of one dtype.
 pub struct Storage {
     ptr: *mut u8,
     nbytes: usize,
@@ -147,6 +152,23 @@ impl Storage {
         Self::allocate(numel, dtype, true)
     }
 
+    /// Uninitialised memory for `numel` elements on CUDA device `index`.
+    pub fn cuda_uninit(numel: usize, dtype: DType, index: usize) -> Result<Storage> {
+        let nbytes = numel
+            .checked_mul(dtype.size())
+            .ok_or_else(|| crate::err!(Runtime, "Storage size calculation overflowed: {} elements of {}", numel, dtype))?;
+        let buffer = crate::cuda::memory::DeviceBuffer::allocate(index, nbytes)?;
+        Ok(Storage { ptr: buffer.ptr() as *mut u8, nbytes, dtype, owner: Owner::Cuda(buffer), version: AtomicU64::new(0) })
+    }
+
+    /// Uninitialised memory for `numel` elements on `device`.
+    pub fn uninit_on(numel: usize, dtype: DType, device: Device) -> Result<Storage> {
+        match device {
+            Device::Cpu => Self::uninit(numel, dtype),
+            Device::Cuda(index) => Self::cuda_uninit(numel, dtype, index),
+        }
+    }
+
     /// Wraps memory owned elsewhere. `owner` keeps it alive for as long as this storage lives.
     ///
     /// # Safety
@@ -173,14 +195,37 @@ impl Storage {
         self.nbytes / self.dtype.size()
     }
 
-    pub fn as_ptr(&self) -> *mut u8 {
-        self.ptr
+    /// Where the memory lives.
+    pub fn device(&self) -> Device {
+        match &self.owner {
+            Owner::Cuda(buffer) => Device::Cuda(buffer.device()),
+            _ => Device::Cpu,
+        }
     }
 
-    /// Typed pointer to element 0. Panics (a bug, not a user error) on a dtype mismatch.
-    pub fn typed_ptr<T: crate::dtype::Element>(&self) -> *mut T {
+    /// The address of byte 0: a host pointer, or a device pointer for CUDA storage (for the
+    /// CUDA backend and `data_ptr()`, never dereferenced by host code).
+    pub fn address(&self) -> usize {
+        self.ptr as usize
+    }
+
+    /// Host pointer to byte 0; an error for device memory.
+    pub fn as_ptr(&self) -> Result<*mut u8> {
+        if let Owner::Cuda(buffer) = &self.owner {
+            crate::bail!(
+                NotImplemented,
+                "this operation is not implemented for CUDA tensors yet (tensor on cuda:{}); move it to the CPU with .cpu() first",
+                buffer.device()
+            );
+        }
+        Ok(self.ptr)
+    }
+
+    /// Typed host pointer to element 0; an error for device memory. Panics (a bug, not a
+    /// user error) on a dtype mismatch.
+    pub fn typed_ptr<T: crate::dtype::Element>(&self) -> Result<*mut T> {
         assert_eq!(T::DTYPE, self.dtype, "storage dtype mismatch");
-        self.ptr as *mut T
+        Ok(self.as_ptr()? as *mut T)
     }
 
     pub fn version(&self) -> u64 {

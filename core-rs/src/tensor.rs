@@ -37,9 +37,9 @@ impl Tensor {
 
     fn new_impl(storage: Arc<Storage>, layout: Layout, base: Option<Tensor>) -> Tensor {
         Tensor(Arc::new(TensorImpl {
+            device: storage.device(),
             storage,
             layout,
-            device: Device::Cpu,
             base,
             requires_grad: AtomicBool::new(false),
             meta: Mutex::new(None),
@@ -50,6 +50,12 @@ impl Tensor {
     pub fn uninit(shape: &[usize], dtype: DType) -> Result<Tensor> {
         let numel = checked_numel(shape)?;
         Ok(Self::from_parts(Arc::new(Storage::uninit(numel, dtype)?), Layout::contiguous(shape)))
+    }
+
+    /// A new contiguous tensor on `device` with uninitialised contents.
+    pub fn uninit_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        let numel = checked_numel(shape)?;
+        Ok(Self::from_parts(Arc::new(Storage::uninit_on(numel, dtype, device)?), Layout::contiguous(shape)))
     }
 
     /// A contiguous tensor of zeros.
@@ -65,14 +71,14 @@ impl Tensor {
             crate::bail!(Runtime, "shape {:?} is invalid for input of size {}", shape, data.len());
         }
         let t = Self::uninit(shape, T::DTYPE)?;
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), t.data_ptr::<T>(), numel) };
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), t.data_ptr::<T>()?, numel) };
         Ok(t)
     }
 
     /// A 0-d tensor holding `value` converted to `dtype`.
     pub fn scalar(value: Scalar, dtype: DType) -> Tensor {
         let t = Self::uninit(&[], dtype).expect("one element always fits");
-        crate::with_dtype!(dtype, T => unsafe { *t.data_ptr::<T>() = T::from_scalar(value) });
+        crate::with_dtype!(dtype, T => unsafe { *t.data_ptr::<T>().expect("CPU storage") = T::from_scalar(value) });
         t
     }
 
@@ -161,9 +167,15 @@ impl Tensor {
         self.0.layout.is_contiguous()
     }
 
-    /// Pointer to element 0 of the storage (not of the view: add `offset()`).
-    pub fn data_ptr<T: Element>(&self) -> *mut T {
+    /// Host pointer to element 0 of the storage (not of the view: add `offset()`). CPU
+    /// kernels reach memory only through this, so a CUDA tensor arriving at an op without a
+    /// CUDA path gets an error here instead of a wild host read.
+    pub fn data_ptr<T: Element>(&self) -> Result<*mut T> {
         self.0.storage.typed_ptr::<T>()
+    }
+
+    pub fn is_cuda(&self) -> bool {
+        matches!(self.device(), Device::Cuda(_))
     }
 
     /// Whether two handles are views of one storage.
@@ -176,12 +188,16 @@ impl Tensor {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    /// The elements in row-major order. `T` must be the tensor's dtype.
-    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+    /// The elements in row-major order (copied to the host first for a CUDA tensor). `T` must
+    /// be the tensor's dtype.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if self.is_cuda() {
+            return self.to_device(Device::Cpu)?.to_vec();
+        }
         let mut out = Vec::with_capacity(self.numel());
-        let base = self.data_ptr::<T>();
+        let base = self.data_ptr::<T>()?;
         crate::cpu::iter::for_each_offset(self.layout(), |off| out.push(unsafe { *base.add(off) }));
-        out
+        Ok(out)
     }
 
     /// The only element of a one-element tensor.
@@ -193,9 +209,12 @@ impl Tensor {
                 self.numel()
             );
         }
+        if self.is_cuda() {
+            return self.to_device(Device::Cpu)?.item();
+        }
         let off = self.offset();
         Ok(crate::with_dtype!(self.dtype(), T => {
-            let v = unsafe { *self.data_ptr::<T>().add(off) };
+            let v = unsafe { *self.data_ptr::<T>()?.add(off) };
             element_to_scalar(v)
         }))
     }

@@ -30,7 +30,10 @@ pub fn to_list<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> 
         let items = (0..l.shape[dim]).map(|i| go(py, p, l, dim + 1, off + i * l.strides[dim])).collect::<PyResult<Vec<_>>>()?;
         Ok(PyList::new(py, items)?.into_any())
     }
-    ferrotorch_core::with_dtype!(t.dtype(), T => go::<T>(py, t.data_ptr::<T>(), t.layout(), 0, t.offset()))
+    if t.is_cuda() {
+        return to_list(py, &t.to_device(ferrotorch_core::Device::Cpu).py()?);
+    }
+    ferrotorch_core::with_dtype!(t.dtype(), T => go::<T>(py, t.data_ptr::<T>().py()?, t.layout(), 0, t.offset()))
 }
 
 /// `tensor.type()` with no argument: the legacy class name.
@@ -40,12 +43,18 @@ pub fn legacy_type_name(d: DType) -> String {
 
 /// The `__array_interface__` dict of a tensor.
 pub fn array_interface<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    if t.is_cuda() {
+        return Err(PyTypeError::new_err(format!(
+            "can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.",
+            t.device()
+        )));
+    }
     let ts = typestr(t.dtype()).ok_or_else(|| PyTypeError::new_err("Got unsupported ScalarType BFloat16"))?;
     let d = PyDict::new(py);
     let size = t.dtype().size();
     d.set_item("shape", PyTuple::new(py, t.shape())?)?;
     d.set_item("typestr", ts)?;
-    let ptr = t.storage().as_ptr() as usize + t.offset() * size;
+    let ptr = t.storage().address() + t.offset() * size;
     d.set_item("data", (ptr, false))?;
     d.set_item("strides", PyTuple::new(py, t.strides().iter().map(|s| s * size))?)?;
     d.set_item("version", 3)?;
@@ -165,7 +174,7 @@ pub fn from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tenso
     let dtype = dtype.unwrap_or(inferred);
     let t = Tensor::uninit(&shape, dtype).py()?;
     ferrotorch_core::with_dtype!(dtype, T => {
-        let out = unsafe { t.as_mut_slice::<T>() };
+        let out = unsafe { t.as_mut_slice::<T>() }.py()?;
         for (o, v) in out.iter_mut().zip(&values) {
             *o = T::from_scalar(*v);
         }

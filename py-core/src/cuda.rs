@@ -122,6 +122,38 @@ fn _cuda_self_test(py: Python<'_>, index: usize) -> PyResult<Vec<&'static str>> 
     py.detach(|| ferrotorch_core::cuda::selftest::self_test(index)).py()
 }
 
+/// Whether float32 matrix products on CUDA may use TF32 (`set_float32_matmul_precision`).
+#[pyfunction]
+fn _cuda_set_allow_tf32(allow: bool) {
+    ferrotorch_core::cuda::blas::set_allow_tf32(allow);
+}
+
+/// The caching allocator's counters of device `index`, in bytes, as a dict.
+#[pyfunction]
+fn _cuda_memory_stats(py: Python<'_>, index: usize) -> PyResult<Bound<'_, PyDict>> {
+    let s = ferrotorch_core::cuda::memory::stats(index).py()?;
+    let d = PyDict::new(py);
+    d.set_item("allocated_bytes.all.current", s.allocated)?;
+    d.set_item("allocated_bytes.all.peak", s.peak_allocated)?;
+    d.set_item("reserved_bytes.all.current", s.reserved)?;
+    d.set_item("reserved_bytes.all.peak", s.peak_reserved)?;
+    d.set_item("num_alloc_retries", s.device_allocations)?;
+    d.set_item("num_ooms", s.ooms)?;
+    Ok(d)
+}
+
+/// Gives the cached blocks of device `index` back to the driver.
+#[pyfunction]
+fn _cuda_empty_cache(index: usize) -> PyResult<()> {
+    ferrotorch_core::cuda::memory::empty_cache(index).py()
+}
+
+/// Resets the peak counters of device `index`.
+#[pyfunction]
+fn _cuda_reset_peak_memory_stats(index: usize) -> PyResult<()> {
+    ferrotorch_core::cuda::memory::reset_peak_stats(index).py()
+}
+
 /// The folder of the on-disk PTX cache, or None when no cache home is known.
 #[pyfunction]
 fn _cuda_kernel_cache_dir() -> Option<String> {
@@ -138,6 +170,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_set_device, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_get_device_properties, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_set_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_empty_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_reset_peak_memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_nvrtc_version, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_modules, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;

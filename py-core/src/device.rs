@@ -78,14 +78,12 @@ pub fn extract_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
     extract_device_with(obj, None)
 }
 
-/// Raises unless tensors can be created on `d` in this build and machine.
+/// Raises unless tensors can be created on `d` on this machine (PyTorch's errors for a machine
+/// without a driver or GPU, or an ordinal past the last GPU).
 pub fn check_device_supported(d: Device) -> PyResult<()> {
     match d {
         Device::Cpu => Ok(()),
-        // PyTorch's errors for a machine without a driver or GPU, else: no CUDA tensors yet.
-        Device::Cuda(i) => ferrotorch_core::cuda::device::check_device(i)
-            .map_err(crate::error::to_py)
-            .and_then(|()| Err(PyRuntimeError::new_err("ferrotorch: tensors on CUDA devices are not supported yet"))),
+        Device::Cuda(i) => ferrotorch_core::cuda::device::check_device(i).map_err(crate::error::to_py),
     }
 }
 
@@ -98,6 +96,14 @@ pub fn opt_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
             Ok(d)
         }
         _ => Ok(Device::Cpu),
+    }
+}
+
+/// The `device=` of a `*_like` factory: the given one, else `like`'s.
+pub fn like_device(obj: Option<&Bound<'_, PyAny>>, like: &ferrotorch_core::Tensor) -> PyResult<Device> {
+    match obj {
+        Some(o) if !o.is_none() => opt_device(Some(o)),
+        _ => Ok(like.device()),
     }
 }
 

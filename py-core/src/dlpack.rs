@@ -180,7 +180,7 @@ impl PyTensor {
             strides: t.strides().iter().map(|&s| s as i64).collect(),
             _tensor: t.clone(),
         });
-        let data = unsafe { t.storage().as_ptr().add(t.offset() * t.dtype().size()) } as *mut c_void;
+        let data = (t.storage().address() + t.offset() * t.dtype().size()) as *mut c_void;
         let dl_tensor = DLTensor {
             data,
             device: DLDevice { device_type: CPU, device_id: 0 },

@@ -1,19 +1,19 @@
 //! Tensor factories: `tensor`, `zeros`, `ones`, `full`, `empty`, `arange`, `linspace`, ...
 
 use ferrotorch_core::ops::shape::to_sizes;
-use ferrotorch_core::{default_dtype, DType, Scalar, Tensor};
+use ferrotorch_core::{default_dtype, DType, Device, Scalar, Tensor};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert;
-use crate::device::opt_device;
+use crate::device::{like_device, opt_device};
 use crate::dtype::opt_dtype;
 use crate::error::IntoPy;
 use crate::tensor::{scalar, shape_args, PyTensor};
 
-/// Checks the device and applies `requires_grad=`.
-fn finish(t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
-    opt_device(device)?;
+/// Moves the result to `device` and applies `requires_grad=`.
+fn finish(t: Tensor, device: Device, requires_grad: bool) -> PyResult<PyTensor> {
+    let t = t.to_device(device).py()?;
     if requires_grad {
         t.set_requires_grad(true).py()?;
     }
@@ -24,7 +24,7 @@ fn finish(t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> 
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<PyTensor> {
     let _ = pin_memory;
-    finish(convert::from_data(data, opt_dtype(dtype)?)?, device, requires_grad)
+    finish(convert::from_data(data, opt_dtype(dtype)?)?, opt_device(device)?, requires_grad)
 }
 
 /// `as_tensor(data)`: shares memory with a tensor or NumPy array of the right dtype.
@@ -43,6 +43,7 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
         Some(t) => t.to_dtype(dtype.unwrap_or(t.dtype())).py()?,
         None => convert::from_data(data, dtype)?,
     };
+    let device = like_device(device, &t)?;
     finish(t, device, false)
 }
 
@@ -76,7 +77,8 @@ macro_rules! constant_factory {
         ) -> PyResult<PyTensor> {
             let _ = (out, layout, pin_memory, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-            finish(Tensor::full(&sizes(size)?, $value, d).py()?, device, requires_grad)
+            let device = opt_device(device)?;
+            finish(Tensor::full_on(&sizes(size)?, $value, d, device).py()?, device, requires_grad)
         }
 
         #[pyfunction]
@@ -91,7 +93,8 @@ macro_rules! constant_factory {
         ) -> PyResult<PyTensor> {
             let _ = (layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-            finish(Tensor::full(input.t.shape(), $value, d).py()?, device, requires_grad)
+            let device = like_device(device, &input.t)?;
+            finish(Tensor::full_on(input.t.shape(), $value, d, device).py()?, device, requires_grad)
         }
     };
 }
@@ -126,7 +129,8 @@ pub fn full(
     let v = scalar(fill_value)?;
     let d = opt_dtype(dtype)?.unwrap_or(fill_dtype(v));
     let shape = to_sizes(&crate::tensor::int_list(size)?).py()?;
-    finish(Tensor::full(&shape, v, d).py()?, device, requires_grad)
+    let device = opt_device(device)?;
+    finish(Tensor::full_on(&shape, v, d, device).py()?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -143,7 +147,8 @@ pub fn full_like(
 ) -> PyResult<PyTensor> {
     let _ = (layout, memory_format);
     let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(Tensor::full(input.t.shape(), scalar(fill_value)?, d).py()?, device, requires_grad)
+    let device = like_device(device, &input.t)?;
+    finish(Tensor::full_on(input.t.shape(), scalar(fill_value)?, d, device).py()?, device, requires_grad)
 }
 
 /// `arange(end)`, `arange(start, end, step)`: integer result when all bounds are integers.
@@ -171,7 +176,7 @@ pub fn arange(
     };
     let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
     let d = opt_dtype(dtype)?.unwrap_or(if any_float { default_dtype() } else { DType::I64 });
-    finish(Tensor::arange(s, e, st, d).py()?, device, requires_grad)
+    finish(Tensor::arange(s, e, st, d).py()?, opt_device(device)?, requires_grad)
 }
 
 #[pyfunction]
@@ -192,7 +197,7 @@ pub fn linspace(
         return Err(pyo3::exceptions::PyRuntimeError::new_err("linspace(): number of steps must be non-negative"));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::linspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, d).py()?, device, requires_grad)
+    finish(Tensor::linspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, d).py()?, opt_device(device)?, requires_grad)
 }
 
 #[pyfunction]
@@ -214,7 +219,7 @@ pub fn logspace(
         return Err(pyo3::exceptions::PyRuntimeError::new_err("logspace(): number of steps must be non-negative"));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::logspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, base, d).py()?, device, requires_grad)
+    finish(Tensor::logspace(scalar(start)?.to_f64(), scalar(end)?.to_f64(), steps as usize, base, d).py()?, opt_device(device)?, requires_grad)
 }
 
 #[pyfunction]
@@ -235,7 +240,7 @@ pub fn eye(
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {}", n.min(m))));
     }
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::eye(n as usize, m as usize, d).py()?, device, requires_grad)
+    finish(Tensor::eye(n as usize, m as usize, d).py()?, opt_device(device)?, requires_grad)
 }
 
 fn tri_indices(row: i64, col: i64, offset: i64, upper: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
@@ -251,16 +256,14 @@ fn tri_indices(row: i64, col: i64, offset: i64, upper: bool, dtype: Option<&Boun
 #[pyo3(signature = (row, col, offset=0, *, dtype=None, device=None, layout=None))]
 pub fn tril_indices(row: i64, col: i64, offset: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let _ = layout;
-    opt_device(device)?;
-    tri_indices(row, col, offset, false, dtype)
+    finish(tri_indices(row, col, offset, false, dtype)?.t, opt_device(device)?, false)
 }
 
 #[pyfunction]
 #[pyo3(signature = (row, col, offset=0, *, dtype=None, device=None, layout=None))]
 pub fn triu_indices(row: i64, col: i64, offset: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let _ = layout;
-    opt_device(device)?;
-    tri_indices(row, col, offset, true, dtype)
+    finish(tri_indices(row, col, offset, true, dtype)?.t, opt_device(device)?, false)
 }
 
 #[pyfunction]
@@ -268,7 +271,7 @@ pub fn triu_indices(row: i64, col: i64, offset: i64, dtype: Option<&Bound<'_, Py
 pub fn scalar_tensor(s: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
     
     let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
-    finish(Tensor::scalar(scalar(s)?, d), device, requires_grad)
+    finish(Tensor::scalar(scalar(s)?, d), opt_device(device)?, requires_grad)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -204,7 +204,7 @@ fn split_spec(obj: &Bound<'_, PyAny>) -> PyResult<SplitSpec> {
         }
         return match t.ndim() {
             0 => Ok(SplitSpec::Sections(t.item().py()?.to_i64())),
-            1 => Ok(SplitSpec::Indices(t.to_vec::<i64>())),
+            1 => Ok(SplitSpec::Indices(t.to_vec::<i64>().py()?)),
             n => Err(PyRuntimeError::new_err(format!(
                 "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional tensor, but got a tensor with {} dims",
                 n

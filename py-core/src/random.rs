@@ -32,10 +32,10 @@ fn size_args(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyRe
     }
 }
 
-/// Checks `device=` and wraps the result, honouring `out=`.
-fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: Option<&Bound<'py, PyAny>>, out: Option<&Bound<'py, PyTensor>>, requires_grad: bool) -> PyResult<Bound<'py, PyAny>> {
-    opt_device(device)?;
-    let t = r?;
+/// Moves the result to `device` and wraps it, honouring `out=`.
+fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: ferrotorch_core::Device, out: Option<&Bound<'py, PyTensor>>, requires_grad: bool) -> PyResult<Bound<'py, PyAny>> {
+    // Sampled on the host from the CPU generator, then moved.
+    let t = r?.to_device(device).py()?;
     if requires_grad {
         t.set_requires_grad(true).py()?;
     }
@@ -62,7 +62,7 @@ macro_rules! float_factory {
             let _ = (layout, pin_memory);
             let shape = size_args(args, size)?;
             let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or_else(default_dtype);
-            finish(py, Tensor::$make(&shape, d, &gen(generator)).py(), device, out, requires_grad)
+            finish(py, Tensor::$make(&shape, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
         }
 
         #[pyfunction]
@@ -80,7 +80,7 @@ macro_rules! float_factory {
         ) -> PyResult<Bound<'py, PyAny>> {
             let _ = (layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-            finish(py, Tensor::$make(input.t.shape(), d, &gen(generator)).py(), device, None, requires_grad)
+            finish(py, Tensor::$make(input.t.shape(), d, &gen(generator)).py(), crate::device::like_device(device, &input.t)?, None, requires_grad)
         }
     };
 }
@@ -122,7 +122,7 @@ pub fn randint<'py>(
     };
     let shape = sizes(&int_list(&size)?)?;
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randint(low, high, &shape, d, &gen(generator)).py(), device, out, requires_grad)
+    finish(py, Tensor::randint(low, high, &shape, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
 }
 
 /// `randint_like(input, high)` or `randint_like(input, low, high)`.
@@ -152,7 +152,7 @@ pub fn randint_like<'py>(
         _ => return Err(PyTypeError::new_err("randint_like() received an invalid combination of arguments")),
     };
     let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(py, Tensor::randint(low, high, input.t.shape(), d, &gen(generator)).py(), device, None, requires_grad)
+    finish(py, Tensor::randint(low, high, input.t.shape(), d, &gen(generator)).py(), crate::device::like_device(device, &input.t)?, None, requires_grad)
 }
 
 #[pyfunction]
@@ -171,7 +171,7 @@ pub fn randperm<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let _ = (layout, pin_memory);
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randperm(index(n)?, d, &gen(generator)).py(), device, out, requires_grad)
+    finish(py, Tensor::randperm(index(n)?, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
 }
 
 /// `normal(mean, std)` with tensors or floats on either side; two floats need `size`.
@@ -211,7 +211,7 @@ pub fn normal<'py>(
             Tensor::normal_scalars(mean.extract()?, std_f()?, &sizes(&int_list(size)?)?, d, &g)
         }
     };
-    finish(py, r.py(), device, out, requires_grad)
+    finish(py, r.py(), opt_device(device)?, out, requires_grad)
 }
 
 /// `bernoulli(input)` (probabilities from `input`) or `bernoulli(input, p)`.

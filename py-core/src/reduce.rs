@@ -75,7 +75,7 @@ fn quantile_q(t: &Tensor, q: &Bound<'_, PyAny>) -> PyResult<(Vec<f64>, usize)> {
         if qt.dtype() != t.dtype() {
             return Err(PyRuntimeError::new_err("quantile() q tensor must be same dtype as the input tensor"));
         }
-        return Ok((qt.to_dtype(DType::F64).py()?.to_vec::<f64>(), qt.ndim()));
+        return Ok((qt.to_dtype(DType::F64).py()?.to_vec::<f64>().py()?, qt.ndim()));
     }
     if q.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err("quantile(): argument 'q' must be float or Tensor, not bool"));

@@ -17,7 +17,7 @@ use crate::tensor::PyTensor;
 #[pyfunction]
 fn _storage_info(t: PyRef<'_, PyTensor>) -> (usize, usize) {
     let s = t.t.storage();
-    (s.as_ptr() as usize, s.nbytes())
+    (s.address(), s.nbytes())
 }
 
 /// `_tensor_from_buffer(buffer, dtype)`: a 1-D tensor of `dtype` over the bytes of a writable,

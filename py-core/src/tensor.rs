@@ -224,12 +224,13 @@ impl PyTensor {
     }
 
     fn data_ptr(&self) -> usize {
-        self.t.storage().as_ptr() as usize + self.t.offset() * self.t.dtype().size()
+        self.t.storage().address() + self.t.offset() * self.t.dtype().size()
     }
 
     fn untyped_storage_ptr(&self) -> usize {
-        self.t.storage().as_ptr() as usize
+        self.t.storage().address()
     }
+
 
     /// The storage's in-place write counter (`t._version`).
     #[getter]
@@ -311,6 +312,14 @@ impl PyTensor {
             crate::device::check_device_supported(d)?;
         }
         let t = &slf.borrow().t;
+        if let Some(d) = dev.filter(|&d| d != t.device()) {
+            let moved = t.to_device_recorded(d).py()?;
+            let moved = match target {
+                Some(dt) if dt != moved.dtype() => moved.cast(dt).py()?,
+                _ => moved,
+            };
+            return Ok(Py::new(slf.py(), PyTensor::new(moved))?.into_any());
+        }
         if copy && target.is_none_or(|d| d == t.dtype()) {
             return Ok(Py::new(slf.py(), wrap(t.duplicate())?)?.into_any());
         }
@@ -372,8 +381,36 @@ impl PyTensor {
         }
     }
 
-    fn cpu(slf: &Bound<'_, Self>) -> Py<PyAny> {
-        slf.clone().into_any().unbind()
+    /// `self` when on the CPU, else a copy there (with history).
+    #[pyo3(signature = (memory_format=None))]
+    fn cpu(slf: &Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = memory_format;
+        move_or_self(slf, ferrotorch_core::Device::Cpu)
+    }
+
+    /// `self` when already on that GPU, else a copy there (with history). `device` defaults
+    /// to the current CUDA device.
+    #[pyo3(signature = (device=None, non_blocking=false, memory_format=None))]
+    fn cuda(slf: &Bound<'_, Self>, device: Option<&Bound<'_, PyAny>>, non_blocking: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = (non_blocking, memory_format);
+        let d = match device {
+            Some(d) if !d.is_none() => crate::device::extract_device(d)?,
+            _ => ferrotorch_core::Device::Cuda(ferrotorch_core::cuda::device::current_device().py()?),
+        };
+        if d == ferrotorch_core::Device::Cpu {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("Invalid device, must be cuda device"));
+        }
+        crate::device::check_device_supported(d)?;
+        move_or_self(slf, d)
+    }
+
+    /// `pin_memory()`: a host tensor usable for asynchronous copies. Copies here are
+    /// synchronous, so pageable memory serves; page-locked buffers come with CUDA streams.
+    fn pin_memory(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        if slf.borrow().t.is_cuda() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("cannot pin 'torch.cuda.FloatTensor' only dense CPU tensors can be pinned"));
+        }
+        Ok(slf.clone().into_any().unbind())
     }
 
     #[pyo3(signature = (src, non_blocking=false))]
@@ -417,6 +454,15 @@ impl PyTensor {
             _ => Ok(arr),
         }
     }
+}
+
+/// `slf` itself when already on `device`, otherwise a copy there with history.
+fn move_or_self(slf: &Bound<'_, PyTensor>, device: ferrotorch_core::Device) -> PyResult<Py<PyAny>> {
+    let t = &slf.borrow().t;
+    if t.device() == device {
+        return Ok(slf.clone().into_any().unbind());
+    }
+    Ok(Py::new(slf.py(), wrap(t.to_device_recorded(device))?)?.into_any())
 }
 
 /// `slf` itself when `d` is already its dtype (as PyTorch's conversions return the same object),

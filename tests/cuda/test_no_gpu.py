@@ -146,3 +146,37 @@ def test_kernel_self_test_raises_runtime_error():
     with pytest.raises(RuntimeError, match=NO_GPU):
         _C._cuda_self_test(0)
 
+
+
+def test_tensor_cuda_raises_pytorchs_errors():
+    t = ft.ones(2)
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        t.cuda()
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        t.cuda(0)
+    with pytest.raises(RuntimeError, match="Invalid device, must be cuda device"):
+        t.cuda("cpu")
+
+
+def test_host_tensor_queries():
+    t = ft.ones(2)
+    assert t.get_device() == -1 and t.cpu() is t and t.pin_memory() is t
+    assert t.new_zeros(3).device == t.device and ft.zeros_like(t).is_cpu
+
+
+def test_factories_reject_cuda_like_creation():
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        ft.zeros_like(ft.ones(2), device="cuda")
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        ft.randn(2, device="cuda")
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        ft.arange(3, device="cuda")
+
+
+def test_float32_matmul_precision_reaches_the_backend_flag():
+    try:
+        ft.backends.cuda.matmul.allow_tf32 = True
+        assert ft.get_float32_matmul_precision() == "high" and ft.backends.cuda.matmul.allow_tf32
+    finally:
+        ft.set_float32_matmul_precision("highest")
+    assert ft.backends.cuda.matmul.allow_tf32 is False

@@ -20,14 +20,15 @@ fn check_state(t: &Tensor, name: &str, dtype: DType, kind: &str) -> Result<()> {
 }
 
 /// Reads the element of a checked one-element tensor.
-fn read<T: Element>(t: &Tensor) -> T {
-    unsafe { *t.data_ptr::<T>().add(t.offset()) }
+fn read<T: Element>(t: &Tensor) -> Result<T> {
+    Ok(unsafe { *t.data_ptr::<T>()?.add(t.offset()) })
 }
 
 /// Writes the element of a checked one-element tensor.
-fn write<T: Element>(t: &Tensor, v: T) {
-    unsafe { *t.data_ptr::<T>().add(t.offset()) = v };
+fn write<T: Element>(t: &Tensor, v: T) -> Result<()> {
+    unsafe { *t.data_ptr::<T>()?.add(t.offset()) = v };
     t.bump_version();
+    Ok(())
 }
 
 /// `torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale)`: multiplies
@@ -39,23 +40,23 @@ pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_s
     if let Some(g) = grads.iter().find(|g| !g.dtype().is_float()) {
         bail!(NotImplemented, "\"_amp_foreach_non_finite_check_and_unscale_cpu\" not implemented for '{}'", crate::dtype::title(g.dtype()));
     }
-    let inv = read::<f32>(inv_scale) as f64;
+    let inv = read::<f32>(inv_scale)? as f64;
     let found = AtomicBool::new(false);
     for g in grads {
-        with_dtype!(g.dtype(), T => unscale::<T>(g, inv, &found));
+        with_dtype!(g.dtype(), T => unscale::<T>(g, inv, &found))?;
         g.bump_version();
     }
     if found.load(Ordering::Relaxed) {
-        write(found_inf, 1.0f32);
+        write(found_inf, 1.0f32)?;
     }
     Ok(())
 }
 
 /// One gradient of `non_finite_check_and_unscale_`, in place over its strided elements. As in
 /// PyTorch the product is computed in float64 for float64 gradients and in float32 otherwise.
-fn unscale<T: Element>(g: &Tensor, inv: f64, found: &AtomicBool) {
+fn unscale<T: Element>(g: &Tensor, inv: f64, found: &AtomicBool) -> Result<()> {
     let in_f64 = T::DTYPE == DType::F64;
-    let base = crate::cpu::iter::SendPtr(g.data_ptr::<T>());
+    let base = crate::cpu::iter::SendPtr(g.data_ptr::<T>()?);
     crate::cpu::iter::for_each_row(g.shape(), [(g.strides(), g.offset())], |[off], len, [stride]| {
         let mut any = false;
         for i in 0..len {
@@ -71,6 +72,7 @@ fn unscale<T: Element>(g: &Tensor, inv: f64, found: &AtomicBool) {
             found.store(true, Ordering::Relaxed);
         }
     });
+    Ok(())
 }
 
 /// `torch._amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_factor,
@@ -81,21 +83,21 @@ pub fn update_scale_(scale: &Tensor, growth_tracker: &Tensor, found_inf: &Tensor
     check_state(growth_tracker, "growth_tracker", DType::I32, "an int")?;
     check_state(scale, "current_scale", DType::F32, "a float")?;
     check_state(found_inf, "found_inf", DType::F32, "a float")?;
-    let current = read::<f32>(scale);
-    if read::<f32>(found_inf) != 0.0 {
-        write(scale, current * backoff_factor as f32);
-        write(growth_tracker, 0i32);
+    let current = read::<f32>(scale)?;
+    if read::<f32>(found_inf)? != 0.0 {
+        write(scale, current * backoff_factor as f32)?;
+        write(growth_tracker, 0i32)?;
         return Ok(());
     }
-    let successful = read::<i32>(growth_tracker) + 1;
+    let successful = read::<i32>(growth_tracker)? + 1;
     if i64::from(successful) == growth_interval {
         let grown = current * growth_factor as f32;
         if grown.is_finite() {
-            write(scale, grown);
+            write(scale, grown)?;
         }
-        write(growth_tracker, 0i32);
+        write(growth_tracker, 0i32)?;
     } else {
-        write(growth_tracker, successful);
+        write(growth_tracker, successful)?;
     }
     Ok(())
 }

@@ -270,6 +270,9 @@ fn apply(node: &Node, grads: Vec<Option<Tensor>>) -> Result<Vec<Option<Tensor>>>
             t
         };
         let t = if t.dtype() != meta.dtype { t.to_dtype(meta.dtype)? } else { t };
+        // A gradient computed on another device (the backward of `to(device)`) goes back to
+        // the input's device.
+        let t = if t.device() != meta.device { t.to_device(meta.device)? } else { t };
         if is_anomaly_enabled() && t.has_nan()? {
             bail!(
                 Runtime,

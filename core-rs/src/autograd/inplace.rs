@@ -85,7 +85,7 @@ fn write(dst: &Tensor, value: &Tensor) -> Result<()> {
         Some(base) => {
             let positions = linear_index(base, dst)?;
             let mut keep = vec![true; base.numel()];
-            for &p in &positions.to_vec::<i64>() {
+            for &p in &positions.to_vec::<i64>()? {
                 keep[p as usize] = false;
             }
             let keep = Tensor::from_slice(&keep, base.shape())?;
@@ -127,13 +127,18 @@ impl Tensor {
         record("ToCopyBackward0", &[self], || self.to_dtype(dtype), |_| |gr: &Grads| Ok(vec![Some(gr.g().clone())]))
     }
 
+    /// `to(device)` with history (`ToCopyBackward0`); the engine moves the gradient back.
+    pub fn to_device_recorded(&self, device: crate::Device) -> Result<Tensor> {
+        record("ToCopyBackward0", &[self], || self.to_device(device), |_| |gr: &Grads| Ok(vec![Some(gr.g().clone())]))
+    }
+
     /// `self.copy_(src)`: copies `src` (broadcast and cast) into `self`, with history.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         inplace_with(self, &[src], || self.copy_from(src), |old| {
             let shape = self.shape().to_vec();
-            let dtype = self.dtype();
+            let (dtype, device) = (self.dtype(), self.device());
             record("CopyBackwards", &[old, src], || {
-                let out = Tensor::uninit(&shape, dtype)?;
+                let out = Tensor::uninit_on(&shape, dtype, device)?;
                 out.copy_from(src)?;
                 Ok(out)
             }, |_| |gr: &Grads| Ok(vec![gr.when(0, || gr.g().zeros_like())?, Some(gr.g().clone())]))

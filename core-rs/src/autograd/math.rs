@@ -105,12 +105,15 @@ impl Tensor {
 
     /// Zeros with this tensor's shape and dtype.
     pub fn zeros_like(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            return Tensor::full_on(self.shape(), Scalar::Int(0), self.dtype(), self.device());
+        }
         Tensor::zeros(self.shape(), self.dtype())
     }
 
     /// `value` with this tensor's shape and dtype.
     pub fn full_like(&self, value: f64) -> Result<Tensor> {
-        Tensor::full(self.shape(), Scalar::Float(value), self.dtype())
+        Tensor::full_on(self.shape(), Scalar::Float(value), self.dtype(), self.device())
     }
 
     /// `where(cond, self, 0)`: keeps elements where `cond` holds.

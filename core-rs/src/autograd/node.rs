@@ -26,11 +26,12 @@ pub struct Edge {
 pub struct TensorMeta {
     pub shape: Vec<usize>,
     pub dtype: DType,
+    pub device: crate::device::Device,
 }
 
 impl TensorMeta {
     pub fn of(t: &Tensor) -> Self {
-        TensorMeta { shape: t.shape().to_vec(), dtype: t.dtype() }
+        TensorMeta { shape: t.shape().to_vec(), dtype: t.dtype(), device: t.device() }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::tensor::Tensor;
 /// `out[i] = f(a[i])` for `a` of element type `A`; `out` is a new contiguous tensor of `O`.
 pub fn map1<A: Element, O: Element>(a: &Tensor, f: impl Fn(A) -> O + Sync) -> Result<Tensor> {
     let out = Tensor::uninit(a.shape(), O::DTYPE)?;
-    let (ap, op) = (SendPtr(a.data_ptr::<A>()), SendPtr(out.data_ptr::<O>()));
+    let (ap, op) = (SendPtr(a.data_ptr::<A>()?), SendPtr(out.data_ptr::<O>()?));
     let ol = out.layout();
     for_each_row(a.shape(), [(&ol.strides, 0), (a.strides(), a.offset())], |[o, i], len, [_, si]| unsafe {
         let (dst, src) = (op.get().add(o), ap.get().add(i));
@@ -94,7 +94,7 @@ pub fn map2<A: Element, B: Element, O: Element>(
     let (la, lb) = (a.layout().broadcast_to(shape)?, b.layout().broadcast_to(shape)?);
     let out = Tensor::uninit(shape, O::DTYPE)?;
     let ol = Layout::contiguous(shape);
-    let (ap, bp, op) = (SendPtr(a.data_ptr::<A>()), SendPtr(b.data_ptr::<B>()), SendPtr(out.data_ptr::<O>()));
+    let (ap, bp, op) = (SendPtr(a.data_ptr::<A>()?), SendPtr(b.data_ptr::<B>()?), SendPtr(out.data_ptr::<O>()?));
     for_each_row(
         shape,
         [(&ol.strides, 0), (&la.strides, la.offset), (&lb.strides, lb.offset)],
@@ -131,7 +131,7 @@ pub fn map2<A: Element, B: Element, O: Element>(
 /// share its memory (the caller checks both).
 pub fn map2_inplace<T: Element, B: Element>(dst: &Tensor, b: &Tensor, f: impl Fn(T, B) -> T + Sync) -> Result<()> {
     let (ld, lb) = (dst.layout(), b.layout().broadcast_to(dst.shape())?);
-    let (dp, bp) = (SendPtr(dst.data_ptr::<T>()), SendPtr(b.data_ptr::<B>()));
+    let (dp, bp) = (SendPtr(dst.data_ptr::<T>()?), SendPtr(b.data_ptr::<B>()?));
     for_each_row(dst.shape(), [(&ld.strides, ld.offset), (&lb.strides, lb.offset)], |[o, j], len, [sd, sb]| unsafe {
         let (d, y) = (dp.get().add(o), bp.get().add(j));
         match (sd, sb) {
@@ -166,7 +166,7 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
     let out = Tensor::uninit(shape, O::DTYPE)?;
     let ol = Layout::contiguous(shape);
     let (ap, bp, cp, op) =
-        (SendPtr(a.data_ptr::<A>()), SendPtr(b.data_ptr::<B>()), SendPtr(c.data_ptr::<C>()), SendPtr(out.data_ptr::<O>()));
+        (SendPtr(a.data_ptr::<A>()?), SendPtr(b.data_ptr::<B>()?), SendPtr(c.data_ptr::<C>()?), SendPtr(out.data_ptr::<O>()?));
     for_each_row(
         shape,
         [(&ol.strides, 0), (&la.strides, la.offset), (&lb.strides, lb.offset), (&lc.strides, lc.offset)],
@@ -180,9 +180,9 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
 }
 
 /// Whether `pred` holds for any element of `t` (of element type `T`).
-pub fn any_element<T: Element>(t: &Tensor, pred: impl Fn(T) -> bool) -> bool {
-    let p = t.data_ptr::<T>();
+pub fn any_element<T: Element>(t: &Tensor, pred: impl Fn(T) -> bool) -> Result<bool> {
+    let p = t.data_ptr::<T>()?;
     let mut found = false;
     crate::cpu::iter::for_each_offset(t.layout(), |o| found |= pred(unsafe { *p.add(o) }));
-    found
+    Ok(found)
 }

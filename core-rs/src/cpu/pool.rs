@@ -148,7 +148,7 @@ fn window_max_typed<T: Element>(x: &Tensor, w: &Windows) -> Result<(Tensor, Tens
     let (axes, input) = (w.axes3(), w.input3());
     let per_plane: usize = w.output().iter().product();
     let plane_numel: usize = w.input.iter().product();
-    let (src, vp, ip) = (SendPtr(x.data_ptr::<T>()), SendPtr(values.data_ptr::<T>()), SendPtr(indices.data_ptr::<i64>()));
+    let (src, vp, ip) = (SendPtr(x.data_ptr::<T>()?), SendPtr(values.data_ptr::<T>()?), SendPtr(indices.data_ptr::<i64>()?));
     par_ranges(bases.len(), plane_numel.max(per_plane), |p0, p1| {
         for (p, &base) in bases.iter().enumerate().take(p1).skip(p0) {
             for_each_output(&axes, |o, o3| {
@@ -186,7 +186,7 @@ fn window_mean_typed<T: Element>(x: &Tensor, w: &Windows) -> Result<Tensor> {
     let (axes, input, div) = (w.axes3(), w.input3(), divisors(w));
     let per_plane = div.len();
     let plane_numel: usize = w.input.iter().product();
-    let (src, op) = (SendPtr(x.data_ptr::<T>()), SendPtr(out.data_ptr::<T>()));
+    let (src, op) = (SendPtr(x.data_ptr::<T>()?), SendPtr(out.data_ptr::<T>()?));
     par_ranges(bases.len(), plane_numel.max(per_plane), |p0, p1| {
         for (p, &base) in bases.iter().enumerate().take(p1).skip(p0) {
             for_each_output(&axes, |o, o3| {
@@ -210,7 +210,7 @@ fn window_mean_adjoint_typed<T: Element>(g: &Tensor, w: &Windows) -> Result<Tens
     let (bases, strides) = planes(g, w.nd);
     let (axes, input, div) = (w.axes3(), w.input3(), divisors(w));
     let plane_numel: usize = w.input.iter().product();
-    let (src, op) = (SendPtr(g.data_ptr::<T>()), SendPtr(out.data_ptr::<T>()));
+    let (src, op) = (SendPtr(g.data_ptr::<T>()?), SendPtr(out.data_ptr::<T>()?));
     par_ranges(bases.len(), plane_numel.max(div.len()), |p0, p1| {
         let mut acc = vec![0.0f64; plane_numel];
         for (p, &base) in bases.iter().enumerate().take(p1).skip(p0) {
@@ -241,7 +241,7 @@ fn unpool_typed<T: Element>(x: &Tensor, indices: &Tensor, nd: usize, output: &[u
     let out_plane: usize = output.iter().product();
     let in_plane: usize = x.shape()[x.ndim() - nd..].iter().product();
     let planes = if in_plane == 0 { 0 } else { x.numel() / in_plane };
-    let (src, ip, op) = (SendPtr(x.data_ptr::<T>()), SendPtr(indices.data_ptr::<i64>()), SendPtr(out.data_ptr::<T>()));
+    let (src, ip, op) = (SendPtr(x.data_ptr::<T>()?), SendPtr(indices.data_ptr::<i64>()?), SendPtr(out.data_ptr::<T>()?));
     let bad = Mutex::new(None);
     par_ranges(planes, in_plane, |p0, p1| {
         for p in p0..p1 {
@@ -267,7 +267,7 @@ fn unpool_typed<T: Element>(x: &Tensor, indices: &Tensor, nd: usize, output: &[u
 /// Indices outside their plane (an empty max window's) are replaced by the plane's start and
 /// flagged in the returned mask (true where valid), which is `None` when all are valid.
 pub fn plane_positions(indices: &Tensor, per_plane: usize, plane_numel: usize) -> Result<(Tensor, Option<Tensor>)> {
-    let flat = indices.contiguous()?.to_vec::<i64>();
+    let flat = indices.contiguous()?.to_vec::<i64>()?;
     let valid: Vec<bool> = flat.iter().map(|&i| i >= 0 && (i as usize) < plane_numel).collect();
     let out: Vec<i64> = flat
         .iter()

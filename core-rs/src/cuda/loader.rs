@@ -15,11 +15,21 @@ use crate::error::Result;
 /// Loaded modules, by (device, module name).
 static LOADED: Mutex<Option<HashMap<(usize, String), Arc<CudaModule>>>> = Mutex::new(None);
 
+/// Functions already looked up, by (device, kernel name): a launch then costs one map lookup,
+/// not a driver call.
+static FUNCTIONS: Mutex<Option<HashMap<(usize, String), CudaFunction>>> = Mutex::new(None);
+
 /// The kernel `name` on device `index`, compiling and loading its module at first use.
 pub fn kernel(index: usize, name: &str) -> Result<CudaFunction> {
-    let module_name = module_of(name);
-    let module = loaded_module(index, &module_name)?;
-    guarded("cuModuleGetFunction", || module.load_function(name).map_err(|e| err!(Runtime, "CUDA kernel {name}: {}", driver_error(e))))
+    let key = (index, name.to_string());
+    if let Some(f) = FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).get(&key) {
+        return Ok(f.clone());
+    }
+    let module = loaded_module(index, &module_of(name))?;
+    let function =
+        guarded("cuModuleGetFunction", || module.load_function(name).map_err(|e| err!(Runtime, "CUDA kernel {name}: {}", driver_error(e))))?;
+    FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).insert(key, function.clone());
+    Ok(function)
 }
 
 fn loaded_module(index: usize, name: &str) -> Result<Arc<CudaModule>> {

@@ -3,22 +3,28 @@
 //! because cudarc panics on a missing library.
 //!
 //! - `allocator`: the caching allocator's policy (size classes, reuse, out-of-memory retry).
+//! - `blas`: matrix products through cuBLAS.
 //! - `libs`: finds and loads libcuda, libnvrtc and libcublas (loader path, CUDA_HOME/CUDA_PATH,
 //!   pip-installed NVIDIA packages) before any cudarc call.
 //! - `device`: availability, device count, the current device, properties, synchronize.
+//! - `dispatch`: tensor ops on CUDA tensors (element-wise kernels, copies, reductions).
 //! - `kernels`: the CUDA C sources, generated from the same op tables as the CPU kernels.
 //! - `compile`: NVRTC compilation of those sources, cached in memory and on disk.
 //! - `launch_layout`: the shape and strides structs passed to the kernels by value.
 //! - `loader`: kernels ready to launch (compiled for the device, loaded once per context).
+//! - `memory`: device memory for tensors (a caching allocator per device).
 //! - `selftest`: an end-to-end kernel check for a machine with a GPU.
 
 pub mod allocator;
+pub mod blas;
 pub mod compile;
 pub mod device;
+pub mod dispatch;
 pub mod kernels;
 pub mod launch_layout;
 pub mod libs;
 pub mod loader;
+pub mod memory;
 pub mod selftest;
 
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 use crate::cpu::arith::{Arith, Bits};
 use crate::cpu::map::{any_element, map2, map2_inplace};
 use crate::cpu::real::Real;
+use crate::device::Device;
 use crate::dtype::{title, DType, ResultTypeState, Scalar};
 use crate::error::Result;
 use crate::layout::broadcast_shapes;
@@ -222,6 +223,11 @@ impl Operand {
             Operand::Scalar(s) => Ok(Tensor::scalar(*s, dtype)),
         }
     }
+
+    /// `as_tensor` moved to `device` (0-d CPU tensors and numbers join GPU operands).
+    fn as_tensor_on(&self, dtype: DType, device: Device) -> Result<Tensor> {
+        self.as_tensor(dtype)?.to_device(device)
+    }
 }
 
 impl From<Tensor> for Operand {
@@ -259,10 +265,10 @@ fn check_integer_domain(op: BinaryOp, y: &Tensor) -> Result<()> {
     }
     with_arith_dtype!(y.dtype(), T => {
         match op {
-            BinaryOp::FloorDivide | BinaryOp::Remainder | BinaryOp::Fmod if any_element::<T>(y, |v| v.is_zero()) => {
+            BinaryOp::FloorDivide | BinaryOp::Remainder | BinaryOp::Fmod if any_element::<T>(y, |v| v.is_zero())? => {
                 bail!(Runtime, "ZeroDivisionError")
             }
-            BinaryOp::Pow if any_element::<T>(y, |v| v.lt_zero()) => {
+            BinaryOp::Pow if any_element::<T>(y, |v| v.lt_zero())? => {
                 bail!(Runtime, "Integers to negative integer powers are not allowed.")
             }
             _ => Ok(()),
@@ -293,9 +299,15 @@ impl Tensor {
     fn binary_direct(&self, op: BinaryOp, other: &Operand) -> Result<bool> {
         let lhs = Operand::Tensor(self.clone());
         let (out, compute) = result_types(&lhs, op, other)?;
+        let device = operand_device(&lhs, other)?;
+        let compute = kernel_dtype(op, out, compute, device);
         let shares = other.tensor().is_some_and(|t| t.shares_storage(self));
         if out != self.dtype() || compute != out || shares || broadcast_shapes(self.shape(), other.shape())? != self.shape() {
             return Ok(false);
+        }
+        if device != Device::Cpu {
+            crate::cuda::dispatch::binary_into(op, self, self, &other.as_tensor_on(compute, device)?)?;
+            return Ok(true);
         }
         let y = other.as_tensor(compute)?;
         check_integer_domain(op, &y)?;
@@ -315,6 +327,21 @@ fn result_types(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<(DType, DT
     Ok((out, compute))
 }
 
+/// The device of a binary op's operands (PyTorch's same-device rule).
+fn operand_device(lhs: &Operand, rhs: &Operand) -> Result<Device> {
+    let tensors: Vec<&Tensor> = [lhs, rhs].into_iter().filter_map(Operand::tensor).collect();
+    crate::device::common_device(&tensors)
+}
+
+/// The dtype the kernel computes in on `device`: the CPU widens half types to float
+/// (`compute`); CUDA kernels take every dtype of their kind and widen inside.
+fn kernel_dtype(op: BinaryOp, out: DType, compute: DType, device: Device) -> DType {
+    match (device, op.kind()) {
+        (Device::Cpu, _) | (_, BinaryKind::Compare | BinaryKind::Logical) => compute,
+        _ => out,
+    }
+}
+
 /// `op(lhs, rhs)`: either side may be a Python number (`2 ** t`).
 pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
     if [lhs, rhs].iter().any(|o| o.tensor().is_some_and(Tensor::requires_grad)) && crate::autograd::is_grad_enabled() {
@@ -322,6 +349,14 @@ pub fn binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> Result<Tensor> {
     }
     let (out, compute) = result_types(lhs, op, rhs)?;
     let shape = broadcast_shapes(lhs.shape(), rhs.shape())?;
+    let device = operand_device(lhs, rhs)?;
+    if device != Device::Cpu {
+        // Integer division by zero is not checked on the GPU (PyTorch's CUDA kernels do not).
+        let k = kernel_dtype(op, out, compute, device);
+        let (x, y) = (lhs.as_tensor_on(k, device)?, rhs.as_tensor_on(k, device)?);
+        let kernel_out = if matches!(op.kind(), BinaryKind::Compare | BinaryKind::Logical) { DType::Bool } else { k };
+        return crate::cuda::dispatch::binary(op, &x, &y, &shape, kernel_out)?.to_dtype(out);
+    }
     let (x, y) = (lhs.as_tensor(compute)?, rhs.as_tensor(compute)?);
     check_integer_domain(op, &y)?;
     let r = op.kernel(&x, &y, &shape, compute)?;

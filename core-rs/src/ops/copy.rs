@@ -1,6 +1,8 @@
-//! Copies and dtype conversion: `copy_`, `contiguous`, `to(dtype)`, `clone`.
+//! Copies and conversions: `copy_`, `contiguous`, `to(dtype)`, `to(device)`, `clone`. Copies
+//! that involve a CUDA tensor go to `cuda::dispatch`.
 
 use crate::cpu::iter::{for_each_row, SendPtr};
+use crate::device::Device;
 use crate::dtype::{DType, Element};
 use crate::error::Result;
 use crate::layout::Layout;
@@ -86,10 +88,13 @@ fn copy_transposed<S: Element, D: Element>(
 
 /// Writes `src` (broadcast to `dst_layout.shape`, cast to `dst`'s dtype) into `dst`'s storage
 /// at `dst_layout`.
-fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+pub(crate) fn copy_strided(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    if dst.is_cuda() || src.is_cuda() {
+        return crate::cuda::dispatch::copy(dst, dst_layout, src);
+    }
     let src_layout = src.layout().broadcast_to(&dst_layout.shape)?;
     with_dtype!(src.dtype(), S => with_dtype!(dst.dtype(), D => {
-        let (sp, dp) = (SendPtr(src.data_ptr::<S>()), SendPtr(dst.data_ptr::<D>()));
+        let (sp, dp) = (SendPtr(src.data_ptr::<S>()?), SendPtr(dst.data_ptr::<D>()?));
         if copy_transposed(dp, dst_layout, sp, &src_layout).is_some() {
             return Ok(());
         }
@@ -154,9 +159,24 @@ impl Tensor {
 
     /// A contiguous copy converted to `dtype`.
     pub fn to_dtype_copy(&self, dtype: DType) -> Result<Tensor> {
-        let out = Tensor::uninit(self.shape(), dtype)?;
+        self.copy_to(dtype, self.device())
+    }
+
+    /// A contiguous copy of `dtype` on `device`.
+    pub fn copy_to(&self, dtype: DType, device: Device) -> Result<Tensor> {
+        let out = Tensor::uninit_on(self.shape(), dtype, device)?;
         copy_strided(&out, &out.layout().clone(), self)?;
         Ok(out)
+    }
+
+    /// `self` when already on `device`, else a contiguous copy there (not recorded;
+    /// `to_device_recorded` is the differentiable form).
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if self.device() == device {
+            Ok(self.clone())
+        } else {
+            self.copy_to(self.dtype(), device)
+        }
     }
 
     /// `self` when already contiguous, else a contiguous copy.
@@ -190,9 +210,9 @@ impl Tensor {
     ///
     /// # Safety
     /// No other view may write the storage while the slice lives.
-    pub unsafe fn as_slice<T: Element>(&self) -> &[T] {
+    pub unsafe fn as_slice<T: Element>(&self) -> Result<&[T]> {
         debug_assert!(self.is_contiguous());
-        std::slice::from_raw_parts(self.data_ptr::<T>().add(self.offset()), self.numel())
+        Ok(std::slice::from_raw_parts(self.data_ptr::<T>()?.add(self.offset()), self.numel()))
     }
 
     /// Mutable contiguous slice of a freshly made tensor.
@@ -200,8 +220,8 @@ impl Tensor {
     /// # Safety
     /// `self` must be contiguous and not visible to anyone else.
     #[allow(clippy::mut_from_ref)]
-    pub unsafe fn as_mut_slice<T: Element>(&self) -> &mut [T] {
+    pub unsafe fn as_mut_slice<T: Element>(&self) -> Result<&mut [T]> {
         debug_assert!(self.is_contiguous());
-        std::slice::from_raw_parts_mut(self.data_ptr::<T>().add(self.offset()), self.numel())
+        Ok(std::slice::from_raw_parts_mut(self.data_ptr::<T>()?.add(self.offset()), self.numel()))
     }
 }

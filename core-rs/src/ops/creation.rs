@@ -9,7 +9,7 @@ use crate::{bail, with_dtype};
 fn from_fn(shape: &[usize], dtype: DType, f: impl Fn(usize) -> Scalar) -> Result<Tensor> {
     let t = Tensor::uninit(shape, dtype)?;
     with_dtype!(dtype, T => {
-        let out = unsafe { t.as_mut_slice::<T>() };
+        let out = unsafe { t.as_mut_slice::<T>()? };
         for (i, o) in out.iter_mut().enumerate() {
             *o = T::from_scalar(f(i));
         }
@@ -21,14 +21,34 @@ impl Tensor {
     /// `full(shape, value, dtype)`.
     pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
         let t = Tensor::uninit(shape, dtype)?;
-        with_dtype!(dtype, T => unsafe { t.as_mut_slice::<T>() }.fill(T::from_scalar(value)));
+        with_dtype!(dtype, T => unsafe { t.as_mut_slice::<T>()? }.fill(T::from_scalar(value)));
+        Ok(t)
+    }
+
+    /// `full(shape, value, dtype)` on `device`.
+    pub fn full_on(shape: &[usize], value: Scalar, dtype: DType, device: crate::Device) -> Result<Tensor> {
+        if device == crate::Device::Cpu {
+            return Tensor::full(shape, value, dtype);
+        }
+        let t = Tensor::uninit_on(shape, dtype, device)?;
+        crate::cuda::dispatch::fill(&t, value)?;
         Ok(t)
     }
 
     /// Fills `self` with `value` in place.
     pub fn fill_(&self, value: Scalar) -> Result<()> {
-        crate::autograd::inplace_with(self, &[], || self.copy_from(&Tensor::scalar(value, self.dtype())), |old| {
-            crate::autograd::record("FillBackward0", &[old], || Tensor::full(old.shape(), value, old.dtype()), |_| {
+        let fill = || {
+            if self.is_cuda() {
+                crate::ops::copy::check_no_internal_overlap(self)?;
+                crate::cuda::dispatch::fill(self, value)?;
+                self.bump_version();
+                Ok(())
+            } else {
+                self.copy_from(&Tensor::scalar(value, self.dtype()))
+            }
+        };
+        crate::autograd::inplace_with(self, &[], fill, |old| {
+            crate::autograd::record("FillBackward0", &[old], || Tensor::full_on(old.shape(), value, old.dtype(), old.device()), |_| {
                 |gr: &crate::autograd::Grads| Ok(vec![Some(gr.g().zeros_like()?)])
             })
         })
@@ -75,7 +95,7 @@ impl Tensor {
 
     /// `logspace(start, end, steps, base)`.
     pub fn logspace(start: f64, end: f64, steps: usize, base: f64, dtype: DType) -> Result<Tensor> {
-        let exps = Tensor::linspace(start, end, steps, DType::F64)?.to_vec::<f64>();
+        let exps = Tensor::linspace(start, end, steps, DType::F64)?.to_vec::<f64>()?;
         from_fn(&[steps], dtype, |i| Scalar::Float(base.powf(exps[i])))
     }
 

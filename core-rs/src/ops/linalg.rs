@@ -32,7 +32,7 @@ impl Batch {
     /// The matrices of `t`'s last two dims.
     pub fn of(t: &Tensor) -> Result<Batch> {
         let nd = t.ndim();
-        let data = t.to_dtype_copy(DType::F64)?.to_vec::<f64>();
+        let data = t.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         Ok(Batch { data, batch: t.shape()[..nd - 2].to_vec(), rows: t.shape()[nd - 2], cols: t.shape()[nd - 1] })
     }
 

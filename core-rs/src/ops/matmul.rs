@@ -63,6 +63,9 @@ pub(crate) fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, a
         }
         None => None,
     };
+    if crate::device::common_device(&inputs)? != crate::Device::Cpu {
+        return crate::cuda::blas::product(a, b, bias, alpha, &batch, (m, k, n));
+    }
     let out = Tensor::uninit(&out_shape, compute)?;
     if let Some((t, _)) = bias {
         out.copy_from(t)?;
@@ -85,7 +88,7 @@ pub(crate) fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, a
                 accumulate: bias.is_some(),
             };
             run_batched::<T>(&p, &out, (&a, &la), (&b, &lb), &batch)
-        });
+        })?;
     }
     out.to_dtype(dtype)
 }
@@ -106,20 +109,21 @@ unsafe fn run_batched<T: crate::cpu::gemm::GemmElement>(
     (a, la): (&Tensor, &Layout),
     (b, lb): (&Tensor, &Layout),
     batch: &[usize],
-) {
+) -> Result<()> {
     let nd = batch.len();
     let count: usize = batch.iter().product();
-    let dst = MatPtr::new(out.data_ptr::<T>(), p.n, 1);
-    let lhs = MatPtr::new(a.data_ptr::<T>(), la.strides[nd], la.strides[nd + 1]);
-    let rhs = MatPtr::new(b.data_ptr::<T>(), lb.strides[nd], lb.strides[nd + 1]);
+    let dst = MatPtr::new(out.data_ptr::<T>()?, p.n, 1);
+    let lhs = MatPtr::new(a.data_ptr::<T>()?, la.strides[nd], la.strides[nd + 1]);
+    let rhs = MatPtr::new(b.data_ptr::<T>()?, lb.strides[nd], lb.strides[nd + 1]);
     let b_shared = lb.strides[..nd].iter().zip(batch).all(|(&s, &len)| s == 0 || len == 1);
     if count > 1 && b_shared {
         let rows = Layout { shape: [&batch[..], &[p.m]].concat(), strides: la.strides[..=nd].to_vec(), offset: la.offset };
         if let Some(folded) = rows.view(&[count * p.m]) {
             let tall = Product { m: count * p.m, ..*p };
-            let lhs = MatPtr::new(a.data_ptr::<T>(), folded.strides[0], la.strides[nd + 1]);
+            let lhs = MatPtr::new(a.data_ptr::<T>()?, folded.strides[0], la.strides[nd + 1]);
             let offsets = BatchOffsets { dst: vec![0], lhs: vec![la.offset], rhs: vec![lb.offset] };
-            return batched_gemm(&tall, dst, lhs, rhs, &offsets);
+            batched_gemm(&tall, dst, lhs, rhs, &offsets);
+            return Ok(());
         }
     }
     let mut offsets = BatchOffsets { dst: Vec::with_capacity(count), lhs: Vec::with_capacity(count), rhs: Vec::with_capacity(count) };
@@ -135,7 +139,8 @@ unsafe fn run_batched<T: crate::cpu::gemm::GemmElement>(
         offsets.lhs.push(oa);
         offsets.rhs.push(ob);
     }
-    batched_gemm(p, dst, lhs, rhs, &offsets)
+    batched_gemm(p, dst, lhs, rhs, &offsets);
+    Ok(())
 }
 
 fn one() -> Scalar {

@@ -159,6 +159,11 @@ impl Plan {
         })
     }
 
+    /// The input as laid out for the kernels.
+    pub fn src(&self) -> &Tensor {
+        &self.src
+    }
+
     /// Number of results.
     pub fn outputs(&self) -> usize {
         self.o * self.k
@@ -175,16 +180,17 @@ impl Plan {
     }
 
     /// The input's first element. `T` must be the input's dtype.
-    pub fn src_ptr<T: Element>(&self) -> *const T {
-        unsafe { self.src.data_ptr::<T>().add(self.src.offset()) }
+    pub fn src_ptr<T: Element>(&self) -> Result<*const T> {
+        Ok(unsafe { self.src.data_ptr::<T>()?.add(self.src.offset()) })
     }
 
     /// Runs `rd` into `out` (`outputs()` results in kernel order).
     ///
     /// # Safety
     /// `out` must be valid for `outputs()` writes; `R::In` must be the input's dtype.
-    pub unsafe fn run_into<R: Reducer>(&self, rd: &R, out: *mut R::Out) {
-        crate::cpu::reduce::reduce(rd, self.src_ptr::<R::In>(), self.o, self.r, self.k, out);
+    pub unsafe fn run_into<R: Reducer>(&self, rd: &R, out: *mut R::Out) -> Result<()> {
+        crate::cpu::reduce::reduce(rd, self.src_ptr::<R::In>()?, self.o, self.r, self.k, out);
+        Ok(())
     }
 
     /// Runs `rd`, whose results are tensor elements, into a new tensor.
@@ -193,7 +199,7 @@ impl Plan {
         R::Out: Element,
     {
         let buf = Tensor::uninit(&[self.outputs()], R::Out::DTYPE)?;
-        unsafe { self.run_into(rd, buf.data_ptr::<R::Out>()) };
+        unsafe { self.run_into(rd, buf.data_ptr::<R::Out>()?)? };
         self.finish(buf)
     }
 
@@ -206,7 +212,7 @@ impl Plan {
     {
         let mut pairs = Vec::with_capacity(self.outputs());
         unsafe {
-            self.run_into(rd, pairs.as_mut_ptr());
+            self.run_into(rd, pairs.as_mut_ptr())?;
             pairs.set_len(self.outputs());
         }
         let a: Vec<A> = pairs.iter().map(|p| p.0).collect();

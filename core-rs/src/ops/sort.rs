@@ -77,7 +77,7 @@ fn pick_rows<T: Sortable>(t: &Tensor, dim: usize, descending: bool, pick: Pick) 
     if values.numel() == 0 {
         return Ok((values, indices));
     }
-    let (src, vp, ip) = (SendPtr(t.data_ptr::<T>()), SendPtr(values.data_ptr::<T>()), SendPtr(indices.data_ptr::<i64>()));
+    let (src, vp, ip) = (SendPtr(t.data_ptr::<T>()?), SendPtr(values.data_ptr::<T>()?), SendPtr(indices.data_ptr::<i64>()?));
     let inner = rows.inner;
     par_ranges(rows.bases.len(), n.max(1) * 8, |r0, r1| {
         let mut buf: Vec<T::Packed> = Vec::with_capacity(n);

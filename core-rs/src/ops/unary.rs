@@ -170,6 +170,9 @@ impl Tensor {
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::unary::float(self, op);
         }
+        if self.is_cuda() {
+            return crate::cuda::dispatch::unary(op.name(), self, float_result_type(self.dtype()));
+        }
         in_compute_type(self, float_result_type(self.dtype()), |t, c| with_real_dtype!(c, R => op.kernel::<R>(t)))
     }
 
@@ -183,6 +186,9 @@ impl Tensor {
                 Runtime,
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
             );
+        }
+        if self.is_cuda() {
+            return crate::cuda::dispatch::unary(op.name(), self, self.dtype());
         }
         in_compute_type(self, self.dtype(), |t, c| with_arith_dtype!(c, T => op.kernel::<T>(t)))
     }

@@ -143,7 +143,7 @@ fn update_scalar(t: &Tensor, what: &str, f: impl Fn(f64) -> f64) -> Result<f64> 
         );
     }
     let value = crate::with_dtype!(t.dtype(), T => unsafe {
-        let p = t.data_ptr::<T>().add(t.offset());
+        let p = t.data_ptr::<T>()?.add(t.offset());
         *p = T::from_f64(f((*p).to_f64()));
         (*p).to_f64()
     });
@@ -202,6 +202,10 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     coefs: impl FnOnce() -> Result<Vec<U::Coef>>,
 ) -> Result<()> {
     check(name, &lists, scalars)?;
+    // The kernels below take host pointers without a further check.
+    for t in lists.iter().flatten().flat_map(|l| l.iter()) {
+        t.storage().as_ptr()?;
+    }
     let coefs = &coefs()?;
     let tuples: Vec<[Option<&Tensor>; K]> =
         (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
@@ -247,7 +251,8 @@ fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &
     let Some(p) = ts[0] else { return };
     let update = rule.kernel::<R>(c);
     let ops: [Operand<T>; K] = std::array::from_fn(|k| match ts[k] {
-        Some(t) => Operand { ptr: SendPtr(t.data_ptr::<T>()), present: true },
+        // `apply` checked that every operand is in host memory.
+        Some(t) => Operand { ptr: SendPtr(t.storage().address() as *mut T), present: true },
         None => Operand { ptr: SendPtr(std::ptr::null_mut()), present: false },
     });
     // Absent operands walk the parameter's layout; they are never dereferenced.

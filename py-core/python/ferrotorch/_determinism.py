@@ -83,6 +83,10 @@ def set_float32_matmul_precision(precision):
         )
         return
     _state["matmul_precision"] = precision
+    # cuBLAS reads the setting as "may float32 products use TF32".
+    from . import _C
+
+    _C._cuda_set_allow_tf32(precision != "highest")
 
 
 def get_float32_matmul_precision():

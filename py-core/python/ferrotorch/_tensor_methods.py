@@ -13,18 +13,23 @@ def _iter(self):
 
 def _new_factory(factory):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
-        return factory(*size, dtype=dtype or self.dtype, device=device, **kwargs)
+        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, **kwargs)
 
     method.__name__ = "new_" + factory.__name__
     return method
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return _C.full(size, fill_value, dtype=dtype or self.dtype, device=device)
+    return _C.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-    return _C.tensor(data, dtype=dtype or self.dtype, device=device)
+    return _C.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+
+
+def _get_device(self):
+    """The CUDA ordinal of the tensor's device, -1 on the CPU."""
+    return -1 if self.device.type == "cpu" else self.device.index
 
 
 def _dim_order(self):
@@ -43,6 +48,7 @@ Tensor.new_empty = _new_factory(_C.empty)
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
 Tensor.dim_order = _dim_order
+Tensor.get_device = _get_device
 Tensor.__module__ = "ferrotorch"
 
 
@@ -60,7 +66,7 @@ def _rebuild_tensor(array, dtype_name, requires_grad):
 
 def _reduce_ex(self, protocol):
     # Pickle the values (bfloat16 through float32, which holds every bfloat16 exactly).
-    values = self.detach()
+    values = self.detach().cpu()
     if values.dtype == _C.bfloat16:
         values = values.float()
     return (_rebuild_tensor, (values.numpy().copy(), _dtype_name(self.dtype), self.requires_grad))

@@ -18,13 +18,5 @@ __device__ __forceinline__ void fill_loop(i64 n, const Shape& shape, const Strid
 template <typename S, typename D>
 __device__ __forceinline__ void copy_loop(i64 n, const Shape& shape, const Strides<2>& strides, int contiguous,
                                           D* out, const S* in) {
-    if (contiguous) {
-        FT_GRID_STRIDE(i, n) { out[i] = cast_value<D, S>(in[i]); }
-    } else {
-        FT_GRID_STRIDE(i, n) {
-            i64 o[2];
-            offsets_of<2>(i, shape, strides, o);
-            out[o[0]] = cast_value<D, S>(in[o[1]]);
-        }
-    }
+    map1(n, shape, strides, contiguous, out, in, [](S x) { return cast_value<D, S>(x); });
 }

@@ -120,7 +120,8 @@ pub enum Reduction {
 impl Reduction {
     pub const ALL: [Reduction; 3] = [Reduction::Sum, Reduction::Max, Reduction::Min];
 
-    fn name(self) -> &'static str {
+    /// The reduction's part of its kernel names (`reduce_<name>_<dtype>`).
+    pub fn name(self) -> &'static str {
         match self {
             Reduction::Sum => "sum",
             Reduction::Max => "max",

@@ -8,6 +8,14 @@ typedef int i32;
 typedef long long i64;
 typedef unsigned long long u64;
 
+// FT_PACK consecutive elements moved by one vector load or store (16 bytes of float32): the
+// contiguous loops use them when every pointer is aligned to its pack.
+#define FT_PACK 4
+template <typename T> struct alignas(sizeof(T) * FT_PACK) Pack { T v[FT_PACK]; };
+template <typename T> __device__ __forceinline__ bool pack_aligned(const T* p) {
+    return ((u64)p & (u64)(sizeof(T) * FT_PACK - 1)) == 0;
+}
+
 // Half and bfloat16 are stored as raw bits; kernels compute in float (as PyTorch's opmath does).
 struct f16 { unsigned short bits; };
 struct bf16 { unsigned short bits; };
@@ -107,5 +115,57 @@ __device__ __forceinline__ void offsets_of(i64 i, const Shape& shape, const Stri
         i64 index = i - q * size;
         for (int k = 0; k < N; ++k) out[k] += index * strides.of[k][d];
         i = q;
+    }
+}
+
+// out = f(in) element by element over the iteration shape: dense operands skip the index
+// arithmetic and, when every pointer is aligned to its pack, move FT_PACK elements per access.
+template <typename D, typename S, typename F>
+__device__ __forceinline__ void map1(i64 n, const Shape& shape, const Strides<2>& strides, int contiguous, D* out,
+                                     const S* in, F f) {
+    if (contiguous && pack_aligned(out) && pack_aligned(in)) {
+        const i64 packs = n / FT_PACK;
+        FT_GRID_STRIDE(p, packs) {
+            const Pack<S> x = reinterpret_cast<const Pack<S>*>(in)[p];
+            Pack<D> y;
+#pragma unroll
+            for (int k = 0; k < FT_PACK; ++k) y.v[k] = f(x.v[k]);
+            reinterpret_cast<Pack<D>*>(out)[p] = y;
+        }
+        FT_GRID_STRIDE(t, n - packs * FT_PACK) { out[packs * FT_PACK + t] = f(in[packs * FT_PACK + t]); }
+    } else if (contiguous) {
+        FT_GRID_STRIDE(i, n) { out[i] = f(in[i]); }
+    } else {
+        FT_GRID_STRIDE(i, n) {
+            i64 o[2];
+            offsets_of<2>(i, shape, strides, o);
+            out[o[0]] = f(in[o[1]]);
+        }
+    }
+}
+
+// out = f(a, b), as map1.
+template <typename D, typename S, typename F>
+__device__ __forceinline__ void map2(i64 n, const Shape& shape, const Strides<3>& strides, int contiguous, D* out,
+                                     const S* a, const S* b, F f) {
+    if (contiguous && pack_aligned(out) && pack_aligned(a) && pack_aligned(b)) {
+        const i64 packs = n / FT_PACK;
+        FT_GRID_STRIDE(p, packs) {
+            const Pack<S> x = reinterpret_cast<const Pack<S>*>(a)[p];
+            const Pack<S> z = reinterpret_cast<const Pack<S>*>(b)[p];
+            Pack<D> y;
+#pragma unroll
+            for (int k = 0; k < FT_PACK; ++k) y.v[k] = f(x.v[k], z.v[k]);
+            reinterpret_cast<Pack<D>*>(out)[p] = y;
+        }
+        FT_GRID_STRIDE(t, n - packs * FT_PACK) { out[packs * FT_PACK + t] = f(a[packs * FT_PACK + t], b[packs * FT_PACK + t]); }
+    } else if (contiguous) {
+        FT_GRID_STRIDE(i, n) { out[i] = f(a[i], b[i]); }
+    } else {
+        FT_GRID_STRIDE(i, n) {
+            i64 o[3];
+            offsets_of<3>(i, shape, strides, o);
+            out[o[0]] = f(a[o[1]], b[o[2]]);
+        }
     }
 }

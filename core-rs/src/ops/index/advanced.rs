@@ -263,7 +263,7 @@ impl Plan {
             table_k: 1,
             src_k: linear_offsets(&self.b_shape, &v.strides[self.b_range()]),
         };
-        scatter(dst, value, &plan, if accumulate { Combine::Add } else { Combine::Assign });
+        scatter(dst, value, &plan, if accumulate { Combine::Add } else { Combine::Assign })?;
         Ok(())
     }
 }

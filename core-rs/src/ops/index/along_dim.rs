@@ -62,7 +62,7 @@ impl ScatterReduce {
                 ScatterReduce::Amax => <T as Accum>::lowest(),
                 ScatterReduce::Amin => <T as Accum>::highest(),
             };
-            unsafe { *t.data_ptr::<T>() = v };
+            unsafe { *t.data_ptr::<T>().expect("a new CPU tensor") = v };
         });
         t
     }
@@ -283,7 +283,7 @@ impl Tensor {
         };
         let reduce = match reduce {
             None => {
-                scatter(&s, &src1, &plan(&s, &src1, &src_strides), Combine::Assign);
+                scatter(&s, &src1, &plan(&s, &src1, &src_strides), Combine::Assign)?;
                 self.bump_version();
                 return Ok(());
             }
@@ -291,14 +291,14 @@ impl Tensor {
         };
         if !include_self {
             let identity = reduce.identity(self.dtype());
-            scatter(&s, &identity, &plan(&s, &identity, &zeros), Combine::Assign);
+            scatter(&s, &identity, &plan(&s, &identity, &zeros), Combine::Assign)?;
         }
-        scatter(&s, &src1, &plan(&s, &src1, &src_strides), reduce.combine());
+        scatter(&s, &src1, &plan(&s, &src1, &src_strides), reduce.combine())?;
         if reduce == ScatterReduce::Mean {
             // Divide by how many values reached each position (itself included when asked).
             let count = Tensor::full(s.shape(), Scalar::Int(include_self as i64), DType::I64)?;
             let one = Tensor::scalar(Scalar::Int(1), DType::I64);
-            scatter(&count, &one, &plan(&count, &one, &zeros), Combine::Add);
+            scatter(&count, &one, &plan(&count, &one, &zeros), Combine::Add)?;
             let count = count.masked_fill(&count.binary(BinaryOp::Eq, &Operand::Scalar(Scalar::Int(0)))?, Scalar::Int(1))?;
             let op = if self.dtype().is_float() { BinaryOp::Div } else { BinaryOp::FloorDivide };
             let mean = s.binary(op, &Operand::Tensor(count))?;

@@ -21,7 +21,7 @@ pub(super) fn at_least_1d(t: &Tensor) -> Tensor {
 
 /// The values of an integer index tensor in row-major order.
 pub(super) fn index_values(index: &Tensor) -> Result<Vec<i64>> {
-    Ok(index.to_dtype(DType::I64)?.to_vec::<i64>())
+    Ok(index.to_dtype(DType::I64)?.to_vec::<i64>()?)
 }
 
 /// Turns index values along a dim of `size` elements into storage deltas `value * stride`.

@@ -22,7 +22,7 @@ pub(super) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_l
     let out = Tensor::uninit(shape, src.dtype())?;
     let ol = Layout::contiguous(shape);
     with_dtype!(src.dtype(), T => {
-        let (sp, op) = (SendPtr(src.data_ptr::<T>()), SendPtr(out.data_ptr::<T>()));
+        let (sp, op) = (SendPtr(src.data_ptr::<T>()?), SendPtr(out.data_ptr::<T>()?));
         for_each_row(
             shape,
             [(&ol.strides, 0), (&src_layout.strides, src_layout.offset), (&table_layout.strides, table_layout.offset)],
@@ -127,12 +127,12 @@ pub(super) struct ScatterPlan<'a> {
 }
 
 /// Runs a scatter of `src` into `dst` (both of `dst`'s dtype).
-pub(super) fn scatter(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) {
+pub(super) fn scatter(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) -> Result<()> {
     debug_assert_eq!(dst.dtype(), src.dtype());
-    with_dtype!(dst.dtype(), T => scatter_typed::<T>(dst, src, plan, how));
+    with_dtype!(dst.dtype(), T => scatter_typed::<T>(dst, src, plan, how))
 }
 
-fn scatter_typed<T: Accum>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) {
+fn scatter_typed<T: Accum>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) -> Result<()> {
     let c = |a: T| a.cast::<T::C>();
     let back = |a: T::C| a.cast::<T>();
     match how {
@@ -144,14 +144,14 @@ fn scatter_typed<T: Accum>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: 
     }
 }
 
-fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: impl Fn(T, T) -> T + Sync) {
+fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: impl Fn(T, T) -> T + Sync) -> Result<()> {
+    let (dp, sp) = (SendPtr(dst.data_ptr::<T>()?), SendPtr(src.data_ptr::<T>()?));
     crate::cpu::threads::install_if(src.numel(), || {
     let n = plan.src_k.len();
     let outer_numel: usize = plan.outer.iter().product();
     if n == 0 || outer_numel == 0 {
         return;
     }
-    let (dp, sp) = (SendPtr(dst.data_ptr::<T>()), SendPtr(src.data_ptr::<T>()));
     let (table, table_k, src_k) = (plan.table, plan.table_k, &plan.src_k);
     // One outer run: every k for each of `len` outer positions.
     let run = |[d, s, t]: [usize; 3], len: usize, [sd, ss, st]: [usize; 3]| unsafe {
@@ -200,7 +200,8 @@ fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: i
     } else {
         rows(&plan.outer, d0, s0, t0);
     }
-})
+});
+    Ok(())
 }
 
 /// Storage offsets (relative to the layout's own offset) of every position of `shape`, in
@@ -257,8 +258,8 @@ mod tests {
             src_k: vec![0, 1, 2],
         };
         scatter(&dst, &src, &plan, Combine::Add);
-        assert_eq!(dst.to_vec::<f32>(), vec![2.0, 0.0, 5.0]);
+        assert_eq!(dst.to_vec::<f32>()?, vec![2.0, 0.0, 5.0]);
         scatter(&dst, &src, &plan, Combine::Assign);
-        assert_eq!(dst.to_vec::<f32>(), vec![2.0, 0.0, 4.0]);
+        assert_eq!(dst.to_vec::<f32>()?, vec![2.0, 0.0, 4.0]);
     }
 }

@@ -31,7 +31,7 @@ fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usi
 /// Row-major positions of the true elements of `mask` broadcast to `shape`.
 fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
     let m = mask.with_layout(mask.layout().broadcast_to(shape)?).contiguous()?;
-    Ok(positions::<bool>(unsafe { m.as_slice::<bool>() }, |b| b))
+    Ok(positions::<bool>(unsafe { m.as_slice::<bool>()? }, |b| b))
 }
 
 fn check_bool_mask(op: &str, mask: &Tensor) -> Result<()> {
@@ -73,7 +73,7 @@ impl Tensor {
         let ml = mask.layout().broadcast_to(self.shape())?;
         with_dtype!(self.dtype(), T => {
             let v = T::from_scalar(value);
-            let (dp, mp) = (SendPtr(self.data_ptr::<T>()), SendPtr(mask.data_ptr::<bool>()));
+            let (dp, mp) = (SendPtr(self.data_ptr::<T>()?), SendPtr(mask.data_ptr::<bool>()?));
             for_each_row(self.shape(), [(self.strides(), self.offset()), (&ml.strides, ml.offset)], |[o, m], len, [so, sm]| unsafe {
                 for j in 0..len {
                     if *mp.get().add(m + j * sm) {
@@ -112,7 +112,7 @@ impl Tensor {
         let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
         let out = Tensor::uninit(&[pos.len()], self.dtype())?;
         with_dtype!(self.dtype(), T => {
-            let (s, o) = unsafe { (src.as_slice::<T>(), out.as_mut_slice::<T>()) };
+            let (s, o) = unsafe { (src.as_slice::<T>()?, out.as_mut_slice::<T>()?) };
             o.par_iter_mut().with_min_len(GRAIN).zip(pos.par_iter()).for_each(|(o, &p)| *o = s[p]);
         });
         Ok(out)
@@ -146,7 +146,7 @@ impl Tensor {
         let src = detach_from(source, self)?.contiguous()?;
         let layout = self.layout().clone();
         with_dtype!(self.dtype(), T => {
-            let (s, dp) = (unsafe { src.as_slice::<T>() }, SendPtr(self.data_ptr::<T>()));
+            let (s, dp) = (unsafe { src.as_slice::<T>()? }, SendPtr(self.data_ptr::<T>()?));
             pos.par_iter().with_min_len(GRAIN).zip(s.par_iter()).for_each(|(&p, &v)| unsafe {
                 *dp.get().add(super::kernel::flat_to_offset(&layout, p)) = v;
             });
@@ -173,12 +173,12 @@ impl Tensor {
     pub fn nonzero(&self) -> Result<Tensor> {
     crate::cpu::threads::install_if(self.numel(), || {
         let c = self.contiguous()?;
-        let pos = with_dtype!(self.dtype(), T => positions::<T>(unsafe { c.as_slice::<T>() }, |x| x.is_nonzero()));
+        let pos = with_dtype!(self.dtype(), T => positions::<T>(unsafe { c.as_slice::<T>()? }, |x| x.is_nonzero()));
         let nd = self.ndim();
         let out = Tensor::uninit(&[pos.len(), nd], DType::I64)?;
         let shape = self.shape().to_vec();
         if nd > 0 {
-            let o = unsafe { out.as_mut_slice::<i64>() };
+            let o = unsafe { out.as_mut_slice::<i64>()? };
             o.par_chunks_mut(nd).with_min_len(GRAIN / nd).zip(pos.par_iter()).for_each(|(row, &p)| {
                 let mut p = p;
                 for d in (0..nd).rev() {

@@ -26,7 +26,7 @@ fn scatter_along(dst: &Tensor, d: usize, table: &[usize], src: &Tensor, value: b
         table_k: 1,
         src_k: (0..table.len()).map(|k| k * src_strides[d]).collect(),
     };
-    scatter(&dst1, &src1, &plan, how);
+    scatter(&dst1, &src1, &plan, how)?;
     dst.bump_version();
     Ok(())
 }
@@ -300,7 +300,7 @@ impl Tensor {
             table_k: 1,
             src_k: (0..table.len()).collect(),
         };
-        scatter(self, &source, &plan, if accumulate { Combine::Add } else { Combine::Assign });
+        scatter(self, &source, &plan, if accumulate { Combine::Add } else { Combine::Assign })?;
         self.bump_version();
         Ok(())
     }

@@ -50,7 +50,7 @@ pub fn gather_slices(t: &Tensor, dim: usize, idx: &[usize]) -> Result<Tensor> {
     let m = idx.len();
     let rows = out.numel() / inner;
     with_dtype!(t.dtype(), T => {
-        let (s, o) = (SendPtr(src.data_ptr::<T>()), SendPtr(out.data_ptr::<T>()));
+        let (s, o) = (SendPtr(src.data_ptr::<T>()?), SendPtr(out.data_ptr::<T>()?));
         let base = src.offset();
         par_ranges(rows, inner, |r0, r1| {
             for r in r0..r1 {
@@ -94,7 +94,7 @@ fn flipped_copy(t: &Tensor, flip: &[bool]) -> Result<Tensor> {
     let (inner, inner_st) = dims.pop().unwrap_or((1, 0));
     let rows = out.numel() / inner;
     with_dtype!(t.dtype(), T => {
-        let (s, o) = (SendPtr(t.data_ptr::<T>()), SendPtr(out.data_ptr::<T>()));
+        let (s, o) = (SendPtr(t.data_ptr::<T>()?), SendPtr(out.data_ptr::<T>()?));
         par_ranges(rows, inner, |r0, r1| {
             for r in r0..r1 {
                 let (mut rem, mut off) = (r, base);
@@ -126,7 +126,7 @@ fn repeat_counts(repeats: &Tensor) -> Result<Vec<i64>> {
     if !matches!(repeats.dtype(), DType::I64 | DType::I32) {
         bail!(Runtime, "repeats has to be Long or Int tensor");
     }
-    let counts = repeats.to_dtype(DType::I64)?.to_vec::<i64>();
+    let counts = repeats.to_dtype(DType::I64)?.to_vec::<i64>()?;
     if counts.iter().any(|&c| c < 0) {
         bail!(Runtime, "repeats can not be negative");
     }

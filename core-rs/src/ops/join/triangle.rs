@@ -45,7 +45,7 @@ impl Tensor {
         }
         let total_rows = out.numel() / cols;
         with_dtype!(out.dtype(), T => {
-            let p = SendPtr(out.data_ptr::<T>());
+            let p = SendPtr(out.data_ptr::<T>()?);
             par_ranges(total_rows, cols, |r0, r1| {
                 for gr in r0..r1 {
                     let r = (gr % rows) as i64;

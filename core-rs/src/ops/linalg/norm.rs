@@ -42,7 +42,7 @@ fn fold_dims(t: &Tensor, dims: &[usize], keepdim: bool, init: f64, step: impl Fn
     for_each_offset(&pick(&outer, l.offset), |o| offsets.push(o));
     let inner_numel: usize = inner.iter().map(|&d| l.shape[d]).product();
     let values: Vec<f64> = with_dtype!(t.dtype(), T => {
-        let p = SendPtr(t.data_ptr::<T>());
+        let p = SendPtr(t.data_ptr::<T>()?);
         let fold = |&o: &usize| {
             let mut acc = init;
             for_each_offset(&pick(&inner, o), |off| acc = step(acc, unsafe { *p.get().add(off) }.to_f64()));

@@ -100,7 +100,7 @@ impl Tensor {
         let x = self.linalg_pinv(None, rcond.or(Some(tolerances(self.dtype(), m, n, None, None).1)))?.matmul(&bm)?;
         let rank = self.linalg_matrix_rank(None, rcond)?;
         let empty = || Tensor::zeros(&[0], self.dtype());
-        let full_rank = rank.to_vec::<i64>().iter().all(|&r| r as usize == n);
+        let full_rank = rank.to_vec::<i64>()?.iter().all(|&r| r as usize == n);
         let residuals = if driver != "gelsy" && m > n && full_rank {
             let r = self.matmul(&x)?.binary(BinaryOp::Sub, &Operand::Tensor(bm.clone()))?;
             let sq = r.binary(BinaryOp::Mul, &Operand::Tensor(r.clone()))?;

@@ -52,13 +52,13 @@ impl Tensor {
         let dtype = self.dtype();
         if dtype.is_float() {
             let total = with_dtype!(dtype, T => {
-                let p = self.data_ptr::<T>();
+                let p = self.data_ptr::<T>()?;
                 (0..p_len).map(|i| unsafe { *p.add(off + i * stride) }.to_f64()).sum::<f64>()
             });
             return Ok(Tensor::scalar(crate::Scalar::Float(total), dtype));
         }
         let total = with_dtype!(dtype, T => {
-            let p = self.data_ptr::<T>();
+            let p = self.data_ptr::<T>()?;
             (0..p_len).fold(0i64, |acc, i| acc.wrapping_add(unsafe { *p.add(off + i * stride) }.to_i64()))
         });
         Ok(Tensor::scalar(crate::Scalar::Int(total), DType::I64))

@@ -150,7 +150,7 @@ macro_rules! define_activations {
             }
 
             #[allow(unused_variables)]
-            fn forward_in_place<R: Real + Element>(self, t: &Tensor) {
+            fn forward_in_place<R: Real + Element>(self, t: &Tensor) -> Result<()> {
                 use scalar as s;
                 match self {
                     $(Activation::$variant { $($p),* } => {
@@ -203,8 +203,8 @@ impl Activation {
 
 /// `f(x)` written over every element of `t` in place; `t` holds `R` and no two of its
 /// elements share memory.
-fn map_in_place<R: Element>(t: &Tensor, f: impl Fn(R) -> R + Sync) {
-    let p = SendPtr(t.data_ptr::<R>());
+fn map_in_place<R: Element>(t: &Tensor, f: impl Fn(R) -> R + Sync) -> Result<()> {
+    let p = SendPtr(t.data_ptr::<R>()?);
     for_each_row(t.shape(), [(t.strides(), t.offset())], |[o], len, [st]| unsafe {
         let d = p.get().add(o);
         if st == 1 {
@@ -217,6 +217,7 @@ fn map_in_place<R: Element>(t: &Tensor, f: impl Fn(R) -> R + Sync) {
             }
         }
     });
+    Ok(())
 }
 
 /// Whether the kernel may write `t` element by element: a float compute type and no
@@ -247,7 +248,7 @@ impl Tensor {
             &[],
             || {
                 if writable_in_place(self) {
-                    with_real_dtype!(self.dtype(), R => op.forward_in_place::<R>(self));
+                    with_real_dtype!(self.dtype(), R => op.forward_in_place::<R>(self))?;
                     self.bump_version();
                     Ok(())
                 } else {

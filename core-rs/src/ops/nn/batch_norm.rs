@@ -148,7 +148,7 @@ impl Tensor {
         let out = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let (mean, var) = with_real_dtype!(compute, R => unsafe {
-            forward::<R>(x.as_slice(), w.as_ref().map(|w| w.as_slice()), b.as_ref().map(|b| b.as_slice()), SendPtr(out.data_ptr::<R>()), g, eps)
+            forward::<R>(x.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, b.as_ref().map(|b| b.as_slice()).transpose()?, SendPtr(out.data_ptr::<R>()?), g, eps)
         });
         Ok((out.to_dtype(self.dtype())?, mean, var))
     }
@@ -165,7 +165,7 @@ impl Tensor {
         let dx = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let (dw, db) = with_real_dtype!(compute, R => unsafe {
-            backward::<R>(x.as_slice(), dy.as_slice(), w.as_ref().map(|w| w.as_slice()), mean, invstd, SendPtr(dx.data_ptr::<R>()), g)
+            backward::<R>(x.as_slice()?, dy.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, mean, invstd, SendPtr(dx.data_ptr::<R>()?), g)
         });
         let dtype = weight.map_or(self.dtype(), |w| w.dtype());
         let c = [g.channels];

@@ -44,7 +44,7 @@ fn frame(shape: &[usize], dtype: DType, target: &Tensor, weight: Option<&Tensor>
 /// for a target outside [0, C).
 fn classes(target: &Tensor, weight: Option<&[f64]>, c: usize, ignore_index: i64) -> Result<Vec<Option<(usize, f64)>>> {
     let t = target.contiguous_as(DType::I64)?;
-    let t = unsafe { t.as_slice::<i64>() };
+    let t = unsafe { t.as_slice::<i64>()? };
     t.iter()
         .map(|&k| {
             if k == ignore_index {
@@ -59,7 +59,7 @@ fn classes(target: &Tensor, weight: Option<&[f64]>, c: usize, ignore_index: i64)
 }
 
 fn weights_f64(weight: Option<&Tensor>) -> Result<Option<Vec<f64>>> {
-    weight.map(|w| w.contiguous_as(DType::F64).map(|w| unsafe { w.as_slice::<f64>() }.to_vec())).transpose()
+    weight.map(|w| w.contiguous_as(DType::F64).and_then(|w| unsafe { w.as_slice::<f64>() }.map(<[f64]>::to_vec))).transpose()
 }
 
 /// The summed weight of the non-ignored targets: 'mean' divides by it.
@@ -90,7 +90,7 @@ impl Tensor {
         let compute = self.dtype().compute_type();
         let x = self.contiguous_as(compute)?;
         let losses: Vec<f64> = with_real_dtype!(compute, R => {
-            let x = unsafe { x.as_slice::<R>() };
+            let x = unsafe { x.as_slice::<R>()? };
             picked
                 .iter()
                 .enumerate()
@@ -116,7 +116,7 @@ impl Tensor {
         let (_, c, s) = frame(input_shape, dtype, target, weight)?;
         let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
         let g = self.contiguous_as(DType::F64)?;
-        let g = unsafe { g.as_slice::<f64>() };
+        let g = unsafe { g.as_slice::<f64>()? };
         let scale = match reduction {
             Reduction::Mean => 1.0 / total_weight(&picked),
             _ => 1.0,
@@ -124,7 +124,7 @@ impl Tensor {
         let compute = dtype.compute_type();
         let grad = Tensor::zeros(input_shape, compute)?;
         with_real_dtype!(compute, R => {
-            let out = unsafe { grad.as_mut_slice::<R>() };
+            let out = unsafe { grad.as_mut_slice::<R>()? };
             for (i, p) in picked.iter().enumerate() {
                 if let Some((k, w)) = *p {
                     let gi = if reduction == Reduction::None { g[i] } else { g[0] };

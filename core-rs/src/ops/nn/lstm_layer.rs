@@ -283,10 +283,10 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
         None
     };
     with_real_dtype!(compute, R => unsafe {
-        let ptr = |t: &Tensor| SendPtr(t.as_mut_slice::<R>().as_mut_ptr());
-        let saved = ws.as_ref().map(|ws| [ptr(&ws.c_prev), ptr(&ws.tanh_c), ptr(&ws.h_prev)]);
-        let buffers = Forward { gates: ptr(&gates), h: ptr(&h), c: ptr(&c), out: ptr(&out), saved };
-        let w = w.as_slice::<R>();
+        let ptr = |t: &Tensor| -> Result<SendPtr<R>> { Ok(SendPtr(t.as_mut_slice::<R>()?.as_mut_ptr())) };
+        let saved = ws.as_ref().map(|ws| Ok::<_, crate::error::Error>([ptr(&ws.c_prev)?, ptr(&ws.tanh_c)?, ptr(&ws.h_prev)?])).transpose()?;
+        let buffers = Forward { gates: ptr(&gates)?, h: ptr(&h)?, c: ptr(&c)?, out: ptr(&out)?, saved };
+        let w = w.as_slice::<R>()?;
         over_parts(rec, |rows| forward_rows(rec, w, buffers, rows));
     });
     let outs = [out, h, c].iter().map(|t| t.to_dtype(dtype)).collect::<Result<Vec<_>>>()?;
@@ -302,17 +302,17 @@ pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh:
     let d_gates = Tensor::uninit(&[rows, 4 * hid], compute)?;
     let d_w = Tensor::zeros(&[4 * hid, hid], compute)?;
     with_real_dtype!(compute, R => unsafe {
-        let ptr = |t: &Tensor| SendPtr(t.as_mut_slice::<R>().as_mut_ptr());
+        let ptr = |t: &Tensor| -> Result<SendPtr<R>> { Ok(SendPtr(t.as_mut_slice::<R>()?.as_mut_ptr())) };
         let buffers = Backward {
-            gates: ptr(&ws.gates), c_prev: ptr(&ws.c_prev), tanh_c: ptr(&ws.tanh_c),
-            d_out: ptr(&d_out), dh: ptr(&dh), dc: ptr(&dc), d_gates: ptr(&d_gates),
+            gates: ptr(&ws.gates)?, c_prev: ptr(&ws.c_prev)?, tanh_c: ptr(&ws.tanh_c)?,
+            d_out: ptr(&d_out)?, dh: ptr(&dh)?, dc: ptr(&dc)?, d_gates: ptr(&d_gates)?,
         };
-        let w = w.as_slice::<R>();
+        let w = w.as_slice::<R>()?;
         over_parts(rec, |rows| backward_rows(rec, w, buffers, rows));
         // d W_hh = d_gates^T (4H, N) @ h_prev (N, H), every step in one product.
-        let (dg, hp) = (d_gates.as_slice::<R>(), ws.h_prev.as_slice::<R>());
+        let (dg, hp) = (d_gates.as_slice::<R>()?, ws.h_prev.as_slice::<R>()?);
         if rows > 0 {
-            let (dst, lhs, rhs) = (MatPtr::new(d_w.as_mut_slice::<R>().as_mut_ptr(), hid, 1), MatPtr::new(dg.as_ptr() as *mut R, 1, 4 * hid), MatPtr::new(hp.as_ptr() as *mut R, hid, 1));
+            let (dst, lhs, rhs) = (MatPtr::new(d_w.as_mut_slice::<R>()?.as_mut_ptr(), hid, 1), MatPtr::new(dg.as_ptr() as *mut R, 1, 4 * hid), MatPtr::new(hp.as_ptr() as *mut R, hid, 1));
             crate::cpu::threads::install(|| gemm::product(4 * hid, hid, rows, dst, lhs, rhs, false, crate::cpu::threads::num_threads()));
         }
     });

@@ -110,7 +110,7 @@ impl Tensor {
         let out = Tensor::uninit(self.shape(), compute)?;
         if self.numel() != 0 {
             with_real_dtype!(compute, R => unsafe {
-                forward::<R>(x.as_slice(), w.as_ref().map(|w| w.as_slice()), b.as_ref().map(|b| b.as_slice()), out.as_mut_slice(), n, eps)
+                forward::<R>(x.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, b.as_ref().map(|b| b.as_slice()).transpose()?, out.as_mut_slice()?, n, eps)
             });
         }
         out.to_dtype(self.dtype())
@@ -129,7 +129,7 @@ impl Tensor {
             (vec![0.0; n], vec![0.0; n])
         } else {
             with_real_dtype!(compute, R => unsafe {
-                backward::<R>(x.as_slice(), w.as_ref().map(|w| w.as_slice()), dy.as_slice(), dx.as_mut_slice(), n, eps, want_wb)
+                backward::<R>(x.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, dy.as_slice()?, dx.as_mut_slice()?, n, eps, want_wb)
             })
         };
         let dtype = weight.map_or(self.dtype(), |w| w.dtype());

@@ -96,7 +96,10 @@ impl Tensor {
         let compute = dtype.compute_type();
         let (g, cc) = (self.contiguous_as(compute)?, c.contiguous_as(compute)?);
         let (hy, cy) = (Tensor::uninit(&[b, h], compute)?, Tensor::uninit(&[b, h], compute)?);
-        with_real_dtype!(compute, R => vectorized(|| unsafe { forward::<R>(g.as_slice(), cc.as_slice(), hy.as_mut_slice(), cy.as_mut_slice(), h) }));
+        with_real_dtype!(compute, R => {
+            let (gs, cs, hs, ys) = unsafe { (g.as_slice::<R>()?, cc.as_slice::<R>()?, hy.as_mut_slice::<R>()?, cy.as_mut_slice::<R>()?) };
+            vectorized(|| forward::<R>(gs, cs, hs, ys, h))
+        });
         Ok((hy.to_dtype(dtype)?, cy.to_dtype(dtype)?))
     }
 
@@ -109,9 +112,11 @@ impl Tensor {
         let dense = |t: &Tensor| t.expand(&[b as i64, h as i64]).and_then(|t| t.contiguous_as(compute));
         let (g, cc, cyc, dhc, dcyc) = (self.contiguous_as(compute)?, dense(c)?, dense(cy)?, dense(dh)?, dense(dcy)?);
         let (dg, dc) = (Tensor::uninit(&[b, 4 * h], compute)?, Tensor::uninit(&[b, h], compute)?);
-        with_real_dtype!(compute, R => vectorized(|| unsafe {
-            backward::<R>(g.as_slice(), cc.as_slice(), cyc.as_slice(), dhc.as_slice(), dcyc.as_slice(), dg.as_mut_slice(), dc.as_mut_slice(), h)
-        }));
+        with_real_dtype!(compute, R => {
+            let ins = unsafe { [g.as_slice::<R>()?, cc.as_slice::<R>()?, cyc.as_slice::<R>()?, dhc.as_slice::<R>()?, dcyc.as_slice::<R>()?] };
+            let (dgs, dcs) = unsafe { (dg.as_mut_slice::<R>()?, dc.as_mut_slice::<R>()?) };
+            vectorized(|| backward::<R>(ins[0], ins[1], ins[2], ins[3], ins[4], dgs, dcs, h))
+        });
         Ok((dg.to_dtype(dtype)?, dc.to_dtype(dtype)?))
     }
 }

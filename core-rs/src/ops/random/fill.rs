@@ -20,12 +20,12 @@ pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T]))
         return Ok(());
     }
     if t.is_contiguous() {
-        f(unsafe { t.as_mut_slice::<T>() });
+        f(unsafe { t.as_mut_slice::<T>()? });
         t.bump_version();
         return Ok(());
     }
     let tmp = Tensor::uninit(t.shape(), t.dtype())?;
-    f(unsafe { tmp.as_mut_slice::<T>() });
+    f(unsafe { tmp.as_mut_slice::<T>()? });
     t.copy_from(&tmp)
 }
 
@@ -363,7 +363,7 @@ impl Tensor {
         check_float(p.dtype(), "bernoulli_tensor_cpu_p_")?;
         check_no_internal_overlap(self)?;
         let sizes: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
-        let probs = p.expand(&sizes)?.to_dtype_copy(DType::F64)?.to_vec::<f64>();
+        let probs = p.expand(&sizes)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
             bail!(Runtime, "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
         }

@@ -107,8 +107,8 @@ impl Tensor {
         if out.numel() == 0 {
             return Ok(out);
         }
-        let probs = self.to_dtype_copy(DType::F64)?.to_vec::<f64>();
-        let indices = unsafe { out.as_mut_slice::<i64>() };
+        let probs = self.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
+        let indices = unsafe { out.as_mut_slice::<i64>()? };
         if !replacement || n_sample == 1 {
             if probs.iter().any(|p| !(*p >= 0.0 && *p < f64::INFINITY)) {
                 bail!(Runtime, "probability tensor contains either `inf`, `nan` or element < 0");
@@ -119,7 +119,7 @@ impl Tensor {
             let q = Tensor::uninit(self.shape(), d)?;
             q.exponential_(1.0, g)?;
             let keys = self.binary(BinaryOp::Div, &crate::ops::binary::Operand::Tensor(q))?;
-            let keys = keys.to_dtype_copy(DType::F64)?.to_vec::<f64>();
+            let keys = keys.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
             for (row, dst) in keys.chunks(n_cat).zip(indices.chunks_mut(n_sample)) {
                 for (o, i) in dst.iter_mut().zip(top_k(row, n_sample)) {
                     *o = i as i64;
@@ -177,7 +177,7 @@ impl Tensor {
     pub fn poisson(&self, g: &Generator) -> Result<Tensor> {
         let d = self.dtype();
         check_float(d, "poisson_cpu")?;
-        let rates = self.to_dtype_copy(DType::F64)?.to_vec::<f64>();
+        let rates = self.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         if rates.iter().any(|r| !(*r >= 0.0)) {
             bail!(Runtime, "invalid Poisson rate, expected rate to be non-negative");
         }
@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn randperm_is_a_permutation() {
         let g = Generator::new();
-        let mut v = Tensor::randperm(1000, DType::I64, &g).unwrap().to_vec::<i64>();
+        let mut v = Tensor::randperm(1000, DType::I64, &g).unwrap().to_vec::<i64>()?;
         v.sort();
         assert_eq!(v, (0..1000).collect::<Vec<_>>());
     }

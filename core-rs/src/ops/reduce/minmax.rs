@@ -22,6 +22,11 @@ fn one_dim(dim: Option<i64>) -> Option<[i64; 1]> {
     dim.map(|d| [d])
 }
 
+/// The CUDA reduction of `max` (`MAX`) or `min`.
+fn extreme_of<const MAX: bool>() -> crate::cuda::kernels::Reduction {
+    if MAX { crate::cuda::kernels::Reduction::Max } else { crate::cuda::kernels::Reduction::Min }
+}
+
 impl Tensor {
     /// `amax(dim, keepdim)` (`MAX`) or `amin`: values only, over any set of dims.
     pub fn amax_amin<const MAX: bool>(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
@@ -32,6 +37,9 @@ impl Tensor {
         let name = if MAX { "amax()" } else { "amin()" };
         let mask = reduce_mask(dims, self.ndim())?;
         check_nonempty(self, &mask, dims.is_none_or(|d| d.is_empty()), name)?;
+        if self.is_cuda() {
+            return crate::cuda::dispatch::reduce(extreme_of::<MAX>(), self, &mask, keepdim, self.dtype());
+        }
         let plan = Plan::new(self, &mask, keepdim)?;
         with_dtype!(self.dtype(), T => extreme::<T, MAX>(&plan))
     }
@@ -54,6 +62,9 @@ impl Tensor {
         }
         let mask = vec![true; self.ndim()];
         check_nonempty(self, &mask, true, if MAX { "max()" } else { "min()" })?;
+        if self.is_cuda() {
+            return crate::cuda::dispatch::reduce(extreme_of::<MAX>(), self, &mask, false, self.dtype());
+        }
         let plan = Plan::new(self, &mask, false)?;
         with_dtype!(self.dtype(), T => extreme::<T, MAX>(&plan))
     }

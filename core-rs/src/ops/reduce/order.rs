@@ -164,11 +164,11 @@ impl Tensor {
         let (o, r) = (plan.outputs(), plan.reduced());
         let values = Tensor::uninit(&[o], self.dtype())?;
         let indices = Tensor::uninit(&[o], DType::I64)?;
-        let ip = SendPtr(indices.data_ptr::<i64>());
+        let ip = SendPtr(indices.data_ptr::<i64>()?);
         with_dtype!(self.dtype(), T => {
-            let vp = SendPtr(values.data_ptr::<T>());
+            let vp = SendPtr(values.data_ptr::<T>()?);
             unsafe {
-                for_each_row(plan.src_ptr::<T>(), o, r, |i, row| {
+                for_each_row(plan.src_ptr::<T>()?, o, r, |i, row| {
                     let (v, at) = match stat {
                         RowStat::Median => median_of(row, false),
                         RowStat::NanMedian => median_of(row, true),
@@ -225,9 +225,9 @@ impl Tensor {
         let (o, r) = (plan.outputs(), plan.reduced());
         let out = Tensor::uninit(&[q.len() * o], self.dtype())?;
         with_real_dtype!(self.dtype(), R => {
-            let dst = SendPtr(out.data_ptr::<R>());
+            let dst = SendPtr(out.data_ptr::<R>()?);
             unsafe {
-                for_each_row(plan.src_ptr::<R>(), o, r, |i, row| {
+                for_each_row(plan.src_ptr::<R>()?, o, r, |i, row| {
                     let mut sorted = row.to_vec();
                     sorted.sort_unstable_by(cmp_nan_last);
                     let numbers = sorted.iter().take_while(|v| !v.is_nan()).count();
@@ -277,8 +277,8 @@ impl Tensor {
         let (o, r) = (plan.outputs(), plan.reduced());
         let (mut lower, mut upper, mut weight) = (vec![0i64; q.len() * o], vec![0i64; q.len() * o], vec![0f64; q.len() * o]);
         with_real_dtype!(self.dtype(), R => {
-            let src = unsafe { std::slice::from_raw_parts(plan.src_ptr::<R>(), o * r) };
-            let pos = unsafe { std::slice::from_raw_parts(positions.src_ptr::<i64>(), o * r) };
+            let src = unsafe { std::slice::from_raw_parts(plan.src_ptr::<R>()?, o * r) };
+            let pos = unsafe { std::slice::from_raw_parts(positions.src_ptr::<i64>()?, o * r) };
             for i in 0..o {
                 let row = &src[i * r..(i + 1) * r];
                 let mut order: Vec<usize> = (0..r).collect();

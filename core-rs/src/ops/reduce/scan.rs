@@ -20,18 +20,18 @@ fn scan_input(t: &Tensor, dim: i64) -> Result<(Tensor, (usize, usize, usize))> {
     Ok((c, split))
 }
 
-fn src_of<T: Element>(c: &Tensor) -> *const T {
-    unsafe { c.data_ptr::<T>().add(c.offset()) }
+fn src_of<T: Element>(c: &Tensor) -> Result<*const T> {
+    Ok(unsafe { c.data_ptr::<T>()?.add(c.offset()) })
 }
 
 /// Running sum (`PROD == false`) or product, with `sum`'s result types.
 fn accumulate<T: Accumulate, const PROD: bool>(c: &Tensor, (o, r, k): (usize, usize, usize)) -> Result<Tensor> {
     let out = Tensor::uninit(c.shape(), T::SumOut::DTYPE)?;
-    let dst = SendPtr(out.data_ptr::<T::SumOut>());
+    let dst = SendPtr(out.data_ptr::<T::SumOut>()?);
     let init = if PROD { T::Acc::from_i64(1) } else { T::Acc::default() };
     unsafe {
         scan(
-            src_of::<T>(c),
+            src_of::<T>(c)?,
             o,
             r,
             k,
@@ -48,14 +48,14 @@ fn accumulate<T: Accumulate, const PROD: bool>(c: &Tensor, (o, r, k): (usize, us
 fn running_extreme<T: Bounded, const MAX: bool>(c: &Tensor, (o, r, k): (usize, usize, usize)) -> Result<(Tensor, Tensor)> {
     let values = Tensor::uninit(c.shape(), T::DTYPE)?;
     let indices = Tensor::uninit(c.shape(), DType::I64)?;
-    let (vp, ip) = (SendPtr(values.data_ptr::<T>()), SendPtr(indices.data_ptr::<i64>()));
+    let (vp, ip) = (SendPtr(values.data_ptr::<T>()?), SendPtr(indices.data_ptr::<i64>()?));
     let init = (if MAX { T::lowest() } else { T::highest() }, 0usize);
     let step = |a: (T, usize), x: T, j: usize| {
         let takes = is_nan(x) || (!is_nan(a.0) && if MAX { x >= a.0 } else { x <= a.0 });
         if takes { (x, j) } else { a }
     };
     unsafe {
-        scan(src_of::<T>(c), o, r, k, init, step, |i, a| {
+        scan(src_of::<T>(c)?, o, r, k, init, step, |i, a| {
             *vp.get().add(i) = a.0;
             *ip.get().add(i) = a.1 as i64;
         })
@@ -115,7 +115,7 @@ impl Tensor {
         let (c, (o, r, k)) = scan_input(&self.to_dtype(self.dtype().compute_type())?, dim)?;
         let out = Tensor::uninit(c.shape(), c.dtype())?;
         with_real_dtype!(c.dtype(), R => {
-            let dst = SendPtr(out.data_ptr::<R>());
+            let dst = SendPtr(out.data_ptr::<R>()?);
             let step = |a: R, x: R, _| {
                 if x.is_nan() || a.is_nan() {
                     if x.is_nan() { x } else { a }
@@ -124,7 +124,7 @@ impl Tensor {
                     if lo == R::of(f64::NEG_INFINITY) || hi == lo && hi.is_infinite() { hi } else { hi + (lo - hi).exp().ln_1p() }
                 }
             };
-            unsafe { scan(src_of::<R>(&c), o, r, k, R::of(f64::NEG_INFINITY), step, |i, a| *dst.get().add(i) = a) };
+            unsafe { scan(src_of::<R>(&c)?, o, r, k, R::of(f64::NEG_INFINITY), step, |i, a| *dst.get().add(i) = a) };
         });
         out.to_dtype(self.dtype())
     }

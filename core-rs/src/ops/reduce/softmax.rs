@@ -34,7 +34,7 @@ impl Tensor {
         let c = x.contiguous_as(x.dtype().compute_type())?;
         let out = Tensor::uninit(x.shape(), c.dtype())?;
         with_real_dtype!(c.dtype(), R => unsafe {
-            softmax::<R>(c.data_ptr::<R>().add(c.offset()), out.data_ptr::<R>(), o, r, k, log)
+            softmax::<R>(c.data_ptr::<R>()?.add(c.offset()), out.data_ptr::<R>()?, o, r, k, log)
         });
         out.to_dtype(x.dtype())
     }

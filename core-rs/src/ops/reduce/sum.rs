@@ -49,6 +49,11 @@ impl Tensor {
 
     fn sum_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
         let x = with_optional_dtype(self, dtype)?;
+        if x.is_cuda() && !skip_nan {
+            let out = with_dtype!(x.dtype(), T => <SumOf<T> as crate::dtype::Element>::DTYPE);
+            let r = crate::cuda::dispatch::reduce(crate::cuda::kernels::Reduction::Sum, &x, &reduce_mask(dims, x.ndim())?, keepdim, out)?;
+            return cast_result(r, dtype);
+        }
         let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
         // Two kernels rather than one with a flag: the NaN test would slow every plain sum.
         let r = if skip_nan {

@@ -115,7 +115,7 @@ fn bin_counts(values: &[f64], weights: Option<&[f64]>, edges: &[f64], rule: Rule
 }
 
 fn as_f64(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(t.to_dtype(DType::F64)?.to_vec::<f64>())
+    Ok(t.to_dtype(DType::F64)?.to_vec::<f64>()?)
 }
 
 fn from_f64(v: &[f64], dtype: DType) -> Result<Tensor> {
@@ -251,7 +251,7 @@ impl Tensor {
         if self.ndim() == 1 && self.numel() == 0 {
             return Tensor::zeros(&[minlength as usize], DType::I64);
         }
-        let values = self.to_dtype(DType::I64)?.to_vec::<i64>();
+        let values = self.to_dtype(DType::I64)?.to_vec::<i64>()?;
         if self.ndim() != 1 || values.iter().any(|&v| v < 0) {
             bail!(Runtime, "bincount only supports 1-d non-negative integral inputs.");
         }
@@ -272,15 +272,15 @@ impl Tensor {
         let out = Tensor::zeros(&[nbins], dtype)?;
         match (weights, dtype) {
             (None, _) => {
-                let o = unsafe { out.as_mut_slice::<i64>() };
+                let o = unsafe { out.as_mut_slice::<i64>()? };
                 values.iter().for_each(|&v| o[v as usize] += 1);
             }
             (Some(w), DType::F32) => {
-                let (w, o) = (w.contiguous()?, unsafe { out.as_mut_slice::<f32>() });
-                values.iter().zip(unsafe { w.as_slice::<f32>() }).for_each(|(&v, &x)| o[v as usize] += x);
+                let (w, o) = (w.contiguous()?, unsafe { out.as_mut_slice::<f32>()? });
+                values.iter().zip(unsafe { w.as_slice::<f32>()? }).for_each(|(&v, &x)| o[v as usize] += x);
             }
             (Some(w), _) => {
-                let (w, o) = (as_f64(w)?, unsafe { out.as_mut_slice::<f64>() });
+                let (w, o) = (as_f64(w)?, unsafe { out.as_mut_slice::<f64>()? });
                 values.iter().zip(&w).for_each(|(&v, &x)| o[v as usize] += x);
             }
         }

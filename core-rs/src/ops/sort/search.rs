@@ -52,7 +52,7 @@ fn check_sorter(sorter: &Tensor, boundaries: &Tensor) -> Result<Vec<i64>> {
     if sorter.dtype() != DType::I64 {
         bail!(Runtime, "torch.searchsorted(): sorter must be a tensor of long dtype but got dtype {}", title(sorter.dtype()));
     }
-    let v = sorter.to_vec::<i64>();
+    let v = sorter.to_vec::<i64>()?;
     let row = *boundaries.shape().last().unwrap_or(&0) as i64;
     if v.iter().any(|&s| s < 0 || s >= row) {
         bail!(Runtime, "torch.searchsorted(): sorter index out of range");
@@ -60,12 +60,12 @@ fn check_sorter(sorter: &Tensor, boundaries: &Tensor) -> Result<Vec<i64>> {
     Ok(v)
 }
 
-fn search_typed<T: Element>(bd: &Tensor, input: &Tensor, sorter: Option<&[i64]>, right: bool, out: &Tensor) {
-    let b = unsafe { bd.as_slice::<T>() };
-    let x = unsafe { input.as_slice::<T>() };
+fn search_typed<T: Element>(bd: &Tensor, input: &Tensor, sorter: Option<&[i64]>, right: bool, out: &Tensor) -> Result<()> {
+    let b = unsafe { bd.as_slice::<T>()? };
+    let x = unsafe { input.as_slice::<T>()? };
     let n = *bd.shape().last().unwrap_or(&0);
     let per_row = if bd.ndim() == 1 { usize::MAX } else { *input.shape().last().unwrap_or(&1) };
-    let dst = SendPtr(out.data_ptr::<i64>());
+    let dst = SendPtr(out.data_ptr::<i64>()?);
     let ilen = x.len();
     par_ranges(ilen, 64, |i0, i1| {
         for i in i0..i1 {
@@ -77,6 +77,7 @@ fn search_typed<T: Element>(bd: &Tensor, input: &Tensor, sorter: Option<&[i64]>,
             unsafe { *dst.get().add(i) = pos as i64 };
         }
     });
+    Ok(())
 }
 
 /// `searchsorted(sorted_sequence, values, ...)`: for each value, the index where inserting it
@@ -125,7 +126,7 @@ pub fn searchsorted(boundaries: &Tensor, values: Needles<'_>, opts: SearchOption
     let inp = input.contiguous_as(dtype)?;
     let right = opts.right || opts.side == Some("right");
     let out = Tensor::uninit(input.shape(), DType::I64)?;
-    with_dtype!(dtype, T => search_typed::<T>(&bd, &inp, sorter.as_deref(), right, &out));
+    with_dtype!(dtype, T => search_typed::<T>(&bd, &inp, sorter.as_deref(), right, &out))?;
     if opts.out_int32 {
         return out.to_dtype(DType::I32);
     }

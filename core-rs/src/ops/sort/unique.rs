@@ -51,7 +51,7 @@ fn long(v: &[i64], shape: &[usize]) -> Result<Tensor> {
 }
 
 fn unique_flat_typed<T: Sortable>(t: &Tensor, consecutive: bool) -> Result<Unique> {
-    let data = t.to_vec::<T>();
+    let data = t.to_vec::<T>()?;
     let order: Vec<usize> = if consecutive { (0..data.len()).collect() } else { sorted_order(&data) };
     let (firsts, inverse, counts) = runs(&order, |a, b| data[a] == data[b]);
     let values: Vec<T> = firsts.iter().map(|&p| data[p]).collect();
@@ -70,7 +70,7 @@ fn cmp_slices<T: Sortable>(a: &[T], b: &[T]) -> Ordering {
 fn unique_dim_typed<T: Sortable>(t: &Tensor, dim: usize, consecutive: bool) -> Result<Unique> {
     let n = t.shape()[dim];
     let slices = t.movedim(&[dim as i64], &[0])?.contiguous()?;
-    let data = unsafe { slices.as_slice::<T>() };
+    let data = unsafe { slices.as_slice::<T>()? };
     let m = data.len() / n.max(1);
     let slice = |i: usize| &data[i * m..(i + 1) * m];
     let mut order: Vec<usize> = (0..n).collect();

@@ -1,47 +1,56 @@
-"""Memory statistics of ``ferrotorch.cuda``, as ``torch.cuda.memory``.
-
-No CUDA tensor memory is allocated by this build yet (the caching allocator is the next step of
-the backend), so every counter is 0 and there is no cache to empty; the argument checks and the
-errors are PyTorch's.
+"""Memory statistics of ``ferrotorch.cuda``, as ``torch.cuda.memory``: the counters of each
+device's caching allocator. Without a GPU every counter is 0 and the argument checks and errors
+are PyTorch's.
 """
 
 import collections
 
-from . import _device_index, device_count
+from .. import _C
+from . import _device_index, device_count, is_available
 
 __all__ = ["memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "memory_stats", "reset_peak_memory_stats", "empty_cache", "memory_summary"]
 
 
+def _stats(device):
+    """The allocator's counters of ``device`` (the current one when None), or None without a GPU."""
+    index = _device_index(device, optional=True, lazy=True)
+    if not is_available():
+        return None
+    from . import current_device
+
+    return _C._cuda_memory_stats(current_device() if index is None else index)
+
+
+def _counter(device, key):
+    stats = _stats(device)
+    return 0 if stats is None else stats[key]
+
+
 def memory_allocated(device=None):
-    """Bytes of device memory held by tensors on ``device``: 0."""
-    _device_index(device, optional=True, lazy=True)
-    return 0
+    """Bytes of device memory held by tensors on ``device``."""
+    return _counter(device, "allocated_bytes.all.current")
 
 
 def max_memory_allocated(device=None):
-    """Peak of :func:`memory_allocated` since start or the last reset: 0."""
-    _device_index(device, optional=True, lazy=True)
-    return 0
+    """Peak of :func:`memory_allocated` since start or the last reset."""
+    return _counter(device, "allocated_bytes.all.peak")
 
 
 def memory_reserved(device=None):
-    """Bytes of device memory held by the caching allocator: 0."""
-    _device_index(device, optional=True, lazy=True)
-    return 0
+    """Bytes of device memory held by the caching allocator (in use or cached)."""
+    return _counter(device, "reserved_bytes.all.current")
 
 
 def max_memory_reserved(device=None):
-    """Peak of :func:`memory_reserved`: 0."""
-    _device_index(device, optional=True, lazy=True)
-    return 0
+    """Peak of :func:`memory_reserved`."""
+    return _counter(device, "reserved_bytes.all.peak")
 
 
 def memory_stats(device=None):
-    """The allocator's statistics: empty while nothing was allocated, as in PyTorch before
-    CUDA is initialised."""
-    _device_index(device, optional=True, lazy=True)
-    return collections.OrderedDict()
+    """The allocator's statistics: empty without a GPU, as in PyTorch before CUDA is initialised."""
+    stats = _stats(device)
+    return collections.OrderedDict(sorted((stats or {}).items()))
 
 
 def reset_peak_memory_stats(device=None):
@@ -50,22 +59,33 @@ def reset_peak_memory_stats(device=None):
     if index is None:
         if device_count() == 0:
             raise RuntimeError("invalid argument to reset_peak_memory_stats")
-        return
+        from . import current_device
+
+        index = current_device()
     if index < 0 or index >= device_count():
         raise RuntimeError(f"Invalid device argument {index}: did you call init?")
+    _C._cuda_reset_peak_memory_stats(index)
 
 
 def empty_cache():
-    """Releases cached, unused device memory: none is cached."""
+    """Releases the cached, unused device memory of every device."""
+    for index in range(device_count()):
+        _C._cuda_empty_cache(index)
 
 
 def memory_summary(device=None, abbreviated=False):
-    """A readable table of the allocator's statistics (all zero in this build)."""
+    """A readable table of the allocator's statistics."""
     index = _device_index(device, optional=True, lazy=True)
     where = "the current device" if index is None else f"device {index}"
-    rows = [("Allocated memory", 0), ("Active memory", 0), ("Reserved memory", 0), ("Non-releasable memory", 0)]
+    stats = _stats(device) or {}
+    rows = [
+        ("Allocated memory", stats.get("allocated_bytes.all.current", 0)),
+        ("Allocated memory (peak)", stats.get("allocated_bytes.all.peak", 0)),
+        ("Reserved memory", stats.get("reserved_bytes.all.current", 0)),
+        ("Reserved memory (peak)", stats.get("reserved_bytes.all.peak", 0)),
+    ]
     width = 75
     lines = ["=" * width, f" ferrotorch CUDA memory summary, {where}".ljust(width), "-" * width]
-    lines += [f" {name:<40}{value:>10} B".ljust(width) for name, value in rows]
+    lines += [f" {name:<40}{value:>14} B".ljust(width) for name, value in rows]
     lines.append("=" * width)
     return "\n".join(lines) + "\n"

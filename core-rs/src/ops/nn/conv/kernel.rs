@@ -33,11 +33,11 @@ struct Operand<T> {
 }
 
 impl<T: crate::dtype::Element> Operand<T> {
-    fn of(t: &Tensor) -> Operand<T> {
+    fn of(t: &Tensor) -> Result<Operand<T>> {
         let (shape, strides) = (t.shape(), t.strides());
         let dense_strides = contiguous_strides(&shape[2..]);
         let dense = shape[2..].iter().zip(&strides[2..]).zip(&dense_strides).all(|((&n, &s), &d)| n == 1 || s == d);
-        Operand { ptr: SendPtr(unsafe { t.data_ptr::<T>().add(t.offset()) }), planes: super::planes_of(t), dense }
+        Ok(Operand { ptr: SendPtr(unsafe { t.data_ptr::<T>()?.add(t.offset()) }), planes: super::planes_of(t), dense })
     }
 
     /// Plane `(n, c)`.
@@ -162,7 +162,7 @@ pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, tran
     let x = for_kernel(x, compute, transposed)?;
     let w = w.contiguous_as(compute)?;
     with_arith_dtype!(compute, T => unsafe {
-        let (xs, ws, os) = (Operand::<T>::of(&x), SendPtr(w.data_ptr::<T>().add(w.offset())), SendPtr(out.data_ptr::<T>()));
+        let (xs, ws, os) = (Operand::<T>::of(&x)?, SendPtr(w.data_ptr::<T>()?.add(w.offset())), SendPtr(out.data_ptr::<T>()?));
         if transposed {
             transposed_forward::<T>(&xs, ws, os, n, c_in, c_out, groups, win);
         } else {
@@ -260,7 +260,7 @@ pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_s
         return out.to_dtype(dtype);
     }
     with_arith_dtype!(compute, T => unsafe {
-        let (ap, bp) = (Operand::<T>::of(&a), Operand::<T>::of(&b));
+        let (ap, bp) = (Operand::<T>::of(&a)?, Operand::<T>::of(&b)?);
         let partials = over_batch(n, work(&[n, size, l]), |samples, threads| {
             let chunk = chunk_of(l).min(samples.len().max(1));
             let mut acc = vec![T::default(); size];
@@ -282,7 +282,7 @@ pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_s
             }
             acc
         });
-        let dst = std::slice::from_raw_parts_mut(out.data_ptr::<T>(), size);
+        let dst = std::slice::from_raw_parts_mut(out.data_ptr::<T>()?, size);
         for part in partials {
             for (d, v) in dst.iter_mut().zip(part) {
                 *d = crate::cpu::arith::Arith::add(*d, v);

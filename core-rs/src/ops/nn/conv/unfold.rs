@@ -21,7 +21,7 @@ impl Tensor {
         }
         let planes = super::planes_of(self);
         with_float_dtype!(self.dtype(), T => unsafe {
-            im2col(self.data_ptr::<T>().add(self.offset()), planes, n, c, win, out.data_ptr::<T>())
+            im2col(self.data_ptr::<T>()?.add(self.offset()), planes, n, c, win, out.data_ptr::<T>()?)
         });
         Ok(out)
     }
@@ -40,7 +40,7 @@ impl Tensor {
         if out.numel() > 0 && self.numel() > 0 {
             let src = self.contiguous_as(compute)?;
             with_arith_dtype!(compute, T => unsafe {
-                col2im(src.data_ptr::<T>().add(src.offset()), n, c, win, out.data_ptr::<T>())
+                col2im(src.data_ptr::<T>()?.add(src.offset()), n, c, win, out.data_ptr::<T>()?)
             });
         }
         out.to_dtype(self.dtype())

@@ -1,0 +1,244 @@
+//! Matrix products on CUDA tensors through cuBLAS (`cublasGemmStridedBatchedEx`): every float
+//! dtype, batched and broadcast, with float32 products in TF32 when
+//! `backends.cuda.matmul.allow_tf32` / `set_float32_matmul_precision` allow it.
+//!
+//! cuBLAS is column-major: the row-major product `C = A @ B` is computed as `Cᵀ = Bᵀ Aᵀ`, which
+//! reads each row-major operand as its column-major transpose without copying. An operand whose
+//! last two dims are transposed (a `.t()` view) is passed with `CUBLAS_OP_T` instead.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use cudarc::cublas::result as cublas;
+use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasHandle_t, cublasOperation_t, cudaDataType};
+
+use super::libs::{ensure_loaded, CudaLibrary};
+use super::{device, driver_error, guarded};
+use crate::device::Device;
+use crate::dtype::{DType, Scalar};
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::{bail, err};
+
+/// Whether float32 products may use TF32 tensor cores (PyTorch's default precision "highest"
+/// says no).
+static ALLOW_TF32: AtomicBool = AtomicBool::new(false);
+
+/// Sets `torch.backends.cuda.matmul.allow_tf32`.
+pub fn set_allow_tf32(allow: bool) {
+    ALLOW_TF32.store(allow, Ordering::Relaxed);
+}
+
+/// One cuBLAS handle per device, created at first use.
+struct Handle(cublasHandle_t);
+
+// SAFETY: a cuBLAS handle may be used from any thread, one call at a time (the mutex below).
+unsafe impl Send for Handle {}
+
+static HANDLES: Mutex<Vec<Option<Handle>>> = Mutex::new(Vec::new());
+
+fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> Result<R> {
+    ensure_loaded(CudaLibrary::Cublas)?;
+    let ctx = device::context(index)?;
+    guarded("cuCtxSetCurrent", || ctx.bind_to_thread().map_err(driver_error))?;
+    let mut handles = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    if handles.len() <= index {
+        handles.resize_with(index + 1, || None);
+    }
+    if handles[index].is_none() {
+        let handle = guarded("cublasCreate", || cublas::create_handle().map_err(|e| err!(Runtime, "CUDA error: cublasCreate failed: {e}")))?;
+        handles[index] = Some(Handle(handle));
+    }
+    let handle = handles[index].as_ref().map(|h| h.0).ok_or_else(|| err!(Runtime, "no cuBLAS handle"))?;
+    f(handle)
+}
+
+/// A batch of row-major matrices as cuBLAS reads them: the tensor to pass, whether cuBLAS must
+/// transpose it, its leading dimension and the stride between matrices (0 when broadcast).
+struct Operand {
+    t: Tensor,
+    transpose: bool,
+    ld: i64,
+    batch_stride: i64,
+}
+
+impl Operand {
+    /// `t` expanded to `batch + [rows, cols]`.
+    fn new(t: &Tensor, batch: &[usize], rows: usize, cols: usize) -> Result<Operand> {
+        let mut shape = batch.to_vec();
+        shape.extend([rows, cols]);
+        let t = t.expand_to(&shape)?;
+        let nd = t.ndim();
+        let size = (rows * cols) as i64;
+        // One matrix shared by the whole batch (stride 0), or a dense batch of row-major or
+        // column-major (transposed) matrices, is passed as it is; anything else is copied.
+        let shared = t.strides()[..nd - 2].iter().all(|&s| s == 0);
+        let st = &t.strides()[nd - 2..];
+        let row_major = (st[1] == 1 || cols == 1) && (st[0] == cols || rows == 1);
+        let col_major = (st[0] == 1 || rows == 1) && (st[1] == rows || cols == 1);
+        let transposed_view = || t.with_layout(t.layout().transpose(nd - 2, nd - 1));
+        let (t, transpose) = if row_major && (shared || t.is_contiguous()) {
+            (t, false)
+        } else if col_major && (shared || transposed_view().is_contiguous()) {
+            (t, true)
+        } else {
+            (t.contiguous()?, false)
+        };
+        let shared = t.strides()[..nd - 2].iter().all(|&s| s == 0);
+        let ld = if transpose { rows } else { cols }.max(1) as i64;
+        Ok(Operand { t, transpose, ld, batch_stride: if shared { 0 } else { size } })
+    }
+
+    fn op(&self) -> cublasOperation_t {
+        if self.transpose { cublasOperation_t::CUBLAS_OP_T } else { cublasOperation_t::CUBLAS_OP_N }
+    }
+
+    fn address(&self) -> u64 {
+        (self.t.storage().address() + self.t.offset() * self.t.dtype().size()) as u64
+    }
+}
+
+fn data_type(dtype: DType) -> Result<cudaDataType> {
+    Ok(match dtype {
+        DType::F16 => cudaDataType::CUDA_R_16F,
+        DType::BF16 => cudaDataType::CUDA_R_16BF,
+        DType::F32 => cudaDataType::CUDA_R_32F,
+        DType::F64 => cudaDataType::CUDA_R_64F,
+        other => bail!(Runtime, "\"addmm_cuda\" not implemented for '{}'", crate::dtype::title(other)),
+    })
+}
+
+/// `alpha * a @ b + beta * bias` for CUDA operands: `a` is `(..., m, k)`, `b` `(..., k, n)`,
+/// `batch` the broadcast batch shape, `bias` (already checked) broadcasts to the result.
+pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<Tensor> {
+    let dtype = a.dtype();
+    let kind = data_type(dtype)?;
+    let Device::Cuda(index) = a.device() else { bail!(Runtime, "expected CUDA operands") };
+    let mut shape = batch.to_vec();
+    shape.extend([m, n]);
+    let out = match bias {
+        Some((t, _)) => t.expand_to(&shape)?.clone_contiguous()?,
+        None => Tensor::uninit_on(&shape, dtype, a.device())?,
+    };
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    if k == 0 {
+        // An empty sum: beta * bias, or zeros.
+        return match bias {
+            Some((_, beta)) => out.binary(crate::ops::binary::BinaryOp::Mul, &crate::ops::binary::Operand::Scalar(beta)),
+            None => Tensor::full_on(&shape, Scalar::Int(0), dtype, a.device()),
+        };
+    }
+    let (lhs, rhs) = (Operand::new(a, batch, m, k)?, Operand::new(b, batch, k, n)?);
+    let count: usize = batch.iter().product();
+    let beta = bias.map_or(0.0, |(_, beta)| beta.to_f64());
+    let compute = match dtype {
+        DType::F64 => cublasComputeType_t::CUBLAS_COMPUTE_64F,
+        DType::F32 if ALLOW_TF32.load(Ordering::Relaxed) => cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
+        _ => cublasComputeType_t::CUBLAS_COMPUTE_32F,
+    };
+    // alpha and beta live on the host, in the compute type's precision.
+    let (alpha64, beta64) = (alpha.to_f64(), beta);
+    let (alpha32, beta32) = (alpha64 as f32, beta64 as f32);
+    let (pa, pb): (*const std::ffi::c_void, *const std::ffi::c_void) = if dtype == DType::F64 {
+        (&alpha64 as *const f64 as _, &beta64 as *const f64 as _)
+    } else {
+        (&alpha32 as *const f32 as _, &beta32 as *const f32 as _)
+    };
+    let c = (out.storage().address() + out.offset() * dtype.size()) as u64;
+    let int = |v: usize| i32::try_from(v).map_err(|_| err!(Runtime, "matrix size {v} is too large for cuBLAS"));
+    let (mi, ni, ki, batches) = (int(m)?, int(n)?, int(k)?, int(count)?);
+    with_handle(index, |handle| {
+        guarded("cublasGemmStridedBatchedEx", || {
+            // SAFETY: the pointers address device memory holding the operands as described
+            // (leading dims and batch strides computed from their layouts) and the dense
+            // output of `count * m * n` elements; alpha and beta outlive the call.
+            unsafe {
+                cublas::gemm_strided_batched_ex(
+                    handle,
+                    rhs.op(),
+                    lhs.op(),
+                    ni,
+                    mi,
+                    ki,
+                    pa,
+                    rhs.address() as *const _,
+                    kind,
+                    rhs.ld as i32,
+                    rhs.batch_stride,
+                    lhs.address() as *const _,
+                    kind,
+                    lhs.ld as i32,
+                    lhs.batch_stride,
+                    pb,
+                    c as *mut _,
+                    kind,
+                    ni.max(1),
+                    (m * n) as i64,
+                    batches.max(1),
+                    compute,
+                    cublasGemmAlgo_t::CUBLAS_GEMM_DFALT,
+                )
+            }
+            .map_err(|e| err!(Runtime, "CUDA error: {e} when calling `cublasGemmStridedBatchedEx`"))
+        })
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(shape: &[usize]) -> Tensor {
+        let n: usize = shape.iter().product();
+        Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), shape).unwrap()
+    }
+
+    #[test]
+    fn row_major_operands_pass_as_they_are() {
+        let a = matrix(&[2, 3, 4]);
+        let op = Operand::new(&a, &[2], 3, 4).unwrap();
+        assert!(!op.transpose && op.t.shares_storage(&a));
+        assert_eq!((op.ld, op.batch_stride), (4, 12));
+    }
+
+    #[test]
+    fn transposed_views_use_op_t_without_a_copy() {
+        let a = matrix(&[4, 3]);
+        let t = a.transpose(0, 1).unwrap();
+        let op = Operand::new(&t, &[], 3, 4).unwrap();
+        assert!(op.transpose && op.t.shares_storage(&a));
+        assert_eq!(op.ld, 3);
+        // A batch of transposed matrices, each dense.
+        let b = matrix(&[2, 5, 3]).transpose(1, 2).unwrap();
+        let op = Operand::new(&b, &[2], 3, 5).unwrap();
+        assert!(op.transpose);
+        assert_eq!((op.ld, op.batch_stride), (3, 15));
+    }
+
+    #[test]
+    fn a_matrix_broadcast_over_the_batch_has_stride_zero() {
+        let a = matrix(&[3, 4]);
+        let op = Operand::new(&a, &[5], 3, 4).unwrap();
+        assert!(!op.transpose && op.t.shares_storage(&a));
+        assert_eq!((op.ld, op.batch_stride), (4, 0));
+    }
+
+    #[test]
+    fn other_layouts_are_copied_dense() {
+        let a = matrix(&[6, 8]);
+        let every_other = a.slice(1, None, None, 2).unwrap();
+        let op = Operand::new(&every_other, &[], 6, 4).unwrap();
+        assert!(!op.transpose && !op.t.shares_storage(&a));
+        assert_eq!((op.ld, op.batch_stride), (4, 24));
+    }
+
+    #[test]
+    fn integer_products_raise_pytorchs_cuda_error() {
+        let e = data_type(DType::I64).unwrap_err();
+        assert!(e.message.contains("\"addmm_cuda\" not implemented for 'Long'"), "{}", e.message);
+        assert!(data_type(DType::BF16).is_ok());
+    }
+}

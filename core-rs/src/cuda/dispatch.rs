@@ -1,0 +1,300 @@
+//! Tensor ops on CUDA tensors: the element-wise kernels of `kernels/` launched over tensor
+//! layouts, copies between host and device, and full reductions. Ops reach this module from
+//! their CPU entry points (`ops/*.rs`), after the same argument checks and type promotion.
+//!
+//! All work is queued on the device's legacy default stream, so kernels run in issue order and
+//! the synchronous host copies (`.cpu()`, `.item()`, printing) wait for them.
+
+use std::sync::Arc;
+
+use cudarc::driver::{result as driver, CudaStream, LaunchConfig, PushKernelArg};
+
+use super::kernels::{suffix, Reduction};
+use super::launch_layout::{KernelShape, KernelStrides};
+use super::{device, driver_error, guarded, loader};
+use crate::device::Device;
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::layout::Layout;
+use crate::ops::binary::BinaryOp;
+use crate::tensor::Tensor;
+use crate::{bail, with_dtype};
+
+/// Threads per block of the element-wise kernels.
+const BLOCK: u32 = 256;
+/// The most blocks launched: the kernels' grid-stride loops cover larger tensors.
+const MAX_BLOCKS: usize = 65535;
+
+/// The CUDA index of a tensor's device.
+fn index_of(t: &Tensor) -> Result<usize> {
+    match t.device() {
+        Device::Cuda(i) => Ok(i),
+        Device::Cpu => bail!(Runtime, "expected a CUDA tensor, got one on the CPU"),
+    }
+}
+
+/// The device address of the element at storage offset `offset` of `t`.
+fn address(t: &Tensor, offset: usize) -> u64 {
+    (t.storage().address() + offset * t.dtype().size()) as u64
+}
+
+fn stream(index: usize) -> Result<Arc<CudaStream>> {
+    Ok(device::context(index)?.default_stream())
+}
+
+/// Makes device `index`'s context current, for the driver calls that act on the current one.
+fn bind(index: usize) -> Result<()> {
+    let ctx = device::context(index)?;
+    guarded("cuCtxSetCurrent", || ctx.bind_to_thread().map_err(driver_error))
+}
+
+/// What an element-wise kernel takes besides its pointers: the element count, the coalesced
+/// iteration shape, the strides of its N operands (output first) and whether all are dense.
+struct Elementwise<const N: usize> {
+    n: i64,
+    shape: KernelShape,
+    strides: KernelStrides<N>,
+    contiguous: i32,
+}
+
+impl<const N: usize> Elementwise<N> {
+    fn new(shape: &[usize], strides: [&[usize]; N]) -> Result<Self> {
+        let (shape, strides) = Layout::coalesce(shape, &strides);
+        let contiguous = shape.len() <= 1 && strides.iter().all(|s| s.first().is_none_or(|&x| x == 1));
+        let refs: [&[usize]; N] = std::array::from_fn(|k| strides[k].as_slice());
+        Ok(Elementwise {
+            n: shape.iter().product::<usize>() as i64,
+            shape: KernelShape::new(&shape)?,
+            strides: KernelStrides::new(refs)?,
+            contiguous: i32::from(contiguous),
+        })
+    }
+
+    fn config(&self) -> LaunchConfig {
+        let blocks = (self.n as usize).div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
+        LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 }
+    }
+}
+
+/// Launches kernel `$name` on device `$index` with `$config` and the given arguments (each a
+/// reference to a `DeviceRepr` value that lives until the launch returns).
+macro_rules! launch {
+    ($index:expr, $name:expr, $config:expr; $($arg:expr),* $(,)?) => {{
+        let index = $index;
+        let function = loader::kernel(index, &$name)?;
+        let stream = stream(index)?;
+        let mut builder = stream.launch_builder(&function);
+        $( builder.arg($arg); )*
+        // SAFETY: the arguments match the kernel's parameters as kernels/mod.rs declares them,
+        // and the caller sized every pointer's memory for the offsets the layouts reach.
+        guarded("cuLaunchKernel", || unsafe { builder.launch($config) }.map(drop).map_err(driver_error))
+    }};
+}
+
+/// `out[i] = cast(src[i])` over `shape`, both on one device; `src_layout` may broadcast.
+fn copy_on_device(dst: &Tensor, dst_layout: &Layout, src: &Tensor, src_layout: &Layout) -> Result<()> {
+    let e = Elementwise::new(&dst_layout.shape, [&dst_layout.strides, &src_layout.strides])?;
+    if e.n == 0 || dst_layout.numel() == 0 {
+        return Ok(());
+    }
+    let (out, input) = (address(dst, dst_layout.offset), address(src, src_layout.offset));
+    let name = format!("copy_{}_{}", suffix(src.dtype()), suffix(dst.dtype()));
+    launch!(index_of(dst)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &out, &input)
+}
+
+/// Writes `src` (broadcast to `dst_layout.shape`, cast to `dst`'s dtype) into `dst` at
+/// `dst_layout`, where at least one of them is a CUDA tensor.
+pub fn copy(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    let src_layout = src.layout().broadcast_to(&dst_layout.shape)?;
+    if dst_layout.numel() == 0 {
+        return Ok(());
+    }
+    match (dst.device(), src.device()) {
+        (Device::Cuda(i), Device::Cuda(j)) if i == j => copy_on_device(dst, dst_layout, src, &src_layout),
+        // Between two GPUs through the host: simple, and rare enough for now.
+        (Device::Cuda(_), Device::Cuda(_)) => copy(dst, dst_layout, &src.to_device(Device::Cpu)?),
+        (Device::Cuda(_), Device::Cpu) => upload(dst, dst_layout, src),
+        (Device::Cpu, Device::Cuda(_)) => download(dst, dst_layout, &src.with_layout(src_layout)),
+        (Device::Cpu, Device::Cpu) => bail!(Runtime, "cuda::dispatch::copy called for two CPU tensors"),
+    }
+}
+
+/// Host to device: the source is packed on the host in the destination's dtype and shape,
+/// copied over, then scattered into the destination's layout when that is not dense.
+fn upload(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    let packed = Tensor::uninit(&dst_layout.shape, dst.dtype())?;
+    packed.copy_from(src)?;
+    let target = if dst_layout.is_contiguous() { None } else { Some(Tensor::uninit_on(&dst_layout.shape, dst.dtype(), dst.device())?) };
+    let (to, offset) = match &target {
+        Some(t) => (t, 0),
+        None => (dst, dst_layout.offset),
+    };
+    let bytes = packed.numel() * packed.dtype().size();
+    let host = packed.storage().as_ptr()?;
+    bind(index_of(dst)?)?;
+    // SAFETY: `host` holds `bytes` bytes; the device range is inside the destination storage
+    // (a dense layout of that many bytes starting at `offset`).
+    guarded("cuMemcpyHtoD", || unsafe { driver::memcpy_htod_sync(address(to, offset), std::slice::from_raw_parts(host, bytes)) }.map_err(driver_error))?;
+    match target {
+        Some(t) => copy_on_device(dst, dst_layout, &t, t.layout()),
+        None => Ok(()),
+    }
+}
+
+/// Device to host: the source is packed on the device in the destination's dtype, copied to a
+/// host buffer, then into the destination's layout.
+fn download(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    let packed = if src.is_contiguous() && src.dtype() == dst.dtype() { src.clone() } else { src.copy_to(dst.dtype(), src.device())? };
+    let host = Tensor::uninit(&dst_layout.shape, dst.dtype())?;
+    let bytes = host.numel() * host.dtype().size();
+    let ptr = host.storage().as_ptr()?;
+    bind(index_of(src)?)?;
+    // SAFETY: `ptr` has room for `bytes` bytes; the device range is `packed`'s dense elements.
+    guarded("cuMemcpyDtoH", || unsafe { driver::memcpy_dtoh_sync(std::slice::from_raw_parts_mut(ptr, bytes), address(&packed, packed.offset())) }.map_err(driver_error))?;
+    crate::ops::copy::copy_strided(dst, dst_layout, &host)
+}
+
+/// Sets every element of `t` (in place) to `value`.
+pub fn fill(t: &Tensor, value: Scalar) -> Result<()> {
+    let e = Elementwise::new(t.shape(), [t.strides()])?;
+    if t.numel() == 0 {
+        return Ok(());
+    }
+    let (out, v) = (address(t, t.offset()), RawScalar::new(value, t.dtype()));
+    let name = format!("fill_{}", suffix(t.dtype()));
+    launch!(index_of(t)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &out, &v)
+}
+
+/// A scalar kernel argument as its little-endian bytes: the driver reads as many bytes as the
+/// parameter's type has, so one 8-byte buffer serves every dtype (half types included).
+#[repr(C, align(8))]
+struct RawScalar([u8; 8]);
+
+// SAFETY: plain bytes.
+unsafe impl cudarc::driver::DeviceRepr for RawScalar {}
+
+impl RawScalar {
+    fn new(value: Scalar, dtype: DType) -> Self {
+        let mut bytes = [0u8; 8];
+        with_dtype!(dtype, T => {
+            let v = T::from_scalar(value);
+            // SAFETY: every element type is at most 8 bytes of plain data.
+            unsafe { std::ptr::copy_nonoverlapping(&v as *const T as *const u8, bytes.as_mut_ptr(), std::mem::size_of::<T>()) };
+        });
+        RawScalar(bytes)
+    }
+}
+
+/// `unary_<op>` of `t` converted to `dtype` (which has a kernel for the op), into a new tensor.
+pub fn unary(op: &str, t: &Tensor, dtype: DType) -> Result<Tensor> {
+    let t = t.to_dtype(dtype)?;
+    let out = Tensor::uninit_on(t.shape(), dtype, t.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let e = Elementwise::new(out.shape(), [out.strides(), t.strides()])?;
+    let (o, i) = (address(&out, 0), address(&t, t.offset()));
+    launch!(index_of(&out)?, format!("unary_{op}_{}", suffix(dtype)), e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &i)?;
+    Ok(out)
+}
+
+/// `out = op(a, b)` with `a` and `b` of the kernel's dtype broadcast to `out`'s shape; `out`
+/// may be strided and may be `a` itself (the in-place form).
+pub fn binary_into(op: BinaryOp, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
+    if out.numel() == 0 {
+        return Ok(());
+    }
+    let (la, lb) = (a.layout().broadcast_to(out.shape())?, b.layout().broadcast_to(out.shape())?);
+    let e = Elementwise::new(out.shape(), [out.strides(), &la.strides, &lb.strides])?;
+    let (o, x, y) = (address(out, out.offset()), address(a, la.offset), address(b, lb.offset));
+    let name = format!("binary_{}_{}", op.name(), suffix(a.dtype()));
+    launch!(index_of(out)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &x, &y)
+}
+
+/// `op(a, b)` into a new tensor of `shape` and dtype `out_dtype` (the kernel's output type).
+pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor, shape: &[usize], out_dtype: DType) -> Result<Tensor> {
+    let out = Tensor::uninit_on(shape, out_dtype, a.device())?;
+    binary_into(op, &out, a, b)?;
+    Ok(out)
+}
+
+/// `reduction` of `t` over the dims where `mask` is true, as `dtype`. The input is laid out
+/// as rows of the reduced elements (`Plan::rows`, a device copy unless already so); a single
+/// row is split over many blocks whose partials a second launch combines.
+pub fn reduce(reduction: Reduction, t: &Tensor, mask: &[bool], keepdim: bool, dtype: DType) -> Result<Tensor> {
+    let plan = crate::ops::reduce::Plan::rows(t, mask, keepdim)?;
+    let (src, rows, cols) = (plan.src(), plan.outputs(), plan.reduced());
+    let acc = reduction.accumulator(t.dtype());
+    let index = index_of(t)?;
+    let out = Tensor::uninit_on(&[rows], acc, t.device())?;
+    if rows == 1 && cols > BLOCK as usize * 16 {
+        let blocks = cols.div_ceil(BLOCK as usize * 16).min(1024);
+        let partials = Tensor::uninit_on(&[blocks], acc, t.device())?;
+        reduce_rows(index, reduction, src, 1, cols, &partials, blocks)?;
+        reduce_rows(index, reduction, &partials, 1, blocks, &out, 1)?;
+    } else if rows > 0 {
+        reduce_rows(index, reduction, src, rows, cols, &out, 1)?;
+    }
+    let shape: Vec<i64> = plan.out_shape().iter().map(|&s| s as i64).collect();
+    out.view(&shape)?.to_dtype(dtype)
+}
+
+/// `reduce_<op>_<dtype>` over `rows` contiguous rows of `cols` elements of `input`, with
+/// `blocks` blocks per row writing `rows * blocks` partials to `out`.
+fn reduce_rows(index: usize, reduction: Reduction, input: &Tensor, rows: usize, cols: usize, out: &Tensor, blocks: usize) -> Result<()> {
+    let (r, c) = (rows as i64, cols as i64);
+    let (i, o) = (address(input, input.offset()), address(out, out.offset()));
+    let config = LaunchConfig { grid_dim: (blocks as u32, rows.clamp(1, 65535) as u32, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let name = format!("reduce_{}_{}", reduction.name(), suffix(input.dtype()));
+    launch!(index, name, config; &r, &c, &i, &o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_operands_launch_the_contiguous_path() {
+        let e = Elementwise::<2>::new(&[4, 5], [&[5, 1], &[5, 1]]).unwrap();
+        assert_eq!((e.n, e.contiguous, e.shape.ndim), (20, 1, 1));
+    }
+
+    #[test]
+    fn broadcast_and_transposed_operands_keep_their_strides() {
+        // out (3, 4) dense; input broadcast along dim 0.
+        let e = Elementwise::<2>::new(&[3, 4], [&[4, 1], &[0, 1]]).unwrap();
+        assert_eq!((e.n, e.contiguous, e.shape.ndim), (12, 0, 2));
+        assert_eq!(&e.strides.of[1][..2], &[0, 1]);
+        let e = Elementwise::<2>::new(&[3, 4], [&[4, 1], &[1, 3]]).unwrap();
+        assert_eq!(e.contiguous, 0);
+    }
+
+    #[test]
+    fn zero_d_and_empty_shapes() {
+        let e = Elementwise::<1>::new(&[], [&[]]).unwrap();
+        assert_eq!((e.n, e.contiguous), (1, 1));
+        let e = Elementwise::<1>::new(&[3, 0], [&[0, 1]]).unwrap();
+        assert_eq!(e.n, 0);
+        assert_eq!(e.config().grid_dim.0, 1);
+    }
+
+    #[test]
+    fn launches_are_capped_and_grid_stride_covers_the_rest() {
+        let e = Elementwise::<1>::new(&[1 << 30], [&[1]]).unwrap();
+        assert_eq!(e.config().grid_dim.0 as usize, MAX_BLOCKS);
+    }
+
+    #[test]
+    fn scalar_arguments_hold_the_dtypes_bytes() {
+        assert_eq!(RawScalar::new(Scalar::Float(1.5), DType::F32).0[..4], 1.5f32.to_le_bytes());
+        assert_eq!(RawScalar::new(Scalar::Float(-2.0), DType::BF16).0[..2], half::bf16::from_f32(-2.0).to_bits().to_le_bytes());
+        assert_eq!(RawScalar::new(Scalar::Int(-3), DType::I64).0, (-3i64).to_le_bytes());
+        assert_eq!(RawScalar::new(Scalar::Int(1), DType::Bool).0, [1, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn cpu_tensors_are_refused_by_the_cuda_path() {
+        let t = Tensor::zeros(&[2], DType::F32).unwrap();
+        assert!(fill(&t, Scalar::Int(1)).is_err());
+    }
+}

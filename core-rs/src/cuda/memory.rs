@@ -1,0 +1,109 @@
+//! Device memory for tensors: one [`CachingAllocator`] per device over the driver's
+//! `cuMemAlloc`/`cuMemFree`, and [`DeviceBuffer`], the block a CUDA storage owns and returns to
+//! its allocator when dropped.
+//!
+//! All work runs on the legacy default stream for now, so a block freed here may be reused by
+//! the next kernel without waiting: the stream orders the last use before the new one.
+
+use std::sync::Mutex;
+
+use cudarc::driver::result as driver;
+
+use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats};
+use super::{device, driver_error, guarded};
+use crate::error::Result;
+
+/// The driver's memory of one device.
+struct DriverMemory {
+    device: usize,
+}
+
+impl DriverMemory {
+    /// Makes the device's primary context current on this thread (driver calls act on it).
+    fn bind(&self) -> bool {
+        device::context(self.device).and_then(|ctx| ctx.bind_to_thread().map_err(driver_error)).is_ok()
+    }
+}
+
+impl DeviceMemory for DriverMemory {
+    fn allocate(&mut self, bytes: usize) -> Option<u64> {
+        if !self.bind() {
+            return None;
+        }
+        // SAFETY: the context is current; the result is checked.
+        unsafe { driver::malloc_sync(bytes) }.ok()
+    }
+
+    fn release(&mut self, ptr: u64, _bytes: usize) {
+        if self.bind() {
+            // SAFETY: `ptr` came from `malloc_sync` on this device and is no longer used (the
+            // allocator only releases cached blocks). A failure leaks the block, nothing worse.
+            let _ = unsafe { driver::free_sync(ptr) };
+        }
+    }
+
+    fn free_and_total(&self) -> (usize, usize) {
+        if self.bind() {
+            driver::mem_get_info().unwrap_or((0, 0))
+        } else {
+            (0, 0)
+        }
+    }
+}
+
+/// The allocators, by device index, created at first use.
+static ALLOCATORS: Mutex<Vec<Option<CachingAllocator<DriverMemory>>>> = Mutex::new(Vec::new());
+
+fn with_allocator<R>(index: usize, f: impl FnOnce(&mut CachingAllocator<DriverMemory>) -> R) -> Result<R> {
+    device::check_device(index)?;
+    let mut all = ALLOCATORS.lock().unwrap_or_else(|e| e.into_inner());
+    if all.len() <= index {
+        all.resize_with(index + 1, || None);
+    }
+    let allocator = all[index].get_or_insert_with(|| CachingAllocator::new(index, DriverMemory { device: index }));
+    Ok(f(allocator))
+}
+
+/// A block of device memory owned by a storage; returned to the allocator on drop.
+pub struct DeviceBuffer {
+    device: usize,
+    block: Block,
+}
+
+impl DeviceBuffer {
+    /// At least `bytes` of uninitialised memory on device `index` (`bytes` may be 0).
+    pub fn allocate(index: usize, bytes: usize) -> Result<DeviceBuffer> {
+        let block = guarded("cuMemAlloc", || with_allocator(index, |a| a.allocate(bytes))?)?;
+        Ok(DeviceBuffer { device: index, block })
+    }
+
+    /// The device pointer of the first byte.
+    pub fn ptr(&self) -> u64 {
+        self.block.ptr
+    }
+
+    pub fn device(&self) -> usize {
+        self.device
+    }
+}
+
+impl Drop for DeviceBuffer {
+    fn drop(&mut self) {
+        let _ = with_allocator(self.device, |a| a.free(self.block.ptr));
+    }
+}
+
+/// The allocator's counters for device `index` (all zero before its first allocation).
+pub fn stats(index: usize) -> Result<MemoryStats> {
+    with_allocator(index, |a| a.stats())
+}
+
+/// Releases the cached blocks of device `index` (`torch.cuda.empty_cache()`).
+pub fn empty_cache(index: usize) -> Result<()> {
+    guarded("cuMemFree", || with_allocator(index, |a| a.empty_cache()))
+}
+
+/// Resets the peak counters of device `index`.
+pub fn reset_peak_stats(index: usize) -> Result<()> {
+    with_allocator(index, |a| a.reset_peak_stats())
+}
