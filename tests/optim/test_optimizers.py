@@ -8,13 +8,17 @@ from conftest import to_numpy
 from optim_cases import cases
 
 SHAPES = [(3, 4), (4, 3), (5,)]  # the (4, 3) one is registered as a transposed (non-contiguous) view
+# Over 3 * 32768 elements in the dense parameters: the update splits them into spans run by
+# several threads, one span ending inside the large parameter after covering the small first one
+# and the empty one.
+LARGE_SHAPES = [(3, 1001), (40, 211), (0, 7), (5, 20011), (13,)]
 STEPS = 4
 
 
-def make_params(rng, dtype):
+def make_params(rng, dtype, shapes):
     """Leaf parameters, the second a transposed (non-contiguous) view, with their float64 values."""
     params = []
-    for i, shape in enumerate(SHAPES):
+    for i, shape in enumerate(shapes):
         if i == 1:
             t = ft.tensor(rng.uniform(-1, 1, size=shape[::-1]), dtype=dtype).t()
         else:
@@ -24,16 +28,16 @@ def make_params(rng, dtype):
     return params, [to_numpy(p).astype(np.float64) for p in params]
 
 
-def run(cls, options, reference, rng, dtype, groups):
+def run(cls, options, reference, rng, dtype, groups, shapes=SHAPES):
     """Runs ``STEPS`` steps here and in the reference with the same gradients; returns both."""
-    params, expected = make_params(rng, dtype)
+    params, expected = make_params(rng, dtype, shapes)
     frozen = ft.nn.Parameter(ft.ones(2, dtype=dtype))  # never has a gradient: must not change
     if groups:
         opt = cls([{"params": params[:2]}, {"params": [params[2], frozen], "lr": 0.003}], **options)
-        lrs = [options.get("lr")] * 2 + [0.003]
+        lrs = [options.get("lr")] * 2 + [0.003] * (len(params) - 2)
     else:
         opt = cls(params + [frozen], **options)
-        lrs = [options.get("lr")] * 3
+        lrs = [options.get("lr")] * len(params)
     states = [{} for _ in params]
     for _ in range(STEPS):
         for i, p in enumerate(params):
@@ -56,6 +60,13 @@ def test_matches_reference(cls, options, reference, dtype, rng):
     tol = dict(rtol=1e-10, atol=1e-12) if dtype == ft.float64 else dict(rtol=2e-5, atol=2e-6)
     for p, e in zip(params, expected):
         np.testing.assert_allclose(to_numpy(p), e, **tol)
+
+
+@pytest.mark.parametrize("cls,options,reference", cases())
+def test_large_groups_split_across_threads_match_reference(cls, options, reference, rng):
+    params, expected = run(cls, options, reference, rng, ft.float32, groups=False, shapes=LARGE_SHAPES)
+    for p, e in zip(params, expected):
+        np.testing.assert_allclose(to_numpy(p), e, rtol=2e-5, atol=2e-6)
 
 
 @pytest.mark.parametrize("cls,options,reference", cases("first"))

@@ -25,29 +25,53 @@ struct AdamCoef {
     bias_correction2_sqrt: f64,
 }
 
-impl Rule<5> for Adam<'_> {
-    type Coef = AdamCoef;
-
-    fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 5]) + Sync {
+impl Adam<'_> {
+    /// The update of one element's `param`, `grad`, `exp_avg`, `exp_avg_sq` and, with amsgrad,
+    /// `max_exp_avg_sq`. Without amsgrad the rule takes four operands, not five with an
+    /// absent one, so that no maximum is computed and no fifth column is read or written.
+    #[inline(always)]
+    fn update<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut R, R, &mut R, &mut R, Option<&mut R>) + Sync {
         let o = self.0;
         let decoupled = o.decoupled_weight_decay;
         let grad = EffectiveGrad::new(o.maximize, if decoupled { 0.0 } else { o.weight_decay });
         // `param.mul_(1 - lr * weight_decay)`; a factor of exactly 1 when there is no decay.
         let decay = R::of(if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 });
         let avg = Lerp::new(1.0 - o.beta1);
-        let (beta2, one_minus_beta2) = (R::of(o.beta2), R::of(1.0 - o.beta2));
-        let (amsgrad, eps) = (o.amsgrad, R::of(o.eps));
+        let (beta2, one_minus_beta2, eps) = (R::of(o.beta2), R::of(1.0 - o.beta2), R::of(o.eps));
         let (bias_correction2_sqrt, neg_step_size) = (R::of(c.bias_correction2_sqrt), R::of(-c.step_size));
-        move |[p, g, m, s, smax]: &mut [R; 5]| {
-            let g = grad.of(*p, *g);
+        move |p: &mut R, g: R, m: &mut R, s: &mut R, smax: Option<&mut R>| {
+            let g = grad.of(*p, g);
             *p = *p * decay;
             *m = avg.at(*m, g);
             *s = addcmul(*s * beta2, one_minus_beta2, g, g);
-            *smax = maximum(*smax, *s); // junk, and not stored, without amsgrad
-            let second = if amsgrad { *smax } else { *s };
+            let second = match smax {
+                Some(smax) => {
+                    *smax = maximum(*smax, *s);
+                    *smax
+                }
+                None => *s,
+            };
             let denom = second.sqrt() / bias_correction2_sqrt + eps;
             *p = *p + neg_step_size * *m / denom;
         }
+    }
+}
+
+impl Rule<4> for Adam<'_> {
+    type Coef = AdamCoef;
+
+    fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 4]) + Sync {
+        let update = self.update::<R>(c);
+        move |[p, g, m, s]: &mut [R; 4]| update(p, *g, m, s, None)
+    }
+}
+
+impl Rule<5> for Adam<'_> {
+    type Coef = AdamCoef;
+
+    fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 5]) + Sync {
+        let update = self.update::<R>(c);
+        move |[p, g, m, s, smax]: &mut [R; 5]| update(p, *g, m, s, Some(smax))
     }
 }
 
@@ -64,9 +88,7 @@ pub fn adam(
     if o.amsgrad && max_exp_avg_sqs.is_none() {
         crate::bail!(Runtime, "adam: max_exp_avg_sqs are required with amsgrad=True");
     }
-    let maxes = if o.amsgrad { max_exp_avg_sqs } else { None };
-    let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), maxes];
-    apply("adam", &Adam(o), lists, &[steps], || {
+    let coefs = || {
         Ok(advance_steps(steps)?
             .into_iter()
             .map(|step| AdamCoef {
@@ -74,5 +96,12 @@ pub fn adam(
                 bias_correction2_sqrt: (1.0 - o.beta2.powf(step)).powf(0.5),
             })
             .collect())
-    })
+    };
+    match max_exp_avg_sqs.filter(|_| o.amsgrad) {
+        Some(maxes) => {
+            let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)];
+            apply("adam", &Adam(o), lists, &[steps], coefs)
+        }
+        None => apply("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
+    }
 }

@@ -192,8 +192,9 @@ fn check<const K: usize>(name: &str, lists: &[Option<&[Tensor]>; K], scalars: &[
 
 /// Applies `rule` to every parameter: `lists[k][i]` is operand `k` of parameter `i` (`None`: an
 /// absent state buffer). Once the lists (and the `scalars` lists) are checked, `coefs` advances
-/// the scalar state and gives each parameter's coefficients. Small parameters run in parallel
-/// with each other, large ones split across threads themselves.
+/// the scalar state and gives each parameter's coefficients. Dense parameters run as one
+/// sequence split across threads (`run_dense`); strided ones one after another, each split
+/// across threads when large.
 pub(crate) fn apply<const K: usize, U: Rule<K>>(
     name: &str,
     rule: &U,
@@ -209,14 +210,12 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     let coefs = &coefs()?;
     let tuples: Vec<[Option<&Tensor>; K]> =
         (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
-    let run = |(ts, c): (&[Option<&Tensor>; K], &U::Coef)| run_tensor(rule, ts, c);
-    let small: Vec<_> = tuples.iter().zip(coefs).filter(|(ts, _)| numel(ts) < GRAIN).collect();
-    if small.iter().map(|(ts, _)| numel(ts)).sum::<usize>() < GRAIN {
-        small.into_iter().for_each(run);
-    } else {
-        crate::cpu::threads::install(|| small.into_par_iter().for_each(run));
+    let (dense, strided): (Vec<_>, Vec<_>) =
+        tuples.iter().zip(coefs).partition(|(ts, _)| ts.iter().flatten().all(|t| t.is_contiguous()));
+    run_dense(rule, &dense);
+    for (ts, c) in strided {
+        run_tensor(rule, ts, c, None);
     }
-    tuples.iter().zip(coefs).filter(|(ts, _)| numel(ts) >= GRAIN).for_each(run);
     for ts in &tuples {
         for (k, t) in ts.iter().enumerate() {
             if let (true, Some(t)) = (k != 1, t) {
@@ -231,12 +230,52 @@ fn numel<const K: usize>(ts: &[Option<&Tensor>; K]) -> usize {
     ts[0].map_or(0, |t| t.numel())
 }
 
-fn run_tensor<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) {
+/// Updates parameters whose operands are all contiguous, taking their elements as one sequence
+/// cut into equal spans, a few per thread (so that an idle thread can take over part of a
+/// descheduled one's share). One parallel section per step rather than one per parameter,
+/// and each thread streams through long runs of memory: the update is memory bound.
+fn run_dense<const K: usize, U: Rule<K>>(rule: &U, items: &[(&[Option<&Tensor>; K], &U::Coef)]) {
+    let ends: Vec<usize> = items
+        .iter()
+        .scan(0, |end, (ts, _)| {
+            *end += numel(ts);
+            Some(*end)
+        })
+        .collect();
+    let total = ends.last().copied().unwrap_or(0);
+    // Elements `lo..hi` of the sequence, parameter by parameter.
+    let span = |lo: usize, hi: usize| {
+        for i in ends.partition_point(|&end| end <= lo)..items.len() {
+            let begin = if i == 0 { 0 } else { ends[i - 1] };
+            if begin >= hi {
+                break;
+            }
+            let (ts, c) = items[i];
+            let (from, to) = (lo.max(begin), hi.min(ends[i]));
+            if from < to {
+                run_tensor(rule, ts, c, Some((from - begin, to - from)));
+            }
+        }
+    };
+    if total < GRAIN {
+        return span(0, total);
+    }
+    crate::cpu::threads::install(|| {
+        let pieces = (total / GRAIN).min(rayon::current_num_threads() * 4).max(1);
+        // Whole cache lines per piece (for 4-byte elements), so threads rarely share one.
+        let per = total.div_ceil(pieces).next_multiple_of(16);
+        (0..pieces).into_par_iter().for_each(|p| span((p * per).min(total), ((p + 1) * per).min(total)));
+    });
+}
+
+/// Updates one parameter: elements `start..start + len` of its (contiguous) operands when
+/// `span` is `Some((start, len))`, else all of them through their strides.
+fn run_tensor<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef, span: Option<(usize, usize)>) {
     match ts[0].map(|t| t.dtype()) {
-        Some(DType::F64) => run_typed::<K, U, f64, f64>(rule, ts, c),
-        Some(DType::F32) => run_typed::<K, U, f32, f32>(rule, ts, c),
-        Some(DType::F16) => run_typed::<K, U, half::f16, f32>(rule, ts, c),
-        Some(DType::BF16) => run_typed::<K, U, half::bf16, f32>(rule, ts, c),
+        Some(DType::F64) => run_typed::<K, U, f64, f64>(rule, ts, c, span),
+        Some(DType::F32) => run_typed::<K, U, f32, f32>(rule, ts, c, span),
+        Some(DType::F16) => run_typed::<K, U, half::f16, f32>(rule, ts, c, span),
+        Some(DType::BF16) => run_typed::<K, U, half::bf16, f32>(rule, ts, c, span),
         _ => {} // `check` admits only float parameters
     }
 }
@@ -247,7 +286,12 @@ struct Operand<T> {
     present: bool,
 }
 
-fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) {
+fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(
+    rule: &U,
+    ts: &[Option<&Tensor>; K],
+    c: &U::Coef,
+    span: Option<(usize, usize)>,
+) {
     let Some(p) = ts[0] else { return };
     let update = rule.kernel::<R>(c);
     let ops: [Operand<T>; K] = std::array::from_fn(|k| match ts[k] {
@@ -258,6 +302,10 @@ fn run_typed<const K: usize, U: Rule<K>, T: Element, R: OptReal>(rule: &U, ts: &
     // Absent operands walk the parameter's layout; they are never dereferenced.
     let layouts: [(&[usize], usize); K] =
         std::array::from_fn(|k| ts[k].map_or((p.strides(), p.offset()), |t| (t.strides(), t.offset())));
+    if let Some((start, len)) = span {
+        let offsets = std::array::from_fn(|k| layouts[k].1 + start);
+        return unsafe { process_row::<K, _, T, R>(&update, &ops, offsets, len, [1; K]) };
+    }
     for_each_row(p.shape(), layouts, |offsets, len, strides| unsafe {
         process_row::<K, _, T, R>(&update, &ops, offsets, len, strides)
     });
