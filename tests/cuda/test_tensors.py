@@ -247,3 +247,24 @@ def test_out_of_memory_raises_and_the_allocator_recovers():
     with pytest.raises(RuntimeError, match="CUDA out of memory. Tried to allocate"):
         ft.empty(2 * total // 4 + (1 << 20), dtype=ft.float32, device="cuda")
     assert ft.ones(10, device="cuda").sum().item() == 10.0
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_where_cat_and_stack_match_the_cpu(dtype):
+    a, b = sample((3, 4), dtype, 1), sample((1, 4), dtype, 2)
+    cond = sample((3, 1), ft.bool, 3)
+    same(ft.where(cond.cuda(), a.cuda(), b.cuda()), ft.where(cond, a, b))
+    same(ft.cat([a.cuda(), b.cuda()], 0), ft.cat([a, b], 0))
+    same(ft.stack([a.cuda().t(), a.cuda().t()], 1), ft.stack([a.t(), a.t()], 1))
+    with pytest.raises(RuntimeError, match="same device"):
+        ft.cat([a.cuda(), b])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_mean_and_clamp_match_the_cpu(dtype):
+    x = sample((6, 50), dtype)
+    g = x.cuda()
+    same(g.mean(), x.mean())
+    same(g.mean(1, keepdim=True), x.mean(1, keepdim=True))
+    same(g.clamp(-0.5, 0.5), x.clamp(-0.5, 0.5))
+    assert ft.zeros(0, 3, device="cuda", dtype=dtype).mean().cpu().isnan()

@@ -228,10 +228,10 @@ mod tests {
 
     #[test]
     fn other_layouts_are_copied_dense() {
-        let a = matrix(&[6, 8]);
-        let every_other = a.slice(1, None, None, 2).unwrap();
-        let op = Operand::new(&every_other, &[], 6, 4).unwrap();
-        assert!(!op.transpose && !op.t.shares_storage(&a));
+        let a = matrix(&[2, 6, 8]);
+        let every_other = a.slice(2, None, None, 2).unwrap();
+        let op = Operand::new(&every_other, &[2], 6, 4).unwrap();
+        assert!(!op.transpose && !op.t.shares_storage(&a) && op.t.is_contiguous());
         assert_eq!((op.ld, op.batch_stride), (4, 24));
     }
 

@@ -218,6 +218,19 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor, shape: &[usize], out_dtype: 
     Ok(out)
 }
 
+/// `where(cond, a, b)` into a new tensor of `shape`; `a` and `b` share a dtype, `cond` is bool.
+pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    let out = Tensor::uninit_on(shape, a.dtype(), a.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let (lc, la, lb) = (cond.layout().broadcast_to(shape)?, a.layout().broadcast_to(shape)?, b.layout().broadcast_to(shape)?);
+    let e = Elementwise::new(shape, [out.strides(), &lc.strides, &la.strides, &lb.strides])?;
+    let (o, c, x, y) = (address(&out, 0), address(cond, lc.offset), address(a, la.offset), address(b, lb.offset));
+    launch!(index_of(&out)?, format!("where_{}", suffix(a.dtype())), e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &c, &x, &y)?;
+    Ok(out)
+}
+
 /// `reduction` of `t` over the dims where `mask` is true, as `dtype`. The input is laid out
 /// as rows of the reduced elements (`Plan::rows`, a device copy unless already so); a single
 /// row is split over many blocks whose partials a second launch combines.

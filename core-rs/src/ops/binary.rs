@@ -371,6 +371,12 @@ pub fn where_(cond: &Tensor, a: &Operand, b: &Operand) -> Result<Tensor> {
     let dtype = b.add_to(a.add_to(ResultTypeState::default())).result();
     let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape())?, b.shape())?;
     let cond = cond.to_dtype(DType::Bool)?;
+    let tensors: Vec<&Tensor> = [Some(&cond), a.tensor(), b.tensor()].into_iter().flatten().collect();
+    let device = crate::device::common_device(&tensors)?;
+    if device != Device::Cpu {
+        let (c, x, y) = (cond.to_device(device)?, a.as_tensor_on(dtype, device)?, b.as_tensor_on(dtype, device)?);
+        return crate::cuda::dispatch::where_(&c, &x, &y, &shape);
+    }
     let (x, y) = (a.as_tensor(dtype)?, b.as_tensor(dtype)?);
     crate::with_dtype!(dtype, T => crate::cpu::map::map3::<bool, T, T, T>(&cond, &x, &y, &shape, |c, a, b| if c { a } else { b }))
 }

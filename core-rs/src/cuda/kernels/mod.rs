@@ -4,7 +4,7 @@
 //! `NumericUnaryOp::ALL`, `BinaryOp::ALL`) so that every CPU op gets its CUDA kernels.
 //!
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
-//! `fill_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|max|min>_<dtype>`, with `<dtype>` from
+//! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|max|min>_<dtype>`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
 //! of kernels, not the whole backend; the disk cache makes later runs free.
@@ -39,7 +39,7 @@ pub struct KernelModule {
 
 /// Every kernel module of the backend.
 pub fn modules() -> Vec<KernelModule> {
-    let mut all = vec![fill_module()];
+    let mut all = vec![fill_module(), where_module()];
     all.extend(DType::ALL.iter().map(|&from| copy_module(from)));
     all.extend(FloatUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::float_unary(op), &FLOAT_DTYPES)));
     all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
@@ -51,7 +51,7 @@ pub fn modules() -> Vec<KernelModule> {
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
 /// its dtype suffix, except for the one-module families `fill` and `reduce`.
 pub fn module_of(kernel: &str) -> String {
-    for family in ["fill", "reduce"] {
+    for family in ["fill", "where", "reduce"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -178,6 +178,16 @@ fn fill_module() -> KernelModule {
     })
 }
 
+fn where_module() -> KernelModule {
+    module("where".into(), &[MEMORY], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 n, Shape shape, Strides<4> strides, int contiguous, {t}* out, const bool* cond, const {t}* a, const {t}* b");
+            kernel(src, names, format!("where_{}", suffix(dtype)), &params, "where_loop(n, shape, strides, contiguous, out, cond, a, b);");
+        }
+    })
+}
+
 /// Strided copies from `from` to every dtype.
 fn copy_module(from: DType) -> KernelModule {
     module(format!("copy_{}", suffix(from)), &[MEMORY], |src, names| {
@@ -278,6 +288,7 @@ mod tests {
         let names = all_kernels();
         assert_eq!(names.iter().filter(|n| n.starts_with("copy_")).count(), 100);
         assert_eq!(names.iter().filter(|n| n.starts_with("fill_")).count(), 10);
+        assert_eq!(names.iter().filter(|n| n.starts_with("where_")).count(), 10);
     }
 
     #[test]
@@ -299,6 +310,7 @@ mod tests {
         assert_eq!(module_of("copy_f16_bf16"), "copy_f16");
         assert_eq!(module_of("reduce_sum_f32"), "reduce");
         assert_eq!(module_of("fill_bool"), "fill");
+        assert_eq!(module_of("where_f32"), "where");
     }
 
     #[test]

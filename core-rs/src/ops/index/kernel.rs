@@ -257,9 +257,9 @@ mod tests {
             table_k: 1,
             src_k: vec![0, 1, 2],
         };
-        scatter(&dst, &src, &plan, Combine::Add);
-        assert_eq!(dst.to_vec::<f32>()?, vec![2.0, 0.0, 5.0]);
-        scatter(&dst, &src, &plan, Combine::Assign);
-        assert_eq!(dst.to_vec::<f32>()?, vec![2.0, 0.0, 4.0]);
+        scatter(&dst, &src, &plan, Combine::Add).unwrap();
+        assert_eq!(dst.to_vec::<f32>().unwrap(), vec![2.0, 0.0, 5.0]);
+        scatter(&dst, &src, &plan, Combine::Assign).unwrap();
+        assert_eq!(dst.to_vec::<f32>().unwrap(), vec![2.0, 0.0, 4.0]);
     }
 }

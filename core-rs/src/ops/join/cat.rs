@@ -27,8 +27,9 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         }
     }
     let dtype = tensors.iter().fold(ResultTypeState::default(), |s, t| s.tensor(t.dtype(), t.ndim())).result();
+    let device = crate::device::common_device(&tensors.iter().collect::<Vec<_>>())?;
     let Some(first) = tensors.iter().find(|t| !legacy_empty(t)) else {
-        return Tensor::zeros(&[0], dtype);
+        return Tensor::full_on(&[0], crate::Scalar::Int(0), dtype, device);
     };
     let d = wrap_dim(dim, first.ndim())?;
     let mut shape = first.shape().to_vec();
@@ -51,7 +52,7 @@ pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         }
         shape[d] += t.shape()[d];
     }
-    let out = Tensor::uninit(&shape, dtype)?;
+    let out = Tensor::uninit_on(&shape, dtype, device)?;
     let mut start = 0;
     for t in tensors.iter().filter(|t| !legacy_empty(t)) {
         let len = t.shape()[d];

@@ -130,6 +130,12 @@ impl Tensor {
 
     fn mean_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
         let x = with_optional_dtype(self, dtype)?;
+        if x.is_cuda() && !skip_nan {
+            // The sum in the compute type, divided there (an empty mean is 0/0 = NaN).
+            let sum = crate::cuda::dispatch::reduce(crate::cuda::kernels::Reduction::Sum, &x, &reduce_mask(dims, x.ndim())?, keepdim, x.dtype().compute_type())?;
+            let count = x.numel().checked_div(sum.numel()).unwrap_or(0);
+            return sum.div(count as f64)?.to_dtype(x.dtype());
+        }
         let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
         if !skip_nan {
             return with_float_dtype!(x.dtype(), T => plan.reduce(&fold(
