@@ -9,32 +9,7 @@ import ferrotorch as ft
 
 pytestmark = pytest.mark.cuda
 
-ALL_DTYPES = [ft.bool, ft.uint8, ft.int8, ft.int16, ft.int32, ft.int64, ft.float16, ft.bfloat16, ft.float32, ft.float64]
-FLOATS = [ft.float16, ft.bfloat16, ft.float32, ft.float64]
-TOL = {ft.float16: 2e-3, ft.bfloat16: 1.6e-2, ft.float32: 1e-5, ft.float64: 1e-12}
-
-
-def sample(shape, dtype, seed=0):
-    """A CPU tensor of `dtype` with values each dtype holds exactly (small integers, halves)."""
-    rng = np.random.default_rng(seed)
-    if dtype == ft.bool:
-        return ft.tensor(rng.random(shape) > 0.5)
-    values = rng.integers(-8, 9, size=shape) if not dtype.is_floating_point else rng.standard_normal(shape)
-    if dtype == ft.uint8:
-        values = np.abs(values)
-    return ft.tensor(values).to(dtype)
-
-
-def same(gpu, cpu, dtype=None):
-    """`gpu` is a CUDA tensor equal to the CPU tensor `cpu` within the dtype's tolerance."""
-    assert gpu.device.type == "cuda" and gpu.shape == cpu.shape and gpu.dtype == cpu.dtype
-    got = gpu.cpu()
-    dtype = dtype or cpu.dtype
-    if dtype.is_floating_point:
-        tol = TOL[dtype]
-        np.testing.assert_allclose(got.double().numpy(), cpu.double().numpy(), rtol=tol, atol=tol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got.numpy(), cpu.numpy())
+from cuda_helpers import ALL_DTYPES, FLOATS, TOL, same, sample
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
@@ -268,3 +243,18 @@ def test_mean_and_clamp_match_the_cpu(dtype):
     same(g.mean(1, keepdim=True), x.mean(1, keepdim=True))
     same(g.clamp(-0.5, 0.5), x.clamp(-0.5, 0.5))
     assert ft.zeros(0, 3, device="cuda", dtype=dtype).mean().cpu().isnan()
+
+
+def test_in_place_random_fills_and_dropout_on_the_device():
+    ft.manual_seed(0)
+    u = ft.empty(20_000, device="cuda").uniform_(2.0, 3.0)
+    assert u.is_cuda and 2.0 <= u.min().item() and u.max().item() < 3.0
+    assert abs(u.mean().item() - 2.5) < 0.01
+    n = ft.empty(200, 100, device="cuda").t().normal_(1.0, 2.0)  # a strided destination
+    assert abs(n.mean().item() - 1.0) < 0.05 and abs(n.cpu().numpy().std() - 2.0) < 0.05
+    b = ft.zeros(20_000, device="cuda").bernoulli_(ft.full((20_000,), 0.25, device="cuda"))
+    assert abs(b.mean().item() - 0.25) < 0.015
+    x = ft.ones(20_000, device="cuda")
+    y = ft.nn.functional.dropout(x, 0.5, training=True)
+    kept = (y != 0).float().mean().item()
+    assert y.is_cuda and abs(kept - 0.5) < 0.015 and set(np.unique(y.cpu().numpy())) <= {0.0, 2.0}

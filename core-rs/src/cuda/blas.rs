@@ -13,7 +13,8 @@ use cudarc::cublas::result as cublas;
 use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasHandle_t, cublasOperation_t, cudaDataType};
 
 use super::libs::{ensure_loaded, CudaLibrary};
-use super::{device, driver_error, guarded};
+use super::dispatch::address;
+use super::{device, guarded};
 use crate::device::Device;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
@@ -39,8 +40,7 @@ static HANDLES: Mutex<Vec<Option<Handle>>> = Mutex::new(Vec::new());
 
 fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> Result<R> {
     ensure_loaded(CudaLibrary::Cublas)?;
-    let ctx = device::context(index)?;
-    guarded("cuCtxSetCurrent", || ctx.bind_to_thread().map_err(driver_error))?;
+    device::bind(index)?;
     let mut handles = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
     if handles.len() <= index {
         handles.resize_with(index + 1, || None);
@@ -94,7 +94,7 @@ impl Operand {
     }
 
     fn address(&self) -> u64 {
-        (self.t.storage().address() + self.t.offset() * self.t.dtype().size()) as u64
+        address(&self.t, self.t.offset())
     }
 }
 
@@ -146,7 +146,7 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
     } else {
         (&alpha32 as *const f32 as _, &beta32 as *const f32 as _)
     };
-    let c = (out.storage().address() + out.offset() * dtype.size()) as u64;
+    let c = address(&out, out.offset());
     let int = |v: usize| i32::try_from(v).map_err(|_| err!(Runtime, "matrix size {v} is too large for cuBLAS"));
     let (mi, ni, ki, batches) = (int(m)?, int(n)?, int(k)?, int(count)?);
     with_handle(index, |handle| {

@@ -152,6 +152,13 @@ pub fn context(index: usize) -> Result<Arc<CudaContext>> {
     Ok(ctx)
 }
 
+/// Makes device `index`'s primary context current on this thread: the driver calls that take
+/// no context (allocation, copies, cuBLAS) act on the current one.
+pub fn bind(index: usize) -> Result<()> {
+    let ctx = context(index)?;
+    guarded("cuCtxSetCurrent", || ctx.bind_to_thread().map_err(driver_error))
+}
+
 /// Waits for all work queued on device `index`.
 pub fn synchronize(index: usize) -> Result<()> {
     let ctx = context(index)?;

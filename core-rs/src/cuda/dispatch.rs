@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::{result as driver, CudaStream, LaunchConfig, PushKernelArg};
+use cudarc::driver::{result as driver, CudaStream, LaunchConfig};
 
 use super::kernels::{suffix, Reduction};
 use super::launch_layout::{KernelShape, KernelStrides};
-use super::{device, driver_error, guarded, loader};
+use super::{device, driver_error, guarded};
 use crate::device::Device;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
@@ -21,12 +21,12 @@ use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
 /// Threads per block of the element-wise kernels.
-const BLOCK: u32 = 256;
+pub(super) const BLOCK: u32 = 256;
 /// The most blocks launched: the kernels' grid-stride loops cover larger tensors.
-const MAX_BLOCKS: usize = 65535;
+pub(super) const MAX_BLOCKS: usize = 65535;
 
 /// The CUDA index of a tensor's device.
-fn index_of(t: &Tensor) -> Result<usize> {
+pub(super) fn index_of(t: &Tensor) -> Result<usize> {
     match t.device() {
         Device::Cuda(i) => Ok(i),
         Device::Cpu => bail!(Runtime, "expected a CUDA tensor, got one on the CPU"),
@@ -34,31 +34,25 @@ fn index_of(t: &Tensor) -> Result<usize> {
 }
 
 /// The device address of the element at storage offset `offset` of `t`.
-fn address(t: &Tensor, offset: usize) -> u64 {
+pub(super) fn address(t: &Tensor, offset: usize) -> u64 {
     (t.storage().address() + offset * t.dtype().size()) as u64
 }
 
-fn stream(index: usize) -> Result<Arc<CudaStream>> {
+pub(super) fn stream(index: usize) -> Result<Arc<CudaStream>> {
     Ok(device::context(index)?.default_stream())
-}
-
-/// Makes device `index`'s context current, for the driver calls that act on the current one.
-fn bind(index: usize) -> Result<()> {
-    let ctx = device::context(index)?;
-    guarded("cuCtxSetCurrent", || ctx.bind_to_thread().map_err(driver_error))
 }
 
 /// What an element-wise kernel takes besides its pointers: the element count, the coalesced
 /// iteration shape, the strides of its N operands (output first) and whether all are dense.
-struct Elementwise<const N: usize> {
-    n: i64,
-    shape: KernelShape,
-    strides: KernelStrides<N>,
-    contiguous: i32,
+pub(super) struct Elementwise<const N: usize> {
+    pub n: i64,
+    pub shape: KernelShape,
+    pub strides: KernelStrides<N>,
+    pub contiguous: i32,
 }
 
 impl<const N: usize> Elementwise<N> {
-    fn new(shape: &[usize], strides: [&[usize]; N]) -> Result<Self> {
+    pub fn new(shape: &[usize], strides: [&[usize]; N]) -> Result<Self> {
         let (shape, strides) = Layout::coalesce(shape, &strides);
         let contiguous = shape.len() <= 1 && strides.iter().all(|s| s.first().is_none_or(|&x| x == 1));
         let refs: [&[usize]; N] = std::array::from_fn(|k| strides[k].as_slice());
@@ -70,7 +64,7 @@ impl<const N: usize> Elementwise<N> {
         })
     }
 
-    fn config(&self) -> LaunchConfig {
+    pub fn config(&self) -> LaunchConfig {
         let blocks = (self.n as usize).div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
         LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 }
     }
@@ -81,15 +75,16 @@ impl<const N: usize> Elementwise<N> {
 macro_rules! launch {
     ($index:expr, $name:expr, $config:expr; $($arg:expr),* $(,)?) => {{
         let index = $index;
-        let function = loader::kernel(index, &$name)?;
-        let stream = stream(index)?;
+        let function = $crate::cuda::loader::kernel(index, &$name)?;
+        let stream = $crate::cuda::dispatch::stream(index)?;
         let mut builder = stream.launch_builder(&function);
-        $( builder.arg($arg); )*
+        $( cudarc::driver::PushKernelArg::arg(&mut builder, $arg); )*
         // SAFETY: the arguments match the kernel's parameters as kernels/mod.rs declares them,
         // and the caller sized every pointer's memory for the offsets the layouts reach.
-        guarded("cuLaunchKernel", || unsafe { builder.launch($config) }.map(drop).map_err(driver_error))
+        $crate::cuda::guarded("cuLaunchKernel", || unsafe { builder.launch($config) }.map(drop).map_err($crate::cuda::driver_error))
     }};
 }
+pub(super) use launch;
 
 /// `out[i] = cast(src[i])` over `shape`, both on one device; `src_layout` may broadcast.
 fn copy_on_device(dst: &Tensor, dst_layout: &Layout, src: &Tensor, src_layout: &Layout) -> Result<()> {
@@ -131,10 +126,17 @@ fn upload(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
     };
     let bytes = packed.numel() * packed.dtype().size();
     let host = packed.storage().as_ptr()?;
-    bind(index_of(dst)?)?;
+    let index = index_of(dst)?;
+    device::bind(index)?;
+    let stream = stream(index)?;
+    // Queued on the stream like a kernel, so an upload (a scalar operand, a small table) does
+    // not wait for the device to drain. The driver has read pageable host memory by the time
+    // the call returns, so `packed` may be dropped right after.
     // SAFETY: `host` holds `bytes` bytes; the device range is inside the destination storage
     // (a dense layout of that many bytes starting at `offset`).
-    guarded("cuMemcpyHtoD", || unsafe { driver::memcpy_htod_sync(address(to, offset), std::slice::from_raw_parts(host, bytes)) }.map_err(driver_error))?;
+    guarded("cuMemcpyHtoDAsync", || {
+        unsafe { driver::memcpy_htod_async(address(to, offset), std::slice::from_raw_parts(host, bytes), stream.cu_stream()) }.map_err(driver_error)
+    })?;
     match target {
         Some(t) => copy_on_device(dst, dst_layout, &t, t.layout()),
         None => Ok(()),
@@ -148,7 +150,7 @@ fn download(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
     let host = Tensor::uninit(&dst_layout.shape, dst.dtype())?;
     let bytes = host.numel() * host.dtype().size();
     let ptr = host.storage().as_ptr()?;
-    bind(index_of(src)?)?;
+    device::bind(index_of(src)?)?;
     // SAFETY: `ptr` has room for `bytes` bytes; the device range is `packed`'s dense elements.
     guarded("cuMemcpyDtoH", || unsafe { driver::memcpy_dtoh_sync(std::slice::from_raw_parts_mut(ptr, bytes), address(&packed, packed.offset())) }.map_err(driver_error))?;
     crate::ops::copy::copy_strided(dst, dst_layout, &host)
@@ -221,14 +223,21 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor, shape: &[usize], out_dtype: 
 /// `where(cond, a, b)` into a new tensor of `shape`; `a` and `b` share a dtype, `cond` is bool.
 pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Tensor> {
     let out = Tensor::uninit_on(shape, a.dtype(), a.device())?;
+    where_into(&out, cond, a, b)?;
+    Ok(out)
+}
+
+/// `out = where(cond, a, b)` with the operands broadcast to `out`, which may be strided and may
+/// be `b` itself (`masked_fill_` is `where_into(t, mask, value, t)`).
+pub fn where_into(out: &Tensor, cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
+    let shape = out.shape();
     if out.numel() == 0 {
-        return Ok(out);
+        return Ok(());
     }
     let (lc, la, lb) = (cond.layout().broadcast_to(shape)?, a.layout().broadcast_to(shape)?, b.layout().broadcast_to(shape)?);
     let e = Elementwise::new(shape, [out.strides(), &lc.strides, &la.strides, &lb.strides])?;
-    let (o, c, x, y) = (address(&out, 0), address(cond, lc.offset), address(a, la.offset), address(b, lb.offset));
-    launch!(index_of(&out)?, format!("where_{}", suffix(a.dtype())), e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &c, &x, &y)?;
-    Ok(out)
+    let (o, c, x, y) = (address(out, out.offset()), address(cond, lc.offset), address(a, la.offset), address(b, lb.offset));
+    launch!(index_of(out)?, format!("where_{}", suffix(a.dtype())), e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &c, &x, &y)
 }
 
 /// `reduction` of `t` over the dims where `mask` is true, as `dtype`. The input is laid out
@@ -250,6 +259,56 @@ pub fn reduce(reduction: Reduction, t: &Tensor, mask: &[bool], keepdim: bool, dt
     }
     let shape: Vec<i64> = plan.out_shape().iter().map(|&s| s as i64).collect();
     out.view(&shape)?.to_dtype(dtype)
+}
+
+/// The extreme (`max`, else min) of `t` along the one dim where `mask` is true, and its first
+/// index: `(values, indices)` as `max(dim)` returns them.
+pub fn arg_reduce(max: bool, t: &Tensor, mask: &[bool], keepdim: bool) -> Result<(Tensor, Tensor)> {
+    let plan = crate::ops::reduce::Plan::rows(t, mask, keepdim)?;
+    let (src, rows, cols) = (plan.src(), plan.outputs(), plan.reduced());
+    let values = Tensor::uninit_on(&[rows], t.dtype(), t.device())?;
+    let indices = Tensor::uninit_on(&[rows], DType::I64, t.device())?;
+    if rows > 0 && cols > 0 {
+        let (r, c) = (rows as i64, cols as i64);
+        let (i, v, x) = (address(src, src.offset()), address(&values, 0), address(&indices, 0));
+        let config = LaunchConfig { grid_dim: (rows.min(MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+        let name = format!("argreduce_{}_{}", if max { "max" } else { "min" }, suffix(t.dtype()));
+        launch!(index_of(t)?, name, config; &r, &c, &i, &v, &x)?;
+    }
+    let shape: Vec<i64> = plan.out_shape().iter().map(|&s| s as i64).collect();
+    Ok((values.view(&shape)?, indices.view(&shape)?))
+}
+
+/// The running sum (`prod == false`) or product of `t` along `dim`, in `scan_output`'s dtype.
+pub fn scan(prod: bool, t: &Tensor, dim: usize) -> Result<Tensor> {
+    let c = t.contiguous()?;
+    let out = Tensor::uninit_on(c.shape(), super::kernels::scan_output(c.dtype()), c.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let (o, r, k) = crate::ops::reduce::split_at_dim(c.shape(), dim);
+    let lines = if k == 1 { o } else { (o * k).div_ceil(BLOCK as usize) };
+    let config = LaunchConfig { grid_dim: (lines.clamp(1, MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let (oi, ri, ki) = (o as i64, r as i64, k as i64);
+    let (i, y) = (address(&c, c.offset()), address(&out, 0));
+    let name = format!("scan_{}_{}", if prod { "prod" } else { "sum" }, suffix(c.dtype()));
+    launch!(index_of(t)?, name, config; &oi, &ri, &ki, &i, &y)?;
+    Ok(out)
+}
+
+/// `softmax` (or `log_softmax` when `log`) of the contiguous float32/float64 tensor `t` along
+/// the dim that splits its shape as `(outer, size, inner)`.
+pub fn softmax(t: &Tensor, (o, r, k): (usize, usize, usize), log: bool) -> Result<Tensor> {
+    let out = Tensor::uninit_on(t.shape(), t.dtype(), t.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let lines = if k == 1 { o } else { (o * k).div_ceil(BLOCK as usize) };
+    let config = LaunchConfig { grid_dim: (lines.clamp(1, MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let (oi, ri, ki, flag) = (o as i64, r as i64, k as i64, i32::from(log));
+    let (i, y) = (address(t, t.offset()), address(&out, 0));
+    launch!(index_of(t)?, format!("softmax_{}", suffix(t.dtype())), config; &oi, &ri, &ki, &i, &y, &flag)?;
+    Ok(out)
 }
 
 /// `reduce_<op>_<dtype>` over `rows` contiguous rows of `cols` elements of `input`, with

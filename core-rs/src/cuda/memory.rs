@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use cudarc::driver::result as driver;
 
 use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats};
-use super::{device, driver_error, guarded};
+use super::{device, guarded};
 use crate::error::Result;
 
 /// The driver's memory of one device.
@@ -19,9 +19,10 @@ struct DriverMemory {
 }
 
 impl DriverMemory {
-    /// Makes the device's primary context current on this thread (driver calls act on it).
+    /// Makes the device's context current (the allocator's interface has no room for an error:
+    /// a failure reads as "no memory").
     fn bind(&self) -> bool {
-        device::context(self.device).and_then(|ctx| ctx.bind_to_thread().map_err(driver_error)).is_ok()
+        device::bind(self.device).is_ok()
     }
 }
 

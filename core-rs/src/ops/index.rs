@@ -8,7 +8,7 @@
 mod advanced;
 mod along_dim;
 mod checks;
-mod kernel;
+pub(crate) mod kernel;
 mod masked;
 mod select;
 

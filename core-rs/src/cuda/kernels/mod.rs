@@ -4,7 +4,9 @@
 //! `NumericUnaryOp::ALL`, `BinaryOp::ALL`) so that every CPU op gets its CUDA kernels.
 //!
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
-//! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|max|min>_<dtype>`, with `<dtype>` from
+//! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|prod|max|min>_<dtype>`,
+//! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod>_<dtype>`, `softmax_<f32|f64>`,
+//! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
 //! of kernels, not the whole backend; the disk cache makes later runs free.
@@ -15,6 +17,7 @@ use std::fmt::Write;
 
 use crate::dtype::DType;
 use crate::ops::binary::{BinaryKind, BinaryOp};
+use crate::ops::index::kernel::Combine;
 use crate::ops::unary::{FloatUnaryOp, NumericUnaryOp};
 
 const PRELUDE: &str = include_str!("prelude.cu");
@@ -22,6 +25,9 @@ const ARITH: &str = include_str!("arith.cu");
 const ELEMENTWISE: &str = include_str!("elementwise.cu");
 const MEMORY: &str = include_str!("memory.cu");
 const REDUCE: &str = include_str!("reduce.cu");
+const INDEX: &str = include_str!("index.cu");
+const SCAN: &str = include_str!("scan.cu");
+const SOFTMAX: &str = include_str!("softmax.cu");
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -45,13 +51,15 @@ pub fn modules() -> Vec<KernelModule> {
     all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
     all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
     all.push(reduce_module());
+    all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
     all
 }
 
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
-/// its dtype suffix, except for the one-module families `fill` and `reduce`.
+/// its dtype suffix, except for the one-module families `fill`, `where`, `reduce`, `argreduce`,
+/// `scan`, `softmax`, `gather` and `scatter`.
 pub fn module_of(kernel: &str) -> String {
-    for family in ["fill", "where", "reduce"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -113,17 +121,19 @@ fn binary_output(kind: BinaryKind, dtype: DType) -> DType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reduction {
     Sum,
+    Prod,
     Max,
     Min,
 }
 
 impl Reduction {
-    pub const ALL: [Reduction; 3] = [Reduction::Sum, Reduction::Max, Reduction::Min];
+    pub const ALL: [Reduction; 4] = [Reduction::Sum, Reduction::Prod, Reduction::Max, Reduction::Min];
 
     /// The reduction's part of its kernel names (`reduce_<name>_<dtype>`).
     pub fn name(self) -> &'static str {
         match self {
             Reduction::Sum => "sum",
+            Reduction::Prod => "prod",
             Reduction::Max => "max",
             Reduction::Min => "min",
         }
@@ -132,6 +142,7 @@ impl Reduction {
     fn functor(self) -> &'static str {
         match self {
             Reduction::Sum => "SumOp",
+            Reduction::Prod => "ProdOp",
             Reduction::Max => "MaxOp",
             Reduction::Min => "MinOp",
         }
@@ -144,7 +155,7 @@ impl Reduction {
         match (self, dtype) {
             (_, DType::F16 | DType::BF16 | DType::F32) => DType::F32,
             (_, DType::F64) => DType::F64,
-            (Reduction::Sum, _) => DType::I64,
+            (Reduction::Sum | Reduction::Prod, _) => DType::I64,
             (_, DType::I64) => DType::I64,
             _ => DType::I32,
         }
@@ -249,6 +260,79 @@ fn reduce_module() -> KernelModule {
     })
 }
 
+/// `argreduce_<max|min>_<dtype>`: each row's extreme value and its index (max/min along a dim,
+/// argmax/argmin).
+fn argreduce_module() -> KernelModule {
+    module("argreduce".into(), &[ARITH, REDUCE], |src, names| {
+        for (name, max) in [("max", true), ("min", false)] {
+            for dtype in DType::ALL {
+                let (s, a) = (storage_type(dtype), storage_type(Reduction::Max.accumulator(dtype)));
+                let params = format!("i64 rows, i64 cols, const {s}* in, {s}* values, i64* indices");
+                let body = format!("arg_reduce_rows<{s}, {a}, {max}>(rows, cols, in, values, indices);");
+                kernel(src, names, format!("argreduce_{name}_{}", suffix(dtype)), &params, &body);
+            }
+        }
+    })
+}
+
+/// `scan_<sum|prod>_<dtype>`: cumsum and cumprod, with `sum`'s result types (integers and bool
+/// to int64) and the reductions' accumulators.
+fn scan_module() -> KernelModule {
+    module("scan".into(), &[ARITH, SCAN], |src, names| {
+        for (name, functor, reduction) in [("sum", "ScanSum", Reduction::Sum), ("prod", "ScanProd", Reduction::Prod)] {
+            for dtype in DType::ALL {
+                let s = storage_type(dtype);
+                let d = storage_type(scan_output(dtype));
+                let a = storage_type(reduction.accumulator(dtype));
+                let params = format!("i64 outer, i64 size, i64 inner, const {s}* in, {d}* out");
+                let body = format!("scan_lines<{s}, {d}, {a}, {functor}>(outer, size, inner, in, out);");
+                kernel(src, names, format!("scan_{name}_{}", suffix(dtype)), &params, &body);
+            }
+        }
+    })
+}
+
+/// The dtype of a running sum or product of `dtype`: floats keep theirs, the rest give int64.
+pub fn scan_output(dtype: DType) -> DType {
+    if dtype.is_float() { dtype } else { DType::I64 }
+}
+
+/// `softmax_<f32|f64>` (with a flag for the log form).
+fn softmax_module() -> KernelModule {
+    module("softmax".into(), &[ARITH, REDUCE, SOFTMAX], |src, names| {
+        for dtype in [DType::F32, DType::F64] {
+            let r = storage_type(dtype);
+            let params = format!("i64 outer, i64 size, i64 inner, const {r}* in, {r}* out, int log_form");
+            kernel(src, names, format!("softmax_{}", suffix(dtype)), &params, "softmax_lines(outer, size, inner, in, out, log_form);");
+        }
+    })
+}
+
+fn gather_module() -> KernelModule {
+    module("gather".into(), &[INDEX], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 n, Shape shape, Strides<3> strides, {t}* out, const {t}* src, const i64* table");
+            kernel(src, names, format!("gather_{}", suffix(dtype)), &params, "gather_loop(n, shape, strides, out, src, table);");
+        }
+    })
+}
+
+/// One scatter kernel per combine rule of the CPU scatter (`ops::index::kernel::Combine`) and dtype.
+fn scatter_module() -> KernelModule {
+    module("scatter".into(), &[ARITH, INDEX], |src, names| {
+        for how in Combine::ALL {
+            let functor = format!("Scatter{}{}", how.name()[..1].to_uppercase(), &how.name()[1..]);
+            for dtype in DType::ALL {
+                let t = storage_type(dtype);
+                let params = format!("i64 n, {t}* dst, const {t}* src, const i64* dst_at, const i64* src_at");
+                let body = format!("scatter_loop<{t}, {functor}>(n, dst, src, dst_at, src_at);");
+                kernel(src, names, format!("scatter_{}_{}", how.name(), suffix(dtype)), &params, &body);
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +373,8 @@ mod tests {
         assert_eq!(names.iter().filter(|n| n.starts_with("copy_")).count(), 100);
         assert_eq!(names.iter().filter(|n| n.starts_with("fill_")).count(), 10);
         assert_eq!(names.iter().filter(|n| n.starts_with("where_")).count(), 10);
+        assert_eq!(names.iter().filter(|n| n.starts_with("gather_")).count(), 10);
+        assert_eq!(names.iter().filter(|n| n.starts_with("scatter_")).count(), 50);
     }
 
     #[test]
@@ -311,6 +397,11 @@ mod tests {
         assert_eq!(module_of("reduce_sum_f32"), "reduce");
         assert_eq!(module_of("fill_bool"), "fill");
         assert_eq!(module_of("where_f32"), "where");
+        assert_eq!(module_of("gather_i64"), "gather");
+        assert_eq!(module_of("argreduce_max_f16"), "argreduce");
+        assert_eq!(module_of("scan_prod_u8"), "scan");
+        assert_eq!(module_of("softmax_f32"), "softmax");
+        assert_eq!(module_of("scatter_add_bf16"), "scatter");
     }
 
     #[test]

@@ -50,3 +50,55 @@ __device__ __forceinline__ void reduce_rows(i64 rows, i64 cols, const S* in, A* 
         if (threadIdx.x == 0) out[row * gridDim.x + blockIdx.x] = acc;
     }
 }
+
+struct ProdOp {
+    template <typename A> static __device__ __forceinline__ A identity() { return (A)1; }
+    template <typename A> static __device__ __forceinline__ A combine(A a, A b) { return ft_mul(a, b); }
+};
+
+// Whether (b, ib) replaces (a, ia) as the running extreme, as the CPU's ArgFold decides plus
+// the order of a parallel search: NaN beats every number (the first NaN wins), then a strictly
+// better value, then among equal values the lower index.
+template <typename A, bool MAX> __device__ __forceinline__ bool arg_better(A a, i64 ia, A b, i64 ib) {
+    const bool na = a != a, nb = b != b;
+    if (na || nb) return nb && (!na || ib < ia);
+    if (MAX ? b > a : b < a) return true;
+    return b == a && ib < ia;
+}
+
+// The extreme value of each of `rows` contiguous rows of `cols >= 1` elements and its first
+// index: one block per row (grid-stride over rows), in the accumulator type A.
+template <typename S, typename A, bool MAX>
+__device__ __forceinline__ void arg_reduce_rows(i64 rows, i64 cols, const S* in, S* values, i64* indices) {
+    __shared__ A part_v[32];
+    __shared__ i64 part_i[32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = (blockDim.x + 31) / 32;
+    for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+        const S* x = in + row * cols;
+        A v = (A)Num<S>::load(x[0]);
+        i64 idx = 0;
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+            const A y = (A)Num<S>::load(x[c]);
+            if (arg_better<A, MAX>(v, idx, y, c)) { v = y; idx = c; }
+        }
+        for (int round = 0; round < 2; ++round) {
+            for (int delta = 16; delta > 0; delta >>= 1) {
+                const A ov = __shfl_down_sync(0xffffffffu, v, delta);
+                const i64 oi = __shfl_down_sync(0xffffffffu, idx, delta);
+                if (arg_better<A, MAX>(v, idx, ov, oi)) { v = ov; idx = oi; }
+            }
+            if (round == 1) break;
+            if (lane == 0) { part_v[warp] = v; part_i[warp] = idx; }
+            __syncthreads();
+            // Warp 0 combines the warps' winners (lanes past the last warp repeat warp 0's).
+            v = part_v[lane < warps ? lane : 0];
+            idx = part_i[lane < warps ? lane : 0];
+            if (warp != 0) break;
+        }
+        if (threadIdx.x == 0) {
+            values[row] = Num<S>::store((typename Num<S>::compute)v);
+            indices[row] = idx;
+        }
+        __syncthreads();  // the partials are reused by the next row
+    }
+}

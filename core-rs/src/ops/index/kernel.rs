@@ -18,6 +18,9 @@ use crate::with_dtype;
 /// offset that is linear in `i` (zero strides along indexed dims); `table` holds the storage
 /// deltas the indices select, already bounds-checked.
 pub(super) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_layout: &Layout) -> Result<Tensor> {
+    if src.is_cuda() {
+        return crate::cuda::index::gather(src, src_layout, table, table_layout);
+    }
     let shape = &src_layout.shape;
     let out = Tensor::uninit(shape, src.dtype())?;
     let ol = Layout::contiguous(shape);
@@ -51,7 +54,7 @@ pub(super) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_l
 
 /// How a scatter combines a source value `s` with the destination value `d`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Combine {
+pub(crate) enum Combine {
     /// `d = s`
     Assign,
     /// `d = d + s`
@@ -62,6 +65,21 @@ pub(super) enum Combine {
     Max,
     /// `d = min(d, s)`, NaN propagating
     Min,
+}
+
+impl Combine {
+    pub(crate) const ALL: [Combine; 5] = [Combine::Assign, Combine::Add, Combine::Mul, Combine::Max, Combine::Min];
+
+    /// The name in CUDA kernel names (`scatter_<name>_<dtype>`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Combine::Assign => "assign",
+            Combine::Add => "add",
+            Combine::Mul => "mul",
+            Combine::Max => "max",
+            Combine::Min => "min",
+        }
+    }
 }
 
 /// The element type arithmetic runs in for a storage type (half types widen to f32), and the
@@ -126,9 +144,31 @@ pub(super) struct ScatterPlan<'a> {
     pub src_k: Vec<usize>,
 }
 
+impl ScatterPlan<'_> {
+    /// Every (destination, source) storage offset pair the plan writes, outer positions in
+    /// row-major order and each one's `k` in order: the scatter as a flat list, for devices
+    /// that run all pairs at once.
+    pub(super) fn pairs(&self) -> (Vec<usize>, Vec<usize>) {
+        let (d, s, t) = (linear_offsets(&self.outer, &self.dst.0), linear_offsets(&self.outer, &self.src.0), linear_offsets(&self.outer, &self.table_outer.0));
+        let n = self.src_k.len();
+        let (mut dst_at, mut src_at) = (Vec::with_capacity(d.len() * n), Vec::with_capacity(d.len() * n));
+        for p in 0..d.len() {
+            for (k, &sk) in self.src_k.iter().enumerate() {
+                dst_at.push(self.dst.1 + d[p] + self.table[self.table_outer.1 + t[p] + k * self.table_k]);
+                src_at.push(self.src.1 + s[p] + sk);
+            }
+        }
+        (dst_at, src_at)
+    }
+}
+
 /// Runs a scatter of `src` into `dst` (both of `dst`'s dtype).
 pub(super) fn scatter(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) -> Result<()> {
     debug_assert_eq!(dst.dtype(), src.dtype());
+    if dst.is_cuda() || src.is_cuda() {
+        let (dst_at, src_at) = plan.pairs();
+        return crate::cuda::index::scatter(dst, src, &dst_at, &src_at, how);
+    }
     with_dtype!(dst.dtype(), T => scatter_typed::<T>(dst, src, plan, how))
 }
 
@@ -261,5 +301,49 @@ mod tests {
         assert_eq!(dst.to_vec::<f32>().unwrap(), vec![2.0, 0.0, 5.0]);
         scatter(&dst, &src, &plan, Combine::Assign).unwrap();
         assert_eq!(dst.to_vec::<f32>().unwrap(), vec![2.0, 0.0, 4.0]);
+    }
+
+    /// Applies `pairs` one after another on the host: what the CPU scatter must equal.
+    fn replay(dst: &mut [f64], src: &[f64], plan: &ScatterPlan, how: Combine) {
+        let (dst_at, src_at) = plan.pairs();
+        for (&d, &s) in dst_at.iter().zip(&src_at) {
+            let (a, b) = (dst[d], src[s]);
+            dst[d] = match how {
+                Combine::Assign => b,
+                Combine::Add => a + b,
+                Combine::Mul => a * b,
+                Combine::Max => a.max(b),
+                Combine::Min => a.min(b),
+            };
+        }
+    }
+
+    #[test]
+    fn pairs_list_the_scatter_in_its_order() {
+        // dst (3, 4) transposed storage; two outer positions (dim 1 of a (2, 3) src, strided),
+        // three k each through a table with an outer stride and duplicates.
+        let dst_init: Vec<f64> = (0..12).map(|i| i as f64 * 0.5 + 1.0).collect();
+        let src_vals: Vec<f64> = (0..6).map(|i| i as f64 - 2.5).collect();
+        let table = [1usize, 3, 1, 0, 2, 2];
+        let plan = ScatterPlan {
+            outer: vec![2],
+            dst: (vec![6], 1),
+            src: (vec![1], 0),
+            table: &table,
+            table_outer: (vec![3], 0),
+            table_k: 1,
+            src_k: vec![0, 2, 4],
+        };
+        for how in Combine::ALL {
+            let dst = Tensor::from_slice(&dst_init, &[12]).unwrap();
+            let src = Tensor::from_slice(&src_vals, &[6]).unwrap();
+            scatter(&dst, &src, &plan, how).unwrap();
+            let mut expect = dst_init.clone();
+            replay(&mut expect, &src_vals, &plan, how);
+            assert_eq!(dst.to_vec::<f64>().unwrap(), expect, "{how:?}");
+        }
+        let (dst_at, src_at) = plan.pairs();
+        assert_eq!(dst_at, vec![2, 4, 2, 7, 9, 9]);
+        assert_eq!(src_at, vec![0, 2, 4, 1, 3, 5]);
     }
 }

@@ -10,7 +10,9 @@ use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
-use super::checks::{check_no_internal_overlap, detach_from};
+use super::checks::{check_no_internal_overlap, detach_from, on_host};
+use super::kernel::gather;
+use crate::layout::Layout;
 
 /// Row-major positions of the elements of a contiguous slice for which `pred` holds.
 fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usize> {
@@ -30,6 +32,7 @@ fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usi
 
 /// Row-major positions of the true elements of `mask` broadcast to `shape`.
 fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
+    let mask = on_host(mask)?;
     let m = mask.with_layout(mask.layout().broadcast_to(shape)?).contiguous()?;
     Ok(positions::<bool>(unsafe { m.as_slice::<bool>()? }, |b| b))
 }
@@ -71,6 +74,13 @@ impl Tensor {
         check_no_internal_overlap(self)?;
         let mask = detach_from(mask, self)?;
         let ml = mask.layout().broadcast_to(self.shape())?;
+        if self.is_cuda() || mask.is_cuda() {
+            let device = crate::device::common_device(&[self, &mask])?;
+            let value = Tensor::scalar(value, self.dtype()).to_device(device)?;
+            crate::cuda::dispatch::where_into(self, &mask, &value, self)?;
+            self.bump_version();
+            return Ok(());
+        }
         with_dtype!(self.dtype(), T => {
             let v = T::from_scalar(value);
             let (dp, mp) = (SendPtr(self.data_ptr::<T>()?), SendPtr(mask.data_ptr::<bool>()?));
@@ -108,14 +118,11 @@ impl Tensor {
             bail!(Runtime, "masked_select: expected BoolTensor for mask");
         }
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        crate::device::common_device(&[self, mask])?;
         let pos = true_positions(mask, &shape)?;
         let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
-        let out = Tensor::uninit(&[pos.len()], self.dtype())?;
-        with_dtype!(self.dtype(), T => {
-            let (s, o) = unsafe { (src.as_slice::<T>()?, out.as_mut_slice::<T>()?) };
-            o.par_iter_mut().with_min_len(GRAIN).zip(pos.par_iter()).for_each(|(o, &p)| *o = s[p]);
-        });
-        Ok(out)
+        let n = pos.len();
+        gather(&src, &Layout { shape: vec![n], strides: vec![0], offset: src.offset() }, &pos, &Layout::contiguous(&[n]))
     })
 }
 
@@ -145,6 +152,14 @@ impl Tensor {
         check_no_internal_overlap(self)?;
         let src = detach_from(source, self)?.contiguous()?;
         let layout = self.layout().clone();
+        if self.is_cuda() || src.is_cuda() {
+            crate::device::common_device(&[self, &src])?;
+            let dst_at: Vec<usize> = pos.iter().map(|&p| super::kernel::flat_to_offset(&layout, p)).collect();
+            let src_at: Vec<usize> = (0..pos.len()).map(|k| src.offset() + k).collect();
+            crate::cuda::index::scatter(self, &src, &dst_at, &src_at, super::kernel::Combine::Assign)?;
+            self.bump_version();
+            return Ok(());
+        }
         with_dtype!(self.dtype(), T => {
             let (s, dp) = (unsafe { src.as_slice::<T>()? }, SendPtr(self.data_ptr::<T>()?));
             pos.par_iter().with_min_len(GRAIN).zip(s.par_iter()).for_each(|(&p, &v)| unsafe {
@@ -171,6 +186,10 @@ impl Tensor {
     /// `nonzero()`: an `(n, ndim)` int64 tensor of the positions of nonzero elements, in
     /// row-major order (NaN counts as nonzero).
     pub fn nonzero(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            // The output's size depends on the values: PyTorch waits for the device here too.
+            return on_host(self)?.nonzero()?.to_device(self.device());
+        }
     crate::cpu::threads::install_if(self.numel(), || {
         let c = self.contiguous()?;
         let pos = with_dtype!(self.dtype(), T => positions::<T>(unsafe { c.as_slice::<T>()? }, |x| x.is_nonzero()));

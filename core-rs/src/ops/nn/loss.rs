@@ -6,7 +6,10 @@
 //! and class-index targets as (N, S).
 
 use crate::cpu::real::Real;
+use crate::device::Device;
 use crate::dtype::DType;
+use crate::layout::Layout;
+use crate::ops::index::kernel::Combine;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
@@ -43,7 +46,8 @@ fn frame(shape: &[usize], dtype: DType, target: &Tensor, weight: Option<&Tensor>
 /// Each target's class (or None where ignored) and its weight; raises PyTorch's IndexError
 /// for a target outside [0, C).
 fn classes(target: &Tensor, weight: Option<&[f64]>, c: usize, ignore_index: i64) -> Result<Vec<Option<(usize, f64)>>> {
-    let t = target.contiguous_as(DType::I64)?;
+    // Targets on a GPU are read back: bounds are checked, and the picks listed, on the host.
+    let t = target.to_device(Device::Cpu)?.contiguous_as(DType::I64)?;
     let t = unsafe { t.as_slice::<i64>()? };
     t.iter()
         .map(|&k| {
@@ -59,7 +63,7 @@ fn classes(target: &Tensor, weight: Option<&[f64]>, c: usize, ignore_index: i64)
 }
 
 fn weights_f64(weight: Option<&Tensor>) -> Result<Option<Vec<f64>>> {
-    weight.map(|w| w.contiguous_as(DType::F64).and_then(|w| unsafe { w.as_slice::<f64>() }.map(<[f64]>::to_vec))).transpose()
+    weight.map(|w| w.to_device(Device::Cpu)?.contiguous_as(DType::F64).and_then(|w| unsafe { w.as_slice::<f64>() }.map(<[f64]>::to_vec))).transpose()
 }
 
 /// The summed weight of the non-ignored targets: 'mean' divides by it.
@@ -77,6 +81,52 @@ fn loss_shape(shape: &[usize]) -> Vec<usize> {
     out
 }
 
+/// The targets kept (not ignored): their positions in the (N, S) frame, and the offset of each
+/// one's class in a contiguous (N, C, S) input.
+fn kept_offsets(picked: &[Option<(usize, f64)>], c: usize, s: usize) -> (Vec<usize>, Vec<usize>) {
+    picked.iter().enumerate().filter_map(|(i, p)| p.map(|(k, _)| (i, (i / s) * c * s + k * s + i % s))).unzip()
+}
+
+/// `values` as a 1-d tensor of `like`'s dtype and device.
+fn column(values: Vec<f64>, like: &Tensor) -> Result<Tensor> {
+    let n = values.len();
+    Tensor::from_slice(&values, &[n])?.to_dtype(like.dtype())?.to_device(like.device())
+}
+
+/// `nll_loss` of a contiguous CUDA input `x` in its compute type: the kept targets' entries
+/// are gathered on the device, weighted, then reduced or scattered into the unreduced shape.
+fn nll_on_device(x: &Tensor, picked: &[Option<(usize, f64)>], (n, c, s): (usize, usize, usize), reduction: Reduction, shape: &[usize]) -> Result<Tensor> {
+    let (kept, at) = kept_offsets(picked, c, s);
+    let m = kept.len();
+    let vals = crate::cuda::index::gather(x, &Layout { shape: vec![m], strides: vec![0], offset: x.offset() }, &at, &Layout::contiguous(&[m]))?;
+    let losses = vals.mul(&column(picked.iter().flatten().map(|&(_, w)| -w).collect(), x)?)?;
+    match reduction {
+        Reduction::None => {
+            let out = Tensor::full_on(&[n * s], crate::dtype::Scalar::Int(0), x.dtype(), x.device())?;
+            crate::cuda::index::scatter(&out, &losses, &kept, &(0..m).collect::<Vec<_>>(), Combine::Assign)?;
+            out.reshape(&loss_shape(shape).iter().map(|&d| d as i64).collect::<Vec<_>>())
+        }
+        Reduction::Sum => losses.sum(None, false, None),
+        Reduction::Mean => losses.sum(None, false, None)?.div(total_weight(picked)),
+    }
+}
+
+/// `nll_loss_backward` on the device: `-weight[t] * g` (scaled for 'mean') scattered to the kept
+/// targets' entries of a zero gradient of `shape` in `compute`.
+fn nll_backward_on_device(g: &Tensor, picked: &[Option<(usize, f64)>], (c, s): (usize, usize), reduction: Reduction, shape: &[usize], compute: DType) -> Result<Tensor> {
+    let (kept, at) = kept_offsets(picked, c, s);
+    let m = kept.len();
+    let g = g.contiguous_as(compute)?;
+    let scale = if reduction == Reduction::Mean { 1.0 / total_weight(picked) } else { 1.0 };
+    // Unreduced: each kept target's own g; reduced: the one g for all.
+    let from: Vec<usize> = if reduction == Reduction::None { kept } else { vec![0; m] };
+    let gs = crate::cuda::index::gather(&g, &Layout { shape: vec![m], strides: vec![0], offset: g.offset() }, &from, &Layout::contiguous(&[m]))?;
+    let vals = gs.mul(&column(picked.iter().flatten().map(|&(_, w)| -w * scale).collect(), &g)?)?;
+    let grad = Tensor::full_on(shape, crate::dtype::Scalar::Int(0), compute, g.device())?;
+    crate::cuda::index::scatter(&grad, &vals, &at, &(0..m).collect::<Vec<_>>(), Combine::Assign)?;
+    Ok(grad)
+}
+
 impl Tensor {
     /// `-weight[t] * self[n, t, ...]` for every target `t` (class indices), skipping targets
     /// equal to `ignore_index`, then reduced; 'mean' divides by the summed weight of the
@@ -89,6 +139,10 @@ impl Tensor {
         let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
         let compute = self.dtype().compute_type();
         let x = self.contiguous_as(compute)?;
+        if x.is_cuda() {
+            crate::device::common_device(&[self, target])?;
+            return nll_on_device(&x, &picked, (n, c, s), reduction, self.shape())?.to_dtype(self.dtype());
+        }
         let losses: Vec<f64> = with_real_dtype!(compute, R => {
             let x = unsafe { x.as_slice::<R>()? };
             picked
@@ -115,6 +169,9 @@ impl Tensor {
         }
         let (_, c, s) = frame(input_shape, dtype, target, weight)?;
         let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
+        if self.is_cuda() {
+            return nll_backward_on_device(self, &picked, (c, s), reduction, input_shape, dtype.compute_type())?.to_dtype(dtype);
+        }
         let g = self.contiguous_as(DType::F64)?;
         let g = unsafe { g.as_slice::<f64>()? };
         let scale = match reduction {

@@ -14,12 +14,13 @@ use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
 /// Runs `f` on `t`'s elements as one contiguous row-major slice: `t`'s own memory when it is
-/// contiguous, else a scratch tensor copied into `t` afterwards.
+/// contiguous, else a scratch tensor copied into `t` afterwards. A CUDA tensor's values are
+/// drawn on the host by the CPU generator and uploaded (no device-side generator yet).
 pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T])) -> Result<()> {
     if t.numel() == 0 {
         return Ok(());
     }
-    if t.is_contiguous() {
+    if t.is_contiguous() && !t.is_cuda() {
         f(unsafe { t.as_mut_slice::<T>()? });
         t.bump_version();
         return Ok(());
@@ -363,7 +364,7 @@ impl Tensor {
         check_float(p.dtype(), "bernoulli_tensor_cpu_p_")?;
         check_no_internal_overlap(self)?;
         let sizes: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
-        let probs = p.expand(&sizes)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
+        let probs = p.expand(&sizes)?.to_device(crate::device::Device::Cpu)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
             bail!(Runtime, "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
         }

@@ -77,6 +77,9 @@ impl Tensor {
         }
         let mask = reduce_mask(Some(&[dim]), self.ndim())?;
         check_nonempty(self, &mask, false, if MAX { "max()" } else { "min()" })?;
+        if self.is_cuda() {
+            return crate::cuda::dispatch::arg_reduce(MAX, self, &mask, keepdim);
+        }
         let plan = Plan::new(self, &mask, keepdim)?;
         with_dtype!(self.dtype(), T => arg_extreme::<T, MAX>(&plan))
     }
@@ -86,7 +89,8 @@ impl Tensor {
     pub fn argmax_argmin<const MAX: bool>(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
         let name = if MAX { "argmax" } else { "argmin" };
         if self.dtype() == DType::Bool {
-            bail!(Runtime, "\"{}_cpu\" not implemented for '{}'", name, title(self.dtype()));
+            let backend = if self.is_cuda() { "cuda" } else { "cpu" };
+            bail!(Runtime, "\"{}_{}\" not implemented for '{}'", name, backend, title(self.dtype()));
         }
         if dim.is_none() && self.numel() == 0 {
             bail!(Index, "{}(): Expected reduction dim to be specified for input.numel() == 0.", name);
@@ -97,8 +101,12 @@ impl Tensor {
         };
         let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
         check_nonempty(&x, &mask, false, &format!("{}()", name))?;
-        let plan = Plan::new(&x, &mask, keepdim && dim.is_some())?;
-        let idx = with_dtype!(x.dtype(), T => arg_extreme::<T, MAX>(&plan))?.1;
+        let idx = if x.is_cuda() {
+            crate::cuda::dispatch::arg_reduce(MAX, &x, &mask, keepdim && dim.is_some())?.1
+        } else {
+            let plan = Plan::new(&x, &mask, keepdim && dim.is_some())?;
+            with_dtype!(x.dtype(), T => arg_extreme::<T, MAX>(&plan))?.1
+        };
         if keepdim && dim.is_none() {
             return idx.reshape(&vec![1; self.ndim()]);
         }

@@ -85,8 +85,12 @@ impl Tensor {
             Some(d) => self.to_dtype(d)?,
             None => self.clone(),
         };
-        let (c, split) = scan_input(&x, dim)?;
-        let r = with_dtype!(c.dtype(), T => accumulate::<T, PROD>(&c, split))?;
+        let r = if x.is_cuda() {
+            crate::cuda::dispatch::scan(PROD, &x, wrap_dim(dim, x.ndim())?)?
+        } else {
+            let (c, split) = scan_input(&x, dim)?;
+            with_dtype!(c.dtype(), T => accumulate::<T, PROD>(&c, split))?
+        };
         match dtype {
             Some(d) => r.to_dtype(d),
             None => Ok(r),

@@ -32,6 +32,9 @@ impl Tensor {
         }
         let (o, r, k) = split_at_dim(x.shape(), d);
         let c = x.contiguous_as(x.dtype().compute_type())?;
+        if c.is_cuda() {
+            return crate::cuda::dispatch::softmax(&c, (o, r, k), log)?.to_dtype(x.dtype());
+        }
         let out = Tensor::uninit(x.shape(), c.dtype())?;
         with_real_dtype!(c.dtype(), R => unsafe {
             softmax::<R>(c.data_ptr::<R>()?.add(c.offset()), out.data_ptr::<R>()?, o, r, k, log)

@@ -5,7 +5,8 @@ use super::{reduce_mask, Plan};
 use crate::cpu::arith::Arith;
 use crate::cpu::reduce::reducers::fold;
 use crate::cpu::reduce::{is_nan, Accumulate};
-use crate::dtype::{title, DType, Element};
+use crate::dtype::{title, DType, Element, Scalar};
+use crate::ops::binary::{BinaryOp, Operand};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
@@ -82,7 +83,13 @@ impl Tensor {
         }
         let x = with_optional_dtype(self, dtype)?;
         let dims = dim.map(|d| [d]);
-        let plan = Plan::new(&x, &reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?, keepdim && dim.is_some())?;
+        let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
+        if x.is_cuda() {
+            let out = with_dtype!(x.dtype(), T => <SumOf<T> as crate::dtype::Element>::DTYPE);
+            let r = crate::cuda::dispatch::reduce(crate::cuda::kernels::Reduction::Prod, &x, &mask, keepdim && dim.is_some(), out)?;
+            return cast_result(r, dtype);
+        }
+        let plan = Plan::new(&x, &mask, keepdim && dim.is_some())?;
         let r = with_dtype!(x.dtype(), T => plan.reduce(&fold(
             AccOf::<T>::from_i64(1),
             |v: T| v.cast::<AccOf<T>>(),
@@ -156,6 +163,9 @@ impl Tensor {
 
     /// `count_nonzero(dim)`: int64 counts.
     pub fn count_nonzero(&self, dims: Option<&[i64]>) -> Result<Tensor> {
+        if self.is_cuda() {
+            return self.nonzero_mask()?.sum(dims, false, Some(DType::I64));
+        }
         let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, false)?;
         with_dtype!(self.dtype(), T => plan.reduce(&fold(0i64, |v: T| v.is_nonzero() as i64, |a, b| a + b, |a, _| a)))
     }
@@ -170,10 +180,23 @@ impl Tensor {
         self.logical_fold(dims, keepdim, false)
     }
 
+    /// `self != 0` (NaN counts as nonzero), the CUDA path's input to counting reductions.
+    fn nonzero_mask(&self) -> Result<Tensor> {
+        self.binary(BinaryOp::Ne, &Operand::Scalar(Scalar::Int(0)))
+    }
+
     fn logical_fold(&self, dims: Option<&[i64]>, keepdim: bool, all: bool) -> Result<Tensor> {
-        let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, keepdim)?;
-        let op = move |a: bool, b: bool| if all { a & b } else { a | b };
-        let r = with_dtype!(self.dtype(), T => plan.reduce(&fold(all, |v: T| v.is_nonzero(), op, |a, _| a)))?;
+        let r = if self.is_cuda() {
+            // Counts of nonzero elements: `all` when every one is, `any` when one is.
+            let count = self.nonzero_mask()?.sum(dims, keepdim, Some(DType::I64))?;
+            let full = self.numel().checked_div(count.numel().max(1)).unwrap_or(0);
+            let threshold = if all { full as i64 } else { 1 };
+            count.binary(BinaryOp::Ge, &Operand::Scalar(Scalar::Int(threshold)))?
+        } else {
+            let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, keepdim)?;
+            let op = move |a: bool, b: bool| if all { a & b } else { a | b };
+            with_dtype!(self.dtype(), T => plan.reduce(&fold(all, |v: T| v.is_nonzero(), op, |a, _| a)))?
+        };
         if self.dtype() == DType::U8 {
             r.to_dtype(DType::U8)
         } else {

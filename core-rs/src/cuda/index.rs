@@ -1,0 +1,54 @@
+//! The index ops' two loops on CUDA tensors (the twins of `ops/index/kernel.rs`): a gather
+//! through a table of storage deltas and a scatter of (destination, source) offset pairs. The
+//! index ops build their tables on the host from the index values (reading CUDA indices back
+//! first, where PyTorch checks bounds on the device), so both kernels take the table uploaded.
+
+use super::dispatch::{address, index_of, launch, Elementwise, BLOCK, MAX_BLOCKS};
+use super::kernels::suffix;
+use crate::device::Device;
+use crate::error::Result;
+use crate::layout::Layout;
+use crate::ops::index::kernel::Combine;
+use crate::tensor::Tensor;
+use cudarc::driver::LaunchConfig;
+
+/// `values` as an int64 tensor on `device`.
+fn upload(values: &[usize], device: Device) -> Result<Tensor> {
+    let host: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+    Tensor::from_slice(&host, &[host.len()])?.to_device(device)
+}
+
+/// `out[i] = src[src_layout(i) + table[table_layout(i)]]` for every position `i` of
+/// `src_layout.shape`, into a new contiguous tensor on `src`'s device.
+pub(crate) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_layout: &Layout) -> Result<Tensor> {
+    let shape = &src_layout.shape;
+    let out = Tensor::uninit_on(shape, src.dtype(), src.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let table = upload(table, src.device())?;
+    let e = Elementwise::new(shape, [out.strides(), &src_layout.strides, &table_layout.strides])?;
+    let (o, s, t) = (address(&out, 0), address(src, src_layout.offset), address(&table, table_layout.offset));
+    launch!(index_of(src)?, format!("gather_{}", suffix(src.dtype())), e.config(); &e.n, &e.shape, &e.strides, &o, &s, &t)?;
+    Ok(out)
+}
+
+/// `dst[dst_at[i]] = how(dst[dst_at[i]], src[src_at[i]])` for every `i` (storage offsets of
+/// both tensors, which share a dtype and a device). Duplicate destinations accumulate (every
+/// rule but `Assign`, whose winner is unspecified, as in PyTorch's CUDA scatter).
+pub(crate) fn scatter(dst: &Tensor, src: &Tensor, dst_at: &[usize], src_at: &[usize], how: Combine) -> Result<()> {
+    debug_assert_eq!(dst_at.len(), src_at.len());
+    if dst_at.is_empty() {
+        return Ok(());
+    }
+    // A 0-d host tensor (a scatter's value) joins a GPU destination, as in element-wise ops.
+    crate::device::common_device(&[dst, src])?;
+    let src = &src.to_device(dst.device())?;
+    let (dt, st) = (upload(dst_at, dst.device())?, upload(src_at, dst.device())?);
+    let n = dst_at.len() as i64;
+    let blocks = dst_at.len().div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
+    let config = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let (d, s, da, sa) = (address(dst, 0), address(src, 0), address(&dt, 0), address(&st, 0));
+    let name = format!("scatter_{}_{}", how.name(), suffix(dst.dtype()));
+    launch!(index_of(dst)?, name, config; &n, &d, &s, &da, &sa)
+}

@@ -1,0 +1,199 @@
+"""Index ops, arg-reductions and products on CUDA tensors against the CPU: gather/scatter in
+every combine rule (duplicates accumulate through atomics), index_select/index_add_/index_put_,
+boolean masks, nonzero, argmax/argmin and max/min along a dim (NaN and ties), prod, all/any,
+cumsum/cumprod.
+Marked `cuda`: skipped without a GPU, run by `make gpu-check`."""
+
+import numpy as np
+import pytest
+
+import ferrotorch as ft
+
+from cuda_helpers import ALL_DTYPES, FLOATS, same, sample
+
+pytestmark = pytest.mark.cuda
+
+NUMERIC = [d for d in ALL_DTYPES if d != ft.bool]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_gather_and_index_select(dtype):
+    x = sample((5, 7), dtype)
+    idx = ft.tensor([[0, 4, 4], [2, 1, 0]])
+    same(x.cuda().gather(1, idx.cuda()), x.gather(1, idx))
+    same(x.cuda().t().gather(0, idx.t().contiguous().cuda()), x.t().gather(0, idx.t().contiguous()))
+    rows = ft.tensor([4, 0, 4, 2])
+    same(x.cuda().index_select(0, rows.cuda()), x.index_select(0, rows))
+    same(x.cuda()[rows.cuda()], x[rows])
+    same(x.cuda()[:, [6, 1]], x[:, [6, 1]])
+    same(x.cuda().take(ft.tensor([0, 34, 12]).cuda()), x.take(ft.tensor([0, 34, 12])))
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+@pytest.mark.parametrize("reduce", ["sum", "prod", "amax", "amin", "mean"])
+def test_scatter_reduce_with_duplicates(dtype, reduce):
+    if reduce == "mean" and not dtype.is_floating_point:
+        pytest.skip("integer mean rounds; covered by the float dtypes")
+    base = sample((3, 6), dtype, seed=1)
+    src = sample((3, 8), dtype, seed=2)
+    idx = ft.tensor(np.random.default_rng(3).integers(0, 6, size=(3, 8)))
+    for include_self in (True, False):
+        want = base.scatter_reduce(1, idx, src, reduce, include_self=include_self)
+        got = base.cuda().scatter_reduce(1, idx.cuda(), src.cuda(), reduce, include_self=include_self)
+        same(got, want)
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_scatter_and_scatter_add(dtype):
+    base = sample((4, 5), dtype)
+    src = sample((2, 5), dtype, seed=4)
+    idx = ft.tensor([[0, 1, 2, 3, 0], [3, 2, 1, 0, 1]])  # one destination per column: no race
+    same(base.cuda().scatter(0, idx.cuda(), src.cuda()), base.scatter(0, idx, src))
+    same(base.cuda().scatter(0, idx.cuda(), 3), base.scatter(0, idx, 3))
+    dup = ft.tensor([[0, 0, 2, 2, 0], [0, 0, 2, 2, 0]])
+    same(base.cuda().scatter_add(0, dup.cuda(), src.cuda()), base.scatter_add(0, dup, src))
+
+
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16, ft.float32, ft.float64, ft.int32, ft.int64, ft.uint8])
+def test_index_add_and_index_put_accumulate_duplicates(dtype):
+    base = sample((6, 3), dtype)
+    src = sample((5, 3), dtype, seed=5)
+    idx = ft.tensor([1, 4, 1, 1, 0])
+    same(base.cuda().index_add(0, idx.cuda(), src.cuda()), base.index_add(0, idx, src))
+    g, c = base.cuda(), base.clone()
+    g.index_put_((idx.cuda(),), src.cuda(), accumulate=True)
+    c.index_put_((idx,), src, accumulate=True)
+    same(g, c)
+
+
+def test_many_atomic_adds_to_one_place_lose_nothing():
+    # 100,000 float64 ones into 3 slots: exact in float64 whatever the order.
+    idx = ft.tensor(np.arange(100_000) % 3)
+    out = ft.zeros(3, dtype=ft.float64, device="cuda").index_add(0, idx.cuda(), ft.ones(100_000, dtype=ft.float64, device="cuda"))
+    assert out.tolist() == [33334.0, 33333.0, 33333.0]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_boolean_masks(dtype):
+    x = sample((4, 6), dtype)
+    mask = sample((4, 6), ft.bool, seed=7)
+    g, m = x.cuda(), mask.cuda()
+    same(g[m], x[mask])
+    same(g.masked_select(m[0]), x.masked_select(mask[0]))  # broadcast mask
+    same(g.masked_fill(m, 1), x.masked_fill(mask, 1))
+    source = sample((24,), dtype, seed=8)
+    same(g.masked_scatter(m, source.cuda()), x.masked_scatter(mask, source))
+    t = g.t()  # a strided destination
+    t.masked_fill_(m.t(), 0)
+    same(g, x.masked_fill(mask, 0))
+    same(ft.nonzero(x.cuda()), ft.nonzero(x))
+
+
+def test_masked_fill_of_a_view_writes_through():
+    g = ft.zeros(3, 4, device="cuda")
+    g[:, 1:3].masked_fill_(ft.tensor([True, False], device="cuda"), 5.0)
+    assert g.cpu().tolist() == [[0, 5, 0, 0]] * 3
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+def test_argmax_argmin_and_max_dim(dtype):
+    x = sample((6, 9), dtype)
+    g = x.cuda()
+    for dim in (0, 1, -1):
+        same(g.argmax(dim), x.argmax(dim))
+        same(g.argmin(dim, keepdim=True), x.argmin(dim, keepdim=True))
+        for got, want in zip(g.max(dim), x.max(dim)):
+            same(got, want)
+        for got, want in zip(g.t().min(dim), x.t().min(dim)):
+            same(got, want)
+    same(g.argmax(), x.argmax())
+
+
+def test_arg_reductions_pick_the_first_of_ties_and_of_nans():
+    x = ft.tensor([[1.0, 3.0, 3.0, 0.0], [2.0, float("nan"), 5.0, float("nan")], [-1.0, -1.0, -1.0, -1.0]])
+    g = x.cuda()
+    assert g.argmax(1).tolist() == [1, 1, 0]
+    assert g.argmin(1).tolist() == [3, 1, 0]
+    values, indices = g.max(1)
+    assert indices.tolist() == [1, 1, 0] and np.isnan(values.cpu().numpy()[1])
+    long_row = ft.zeros(100_000, device="cuda")
+    long_row[77_777] = 1.0
+    long_row[88_888] = 1.0
+    assert long_row.argmax().item() == 77_777
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_prod_all_any_count_nonzero(dtype):
+    x = sample((3, 5), dtype)
+    g = x.cuda()
+    same(g.prod(), x.prod())
+    same(g.prod(1), x.prod(1))
+    same(g.prod(0, keepdim=True), x.prod(0, keepdim=True))
+    same(g.all(), x.all())
+    same(g.any(1), x.any(1))
+    same(g.all(0), x.all(0))
+    same(ft.count_nonzero(g, 1), ft.count_nonzero(x, 1))
+    empty = ft.zeros(3, 0, dtype=dtype)
+    same(empty.cuda().all(1), empty.all(1))
+    same(empty.cuda().any(1), empty.any(1))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_gradients_through_gather_index_select_and_max(dtype):
+    x = sample((4, 5), dtype)
+    idx = ft.tensor([[0, 2], [1, 1], [4, 0], [3, 3]])
+    for op in (lambda t: t.gather(1, idx.to(t.device)), lambda t: t.index_select(1, idx[0].to(t.device)),
+               lambda t: t.max(1)[0], lambda t: t[idx[:, 0].to(t.device)]):
+        gx, cx = x.cuda().requires_grad_(), x.clone().requires_grad_()
+        (op(gx) * 2).sum().backward()
+        (op(cx) * 2).sum().backward()
+        same(gx.grad, cx.grad)
+
+
+def test_embedding_forward_and_backward():
+    weight = sample((10, 4), ft.float32)
+    ids = ft.tensor([[1, 3, 3], [9, 0, 1]])
+    gw, cw = weight.cuda().requires_grad_(), weight.clone().requires_grad_()
+    go = ft.nn.functional.embedding(ids.cuda(), gw)
+    co = ft.nn.functional.embedding(ids, cw)
+    same(go, co)
+    go.pow(2).sum().backward()
+    co.pow(2).sum().backward()
+    same(gw.grad, cw.grad)
+
+
+def test_index_on_another_device_and_out_of_range():
+    g = ft.arange(6.0, device="cuda")
+    with pytest.raises(IndexError):
+        g[ft.tensor([6], device="cuda")]
+    with pytest.raises(RuntimeError, match="same device"):
+        ft.zeros(3, device="cuda").scatter_(0, ft.tensor([0, 1]), ft.ones(2))
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_cumsum_and_cumprod_along_every_dim(dtype):
+    x = sample((3, 4, 5), dtype)
+    if dtype.is_floating_point:
+        x = x * 0.5  # keeps products of 5 factors well inside float16
+    g = x.cuda()
+    for dim in (0, 1, 2, -1):
+        same(g.cumsum(dim), x.cumsum(dim))
+        same(g.cumprod(dim), x.cumprod(dim))
+    same(g.t().cumsum(0) if g.ndim == 2 else g.transpose(0, 2).cumsum(1), x.transpose(0, 2).cumsum(1))
+
+
+def test_cumsum_of_a_long_row_carries_between_chunks():
+    x = ft.ones(10_000, dtype=ft.float64)
+    got = x.cuda().cumsum(0).cpu().numpy()
+    np.testing.assert_array_equal(got, np.arange(1, 10_001, dtype=np.float64))
+    ints = ft.arange(3000, dtype=ft.int32)
+    assert ints.cuda().cumsum(0).cpu().tolist() == np.cumsum(np.arange(3000)).tolist()
+    assert ints.cuda().cumsum(0).dtype == ft.int64
+
+
+def test_cumsum_gradient():
+    x = sample((4, 6), ft.float64)
+    g, c = x.cuda().requires_grad_(), x.clone().requires_grad_()
+    (g.cumsum(1) ** 2).sum().backward()
+    (c.cumsum(1) ** 2).sum().backward()
+    same(g.grad, c.grad)

@@ -1,0 +1,59 @@
+"""The first nn kernels on CUDA tensors against the CPU: softmax/log_softmax along any dim and
+nll_loss/cross_entropy (weights, ignore_index, every reduction, spatial targets), with their
+gradients. Marked `cuda`: skipped without a GPU, run by `make gpu-check`."""
+
+import numpy as np
+import pytest
+
+import ferrotorch as ft
+import ferrotorch.nn.functional as F
+
+from cuda_helpers import FLOATS, same, sample
+
+pytestmark = pytest.mark.cuda
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_along_every_dim(dtype, log):
+    x = sample((3, 4, 50), dtype) * 3
+    fn = F.log_softmax if log else F.softmax
+    for dim in (0, 1, 2, -1):
+        same(fn(x.cuda(), dim), fn(x, dim))
+    same(fn(x.cuda().transpose(0, 2), 1), fn(x.transpose(0, 2), 1))
+
+
+def test_softmax_of_long_rows_extremes_and_nan():
+    x = ft.tensor(np.random.default_rng(0).standard_normal((2, 5000)) * 30)
+    same(F.softmax(x.cuda(), 1), F.softmax(x, 1))
+    special = ft.tensor([[1000.0, 0.0, -1000.0], [float("nan"), 1.0, 2.0], [-float("inf"), 0.0, 1.0]])
+    same(F.log_softmax(special.cuda(), 1), F.log_softmax(special, 1))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_its_gradient(reduction):
+    x = sample((6, 5), ft.float64)
+    target = ft.tensor([0, 4, 2, 2, 1, 3])
+    weight = ft.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=ft.float64)
+    for kwargs in ({}, {"weight": weight}, {"ignore_index": 2}):
+        gx, cx = x.cuda().requires_grad_(), x.clone().requires_grad_()
+        kw_gpu = {k: (v.cuda() if isinstance(v, ft.Tensor) else v) for k, v in kwargs.items()}
+        got = F.cross_entropy(gx, target.cuda(), reduction=reduction, **kw_gpu)
+        want = F.cross_entropy(cx, target, reduction=reduction, **kwargs)
+        same(got, want)
+        (got * 3).sum().backward()
+        (want * 3).sum().backward()
+        same(gx.grad, cx.grad)
+
+
+def test_nll_loss_with_spatial_targets_and_half_inputs():
+    x = sample((2, 3, 4, 5), ft.float32)
+    target = ft.tensor(np.random.default_rng(1).integers(0, 3, size=(2, 4, 5)))
+    same(F.nll_loss(F.log_softmax(x.cuda(), 1), target.cuda(), reduction="none"), F.nll_loss(F.log_softmax(x, 1), target, reduction="none"))
+    h = x.to(ft.bfloat16)
+    same(F.cross_entropy(h.cuda(), target.cuda()), F.cross_entropy(h, target))
+
+
+def test_targets_out_of_range_raise_index_error():
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(ft.zeros(2, 3, device="cuda"), ft.tensor([0, 3], device="cuda"))
