@@ -1,5 +1,5 @@
 //! Winograd F(2x2, 3x3) convolution (Lavin & Gray, 2015) for 2-d, 3x3, stride-1, dilation-1,
-//! ungrouped float convolutions: the forward, the input gradient (a transposed convolution,
+//! ungrouped float convolutions of at least 64 channels and 4x4 positions: the forward, the input gradient (a transposed convolution,
 //! run as a forward one with the flipped, transposed weight) and the weight gradient.
 //!
 //! Each 2x2 output tile is `A^T [(G g G^T) . (B^T d B)] A` with `d` the 4x4 input tile and `g`
@@ -29,15 +29,27 @@ fn block_tiles(channels: usize, size: usize) -> usize {
     (CACHE / (16 * channels.max(1) * size)).clamp(32, 512)
 }
 
-/// Whether a convolution over `win` with `groups` runs here: 2-d, 3x3, stride 1, dilation 1,
-/// one group. A transposed one (the input gradient) also needs padding at most 2 (its
-/// equivalent forward convolution pads by `2 - padding`).
-pub(super) fn applies(win: &Window, groups: usize, transposed: bool) -> bool {
+/// Fewest channels on each side, and fewest positions along each dim of the image and the
+/// output, for the Winograd path. Measured on one thread against im2col + gemm: with 32
+/// channels or fewer the transforms (per channel and tile) outweigh the smaller products (3
+/// input channels: 3-4x slower), and a 1x1 output fills a quarter of its tile (2-4x slower
+/// at 512 channels); from 64 channels and 4x4 outputs it was as fast or up to 1.5x faster.
+const MIN_CHANNELS: usize = 64;
+/// See `MIN_CHANNELS`.
+const MIN_SIDE: usize = 4;
+
+/// Whether a convolution over `win` with `groups` and `channels` (in, out) runs here: 2-d,
+/// 3x3, stride 1, dilation 1, one group, large enough (`MIN_CHANNELS`, `MIN_SIDE`). A
+/// transposed one (the input gradient) also needs padding at most 2 (its equivalent forward
+/// convolution pads by `2 - padding`).
+pub(super) fn applies(win: &Window, groups: usize, transposed: bool, channels: [usize; 2]) -> bool {
     win.dims == 2
         && win.kernel == [1, 3, 3]
         && win.stride == [1; 3]
         && win.dilation == [1; 3]
         && groups == 1
+        && channels.iter().all(|&c| c >= MIN_CHANNELS)
+        && win.image[1..].iter().chain(&win.blocks[1..]).all(|&s| s >= MIN_SIDE)
         && (!transposed || win.padding.iter().all(|&p| p <= 2))
 }
 
