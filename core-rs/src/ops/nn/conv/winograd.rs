@@ -1,6 +1,7 @@
 //! Winograd F(2x2, 3x3) convolution (Lavin & Gray, 2015) for 2-d, 3x3, stride-1, dilation-1,
-//! ungrouped float convolutions of at least 64 channels and 4x4 positions: the forward, the input gradient (a transposed convolution,
-//! run as a forward one with the flipped, transposed weight) and the weight gradient.
+//! ungrouped float convolutions of at least 64 channels and 4x4 positions: the forward, the
+//! input gradient (a transposed convolution, run as a forward one with the flipped,
+//! transposed weight) and the weight gradient.
 //!
 //! Each 2x2 output tile is `A^T [(G g G^T) . (B^T d B)] A` with `d` the 4x4 input tile and `g`
 //! the 3x3 kernel: the 16 products per (tile, in channel, out channel) of the transformed
