@@ -1,11 +1,13 @@
 //! Convolution: `convolution` (PyTorch's `at::convolution`), `conv1d/2d/3d` with string padding
 //! and unbatched inputs, `conv_transpose1d/2d/3d`, and `im2col`/`col2im` (`F.unfold`/`F.fold`).
 //! Arguments are checked here with PyTorch's messages; everything then runs as one op over a
-//! `Window` (`conv_window`), computed as im2col + gemm (`conv/kernel.rs`) and recorded as a
+//! `Window` (`conv_window`), computed as im2col + gemm (`conv/kernel.rs`), or Winograd for
+//! stride-1 3x3 kernels over 64 channels or more (`conv/winograd.rs`), and recorded as a
 //! single `ConvolutionBackward0` node.
 
 mod kernel;
 mod unfold;
+mod winograd;
 
 use crate::autograd::formulas::nn::conv as formulas;
 use crate::cpu::im2col::{Planes, Window};
