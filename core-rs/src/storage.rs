@@ -24,35 +24,6 @@ const CACHE_MIN_BYTES: usize = 128 << 10;
 /// Upper bound on memory held by the cache.
 const CACHE_MAX_BYTES: usize = 2 << 30;
 
-/// Blocks from this size up are aligned to 2 MiB and advised for transparent huge pages (NumPy
-/// does the same from 4 MiB): a kernel streaming through them then takes a TLB miss every 2 MiB
-/// instead of every 4 KiB, and the hardware prefetcher is not cut off at every 4 KiB boundary.
-const HUGE_MIN_BYTES: usize = 4 << 20;
-const HUGE_PAGE: usize = 2 << 20;
-
-/// The allocation layout of a block of `size` bytes.
-fn block_layout(size: usize) -> AllocLayout {
-    let align = if size >= HUGE_MIN_BYTES { HUGE_PAGE } else { ALIGN };
-    AllocLayout::from_size_align(size, align).expect("checked size")
-}
-
-/// Asks the kernel to back a fresh block with huge pages, before anything touches it. Best
-/// effort: without transparent huge pages the call fails and the block keeps small pages.
-fn advise_huge_pages(ptr: *mut u8, size: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        extern "C" {
-            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const MADV_HUGEPAGE: std::ffi::c_int = 14;
-        // SAFETY: the range is inside the block just allocated (rounded down to whole pages);
-        // the advice changes how it is backed, not its contents.
-        unsafe { madvise(ptr as *mut std::ffi::c_void, size & !4095, MADV_HUGEPAGE) };
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (ptr, size);
-}
-
 /// Freed large blocks by size, reused by the next allocation of that size.
 struct BlockCache {
     free: HashMap<usize, Vec<usize>>,
@@ -105,7 +76,7 @@ pub fn empty_cpu_cache() {
     if let Some(cache) = guard.as_mut() {
         for (size, ptrs) in cache.free.drain() {
             for p in ptrs {
-                unsafe { dealloc(p as *mut u8, block_layout(size)) }
+                unsafe { dealloc(p as *mut u8, AllocLayout::from_size_align_unchecked(size, ALIGN)) }
             }
         }
         cache.bytes = 0;
@@ -151,7 +122,7 @@ impl Storage {
             });
         }
         let size = block_size(nbytes);
-        let layout = block_layout(size);
+        let layout = AllocLayout::from_size_align(size, ALIGN).expect("checked size");
         let ptr = match take_cached(size) {
             Some(p) => {
                 if zeroed {
@@ -159,17 +130,6 @@ impl Storage {
                 }
                 p
             }
-            // Huge blocks are advised before the zero fill touches them.
-            None if size >= HUGE_MIN_BYTES => unsafe {
-                let p = alloc(layout);
-                if !p.is_null() {
-                    advise_huge_pages(p, size);
-                    if zeroed {
-                        std::ptr::write_bytes(p, 0, nbytes);
-                    }
-                }
-                p
-            },
             None => unsafe { if zeroed { alloc_zeroed(layout) } else { alloc(layout) } },
         };
         if ptr.is_null() {
@@ -281,7 +241,7 @@ impl Drop for Storage {
     fn drop(&mut self) {
         if let Owner::Owned(size) = self.owner {
             if size > 0 && !give_cached(self.ptr, size) {
-                unsafe { dealloc(self.ptr, block_layout(size)) }
+                unsafe { dealloc(self.ptr, AllocLayout::from_size_align_unchecked(size, ALIGN)) }
             }
         }
     }
