@@ -197,3 +197,16 @@ def test_cumsum_gradient():
     (g.cumsum(1) ** 2).sum().backward()
     (c.cumsum(1) ** 2).sum().backward()
     same(g.grad, c.grad)
+
+
+def test_zero_d_host_operands_join_cuda_index_ops():
+    # A 0-d CPU mask, and a 0-d CPU value that is a view at an offset into a larger tensor.
+    g = ft.arange(6.0, device="cuda")
+    g.masked_fill_(ft.tensor(True), 7.0)
+    assert g.cpu().tolist() == [7.0] * 6
+    values = ft.tensor([0.5, 1.5, 2.5, 3.5])
+    g[ft.tensor([1, 4], device="cuda")] = values[3]
+    assert g.cpu().tolist() == [7.0, 3.5, 7.0, 7.0, 3.5, 7.0]
+    x = ft.zeros(4, device="cuda")
+    x.index_fill_(0, ft.tensor([0, 2], device="cuda"), values[2])
+    assert x.cpu().tolist() == [2.5, 0.0, 2.5, 0.0]

@@ -41,10 +41,18 @@ pub(crate) fn scatter(dst: &Tensor, src: &Tensor, dst_at: &[usize], src_at: &[us
     if dst_at.is_empty() {
         return Ok(());
     }
-    // A 0-d host tensor (a scatter's value) joins a GPU destination, as in element-wise ops.
+    // A 0-d host tensor (a scatter's value) joins a GPU destination, as in element-wise ops;
+    // its copy on the device starts at its own offset, which every pair then reads.
     crate::device::common_device(&[dst, src])?;
-    let src = &src.to_device(dst.device())?;
-    let (dt, st) = (upload(dst_at, dst.device())?, upload(src_at, dst.device())?);
+    let moved;
+    let (src, src_at) = if src.device() == dst.device() {
+        (src, std::borrow::Cow::Borrowed(src_at))
+    } else {
+        moved = src.to_device(dst.device())?;
+        let at = moved.offset();
+        (&moved, std::borrow::Cow::Owned(vec![at; src_at.len()]))
+    };
+    let (dt, st) = (upload(dst_at, dst.device())?, upload(&src_at, dst.device())?);
     let n = dst_at.len() as i64;
     let blocks = dst_at.len().div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
     let config = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };

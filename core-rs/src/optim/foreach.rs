@@ -352,10 +352,13 @@ unsafe fn process_row_body<const K: usize, F: Fn(&mut [R; K]), T: Element, R: Op
     // through a scratch block; others are gathered (converted) into blocks, updated there and
     // scattered back. Either way the element loop sees only non-aliasing slices: it vectorizes.
     let dense = T::DTYPE == R::DTYPE && (0..K).all(|k| !ops[k].present || strides[k] == 1) && distinct(ops, offsets, len);
+    // Dense operands that are all present need no scratch block, so the vectorized loop is
+    // entered once per run instead of once every BLOCK elements.
+    let chunk = if dense && ops.iter().all(|o| o.present) { len.max(1) } else { BLOCK };
     let mut block = [[R::default(); BLOCK]; K];
     let mut start = 0;
     while start < len {
-        let n = (len - start).min(BLOCK);
+        let n = (len - start).min(chunk);
         let at = |k: usize| ops[k].ptr.get().add(offsets[k] + start * strides[k]);
         if dense {
             let mut parts = block.iter_mut();

@@ -296,7 +296,7 @@ impl Tensor {
         scatter(&s, &src1, &plan(&s, &src1, &src_strides), reduce.combine())?;
         if reduce == ScatterReduce::Mean {
             // Divide by how many values reached each position (itself included when asked).
-            let count = Tensor::full(s.shape(), Scalar::Int(include_self as i64), DType::I64)?;
+            let count = Tensor::full_on(s.shape(), Scalar::Int(include_self as i64), DType::I64, s.device())?;
             let one = Tensor::scalar(Scalar::Int(1), DType::I64);
             scatter(&count, &one, &plan(&count, &one, &zeros), Combine::Add)?;
             let count = count.masked_fill(&count.binary(BinaryOp::Eq, &Operand::Scalar(Scalar::Int(0)))?, Scalar::Int(1))?;

@@ -77,7 +77,8 @@ impl Tensor {
         if self.is_cuda() || mask.is_cuda() {
             let device = crate::device::common_device(&[self, &mask])?;
             let value = Tensor::scalar(value, self.dtype()).to_device(device)?;
-            crate::cuda::dispatch::where_into(self, &mask, &value, self)?;
+            // A 0-d host mask joins a GPU tensor as a scalar: the kernel needs it on the device.
+            crate::cuda::dispatch::where_into(self, &mask.to_device(device)?, &value, self)?;
             self.bump_version();
             return Ok(());
         }
