@@ -65,9 +65,25 @@ impl<const N: usize> Elementwise<N> {
     }
 
     pub fn config(&self) -> LaunchConfig {
-        let blocks = (self.n as usize).div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
-        LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 }
+        threads_for(self.n as usize)
     }
+}
+
+/// A 1-D launch of `blocks` blocks of `BLOCK` threads (at least one, at most `MAX_BLOCKS`:
+/// the kernels loop over the rest).
+pub(super) fn grid(blocks: usize) -> LaunchConfig {
+    LaunchConfig { grid_dim: (blocks.clamp(1, MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 }
+}
+
+/// A 1-D launch with a thread for each of `n` items.
+pub(super) fn threads_for(n: usize) -> LaunchConfig {
+    grid(n.div_ceil(BLOCK as usize))
+}
+
+/// The launch of a line kernel over `(outer, size, inner)` (softmax.cu, scan.cu): a block per
+/// row when `inner == 1`, else a thread per strided line.
+pub(super) fn line_grid(outer: usize, inner: usize) -> LaunchConfig {
+    if inner == 1 { grid(outer) } else { threads_for(outer * inner) }
 }
 
 /// Launches kernel `$name` on device `$index` with `$config` and the given arguments (each a
@@ -271,7 +287,7 @@ pub fn arg_reduce(max: bool, t: &Tensor, mask: &[bool], keepdim: bool) -> Result
     if rows > 0 && cols > 0 {
         let (r, c) = (rows as i64, cols as i64);
         let (i, v, x) = (address(src, src.offset()), address(&values, 0), address(&indices, 0));
-        let config = LaunchConfig { grid_dim: (rows.min(MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+        let config = grid(rows);
         let name = format!("argreduce_{}_{}", if max { "max" } else { "min" }, suffix(t.dtype()));
         launch!(index_of(t)?, name, config; &r, &c, &i, &v, &x)?;
     }
@@ -287,8 +303,7 @@ pub fn scan(prod: bool, t: &Tensor, dim: usize) -> Result<Tensor> {
         return Ok(out);
     }
     let (o, r, k) = crate::ops::reduce::split_at_dim(c.shape(), dim);
-    let lines = if k == 1 { o } else { (o * k).div_ceil(BLOCK as usize) };
-    let config = LaunchConfig { grid_dim: (lines.clamp(1, MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let config = line_grid(o, k);
     let (oi, ri, ki) = (o as i64, r as i64, k as i64);
     let (i, y) = (address(&c, c.offset()), address(&out, 0));
     let name = format!("scan_{}_{}", if prod { "prod" } else { "sum" }, suffix(c.dtype()));
@@ -303,8 +318,7 @@ pub fn softmax(t: &Tensor, (o, r, k): (usize, usize, usize), log: bool) -> Resul
     if out.numel() == 0 {
         return Ok(out);
     }
-    let lines = if k == 1 { o } else { (o * k).div_ceil(BLOCK as usize) };
-    let config = LaunchConfig { grid_dim: (lines.clamp(1, MAX_BLOCKS) as u32, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let config = line_grid(o, k);
     let (oi, ri, ki, flag) = (o as i64, r as i64, k as i64, i32::from(log));
     let (i, y) = (address(t, t.offset()), address(&out, 0));
     launch!(index_of(t)?, format!("softmax_{}", suffix(t.dtype())), config; &oi, &ri, &ki, &i, &y, &flag)?;

@@ -3,14 +3,13 @@
 //! index ops build their tables on the host from the index values (reading CUDA indices back
 //! first, where PyTorch checks bounds on the device), so both kernels take the table uploaded.
 
-use super::dispatch::{address, index_of, launch, Elementwise, BLOCK, MAX_BLOCKS};
+use super::dispatch::{address, index_of, launch, threads_for, Elementwise};
 use super::kernels::suffix;
 use crate::device::Device;
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::ops::index::kernel::Combine;
 use crate::tensor::Tensor;
-use cudarc::driver::LaunchConfig;
 
 /// `values` as an int64 tensor on `device`.
 fn upload(values: &[usize], device: Device) -> Result<Tensor> {
@@ -54,8 +53,7 @@ pub(crate) fn scatter(dst: &Tensor, src: &Tensor, dst_at: &[usize], src_at: &[us
     };
     let (dt, st) = (upload(dst_at, dst.device())?, upload(&src_at, dst.device())?);
     let n = dst_at.len() as i64;
-    let blocks = dst_at.len().div_ceil(BLOCK as usize).clamp(1, MAX_BLOCKS) as u32;
-    let config = LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    let config = threads_for(dst_at.len());
     let (d, s, da, sa) = (address(dst, 0), address(src, 0), address(&dt, 0), address(&st, 0));
     let name = format!("scatter_{}_{}", how.name(), suffix(dst.dtype()));
     launch!(index_of(dst)?, name, config; &n, &d, &s, &da, &sa)

@@ -22,16 +22,7 @@ pub(super) fn at_least_1d(t: &Tensor) -> Tensor {
 /// The values of an integer index tensor in row-major order (read back from a GPU: the index
 /// ops build their offset tables and check bounds on the host).
 pub(super) fn index_values(index: &Tensor) -> Result<Vec<i64>> {
-    on_host(index)?.to_dtype(DType::I64)?.to_vec::<i64>()
-}
-
-/// `t`, or a host copy of it when it lives on a GPU.
-pub(super) fn on_host(t: &Tensor) -> Result<Tensor> {
-    if t.is_cuda() {
-        t.to_device(crate::device::Device::Cpu)
-    } else {
-        Ok(t.clone())
-    }
+    index.to_device(crate::device::Device::Cpu)?.to_dtype(DType::I64)?.to_vec::<i64>()
 }
 
 /// Turns index values along a dim of `size` elements into storage deltas `value * stride`.

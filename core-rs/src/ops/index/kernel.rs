@@ -13,6 +13,13 @@ use crate::layout::Layout;
 use crate::tensor::Tensor;
 use crate::with_dtype;
 
+/// `out[i] = src[src.offset() + table[i]]`: the 1-d gather of the storage offsets `table`
+/// (relative to `src`'s own offset), on `src`'s device.
+pub(crate) fn gather_flat(src: &Tensor, table: &[usize]) -> Result<Tensor> {
+    let n = table.len();
+    gather(src, &Layout { shape: vec![n], strides: vec![0], offset: src.offset() }, table, &Layout::contiguous(&[n]))
+}
+
 /// `out[i] = src[src_layout(i) + table[table_layout(i)]]` for every position `i` of
 /// `src_layout.shape`, into a new contiguous tensor. `src_layout` gives the part of the source
 /// offset that is linear in `i` (zero strides along indexed dims); `table` holds the storage

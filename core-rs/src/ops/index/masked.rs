@@ -10,9 +10,9 @@ use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
-use super::checks::{check_no_internal_overlap, detach_from, on_host};
-use super::kernel::gather;
-use crate::layout::Layout;
+use super::checks::{check_no_internal_overlap, detach_from};
+use super::kernel::gather_flat;
+use crate::device::Device;
 
 /// Row-major positions of the elements of a contiguous slice for which `pred` holds.
 fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usize> {
@@ -32,7 +32,7 @@ fn positions<T: Element>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Vec<usi
 
 /// Row-major positions of the true elements of `mask` broadcast to `shape`.
 fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
-    let mask = on_host(mask)?;
+    let mask = mask.to_device(Device::Cpu)?;
     let m = mask.with_layout(mask.layout().broadcast_to(shape)?).contiguous()?;
     Ok(positions::<bool>(unsafe { m.as_slice::<bool>()? }, |b| b))
 }
@@ -122,8 +122,7 @@ impl Tensor {
         crate::device::common_device(&[self, mask])?;
         let pos = true_positions(mask, &shape)?;
         let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
-        let n = pos.len();
-        gather(&src, &Layout { shape: vec![n], strides: vec![0], offset: src.offset() }, &pos, &Layout::contiguous(&[n]))
+        gather_flat(&src, &pos)
     })
 }
 
@@ -189,7 +188,7 @@ impl Tensor {
     pub fn nonzero(&self) -> Result<Tensor> {
         if self.is_cuda() {
             // The output's size depends on the values: PyTorch waits for the device here too.
-            return on_host(self)?.nonzero()?.to_device(self.device());
+            return self.to_device(Device::Cpu)?.nonzero()?.to_device(self.device());
         }
     crate::cpu::threads::install_if(self.numel(), || {
         let c = self.contiguous()?;

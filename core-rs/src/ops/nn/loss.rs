@@ -8,8 +8,7 @@
 use crate::cpu::real::Real;
 use crate::device::Device;
 use crate::dtype::DType;
-use crate::layout::Layout;
-use crate::ops::index::kernel::Combine;
+use crate::ops::index::kernel::{gather_flat, Combine};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
@@ -98,7 +97,7 @@ fn column(values: Vec<f64>, like: &Tensor) -> Result<Tensor> {
 fn nll_on_device(x: &Tensor, picked: &[Option<(usize, f64)>], (n, c, s): (usize, usize, usize), reduction: Reduction, shape: &[usize]) -> Result<Tensor> {
     let (kept, at) = kept_offsets(picked, c, s);
     let m = kept.len();
-    let vals = crate::cuda::index::gather(x, &Layout { shape: vec![m], strides: vec![0], offset: x.offset() }, &at, &Layout::contiguous(&[m]))?;
+    let vals = gather_flat(x, &at)?;
     let losses = vals.mul(&column(picked.iter().flatten().map(|&(_, w)| -w).collect(), x)?)?;
     match reduction {
         Reduction::None => {
@@ -120,7 +119,7 @@ fn nll_backward_on_device(g: &Tensor, picked: &[Option<(usize, f64)>], (c, s): (
     let scale = if reduction == Reduction::Mean { 1.0 / total_weight(picked) } else { 1.0 };
     // Unreduced: each kept target's own g; reduced: the one g for all.
     let from: Vec<usize> = if reduction == Reduction::None { kept } else { vec![0; m] };
-    let gs = crate::cuda::index::gather(&g, &Layout { shape: vec![m], strides: vec![0], offset: g.offset() }, &from, &Layout::contiguous(&[m]))?;
+    let gs = gather_flat(&g, &from)?;
     let vals = gs.mul(&column(picked.iter().flatten().map(|&(_, w)| -w * scale).collect(), &g)?)?;
     let grad = Tensor::full_on(shape, crate::dtype::Scalar::Int(0), compute, g.device())?;
     crate::cuda::index::scatter(&grad, &vals, &at, &(0..m).collect::<Vec<_>>(), Combine::Assign)?;
