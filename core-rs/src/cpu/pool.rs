@@ -66,12 +66,12 @@ impl Windows {
     }
 
     /// The axes padded with leading unit dims to three, so one loop nest serves 1-3 dims.
-    fn axes3(&self) -> [Axis; 3] {
+    pub(crate) fn axes3(&self) -> [Axis; 3] {
         let pad = 3 - self.nd;
         std::array::from_fn(|d| if d < pad { Axis::unit() } else { self.axes[d - pad].clone() })
     }
 
-    fn input3(&self) -> [usize; 3] {
+    pub(crate) fn input3(&self) -> [usize; 3] {
         let pad = 3 - self.nd;
         std::array::from_fn(|d| if d < pad { 1 } else { self.input[d - pad] })
     }
@@ -127,7 +127,7 @@ fn for_window(a: &[Axis; 3], o: [usize; 3], input: [usize; 3], strides: [usize; 
 }
 
 /// The divisor of each output position of an average: the override, or the product of counts.
-fn divisors(w: &Windows) -> Vec<f64> {
+pub(crate) fn divisors(w: &Windows) -> Vec<f64> {
     let a = w.axes3();
     let mut out = Vec::with_capacity(w.output().iter().product());
     for_each_output(&a, |_, o| out.push(w.divisor.unwrap_or(a[0].count[o[0]] * a[1].count[o[1]] * a[2].count[o[2]])));
@@ -137,6 +137,9 @@ fn divisors(w: &Windows) -> Vec<f64> {
 /// Maximum of each window of `x` with its flat spatial index in the input plane. NaN wins (the
 /// last NaN of a window), as in PyTorch; an empty window gives -inf at its first position.
 pub fn window_max(x: &Tensor, w: &Windows) -> Result<(Tensor, Tensor)> {
+    if x.is_cuda() {
+        return crate::cuda::pool::window_max(x, w);
+    }
     crate::with_dtype!(x.dtype(), T => window_max_typed::<T>(x, w))
 }
 
@@ -177,6 +180,9 @@ fn window_max_typed<T: Element>(x: &Tensor, w: &Windows) -> Result<(Tensor, Tens
 
 /// Mean of each window of `x` (the window sum over its divisor), computed in float64.
 pub fn window_mean(x: &Tensor, w: &Windows) -> Result<Tensor> {
+    if x.is_cuda() {
+        return crate::cuda::pool::window_mean(x, w, false);
+    }
     crate::with_dtype!(x.dtype(), T => window_mean_typed::<T>(x, w))
 }
 
@@ -202,6 +208,9 @@ fn window_mean_typed<T: Element>(x: &Tensor, w: &Windows) -> Result<Tensor> {
 /// The adjoint of `window_mean`: each output gradient in `g` spread evenly (over the divisor)
 /// across its window; the result has the input's spatial shape.
 pub fn window_mean_adjoint(g: &Tensor, w: &Windows) -> Result<Tensor> {
+    if g.is_cuda() {
+        return crate::cuda::pool::window_mean(g, w, true);
+    }
     crate::with_dtype!(g.dtype(), T => window_mean_adjoint_typed::<T>(g, w))
 }
 
@@ -231,6 +240,12 @@ fn window_mean_adjoint_typed<T: Element>(g: &Tensor, w: &Windows) -> Result<Tens
 /// Max unpooling: zeros of spatial shape `output` per plane with each element of `x` written
 /// at its flat index from `indices` (same shape as `x`). A bad index is an error naming it.
 pub fn unpool(x: &Tensor, indices: &Tensor, nd: usize, output: &[usize]) -> Result<Tensor> {
+    if x.is_cuda() || indices.is_cuda() {
+        // The indices are checked on the host, as every index op's are: unpool there.
+        let device = crate::device::common_device(&[x, indices])?;
+        let cpu = crate::device::Device::Cpu;
+        return unpool(&x.to_device(cpu)?, &indices.to_device(cpu)?, nd, output)?.to_device(device);
+    }
     crate::with_dtype!(x.dtype(), T => unpool_typed::<T>(x, indices, nd, output))
 }
 
@@ -267,6 +282,10 @@ fn unpool_typed<T: Element>(x: &Tensor, indices: &Tensor, nd: usize, output: &[u
 /// Indices outside their plane (an empty max window's) are replaced by the plane's start and
 /// flagged in the returned mask (true where valid), which is `None` when all are valid.
 pub fn plane_positions(indices: &Tensor, per_plane: usize, plane_numel: usize) -> Result<(Tensor, Option<Tensor>)> {
+    if indices.is_cuda() {
+        let (positions, mask) = plane_positions(&indices.to_device(crate::device::Device::Cpu)?, per_plane, plane_numel)?;
+        return Ok((positions.to_device(indices.device())?, mask.map(|m| m.to_device(indices.device())).transpose()?));
+    }
     let flat = indices.contiguous()?.to_vec::<i64>()?;
     let valid: Vec<bool> = flat.iter().map(|&i| i >= 0 && (i as usize) < plane_numel).collect();
     let out: Vec<i64> = flat

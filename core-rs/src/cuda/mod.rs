@@ -14,6 +14,9 @@
 //! - `launch_layout`: the shape and strides structs passed to the kernels by value.
 //! - `loader`: kernels ready to launch (compiled for the device, loaded once per context).
 //! - `memory`: device memory for tensors (a caching allocator per device).
+//! - `nn`: the nn ops' kernels (activations, layer normalization, im2col/col2im).
+//! - `optim`: fused optimizer updates.
+//! - `pool`: pooling windows (max with indices, mean and its adjoint).
 //! - `selftest`: an end-to-end kernel check for a machine with a GPU.
 
 pub mod allocator;
@@ -27,6 +30,9 @@ pub mod launch_layout;
 pub mod libs;
 pub mod loader;
 pub mod memory;
+pub mod nn;
+pub mod optim;
+pub mod pool;
 pub mod selftest;
 
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad and `maximize`.
 
-use super::foreach::{addcmul, advance_steps, apply, maximum, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -55,10 +55,24 @@ impl Adam<'_> {
             *p = *p + neg_step_size * *m / denom;
         }
     }
+
+    /// The scalars of optim.cu's `OptAdam`, in its order.
+    fn cuda_scalars(&self, c: &AdamCoef) -> Vec<f64> {
+        let o = self.0;
+        let decoupled = o.decoupled_weight_decay;
+        let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
+        let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size]);
+        v
+    }
 }
 
 impl Rule<4> for Adam<'_> {
     type Coef = AdamCoef;
+
+    fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
+        Some(("adam", self.cuda_scalars(c)))
+    }
 
     fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 4]) + Sync {
         let update = self.update::<R>(c);
@@ -68,6 +82,10 @@ impl Rule<4> for Adam<'_> {
 
 impl Rule<5> for Adam<'_> {
     type Coef = AdamCoef;
+
+    fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
+        Some(("adam", self.cuda_scalars(c)))
+    }
 
     fn kernel<R: OptReal>(&self, c: &AdamCoef) -> impl Fn(&mut [R; 5]) + Sync {
         let update = self.update::<R>(c);

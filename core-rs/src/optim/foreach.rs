@@ -113,6 +113,18 @@ pub(crate) trait Rule<const K: usize>: Sync {
     /// compute type here, once, so that the closure's body holds only loop-invariant values
     /// and straight-line arithmetic: the element loop then vectorizes.
     fn kernel<R: OptReal>(&self, c: &Self::Coef) -> impl Fn(&mut [R; K]) + Sync;
+
+    /// The CUDA form of the update, when the rule has one: its kernel family in
+    /// cuda/kernels/optim.cu (`adam`, `sgd`) and the scalars that kernel reads, in its order.
+    /// Rules without one run on CUDA tensors through host copies.
+    fn cuda(&self, _c: &Self::Coef) -> Option<(&'static str, Vec<f64>)> {
+        None
+    }
+}
+
+/// `EffectiveGrad`'s scalars as the CUDA rules read them: `[sign, decay, coupled]`.
+pub(crate) fn grad_scalars(maximize: bool, coupled_decay: f64) -> [f64; 3] {
+    [if maximize { -1.0 } else { 1.0 }, coupled_decay, f64::from(u8::from(coupled_decay != 0.0))]
 }
 
 /// Adds 1 to every step counter (1-element tensors, `step_t += 1`) and returns the new values.
@@ -152,8 +164,8 @@ fn update_scalar(t: &Tensor, what: &str, f: impl Fn(f64) -> f64) -> Result<f64> 
 }
 
 /// Checks that every list (and every list of 1-element `scalars` such as step counters) has one
-/// tensor per parameter and that each parameter's tensors are float CPU tensors of its shape
-/// and dtype.
+/// tensor per parameter and that each parameter's tensors are float tensors of its shape,
+/// dtype and device.
 fn check<const K: usize>(name: &str, lists: &[Option<&[Tensor]>; K], scalars: &[&[Tensor]]) -> Result<()> {
     const ROLES: [&str; 2] = ["param", "grad"];
     let n = lists[0].map_or(0, |l| l.len());
@@ -178,10 +190,10 @@ fn check<const K: usize>(name: &str, lists: &[Option<&[Tensor]>; K], scalars: &[
         }
         for (k, list) in lists.iter().enumerate().skip(1) {
             let Some(t) = list.map(|l| &l[i]) else { continue };
-            if t.shape() != p.shape() || t.dtype() != p.dtype() || t.device() != p.device() || p.device() != Device::Cpu {
+            if t.shape() != p.shape() || t.dtype() != p.dtype() || t.device() != p.device() {
                 crate::bail!(
                     Runtime,
-                    "{}: tensor {} of list {} has shape {:?}, dtype {} on {}, but its parameter has shape {:?}, dtype {} on {} (expected CPU tensors)",
+                    "{}: tensor {} of list {} has shape {:?}, dtype {} on {}, but its parameter has shape {:?}, dtype {} on {}",
                     name, i, k, t.shape(), t.dtype(), t.device(), p.shape(), p.dtype(), p.device()
                 );
             }
@@ -203,24 +215,49 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     coefs: impl FnOnce() -> Result<Vec<U::Coef>>,
 ) -> Result<()> {
     check(name, &lists, scalars)?;
-    // The kernels below take host pointers without a further check.
-    for t in lists.iter().flatten().flat_map(|l| l.iter()) {
-        t.storage().as_ptr()?;
-    }
     let coefs = &coefs()?;
     let tuples: Vec<[Option<&Tensor>; K]> =
         (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
-    let (dense, strided): (Vec<_>, Vec<_>) =
-        tuples.iter().zip(coefs).partition(|(ts, _)| ts.iter().flatten().all(|t| t.is_contiguous()));
-    run_dense(rule, &dense);
-    for (ts, c) in strided {
-        run_tensor(rule, ts, c, None);
+    if tuples.first().and_then(|ts| ts[0]).is_some_and(|p| p.is_cuda()) {
+        for (ts, c) in tuples.iter().zip(coefs) {
+            run_on_device(rule, ts, c)?;
+        }
+    } else {
+        // The kernels below take host pointers without a further check.
+        for t in lists.iter().flatten().flat_map(|l| l.iter()) {
+            t.storage().as_ptr()?;
+        }
+        let (dense, strided): (Vec<_>, Vec<_>) =
+            tuples.iter().zip(coefs).partition(|(ts, _)| ts.iter().flatten().all(|t| t.is_contiguous()));
+        run_dense(rule, &dense);
+        for (ts, c) in strided {
+            run_tensor(rule, ts, c, None);
+        }
     }
     for ts in &tuples {
         for (k, t) in ts.iter().enumerate() {
             if let (true, Some(t)) = (k != 1, t) {
                 t.bump_version();
             }
+        }
+    }
+    Ok(())
+}
+
+/// Updates one parameter on its GPU: the rule's CUDA kernel over dense operands, else the CPU
+/// rule over host copies, written back.
+fn run_on_device<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) -> Result<()> {
+    if ts.iter().flatten().all(|t| t.is_contiguous()) {
+        if let Some((family, scalars)) = rule.cuda(c) {
+            return crate::cuda::optim::step(&format!("optim_{family}{K}"), ts, &scalars);
+        }
+    }
+    let host: Vec<Option<Tensor>> = ts.iter().map(|t| t.map(|t| t.to_device(Device::Cpu)).transpose()).collect::<Result<_>>()?;
+    let on_host: [Option<&Tensor>; K] = std::array::from_fn(|k| host[k].as_ref());
+    run_tensor(rule, &on_host, c, None);
+    for (k, (t, h)) in ts.iter().zip(&host).enumerate() {
+        if let (true, Some(t), Some(h)) = (k != 1, t, h) {
+            t.copy_from(h)?;
         }
     }
     Ok(())

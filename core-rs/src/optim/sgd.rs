@@ -1,6 +1,6 @@
 //! SGD with momentum, dampening, Nesterov momentum, weight decay and `maximize`.
 
-use super::foreach::{apply, EffectiveGrad, OptReal, Rule};
+use super::foreach::{apply, grad_scalars, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -20,6 +20,15 @@ struct Sgd<'a>(&'a SgdOptions);
 impl Rule<3> for Sgd<'_> {
     /// Whether the momentum buffer is new: it then starts as the gradient (`grad.clone()`).
     type Coef = bool;
+
+    /// optim.cu's `OptSgd` scalars.
+    fn cuda(&self, first: &bool) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let flag = |b: bool| f64::from(u8::from(b));
+        let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
+        v.extend([flag(*first), flag(o.momentum != 0.0), flag(o.nesterov), o.momentum, 1.0 - o.dampening, -o.lr]);
+        Some(("sgd", v))
+    }
 
     fn kernel<R: OptReal>(&self, first: &bool) -> impl Fn(&mut [R; 3]) + Sync {
         let o = self.0;

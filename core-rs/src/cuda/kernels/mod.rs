@@ -11,6 +11,7 @@
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
 //! of kernels, not the whole backend; the disk cache makes later runs free.
 
+pub mod activation;
 pub mod ops;
 
 use std::fmt::Write;
@@ -18,6 +19,7 @@ use std::fmt::Write;
 use crate::dtype::DType;
 use crate::ops::binary::{BinaryKind, BinaryOp};
 use crate::ops::index::kernel::Combine;
+use crate::ops::nn::activation::Activation;
 use crate::ops::unary::{FloatUnaryOp, NumericUnaryOp};
 
 const PRELUDE: &str = include_str!("prelude.cu");
@@ -28,6 +30,11 @@ const REDUCE: &str = include_str!("reduce.cu");
 const INDEX: &str = include_str!("index.cu");
 const SCAN: &str = include_str!("scan.cu");
 const SOFTMAX: &str = include_str!("softmax.cu");
+const ACTIVATION: &str = include_str!("activation.cu");
+const OPTIM: &str = include_str!("optim.cu");
+const NORM: &str = include_str!("norm.cu");
+const CONV: &str = include_str!("conv.cu");
+const POOL: &str = include_str!("pool.cu");
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -52,14 +59,20 @@ pub fn modules() -> Vec<KernelModule> {
     all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
     all.push(reduce_module());
     all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
+    all.extend(Activation::every().into_iter().map(activation_module));
+    all.extend([optim_module(), norm_module(), conv_module(), pool_module()]);
     all
 }
 
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
 /// its dtype suffix, except for the one-module families `fill`, `where`, `reduce`, `argreduce`,
-/// `scan`, `softmax`, `gather` and `scatter`.
+/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv` and `pool`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
+/// in module `act_<name>`).
 pub fn module_of(kernel: &str) -> String {
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter"] {
+    if kernel.starts_with("act_") {
+        return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
+    }
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -333,6 +346,92 @@ fn scatter_module() -> KernelModule {
     })
 }
 
+/// `act_<name>_fwd_<f32|f64>` and `act_<name>_bwd_<f32|f64>`: one activation's forward map and
+/// its backward map of (gradient, saved value), with the parameters passed as `ActParams`.
+fn activation_module(op: Activation) -> KernelModule {
+    let name = op.name();
+    let (forward, backward) = activation::expressions(op);
+    let params: String = op.params().iter().enumerate().map(|(i, (p, _))| format!("const R {p} = (R)p.v[{i}]; ")).collect();
+    module(format!("act_{name}"), &[ACTIVATION], |src, names| {
+        for dtype in [DType::F32, DType::F64] {
+            let (r, sfx) = (storage_type(dtype), suffix(dtype));
+            let head = format!("typedef {r} R; {params}");
+            let fparams = "i64 n, Shape shape, Strides<2> strides, int contiguous, R_* out, const R_* in, ActParams p".replace("R_", r);
+            let fbody = format!("{head}map1(n, shape, strides, contiguous, out, in, [=](R x) {{ return (R)({forward}); }});");
+            kernel(src, names, format!("act_{name}_fwd_{sfx}"), &fparams, &fbody);
+            let bparams = "i64 n, Shape shape, Strides<3> strides, int contiguous, R_* out, const R_* gs, const R_* vs, ActParams p".replace("R_", r);
+            let bbody = format!("{head}map2(n, shape, strides, contiguous, out, gs, vs, [=](R g, R v) {{ return (R)({backward}); }});");
+            kernel(src, names, format!("act_{name}_bwd_{sfx}"), &bparams, &bbody);
+        }
+    })
+}
+
+/// `norm_layer_<f32|f64>` and `norm_layer_backward_<f32|f64>`: layer normalization, a block per row.
+fn norm_module() -> KernelModule {
+    module("norm".into(), &[ARITH, REDUCE, NORM], |src, names| {
+        for dtype in [DType::F32, DType::F64] {
+            let (r, sfx) = (storage_type(dtype), suffix(dtype));
+            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* b, {r}* y, double eps");
+            kernel(src, names, format!("norm_layer_{sfx}"), &params, "layer_norm_rows(rows, n, x, w, b, y, eps);");
+            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* dy, {r}* dx, {r}* dy_xhat, double eps");
+            kernel(src, names, format!("norm_layer_backward_{sfx}"), &params, "layer_norm_backward_rows(rows, n, x, w, dy, dx, dy_xhat, eps);");
+        }
+    })
+}
+
+/// `conv_im2col_<dtype>` for every float dtype (a copy) and `conv_col2im_<f32|f64>` (sums, in
+/// the compute type).
+fn conv_module() -> KernelModule {
+    module("conv".into(), &[CONV], |src, names| {
+        for dtype in FLOAT_DTYPES {
+            let t = storage_type(dtype);
+            let params = format!("i64 planes, const {t}* src, {t}* dst, ConvWindow w");
+            kernel(src, names, format!("conv_im2col_{}", suffix(dtype)), &params, "im2col_loop(planes, src, dst, w);");
+        }
+        for dtype in [DType::F32, DType::F64] {
+            let t = storage_type(dtype);
+            let params = format!("i64 planes, const {t}* src, {t}* dst, ConvWindow w");
+            kernel(src, names, format!("conv_col2im_{}", suffix(dtype)), &params, "col2im_loop(planes, src, dst, w);");
+        }
+    })
+}
+
+/// `pool_max_<dtype>` for every dtype; `pool_mean_<dtype>` and `pool_mean_adjoint_<dtype>` for
+/// the float dtypes.
+fn pool_module() -> KernelModule {
+    module("pool".into(), &[ARITH, POOL], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 planes, const {t}* src, {t}* values, i64* indices, const i64* table, PoolGeometry g");
+            kernel(src, names, format!("pool_max_{}", suffix(dtype)), &params, "window_max_loop(planes, src, values, indices, table, g);");
+        }
+        for dtype in FLOAT_DTYPES {
+            let t = storage_type(dtype);
+            let params = format!("i64 planes, const {t}* src, {t}* out, const i64* table, const double* divisors, PoolGeometry g");
+            kernel(src, names, format!("pool_mean_{}", suffix(dtype)), &params, "window_mean_loop(planes, src, out, table, divisors, g);");
+            kernel(src, names, format!("pool_mean_adjoint_{}", suffix(dtype)), &params, "window_mean_adjoint_loop(planes, src, out, table, divisors, g);");
+        }
+    })
+}
+
+/// The optimizer rules with a CUDA form (optim.cu), by kernel name (`optim_<rule><K>`, K the
+/// operand count) and the rule functor.
+pub const OPTIM_RULES: [(&str, &str); 3] = [("optim_adam4", "OptAdam<4>"), ("optim_adam5", "OptAdam<5>"), ("optim_sgd3", "OptSgd")];
+
+/// `optim_<rule><K>_<dtype>` for every float dtype: the fused updates of optim.cu.
+fn optim_module() -> KernelModule {
+    module("optim".into(), &[OPTIM], |src, names| {
+        for (name, functor) in OPTIM_RULES {
+            let k: usize = name[name.len() - 1..].parse().expect("arity suffix");
+            for dtype in FLOAT_DTYPES {
+                let (t, c) = (storage_type(dtype), compute_type(dtype));
+                let body = format!("optim_loop<{t}, {c}, {k}, {functor}>(n, ops, s);");
+                kernel(src, names, format!("{name}_{}", suffix(dtype)), "i64 n, OptOperands ops, OptScalars s", &body);
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +501,25 @@ mod tests {
         assert_eq!(module_of("scan_prod_u8"), "scan");
         assert_eq!(module_of("softmax_f32"), "softmax");
         assert_eq!(module_of("scatter_add_bf16"), "scatter");
+        assert_eq!(module_of("act_leaky_relu_bwd_f64"), "act_leaky_relu");
+        assert_eq!(module_of("act_relu_fwd_f32"), "act_relu");
+    }
+
+    #[test]
+    fn every_activation_has_forward_and_backward_kernels_with_its_parameters() {
+        let names = all_kernels();
+        for op in Activation::every() {
+            for dir in ["fwd", "bwd"] {
+                for dtype in ["f32", "f64"] {
+                    assert!(names.contains(&format!("act_{}_{dir}_{dtype}", op.name())), "{op:?}");
+                }
+            }
+            let m = activation_module(op);
+            for (p, _) in op.params() {
+                assert!(m.source.contains(&format!("const R {p} = ")), "{op:?} {p}");
+            }
+        }
+        assert!(Activation::every().iter().all(|op| op.params().len() <= 4), "ActParams holds four");
     }
 
     #[test]

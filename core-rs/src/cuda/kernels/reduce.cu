@@ -38,6 +38,17 @@ template <typename A, typename Op> __device__ __forceinline__ A block_reduce(A v
     return v;
 }
 
+// Reduces `v` over the block and hands the result to every thread.
+template <typename R, typename Op> __device__ __forceinline__ R block_all_reduce(R v) {
+    __shared__ R result;
+    v = block_reduce<R, Op>(v);
+    if (threadIdx.x == 0) result = v;
+    __syncthreads();
+    v = result;
+    __syncthreads();  // `result` is rewritten by the next call
+    return v;
+}
+
 template <typename S, typename A, typename Op>
 __device__ __forceinline__ void reduce_rows(i64 rows, i64 cols, const S* in, A* out) {
     for (i64 row = blockIdx.y; row < rows; row += gridDim.y) {

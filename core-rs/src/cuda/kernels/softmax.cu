@@ -7,17 +7,6 @@ template <typename R> __device__ __forceinline__ R softmax_out(R x, R max, R sum
     return log_form ? x - max - log(sum) : exp(x - max) / sum;
 }
 
-// Reduces `v` over the block and hands the result to every thread.
-template <typename R, typename Op> __device__ __forceinline__ R block_all_reduce(R v) {
-    __shared__ R result;
-    v = block_reduce<R, Op>(v);
-    if (threadIdx.x == 0) result = v;
-    __syncthreads();
-    v = result;
-    __syncthreads();  // `result` is rewritten by the next call
-    return v;
-}
-
 template <typename R>
 __device__ __forceinline__ void softmax_lines(i64 outer, i64 size, i64 inner, const R* in, R* out, int log_form) {
     if (inner != 1) {

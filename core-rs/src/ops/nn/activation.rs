@@ -128,6 +128,16 @@ macro_rules! define_activations {
                 match self { $(Activation::$variant { .. } => concat!(stringify!($variant), "BackwardBackward0")),* }
             }
 
+            /// Every activation, with its parameters zero (the kernels take them at run time).
+            pub fn every() -> Vec<Activation> {
+                vec![$(Activation::$variant { $($p: 0.0),* }),*]
+            }
+
+            /// The scalar parameters, named as in the table, in order.
+            pub fn params(self) -> Vec<(&'static str, f64)> {
+                match self { $(Activation::$variant { $($p),* } => vec![$((stringify!($p), $p)),*]),* }
+            }
+
             /// Whether the backward reads the input or the output.
             pub fn saves(self) -> Saves {
                 match self { $(Activation::$variant { .. } => Saves::$saves),* }
@@ -220,10 +230,10 @@ fn map_in_place<R: Element>(t: &Tensor, f: impl Fn(R) -> R + Sync) -> Result<()>
     Ok(())
 }
 
-/// Whether the kernel may write `t` element by element: a float compute type and no
-/// broadcast (stride 0) dims, whose elements would alias.
+/// Whether the CPU kernel may write `t` element by element: host memory, a float compute type
+/// and no broadcast (stride 0) dims, whose elements would alias.
 fn writable_in_place(t: &Tensor) -> bool {
-    matches!(t.dtype(), DType::F32 | DType::F64) && t.shape().iter().zip(t.strides()).all(|(&n, &s)| n <= 1 || s != 0)
+    !t.is_cuda() && matches!(t.dtype(), DType::F32 | DType::F64) && t.shape().iter().zip(t.strides()).all(|(&n, &s)| n <= 1 || s != 0)
 }
 
 impl Tensor {
@@ -235,7 +245,8 @@ impl Tensor {
         let out = op.result_dtype(self.dtype())?;
         // Integers (kept by `relu`, `hardtanh`, `threshold`) go through f64, exact below 2^53.
         let compute = if out.is_float() { out.compute_type() } else { DType::F64 };
-        let r = with_real_dtype!(compute, R => op.forward_kernel::<R>(&self.to_dtype(compute)?))?;
+        let x = self.to_dtype(compute)?;
+        let r = if x.is_cuda() { crate::cuda::nn::activation(op, &x)? } else { with_real_dtype!(compute, R => op.forward_kernel::<R>(&x))? };
         r.to_dtype(out)
     }
 
@@ -269,6 +280,13 @@ impl Tensor {
         }
         let dtype = float_result_type(v.dtype());
         let g = self.to_dtype(dtype.compute_type())?;
-        in_compute_type(v, dtype, |v, c| with_real_dtype!(c, R => op.backward_kernel::<R>(&g, v)))
+        crate::device::common_device(&[self, v])?;
+        in_compute_type(v, dtype, |v, c| {
+            if v.is_cuda() {
+                crate::cuda::nn::activation_backward(op, &g, v)
+            } else {
+                with_real_dtype!(c, R => op.backward_kernel::<R>(&g, v))
+            }
+        })
     }
 }

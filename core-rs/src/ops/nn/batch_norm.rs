@@ -137,14 +137,17 @@ impl Tensor {
             return crate::autograd::formulas::nn::norm::batch_norm_train(self, weight, bias, eps);
         }
         let (out, mean, var) = self.batch_norm_stats_forward(weight, bias, eps)?;
-        let c = [self.shape()[1]];
-        Ok((out, Tensor::from_slice(&mean, &c)?, Tensor::from_slice(&var, &c)?))
+        let (mean, var) = channel_stats(self, &mean, &var)?;
+        Ok((out, mean, var))
     }
 
     /// The unrecorded kernel of `batch_norm_train`: output, per-channel means and variances.
     pub(crate) fn batch_norm_stats_forward(&self, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
         let compute = self.dtype().compute_type();
         let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
+        if x.is_cuda() {
+            return on_device::forward(&x, w.as_ref(), b.as_ref(), eps, self.dtype());
+        }
         let out = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let (mean, var) = with_real_dtype!(compute, R => unsafe {
@@ -162,13 +165,87 @@ impl Tensor {
         let x = self.contiguous_as(compute)?;
         let dy = dy.expand(&self.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())?.contiguous_as(compute)?;
         let w = dense(weight, compute)?;
+        let dtype = weight.map_or(self.dtype(), |w| w.dtype());
+        if x.is_cuda() {
+            crate::device::common_device(&[self, &dy])?;
+            let (dx, dw, db) = on_device::backward(&x, &dy, w.as_ref(), mean, invstd)?;
+            return Ok((dx.to_dtype(self.dtype())?, dw.to_dtype(dtype)?, db.to_dtype(dtype)?));
+        }
         let dx = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let (dw, db) = with_real_dtype!(compute, R => unsafe {
             backward::<R>(x.as_slice()?, dy.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, mean, invstd, SendPtr(dx.data_ptr::<R>()?), g)
         });
-        let dtype = weight.map_or(self.dtype(), |w| w.dtype());
         let c = [g.channels];
         Ok((dx.to_dtype(self.dtype())?, Tensor::from_slice(&dw, &c)?.to_dtype(dtype)?, Tensor::from_slice(&db, &c)?.to_dtype(dtype)?))
+    }
+}
+
+/// The batch statistics as `(C,)` tensors on `x`'s device (the running statistics they update
+/// live there).
+pub(crate) fn channel_stats(x: &Tensor, mean: &[f64], var: &[f64]) -> Result<(Tensor, Tensor)> {
+    let c = [x.shape()[1]];
+    Ok((Tensor::from_slice(mean, &c)?.to_device(x.device())?, Tensor::from_slice(var, &c)?.to_device(x.device())?))
+}
+
+/// Batch normalization of CUDA tensors in device ops: the statistics are reductions over the
+/// batch and spatial dims (read back, as the CPU kernel returns them), the output one
+/// per-channel scale and shift, the backward the CPU kernel's formula in element-wise ops and
+/// reductions.
+mod on_device {
+    use crate::error::Result;
+    use crate::tensor::Tensor;
+
+    /// The dims reduced over (all but the channel dim) and the shape of a per-channel operand.
+    fn geometry(x: &Tensor) -> (Vec<i64>, Vec<i64>) {
+        let dims = std::iter::once(0).chain(2..x.ndim() as i64).collect();
+        let mut channel = vec![1i64; x.ndim()];
+        channel[1] = x.shape()[1] as i64;
+        (dims, channel)
+    }
+
+    /// `values` (one per channel) as a `[1, C, 1, ...]` tensor like `x`.
+    fn per_channel(values: &[f64], x: &Tensor, shape: &[i64]) -> Result<Tensor> {
+        Tensor::from_slice(values, &[values.len()])?.to_dtype(x.dtype())?.to_device(x.device())?.view(shape)
+    }
+
+    fn host(t: &Tensor) -> Result<Vec<f64>> {
+        t.to_dtype(crate::dtype::DType::F64)?.to_device(crate::device::Device::Cpu)?.contiguous()?.to_vec::<f64>()
+    }
+
+    /// The output (in `dtype`) and the per-channel mean and biased variance of the contiguous
+    /// compute-type `x`; `w`, `b` contiguous `(C,)` on its device.
+    pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64, dtype: crate::dtype::DType) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
+        crate::device::common_device(&[Some(x), w, b].into_iter().flatten().collect::<Vec<_>>())?;
+        let (dims, channel) = geometry(x);
+        let mean_t = x.mean(Some(&dims), true, None)?;
+        let var_t = x.sub(&mean_t)?.square()?.mean(Some(&dims), true, None)?;
+        let (mean, var) = (host(&mean_t)?, host(&var_t)?);
+        let (weights, biases) = (w.map(host).transpose()?, b.map(host).transpose()?);
+        let (mut scale, mut shift) = (Vec::with_capacity(mean.len()), Vec::with_capacity(mean.len()));
+        for c in 0..mean.len() {
+            let s = weights.as_ref().map_or(1.0, |w| w[c]) / (var[c] + eps).sqrt();
+            scale.push(s);
+            shift.push(biases.as_ref().map_or(0.0, |b| b[c]) - mean[c] * s);
+        }
+        let out = x.mul(&per_channel(&scale, x, &channel)?)?.add(&per_channel(&shift, x, &channel)?)?;
+        Ok((out.to_dtype(dtype)?, mean, var))
+    }
+
+    /// `(dx, dweight, dbias)` in `x`'s compute type from the contiguous `x`, `dy` and the
+    /// saved statistics: `dx = (dy - mean(dy) - xhat * mean(dy * xhat)) * invstd * w`.
+    pub fn backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, mean: &[f64], invstd: &[f64]) -> Result<(Tensor, Tensor, Tensor)> {
+        let (dims, channel) = geometry(x);
+        let n = (x.numel() / x.shape()[1].max(1)).max(1) as f64;
+        let istd = per_channel(invstd, x, &channel)?;
+        let xhat = x.sub(&per_channel(mean, x, &channel)?)?.mul(&istd)?;
+        let db = dy.sum(Some(&dims), false, None)?;
+        let dw = dy.mul(&xhat)?.sum(Some(&dims), false, None)?;
+        let centered = dy.sub(&db.view(&channel)?.div(n)?)?.sub(&xhat.mul(&dw.view(&channel)?.div(n)?)?)?;
+        let scale = match w {
+            Some(w) => istd.mul(&w.view(&channel)?)?,
+            None => istd,
+        };
+        Ok((centered.mul(&scale)?, dw, db))
     }
 }

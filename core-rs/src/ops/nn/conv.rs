@@ -5,6 +5,7 @@
 //! stride-1 3x3 kernels over 64 channels or more (`conv/winograd.rs`), and recorded as a
 //! single `ConvolutionBackward0` node.
 
+mod columns;
 mod kernel;
 mod unfold;
 mod winograd;

@@ -107,6 +107,10 @@ impl Tensor {
         let n = check(self, normalized, weight, bias)?;
         let compute = self.dtype().compute_type();
         let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
+        if x.is_cuda() {
+            crate::device::common_device(&inputs)?;
+            return crate::cuda::nn::layer_norm(&x, w.as_ref(), b.as_ref(), n, eps)?.to_dtype(self.dtype());
+        }
         let out = Tensor::uninit(self.shape(), compute)?;
         if self.numel() != 0 {
             with_real_dtype!(compute, R => unsafe {
@@ -124,6 +128,15 @@ impl Tensor {
         let x = self.contiguous_as(compute)?;
         let dy = dy.expand(&self.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())?.contiguous_as(compute)?;
         let w = dense(weight, compute)?;
+        let dtype = weight.map_or(self.dtype(), |w| w.dtype());
+        if x.is_cuda() {
+            crate::device::common_device(&[self, &dy])?;
+            let (dx, dy_xhat) = crate::cuda::nn::layer_norm_backward(&x, w.as_ref(), &dy, n, eps, want_wb)?;
+            let column_sums = |t: &Tensor| t.reshape(&[-1, n as i64])?.sum(Some(&[0]), false, None)?.view(&normalized.iter().map(|&s| s as i64).collect::<Vec<_>>())?.to_dtype(dtype);
+            let dw = dy_xhat.as_ref().map(column_sums).transpose()?;
+            let db = if want_wb { Some(column_sums(&dy)?) } else { None };
+            return Ok((dx.to_dtype(self.dtype())?, dw, db));
+        }
         let dx = Tensor::uninit(self.shape(), compute)?;
         let (dw, db) = if self.numel() == 0 {
             (vec![0.0; n], vec![0.0; n])
@@ -132,7 +145,6 @@ impl Tensor {
                 backward::<R>(x.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, dy.as_slice()?, dx.as_mut_slice()?, n, eps, want_wb)
             })
         };
-        let dtype = weight.map_or(self.dtype(), |w| w.dtype());
         let shaped = |v: Vec<f64>| Tensor::from_slice(&v, normalized).and_then(|t| t.to_dtype(dtype));
         let (dw, db) = if want_wb { (Some(shaped(dw)?), Some(shaped(db)?)) } else { (None, None) };
         Ok((dx.to_dtype(self.dtype())?, dw, db))

@@ -89,8 +89,8 @@ pub fn batch_norm_train(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tenso
         }
     })?;
     let (mean, var) = stats.into_inner();
-    let c = [x.shape()[1]];
-    Ok((out, Tensor::from_slice(&mean, &c)?, Tensor::from_slice(&var, &c)?))
+    let (mean, var) = crate::ops::nn::batch_norm::channel_stats(x, &mean, &var)?;
+    Ok((out, mean, var))
 }
 
 /// `Tensor::batch_norm_train_backward` in recorded ops (statistics recomputed and recorded).

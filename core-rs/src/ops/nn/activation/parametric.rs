@@ -20,8 +20,15 @@ fn require_float(t: &Tensor, kernel: &str) -> Result<()> {
     Ok(())
 }
 
-/// `f(a, b)` element-wise over `a` and `b` broadcast to `a`'s shape, in `a`'s dtype.
+/// `f(a, b)` element-wise over `a` and `b` broadcast to `a`'s shape, in `a`'s dtype. CUDA
+/// operands are computed on the host and the result uploaded (these activations are rare; a
+/// device kernel per closure would need its CUDA twin).
 fn fused2(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Copy) -> Result<Tensor> {
+    if a.is_cuda() || b.is_cuda() {
+        let device = crate::device::common_device(&[a, b])?;
+        let cpu = crate::device::Device::Cpu;
+        return fused2(&a.to_device(cpu)?, &b.to_device(cpu)?, f)?.to_device(device);
+    }
     let compute = a.dtype().compute_type();
     let (x, y) = (a.to_dtype(compute)?, b.to_dtype(compute)?);
     let r = with_real_dtype!(compute, R => map2::<R, R, R>(&x, &y, a.shape(), move |p: R, q: R| generic2(p, q, f)))?;
@@ -101,7 +108,7 @@ impl Tensor {
             let slope = (lower + upper) / 2.0;
             return fused2(&x, &x, move |x, _| if x > 0.0 { 1.0 } else { slope });
         }
-        let u = Tensor::rand(self.shape(), x.dtype().compute_type(), g)?;
+        let u = Tensor::rand(self.shape(), x.dtype().compute_type(), g)?.to_device(x.device())?;
         fused2(&x, &u, move |x, u| if x <= 0.0 { lower + (upper - lower) * u } else { 1.0 })
     }
 
@@ -122,7 +129,11 @@ impl Tensor {
         let (a, b) = self.halves(d)?;
         let compute = self.dtype().compute_type();
         let (a, b) = (a.to_dtype(compute)?, b.to_dtype(compute)?);
-        let r = with_real_dtype!(compute, R => map2::<R, R, R>(&a, &b, a.shape(), |a: R, b: R| a * sigmoid(b)))?;
+        let r = if a.is_cuda() {
+            a.mul(&b.float_unary(crate::ops::unary::FloatUnaryOp::Sigmoid)?)?
+        } else {
+            with_real_dtype!(compute, R => map2::<R, R, R>(&a, &b, a.shape(), |a: R, b: R| a * sigmoid(b)))?
+        };
         r.to_dtype(self.dtype())
     }
 

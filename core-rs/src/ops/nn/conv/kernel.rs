@@ -133,6 +133,10 @@ fn for_kernel(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
 /// Transposed (the adjoint): `w` is `(C_in, C_out / groups, *kernel)`, `x` spans `win.blocks`
 /// and the result `win.image`. Sizes have been checked.
 pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
+    if x.is_cuda() || w.is_cuda() {
+        crate::device::common_device(&[Some(x), Some(w), bias].into_iter().flatten().collect::<Vec<_>>())?;
+        return super::columns::forward(x, w, bias, win, transposed, groups);
+    }
     let dtype = x.dtype();
     let compute = dtype.compute_type();
     let n = x.shape()[0];
@@ -265,6 +269,11 @@ fn transposed_acc(ca: usize, depth: usize) -> bool {
 /// for a normal convolution `a` is the output gradient and `b` the input; for a transposed
 /// one `a` is the input and `b` the output gradient. `a` spans `win.blocks`, `b` `win.image`.
 pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_shape: &[usize]) -> Result<Tensor> {
+    if a.is_cuda() || b.is_cuda() {
+        // The same sums by columns and batched products (cuBLAS).
+        crate::device::common_device(&[a, b])?;
+        return crate::autograd::formulas::nn::conv::weight_grad(a, b, win, groups, weight_shape);
+    }
     let dtype = a.dtype();
     let compute = dtype.compute_type();
     let n = a.shape()[0];

@@ -15,6 +15,9 @@ impl Tensor {
             return formulas::im2col(self, win);
         }
         let (n, c) = (self.shape()[0], self.shape()[1]);
+        if self.is_cuda() {
+            return crate::cuda::nn::im2col(&self.contiguous()?, n * c, win);
+        }
         let out = Tensor::uninit(&[n, c * win.kernel_numel(), win.block_count()], self.dtype())?;
         if out.numel() == 0 {
             return Ok(out);
@@ -36,6 +39,9 @@ impl Tensor {
         let mut shape = vec![n, c];
         shape.extend_from_slice(win.image_shape());
         let compute = self.dtype().compute_type();
+        if self.is_cuda() {
+            return crate::cuda::nn::col2im(&self.contiguous_as(compute)?, &shape, win)?.to_dtype(self.dtype());
+        }
         let out = Tensor::zeros(&shape, compute)?;
         if out.numel() > 0 && self.numel() > 0 {
             let src = self.contiguous_as(compute)?;

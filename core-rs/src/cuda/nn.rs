@@ -1,0 +1,139 @@
+//! The nn ops' kernels on CUDA tensors: activations (forward and backward maps generated from
+//! the activation table, kernels/activation.rs), layer normalization (norm.cu) and the
+//! convolutions' im2col/col2im (conv.cu). Each entry
+//! point takes operands already checked, promoted and converted to the compute type (and made
+//! contiguous where it says so) by its CPU twin in `ops/nn/`.
+
+use super::dispatch::{address, grid, index_of, launch, threads_for, Elementwise};
+use super::kernels::suffix;
+use crate::cpu::im2col::Window;
+use crate::error::Result;
+use crate::ops::nn::activation::Activation;
+use crate::tensor::Tensor;
+
+/// activation.cu's `ActParams`: an activation's parameters in table order.
+#[repr(C)]
+struct ActParams {
+    v: [f64; 4],
+}
+
+// SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
+unsafe impl cudarc::driver::DeviceRepr for ActParams {}
+
+impl ActParams {
+    fn of(op: Activation) -> Self {
+        let mut v = [0.0; 4];
+        for (slot, (_, value)) in v.iter_mut().zip(op.params()) {
+            *slot = value;
+        }
+        ActParams { v }
+    }
+}
+
+/// `op(x)` for a float32/float64 CUDA tensor `x`, into a new tensor.
+pub fn activation(op: Activation, x: &Tensor) -> Result<Tensor> {
+    let out = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let e = Elementwise::new(out.shape(), [out.strides(), x.strides()])?;
+    let (o, i, p) = (address(&out, 0), address(x, x.offset()), ActParams::of(op));
+    let name = format!("act_{}_fwd_{}", op.name(), suffix(x.dtype()));
+    launch!(index_of(x)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &i, &p)?;
+    Ok(out)
+}
+
+/// The activation's input gradient from the output gradient `g` and the saved value `v`, both
+/// float32/float64 CUDA tensors of one dtype; `v` broadcasts to `g`'s shape.
+pub fn activation_backward(op: Activation, g: &Tensor, v: &Tensor) -> Result<Tensor> {
+    let out = Tensor::uninit_on(g.shape(), v.dtype(), g.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let (lg, lv) = (g.layout().clone(), v.layout().broadcast_to(g.shape())?);
+    let e = Elementwise::new(out.shape(), [out.strides(), &lg.strides, &lv.strides])?;
+    let (o, a, b, p) = (address(&out, 0), address(g, lg.offset), address(v, lv.offset), ActParams::of(op));
+    let name = format!("act_{}_bwd_{}", op.name(), suffix(v.dtype()));
+    launch!(index_of(g)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &a, &b, &p)?;
+    Ok(out)
+}
+
+/// The device address of an optional contiguous operand (0 when absent).
+fn optional(t: Option<&Tensor>) -> u64 {
+    t.map_or(0, |t| address(t, t.offset()))
+}
+
+/// Layer normalization of the contiguous float32/float64 CUDA tensor `x` over rows of `n`
+/// elements, with the optional contiguous `w` and `b` of `n` elements.
+pub fn layer_norm(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, n: usize, eps: f64) -> Result<Tensor> {
+    let out = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
+    let rows = if n == 0 { 0 } else { x.numel() / n };
+    if rows == 0 {
+        return Ok(out);
+    }
+    let (r, c) = (rows as i64, n as i64);
+    let (xi, wi, bi, y) = (address(x, x.offset()), optional(w), optional(b), address(&out, 0));
+    launch!(index_of(x)?, format!("norm_layer_{}", suffix(x.dtype())), grid(rows); &r, &c, &xi, &wi, &bi, &y, &eps)?;
+    Ok(out)
+}
+
+/// `layer_norm`'s input gradient from the contiguous `dy` and, when `want_wb`, the rows of
+/// `dy * xhat` whose column sums are the weight's gradient.
+pub fn layer_norm_backward(x: &Tensor, w: Option<&Tensor>, dy: &Tensor, n: usize, eps: f64, want_wb: bool) -> Result<(Tensor, Option<Tensor>)> {
+    let dx = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
+    let dy_xhat = if want_wb { Some(Tensor::uninit_on(x.shape(), x.dtype(), x.device())?) } else { None };
+    let rows = if n == 0 { 0 } else { x.numel() / n };
+    if rows > 0 {
+        let (r, c) = (rows as i64, n as i64);
+        let (xi, wi, dyi, dxi, p) = (address(x, x.offset()), optional(w), address(dy, dy.offset()), address(&dx, 0), optional(dy_xhat.as_ref()));
+        let name = format!("norm_layer_backward_{}", suffix(x.dtype()));
+        launch!(index_of(x)?, name, grid(rows); &r, &c, &xi, &wi, &dyi, &dxi, &p, &eps)?;
+    }
+    Ok((dx, dy_xhat))
+}
+
+/// conv.cu's `ConvWindow`: a `Window`'s per-dim sizes (three dims, leading ones padded).
+#[repr(C)]
+struct ConvWindow {
+    image: [i64; 3],
+    blocks: [i64; 3],
+    kernel: [i64; 3],
+    stride: [i64; 3],
+    padding: [i64; 3],
+    dilation: [i64; 3],
+}
+
+// SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
+unsafe impl cudarc::driver::DeviceRepr for ConvWindow {}
+
+impl ConvWindow {
+    fn of(w: &Window) -> Self {
+        let f = |v: [usize; 3]| v.map(|x| x as i64);
+        ConvWindow { image: f(w.image), blocks: f(w.blocks), kernel: f(w.kernel), stride: f(w.stride), padding: f(w.padding), dilation: f(w.dilation) }
+    }
+}
+
+/// The `(N, C * K, L)` columns of the contiguous `(N, C, *image)` CUDA tensor `x`.
+pub fn im2col(x: &Tensor, planes: usize, win: &Window) -> Result<Tensor> {
+    let (n, c) = (x.shape()[0], x.shape()[1]);
+    let out = Tensor::uninit_on(&[n, c * win.kernel_numel(), win.block_count()], x.dtype(), x.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let (p, s, d, w) = (planes as i64, address(x, x.offset()), address(&out, 0), ConvWindow::of(win));
+    launch!(index_of(x)?, format!("conv_im2col_{}", suffix(x.dtype())), threads_for(out.numel()); &p, &s, &d, &w)?;
+    Ok(out)
+}
+
+/// The contiguous float32/float64 columns `cols` (`(N, C * K, L)`) summed back into planes of
+/// `shape` (`(N, C, *image)`).
+pub fn col2im(cols: &Tensor, shape: &[usize], win: &Window) -> Result<Tensor> {
+    let out = Tensor::uninit_on(shape, cols.dtype(), cols.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let planes = shape[0] * shape[1];
+    let (p, s, d, w) = (planes as i64, address(cols, cols.offset()), address(&out, 0), ConvWindow::of(win));
+    launch!(index_of(cols)?, format!("conv_col2im_{}", suffix(cols.dtype())), threads_for(out.numel()); &p, &s, &d, &w)?;
+    Ok(out)
+}

@@ -1,0 +1,76 @@
+//! Convolution as whole-tensor im2col/col2im and batched matrix products: the form that runs on
+//! any device. CUDA tensors take it (im2col/col2im kernels of cuda/nn.rs, products through
+//! cuBLAS); the CPU keeps its fused kernels (kernel.rs, winograd.rs), against which the tests
+//! here check this form.
+
+use crate::cpu::im2col::Window;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+fn i(v: usize) -> i64 {
+    v as i64
+}
+
+/// `kernel::forward` (same arguments and result) by columns: a normal convolution multiplies
+/// each group's `(C_out/g, C_in/g * K)` weight by the input's columns; the transposed one
+/// multiplies the transposed weight by the input's planes and folds the columns (col2im).
+pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
+    let (n, g, k, l) = (i(x.shape()[0]), i(groups), i(win.kernel_numel()), i(win.block_count()));
+    let c_in = i(x.shape()[1]);
+    let (c_out, out) = if transposed {
+        let (cig, cog) = (c_in / g, i(w.shape()[1]));
+        let wt = w.reshape(&[g, cig, cog * k])?.transpose(-1, -2)?;
+        let cols = wt.matmul(&x.reshape(&[n, g, cig, l])?)?.reshape(&[n, g * cog * k, l])?;
+        (g * cog, cols.col2im_window(win)?)
+    } else {
+        let (cig, c_out) = (c_in / g, i(w.shape()[0]));
+        let cols = x.im2col_window(win)?.reshape(&[n, g, cig * k, l])?;
+        let prod = w.reshape(&[g, c_out / g, cig * k])?.matmul(&cols)?;
+        let mut shape = vec![n, c_out];
+        shape.extend(win.blocks_shape().iter().map(|&s| i(s)));
+        (c_out, prod.reshape(&shape)?)
+    };
+    match bias {
+        Some(b) => {
+            let mut view = vec![1, c_out];
+            view.extend(std::iter::repeat_n(1, win.dims));
+            out.add(&b.reshape(&view)?)?.to_dtype(x.dtype())
+        }
+        None => Ok(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::DType;
+    use crate::ops::random::Generator;
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+        assert_eq!(a.shape(), b.shape());
+        let (a, b) = (a.contiguous().unwrap().to_vec::<f64>().unwrap(), b.contiguous().unwrap().to_vec::<f64>().unwrap());
+        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    }
+
+    /// Normal and transposed, grouped, strided, padded and dilated 2-d windows: the columns
+    /// form equals the CPU kernels.
+    #[test]
+    fn columns_match_the_cpu_kernels() {
+        let g = Generator::new();
+        let win = Window::new(&[7, 6], &[4, 2], &[2, 3], &[2, 2], &[1, 1], &[2, 1]);
+        for groups in [1, 2] {
+            let x = Tensor::randn(&[3, 4, 7, 6], DType::F64, &g).unwrap();
+            let w = Tensor::randn(&[6, 4 / groups, 2, 3], DType::F64, &g).unwrap();
+            let b = Tensor::randn(&[6], DType::F64, &g).unwrap();
+            let want = super::super::kernel::forward(&x, &w, Some(&b), &win, false, groups).unwrap();
+            let got = forward(&x, &w, Some(&b), &win, false, groups).unwrap();
+            assert!(max_diff(&want, &got) < 1e-12, "normal, groups {groups}");
+            // The adjoint: blocks-shaped input, weight (C_in, C_out / groups, *kernel).
+            let y = Tensor::randn(&[3, 6, 4, 2], DType::F64, &g).unwrap();
+            let wt = Tensor::randn(&[6, 4 / groups, 2, 3], DType::F64, &g).unwrap();
+            let want = super::super::kernel::forward(&y, &wt, None, &win, true, groups).unwrap();
+            let got = forward(&y, &wt, None, &win, true, groups).unwrap();
+            assert!(max_diff(&want, &got) < 1e-12, "transposed, groups {groups}");
+        }
+    }
+}
