@@ -1,7 +1,7 @@
-//! `ferrotorch._C` functions behind `ferrotorch.cuda`: library discovery, device queries and the
-//! NVRTC compile check. All work is in `ferrotorch_core::cuda`.
+//! `ferrotorch._C` functions behind `ferrotorch.cuda`: library discovery, device queries,
+//! streams and events, and the NVRTC compile check. All work is in `ferrotorch_core::cuda`.
 
-use ferrotorch_core::cuda::{compile, device, kernels, libs};
+use ferrotorch_core::cuda::{compile, device, kernels, libs, stream};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -160,7 +160,102 @@ fn _cuda_kernel_cache_dir() -> Option<String> {
     compile::cache_dir().map(|d| d.display().to_string())
 }
 
+/// A new stream on device `index`; returns its id (its `cuda_stream` value).
+#[pyfunction]
+fn _cuda_stream_create(index: usize, priority: i32) -> PyResult<u64> {
+    stream::create(index, priority).py()
+}
+
+#[pyfunction]
+fn _cuda_stream_release(id: u64) {
+    stream::release(id)
+}
+
+/// This thread's current stream on device `index` (0: the default stream).
+#[pyfunction]
+fn _cuda_current_stream(index: usize) -> PyResult<u64> {
+    device::check_device(index).py()?;
+    Ok(stream::current_id(index))
+}
+
+/// Makes stream `id` current on device `index`; returns the previous one.
+#[pyfunction]
+fn _cuda_set_stream(index: usize, id: u64) -> PyResult<u64> {
+    stream::set_current(index, id).py()
+}
+
+#[pyfunction]
+fn _cuda_stream_synchronize(index: usize, id: u64) -> PyResult<()> {
+    stream::synchronize(index, id).py()
+}
+
+#[pyfunction]
+fn _cuda_stream_query(index: usize, id: u64) -> PyResult<bool> {
+    stream::query(index, id).py()
+}
+
+/// Makes stream `id` wait for the work queued so far on stream `other`.
+#[pyfunction]
+fn _cuda_stream_wait_stream(index: usize, id: u64, other: u64) -> PyResult<()> {
+    stream::wait_stream(index, id, other).py()
+}
+
+/// A new event on device `index`; returns its id (its `cuda_event` value).
+#[pyfunction]
+fn _cuda_event_create(index: usize, enable_timing: bool) -> PyResult<u64> {
+    stream::create_event(index, enable_timing).py()
+}
+
+#[pyfunction]
+fn _cuda_event_release(id: u64) {
+    stream::release_event(id)
+}
+
+#[pyfunction]
+fn _cuda_event_record(id: u64, stream_id: u64) -> PyResult<()> {
+    stream::record(id, stream_id).py()
+}
+
+#[pyfunction]
+fn _cuda_event_wait(id: u64, stream_id: u64) -> PyResult<()> {
+    stream::wait_event(id, stream_id).py()
+}
+
+#[pyfunction]
+fn _cuda_event_synchronize(id: u64) -> PyResult<()> {
+    stream::event_synchronize(id).py()
+}
+
+#[pyfunction]
+fn _cuda_event_query(id: u64) -> PyResult<bool> {
+    stream::event_query(id).py()
+}
+
+/// Milliseconds between two recorded timing events.
+#[pyfunction]
+fn _cuda_event_elapsed_time(start: u64, end: u64) -> PyResult<f32> {
+    stream::elapsed_ms(start, end).py()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    for f in [
+        wrap_pyfunction!(_cuda_stream_create, m)?,
+        wrap_pyfunction!(_cuda_stream_release, m)?,
+        wrap_pyfunction!(_cuda_current_stream, m)?,
+        wrap_pyfunction!(_cuda_set_stream, m)?,
+        wrap_pyfunction!(_cuda_stream_synchronize, m)?,
+        wrap_pyfunction!(_cuda_stream_query, m)?,
+        wrap_pyfunction!(_cuda_stream_wait_stream, m)?,
+        wrap_pyfunction!(_cuda_event_create, m)?,
+        wrap_pyfunction!(_cuda_event_release, m)?,
+        wrap_pyfunction!(_cuda_event_record, m)?,
+        wrap_pyfunction!(_cuda_event_wait, m)?,
+        wrap_pyfunction!(_cuda_event_synchronize, m)?,
+        wrap_pyfunction!(_cuda_event_query, m)?,
+        wrap_pyfunction!(_cuda_event_elapsed_time, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     m.add_function(wrap_pyfunction!(_cuda_add_library_dirs, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_library_location, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;

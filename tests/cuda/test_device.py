@@ -71,3 +71,27 @@ def test_self_test_of_a_missing_device_raises():
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         _C._cuda_self_test(ft.cuda.device_count())
 
+
+
+def test_streams_events_and_timing():
+    default = ft.cuda.current_stream()
+    assert default == ft.cuda.default_stream() and default.cuda_stream == 0
+    s = ft.cuda.Stream()
+    assert s.cuda_stream != 0 and s != default
+    x = ft.ones(1 << 20, device="cuda")
+    s.wait_stream(default)
+    start, end = ft.cuda.Event(enable_timing=True), ft.cuda.Event(enable_timing=True)
+    with ft.cuda.stream(s):
+        assert ft.cuda.current_stream() == s
+        start.record()
+        y = (x * 2).sum()
+        end.record()
+    assert ft.cuda.current_stream() == default
+    default.wait_stream(s)
+    end.synchronize()
+    assert end.query() and s.query()
+    assert start.elapsed_time(end) >= 0.0
+    assert y.item() == 2.0 * (1 << 20)
+    e = s.record_event()
+    default.wait_event(e)
+    s.synchronize()

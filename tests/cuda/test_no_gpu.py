@@ -34,8 +34,13 @@ def test_is_initialized_is_false():
     ft.cuda.get_device_capability,
     ft.cuda.synchronize,
     lambda: ft.cuda.device(0).__enter__(),
+    ft.cuda.Stream,
+    ft.cuda.current_stream,
+    ft.cuda.default_stream,
+    lambda: ft.cuda.Event().record(),
 ], ids=["init", "current_device", "set_device", "get_device_name", "get_device_properties",
-        "get_device_capability", "synchronize", "device_context"])
+        "get_device_capability", "synchronize", "device_context", "Stream", "current_stream",
+        "default_stream", "event_record"])
 def test_device_calls_raise_pytorchs_runtime_error(call):
     with pytest.raises(RuntimeError, match=NO_GPU):
         call()
@@ -180,3 +185,16 @@ def test_float32_matmul_precision_reaches_the_backend_flag():
     finally:
         ft.set_float32_matmul_precision("highest")
     assert ft.backends.cuda.matmul.allow_tf32 is False
+
+
+def test_an_unrecorded_event_needs_no_device():
+    e = ft.cuda.Event(enable_timing=True)
+    assert e.query() is True
+    e.synchronize()
+    e.wait()
+    with pytest.raises(RuntimeError, match="must be recorded"):
+        e.elapsed_time(ft.cuda.Event(enable_timing=True))
+    with pytest.raises(RuntimeError, match="enable_timing=True"):
+        e.elapsed_time(ft.cuda.Event())
+    with ft.cuda.stream(None):
+        pass

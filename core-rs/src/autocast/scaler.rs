@@ -19,14 +19,19 @@ fn check_state(t: &Tensor, name: &str, dtype: DType, kind: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads the element of a checked one-element tensor.
+/// Reads the element of a checked one-element tensor (read back from a GPU).
 fn read<T: Element>(t: &Tensor) -> Result<T> {
+    let t = t.to_device(crate::device::Device::Cpu)?;
     Ok(unsafe { *t.data_ptr::<T>()?.add(t.offset()) })
 }
 
 /// Writes the element of a checked one-element tensor.
 fn write<T: Element>(t: &Tensor, v: T) -> Result<()> {
-    unsafe { *t.data_ptr::<T>()?.add(t.offset()) = v };
+    if t.is_cuda() {
+        t.fill_(crate::dtype::Scalar::Float(v.to_f64()))?;
+    } else {
+        unsafe { *t.data_ptr::<T>()?.add(t.offset()) = v };
+    }
     t.bump_version();
     Ok(())
 }
@@ -43,7 +48,11 @@ pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_s
     let inv = read::<f32>(inv_scale)? as f64;
     let found = AtomicBool::new(false);
     for g in grads {
-        with_dtype!(g.dtype(), T => unscale::<T>(g, inv, &found))?;
+        if g.is_cuda() {
+            unscale_on_device(g, inv, &found)?;
+        } else {
+            with_dtype!(g.dtype(), T => unscale::<T>(g, inv, &found))?;
+        }
         g.bump_version();
     }
     if found.load(Ordering::Relaxed) {
@@ -72,6 +81,22 @@ fn unscale<T: Element>(g: &Tensor, inv: f64, found: &AtomicBool) -> Result<()> {
             found.store(true, Ordering::Relaxed);
         }
     });
+    Ok(())
+}
+
+/// `unscale` of a CUDA gradient in device ops: `g - g` is NaN exactly where `g` is inf or
+/// NaN; the product is the binary kernel's, in float32 for float32 and half gradients.
+fn unscale_on_device(g: &Tensor, inv: f64, found: &AtomicBool) -> Result<()> {
+    if g.numel() == 0 {
+        return Ok(());
+    }
+    if g.sub(g)?.ne(0.0)?.any(None, false)?.item()?.to_f64() != 0.0 {
+        found.store(true, Ordering::Relaxed);
+    }
+    if inv != 1.0 {
+        let factor = if g.dtype() == DType::F64 { inv } else { f64::from(inv as f32) };
+        g.copy_from(&g.mul(factor)?)?;
+    }
     Ok(())
 }
 

@@ -4,9 +4,11 @@
 //! "CUDA out of memory" error, after which the allocator is still usable.
 //!
 //! The policy is written against [`DeviceMemory`] so it is tested without a GPU; the CUDA
-//! implementation of that trait comes with CUDA storage. Block splitting and per-stream pools
-//! are later steps: a block is reused whole, for the same size class (small blocks) or a request
-//! at most a quarter smaller (large blocks).
+//! implementation of that trait is `memory.rs`. Blocks are pooled per stream, as PyTorch's: a
+//! freed block is handed out again only for work on the stream it was allocated for, whose
+//! order makes the reuse safe without waiting. Block splitting is a later step: a block is
+//! reused whole, for the same size class (small blocks) or a request at most a quarter smaller
+//! (large blocks).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -62,10 +64,10 @@ pub struct MemoryStats {
 pub struct CachingAllocator<M: DeviceMemory> {
     device: usize,
     memory: M,
-    /// Free blocks by size.
-    cached: BTreeMap<usize, Vec<u64>>,
-    /// Sizes of the blocks in use.
-    in_use: HashMap<u64, usize>,
+    /// Free blocks by (stream, size).
+    cached: BTreeMap<(u64, usize), Vec<u64>>,
+    /// Sizes and streams of the blocks in use.
+    in_use: HashMap<u64, (usize, u64)>,
     stats: MemoryStats,
 }
 
@@ -75,14 +77,15 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         CachingAllocator { device, memory, cached: BTreeMap::new(), in_use: HashMap::new(), stats: MemoryStats::default() }
     }
 
-    /// A block of at least `bytes`, from the cache when one fits, else from the device.
-    pub fn allocate(&mut self, bytes: usize) -> Result<Block> {
+    /// A block of at least `bytes` for work on `stream` (an id; 0 is the default stream), from
+    /// that stream's cache when one fits, else from the device.
+    pub fn allocate(&mut self, bytes: usize, stream: u64) -> Result<Block> {
         let size = round_size(bytes);
-        let block = match self.take_cached(size) {
+        let block = match self.take_cached(size, stream) {
             Some(block) => block,
             None => self.allocate_on_device(bytes, size)?,
         };
-        self.in_use.insert(block.ptr, block.size);
+        self.in_use.insert(block.ptr, (block.size, stream));
         self.stats.allocated += block.size;
         self.stats.peak_allocated = self.stats.peak_allocated.max(self.stats.allocated);
         Ok(block)
@@ -90,17 +93,17 @@ impl<M: DeviceMemory> CachingAllocator<M> {
 
     /// Returns a block to the cache. Freeing an unknown pointer is an error, not a panic.
     pub fn free(&mut self, ptr: u64) -> Result<()> {
-        let Some(size) = self.in_use.remove(&ptr) else {
+        let Some((size, stream)) = self.in_use.remove(&ptr) else {
             return Err(err!(Runtime, "CUDA caching allocator: pointer {ptr:#x} was not allocated here"));
         };
         self.stats.allocated -= size;
-        self.cached.entry(size).or_default().push(ptr);
+        self.cached.entry((stream, size)).or_default().push(ptr);
         Ok(())
     }
 
     /// Gives every cached block back to the device (`torch.cuda.empty_cache()`).
     pub fn empty_cache(&mut self) {
-        for (size, ptrs) in std::mem::take(&mut self.cached) {
+        for ((_, size), ptrs) in std::mem::take(&mut self.cached) {
             for ptr in ptrs {
                 self.memory.release(ptr, size);
                 self.stats.reserved -= size;
@@ -119,17 +122,18 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         self.stats.peak_reserved = self.stats.reserved;
     }
 
-    /// The smallest cached block that serves `size`: the same class for small requests, at
-    /// most a quarter larger for large ones (a whole block is handed out, so more would waste).
-    fn take_cached(&mut self, size: usize) -> Option<Block> {
+    /// The smallest block cached for `stream` that serves `size`: the same class for small
+    /// requests, at most a quarter larger for large ones (a whole block is handed out, so more
+    /// would waste).
+    fn take_cached(&mut self, size: usize, stream: u64) -> Option<Block> {
         let limit = if size <= SMALL_LIMIT { size } else { size + size / 4 };
-        let (&found, _) = self.cached.range(size..=limit).next()?;
+        let (&found, _) = self.cached.range((stream, size)..=(stream, limit)).next()?;
         let ptrs = self.cached.get_mut(&found)?;
         let ptr = ptrs.pop()?;
         if ptrs.is_empty() {
             self.cached.remove(&found);
         }
-        Some(Block { ptr, size: found })
+        Some(Block { ptr, size: found.1 })
     }
 
     fn allocate_on_device(&mut self, bytes: usize, size: usize) -> Result<Block> {
@@ -241,9 +245,9 @@ mod tests {
     #[test]
     fn a_freed_block_is_reused_without_a_device_call() {
         let mut a = allocator(1 << 30);
-        let first = a.allocate(1000).unwrap();
+        let first = a.allocate(1000, 0).unwrap();
         a.free(first.ptr).unwrap();
-        let second = a.allocate(900).unwrap();
+        let second = a.allocate(900, 0).unwrap();
         assert_eq!(second, first);
         assert_eq!(a.stats().device_allocations, 1);
     }
@@ -251,26 +255,26 @@ mod tests {
     #[test]
     fn small_blocks_are_reused_only_for_their_size_class() {
         let mut a = allocator(1 << 30);
-        let big = a.allocate(4096).unwrap();
+        let big = a.allocate(4096, 0).unwrap();
         a.free(big.ptr).unwrap();
-        assert_ne!(a.allocate(512).unwrap().ptr, big.ptr);
+        assert_ne!(a.allocate(512, 0).unwrap().ptr, big.ptr);
     }
 
     #[test]
     fn large_blocks_serve_requests_at_most_a_quarter_smaller() {
         let mut a = allocator(1 << 30);
-        let block = a.allocate(10 << 20).unwrap();
+        let block = a.allocate(10 << 20, 0).unwrap();
         a.free(block.ptr).unwrap();
-        assert_eq!(a.allocate(9 << 20).unwrap().ptr, block.ptr);
+        assert_eq!(a.allocate(9 << 20, 0).unwrap().ptr, block.ptr);
         a.free(block.ptr).unwrap();
-        assert_ne!(a.allocate(4 << 20).unwrap().ptr, block.ptr);
+        assert_ne!(a.allocate(4 << 20, 0).unwrap().ptr, block.ptr);
     }
 
     #[test]
     fn stats_track_allocated_reserved_and_peaks() {
         let mut a = allocator(1 << 30);
-        let x = a.allocate(1 << 20).unwrap();
-        let y = a.allocate(3 << 20).unwrap();
+        let x = a.allocate(1 << 20, 0).unwrap();
+        let y = a.allocate(3 << 20, 0).unwrap();
         a.free(x.ptr).unwrap();
         let s = a.stats();
         assert_eq!((s.allocated, s.reserved), (4 << 20, 5 << 20));
@@ -286,10 +290,10 @@ mod tests {
     #[test]
     fn out_of_memory_empties_the_cache_and_retries() {
         let mut a = allocator(8 << 20);
-        let x = a.allocate(6 << 20).unwrap();
+        let x = a.allocate(6 << 20, 0).unwrap();
         a.free(x.ptr).unwrap();
         // 6 MiB are cached; 4 MiB more only fit once the cache is given back.
-        let y = a.allocate(3 << 20).unwrap();
+        let y = a.allocate(3 << 20, 0).unwrap();
         assert_eq!(y.size, 4 << 20);
         assert_eq!(a.stats().reserved, 4 << 20);
     }
@@ -297,19 +301,32 @@ mod tests {
     #[test]
     fn out_of_memory_raises_pytorchs_message_and_the_allocator_recovers() {
         let mut a = allocator(8 << 20);
-        let x = a.allocate(6 << 20).unwrap();
-        let e = a.allocate(4 << 20).unwrap_err();
+        let x = a.allocate(6 << 20, 0).unwrap();
+        let e = a.allocate(4 << 20, 0).unwrap_err();
         assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 4.00 MiB. GPU 0 has a total capacity of 8.00 MiB"), "{}", e.message);
         assert_eq!(a.stats().ooms, 1);
         a.free(x.ptr).unwrap();
-        assert!(a.allocate(4 << 20).is_ok());
+        assert!(a.allocate(4 << 20, 0).is_ok());
+    }
+
+    #[test]
+    fn blocks_are_reused_only_for_the_stream_they_were_allocated_for() {
+        let mut a = allocator(64 << 20);
+        let on_side = a.allocate(1000, 7).unwrap();
+        a.free(on_side.ptr).unwrap();
+        let on_default = a.allocate(1000, 0).unwrap();
+        assert_ne!(on_default.ptr, on_side.ptr);
+        assert_eq!(a.allocate(1000, 7).unwrap().ptr, on_side.ptr);
+        a.free(on_default.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!(a.stats().reserved, 1024);
     }
 
     #[test]
     fn freeing_an_unknown_pointer_is_an_error() {
         let mut a = allocator(1 << 20);
         assert!(a.free(0xdead).is_err());
-        let x = a.allocate(10).unwrap();
+        let x = a.allocate(10, 0).unwrap();
         a.free(x.ptr).unwrap();
         assert!(a.free(x.ptr).is_err(), "double free");
     }

@@ -2,8 +2,9 @@
 //! layouts, copies between host and device, and full reductions. Ops reach this module from
 //! their CPU entry points (`ops/*.rs`), after the same argument checks and type promotion.
 //!
-//! All work is queued on the device's legacy default stream, so kernels run in issue order and
-//! the synchronous host copies (`.cpu()`, `.item()`, printing) wait for them.
+//! All work is queued on the thread's current stream of the device (the legacy default stream
+//! unless `torch.cuda.stream(s)` says otherwise), so kernels run in issue order and the host
+//! copies (`.cpu()`, `.item()`, printing) wait for them.
 
 use std::sync::Arc;
 
@@ -38,8 +39,9 @@ pub(super) fn address(t: &Tensor, offset: usize) -> u64 {
     (t.storage().address() + offset * t.dtype().size()) as u64
 }
 
+/// The stream kernels and uploads for device `index` are queued on: this thread's current one.
 pub(super) fn stream(index: usize) -> Result<Arc<CudaStream>> {
-    Ok(device::context(index)?.default_stream())
+    super::stream::current(index)
 }
 
 /// What an element-wise kernel takes besides its pointers: the element count, the coalesced
@@ -167,6 +169,9 @@ fn download(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
     let bytes = host.numel() * host.dtype().size();
     let ptr = host.storage().as_ptr()?;
     device::bind(index_of(src)?)?;
+    // The synchronous copy is ordered after the default stream's work; a current stream of
+    // the user's is waited for first.
+    super::stream::sync_current(index_of(src)?)?;
     // SAFETY: `ptr` has room for `bytes` bytes; the device range is `packed`'s dense elements.
     guarded("cuMemcpyDtoH", || unsafe { driver::memcpy_dtoh_sync(std::slice::from_raw_parts_mut(ptr, bytes), address(&packed, packed.offset())) }.map_err(driver_error))?;
     crate::ops::copy::copy_strided(dst, dst_layout, &host)

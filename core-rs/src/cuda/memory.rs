@@ -2,8 +2,8 @@
 //! `cuMemAlloc`/`cuMemFree`, and [`DeviceBuffer`], the block a CUDA storage owns and returns to
 //! its allocator when dropped.
 //!
-//! All work runs on the legacy default stream for now, so a block freed here may be reused by
-//! the next kernel without waiting: the stream orders the last use before the new one.
+//! Blocks are pooled by the stream current when they were allocated, so a block freed here is
+//! reused only by later work on that stream, which the stream orders after the last use.
 
 use std::sync::Mutex;
 
@@ -74,7 +74,8 @@ pub struct DeviceBuffer {
 impl DeviceBuffer {
     /// At least `bytes` of uninitialised memory on device `index` (`bytes` may be 0).
     pub fn allocate(index: usize, bytes: usize) -> Result<DeviceBuffer> {
-        let block = guarded("cuMemAlloc", || with_allocator(index, |a| a.allocate(bytes))?)?;
+        let stream = super::stream::current_id(index);
+        let block = guarded("cuMemAlloc", || with_allocator(index, |a| a.allocate(bytes, stream))?)?;
         Ok(DeviceBuffer { device: index, block })
     }
 

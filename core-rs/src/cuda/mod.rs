@@ -18,6 +18,7 @@
 //! - `optim`: fused optimizer updates.
 //! - `pool`: pooling windows (max with indices, mean and its adjoint).
 //! - `selftest`: an end-to-end kernel check for a machine with a GPU.
+//! - `stream`: the current stream per device and thread; streams and events.
 
 pub mod allocator;
 pub mod blas;
@@ -34,6 +35,7 @@ pub mod nn;
 pub mod optim;
 pub mod pool;
 pub mod selftest;
+pub mod stream;
 
 use crate::error::{Error, Result};
 use crate::err;

@@ -1,6 +1,6 @@
 //! The nn ops' kernels on CUDA tensors: activations (forward and backward maps generated from
-//! the activation table, kernels/activation.rs), layer normalization (norm.cu) and the
-//! convolutions' im2col/col2im (conv.cu). Each entry
+//! the activation table, kernels/activation.rs), layer normalization (norm.cu), the
+//! convolutions' im2col/col2im (conv.cu) and the LSTM cell (rnn.cu). Each entry
 //! point takes operands already checked, promoted and converted to the compute type (and made
 //! contiguous where it says so) by its CPU twin in `ops/nn/`.
 
@@ -136,4 +136,34 @@ pub fn col2im(cols: &Tensor, shape: &[usize], win: &Window) -> Result<Tensor> {
     let (p, s, d, w) = (planes as i64, address(cols, cols.offset()), address(&out, 0), ConvWindow::of(win));
     launch!(index_of(cols)?, format!("conv_col2im_{}", suffix(cols.dtype())), threads_for(out.numel()); &p, &s, &d, &w)?;
     Ok(out)
+}
+
+/// An LSTM step's new hidden state and cell from the contiguous pre-activation `gates`
+/// (B, 4H) and cell `c` (B, H), float32/float64 on one GPU.
+pub fn lstm_cell(gates: &Tensor, c: &Tensor) -> Result<(Tensor, Tensor)> {
+    crate::device::common_device(&[gates, c])?;
+    let (rows, h) = (c.shape()[0], c.shape()[1]);
+    let (hy, cy) = (Tensor::uninit_on(&[rows, h], c.dtype(), c.device())?, Tensor::uninit_on(&[rows, h], c.dtype(), c.device())?);
+    if rows * h > 0 {
+        let (r, hh) = (rows as i64, h as i64);
+        let (g, cp, ho, co) = (address(gates, gates.offset()), address(c, c.offset()), address(&hy, 0), address(&cy, 0));
+        launch!(index_of(c)?, format!("rnn_lstm_cell_{}", suffix(c.dtype())), threads_for(rows * h); &r, &hh, &g, &cp, &ho, &co)?;
+    }
+    Ok((hy, cy))
+}
+
+/// `lstm_cell`'s gradients `(d gates, d c)` from the contiguous inputs, the cell it returned
+/// and the outputs' gradients (all contiguous, one dtype, one GPU).
+pub fn lstm_cell_backward(gates: &Tensor, c: &Tensor, cy: &Tensor, dh: &Tensor, dcy: &Tensor) -> Result<(Tensor, Tensor)> {
+    crate::device::common_device(&[gates, c, cy, dh, dcy])?;
+    let (rows, h) = (c.shape()[0], c.shape()[1]);
+    let (dg, dc) = (Tensor::uninit_on(&[rows, 4 * h], c.dtype(), c.device())?, Tensor::uninit_on(&[rows, h], c.dtype(), c.device())?);
+    if rows * h > 0 {
+        let (r, hh) = (rows as i64, h as i64);
+        let at = |t: &Tensor| address(t, t.offset());
+        let (g, cp, cn, dho, dcn, dgo, dco) = (at(gates), at(c), at(cy), at(dh), at(dcy), address(&dg, 0), address(&dc, 0));
+        let name = format!("rnn_lstm_cell_backward_{}", suffix(c.dtype()));
+        launch!(index_of(c)?, name, threads_for(rows * h); &r, &hh, &g, &cp, &cn, &dho, &dcn, &dgo, &dco)?;
+    }
+    Ok((dg, dc))
 }

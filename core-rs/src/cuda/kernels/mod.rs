@@ -35,6 +35,7 @@ const OPTIM: &str = include_str!("optim.cu");
 const NORM: &str = include_str!("norm.cu");
 const CONV: &str = include_str!("conv.cu");
 const POOL: &str = include_str!("pool.cu");
+const RNN: &str = include_str!("rnn.cu");
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -60,19 +61,19 @@ pub fn modules() -> Vec<KernelModule> {
     all.push(reduce_module());
     all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
-    all.extend([optim_module(), norm_module(), conv_module(), pool_module()]);
+    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module()]);
     all
 }
 
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
 /// its dtype suffix, except for the one-module families `fill`, `where`, `reduce`, `argreduce`,
-/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv` and `pool`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
+/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv`, `pool` and `rnn`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
 /// in module `act_<name>`).
 pub fn module_of(kernel: &str) -> String {
     if kernel.starts_with("act_") {
         return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
     }
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -410,6 +411,20 @@ fn pool_module() -> KernelModule {
             let params = format!("i64 planes, const {t}* src, {t}* out, const i64* table, const double* divisors, PoolGeometry g");
             kernel(src, names, format!("pool_mean_{}", suffix(dtype)), &params, "window_mean_loop(planes, src, out, table, divisors, g);");
             kernel(src, names, format!("pool_mean_adjoint_{}", suffix(dtype)), &params, "window_mean_adjoint_loop(planes, src, out, table, divisors, g);");
+        }
+    })
+}
+
+/// `rnn_lstm_cell_<f32|f64>` and `rnn_lstm_cell_backward_<f32|f64>`: an LSTM step's fused
+/// element-wise part.
+fn rnn_module() -> KernelModule {
+    module("rnn".into(), &[RNN], |src, names| {
+        for dtype in [DType::F32, DType::F64] {
+            let (r, sfx) = (storage_type(dtype), suffix(dtype));
+            let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* c, {r}* hy, {r}* cy");
+            kernel(src, names, format!("rnn_lstm_cell_{sfx}"), &params, "lstm_cell_loop(rows, h, gates, c, hy, cy);");
+            let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* c, const {r}* cy, const {r}* dh, const {r}* dcy, {r}* dgates, {r}* dc");
+            kernel(src, names, format!("rnn_lstm_cell_backward_{sfx}"), &params, "lstm_cell_backward_loop(rows, h, gates, c, cy, dh, dcy, dgates, dc);");
         }
     })
 }

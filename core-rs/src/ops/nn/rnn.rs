@@ -95,6 +95,10 @@ impl Tensor {
         let (b, h, dtype) = check(self, c)?;
         let compute = dtype.compute_type();
         let (g, cc) = (self.contiguous_as(compute)?, c.contiguous_as(compute)?);
+        if g.is_cuda() || cc.is_cuda() {
+            let (hy, cy) = crate::cuda::nn::lstm_cell(&g, &cc)?;
+            return Ok((hy.to_dtype(dtype)?, cy.to_dtype(dtype)?));
+        }
         let (hy, cy) = (Tensor::uninit(&[b, h], compute)?, Tensor::uninit(&[b, h], compute)?);
         with_real_dtype!(compute, R => {
             let (gs, cs, hs, ys) = unsafe { (g.as_slice::<R>()?, cc.as_slice::<R>()?, hy.as_mut_slice::<R>()?, cy.as_mut_slice::<R>()?) };
@@ -111,6 +115,10 @@ impl Tensor {
         let compute = dtype.compute_type();
         let dense = |t: &Tensor| t.expand(&[b as i64, h as i64]).and_then(|t| t.contiguous_as(compute));
         let (g, cc, cyc, dhc, dcyc) = (self.contiguous_as(compute)?, dense(c)?, dense(cy)?, dense(dh)?, dense(dcy)?);
+        if g.is_cuda() {
+            let (dg, dc) = crate::cuda::nn::lstm_cell_backward(&g, &cc, &cyc, &dhc, &dcyc)?;
+            return Ok((dg.to_dtype(dtype)?, dc.to_dtype(dtype)?));
+        }
         let (dg, dc) = (Tensor::uninit(&[b, 4 * h], compute)?, Tensor::uninit(&[b, h], compute)?);
         with_real_dtype!(compute, R => {
             let ins = unsafe { [g.as_slice::<R>()?, cc.as_slice::<R>()?, cyc.as_slice::<R>()?, dhc.as_slice::<R>()?, dcyc.as_slice::<R>()?] };

@@ -22,6 +22,9 @@ impl Tensor {
         if !self.dtype().is_float() {
             bail!(Runtime, "std and var only support floating point and complex dtypes");
         }
+        if self.is_cuda() {
+            return var_mean_on_device(self, dims, correction, keepdim);
+        }
         let plan = Plan::new(self, &reduce_mask(dims, self.ndim())?, keepdim)?;
         let (var, mean) = with_float_dtype!(self.dtype(), T => plan.reduce_pair::<_, f64, f64>(&Moments::<T>::new(correction)))?;
         Ok((var.to_dtype(self.dtype())?, mean.to_dtype(self.dtype())?))
@@ -84,6 +87,9 @@ impl Tensor {
                 );
             }
         }
+        if x.is_cuda() {
+            return norm_on_device(&x, ord, dims, keepdim);
+        }
         let plan = Plan::new(&x, &mask, keepdim)?;
         with_float_dtype!(x.dtype(), T => norm_kernel::<T>(&plan, ord))
     }
@@ -101,6 +107,40 @@ impl Tensor {
         })?;
         r.to_dtype(x.dtype())
     }
+}
+
+/// `var_mean` of a CUDA tensor in device ops, two passes in the compute type: the mean, then
+/// the squared deviations summed and divided by `max(N - correction, 0)`.
+fn var_mean_on_device(t: &Tensor, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    let x = t.to_dtype(t.dtype().compute_type())?;
+    let mean = x.mean(dims, true, None)?;
+    let squares = x.sub(&mean)?.square()?.sum(dims, keepdim, None)?;
+    let n = x.numel().checked_div(squares.numel()).unwrap_or(0) as f64;
+    let var = squares.div((n - correction).max(0.0))?;
+    let mean = if keepdim { mean } else { mean.reshape(&squares.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())? };
+    Ok((var.to_dtype(t.dtype())?, mean.to_dtype(t.dtype())?))
+}
+
+/// `norm_kernel` of a CUDA tensor in device ops: reductions of `|t|` in its compute type (as
+/// the CPU accumulates), in `t`'s dtype.
+fn norm_on_device(t: &Tensor, ord: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    let x = t.to_dtype(t.dtype().compute_type())?;
+    let acc = Some(x.dtype());
+    let r = if ord == f64::INFINITY {
+        x.abs()?.amax(dims, keepdim)?
+    } else if ord == f64::NEG_INFINITY {
+        x.abs()?.amin(dims, keepdim)?
+    } else if ord == 0.0 {
+        // NaN != 0 counts, as on the CPU.
+        x.ne(0.0)?.sum(dims, keepdim, acc)?
+    } else if ord == 1.0 {
+        x.abs()?.sum(dims, keepdim, acc)?
+    } else if ord == 2.0 {
+        x.square()?.sum(dims, keepdim, acc)?.sqrt()?
+    } else {
+        x.abs()?.pow(ord)?.sum(dims, keepdim, acc)?.pow(1.0 / ord)?
+    };
+    r.to_dtype(t.dtype())
 }
 
 fn norm_kernel<T: Accumulate>(plan: &Plan, ord: f64) -> Result<Tensor>

@@ -16,7 +16,8 @@ __all__ = [
     "device_of", "get_device_name", "get_device_properties", "get_device_capability", "synchronize",
     "manual_seed", "manual_seed_all", "seed", "seed_all", "memory_allocated", "max_memory_allocated",
     "memory_reserved", "max_memory_reserved", "memory_stats", "reset_peak_memory_stats", "empty_cache",
-    "memory_summary",
+    "memory_summary", "Stream", "Event", "current_stream", "default_stream", "set_stream", "stream",
+    "StreamContext",
 ]
 
 # Registered at import, before any query, so every later library load can use the wheels.
@@ -162,3 +163,4 @@ from .memory import (  # noqa: E402
     memory_allocated, max_memory_allocated, memory_reserved, max_memory_reserved, memory_stats,
     reset_peak_memory_stats, empty_cache, memory_summary,
 )
+from .streams import Event, Stream, StreamContext, current_stream, default_stream, set_stream, stream  # noqa: E402

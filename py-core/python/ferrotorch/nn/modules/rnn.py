@@ -116,8 +116,9 @@ def _rnn_layers(mode, data, batch_sizes, hx, layer_weights, dropout, training, n
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[index]
             projected = _project_input(mode, data, w_ih, b_ih, b_hh)
             state0 = tuple(h[index] for h in hx)
-            if mode == "LSTM" and w_hr is None and batch_sizes and batch_sizes[0] > 0:
-                # The whole layer in one native op (time loop and BPTT in Rust).
+            if mode == "LSTM" and w_hr is None and batch_sizes and batch_sizes[0] > 0 and not data.is_cuda:
+                # The whole layer in one native op (time loop and BPTT in Rust; on a GPU the
+                # steps below run, each step's cell one fused kernel).
                 out, *final = _C._lstm_layer(projected, *state0, w_hh, batch_sizes, direction == 1)
                 outputs.append(out)
                 finals.append(tuple(final))
