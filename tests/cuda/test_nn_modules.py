@@ -316,3 +316,28 @@ def test_statistics_group_norm_and_rms_norm(dtype):
     same(F.group_norm(x.cuda(), 3), F.group_norm(x, 3))
     same(F.rms_norm(x.cuda(), (5,)), F.rms_norm(x, (5,)))
     same(F.instance_norm(x.cuda()), F.instance_norm(x))
+
+
+def test_checkpoints_move_across_devices(tmp_path):
+    ft.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).cuda()
+    opt = ft.optim.Adam(model.parameters(), lr=0.1)
+    model(sample((5, 3), ft.float32).cuda()).sum().backward()
+    opt.step()
+    path = tmp_path / "ckpt.pt"
+    ft.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    on_gpu = ft.load(path)
+    assert all(t.device.type == "cuda" for t in on_gpu["model"].values())
+    on_cpu = ft.load(path, map_location="cpu")
+    assert all(t.device.type == "cpu" for t in on_cpu["model"].values())
+    for key, value in model.state_dict().items():
+        same(value, on_cpu["model"][key])
+    # A CPU model restored onto the GPU, and its optimizer's state moved to the parameters.
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).cuda()
+    fresh.load_state_dict(on_cpu["model"])
+    fresh_opt = ft.optim.Adam(fresh.parameters(), lr=0.1)
+    fresh_opt.load_state_dict(on_cpu["opt"])
+    for state in fresh_opt.state.values():
+        assert state["exp_avg"].device.type == "cuda" and state["step"].device.type == "cpu"
+    mapped = ft.load(path, map_location={"cuda:0": "cpu"})
+    assert all(t.device.type == "cpu" for t in mapped["model"].values())

@@ -17,7 +17,11 @@ pub struct AdamOptions {
     pub decoupled_weight_decay: bool,
 }
 
-struct Adam<'a>(&'a AdamOptions);
+/// The rule; `PLAIN` (no weight decay, no `maximize`: the usual case) compiles the update
+/// without the effective-gradient and decay steps, whose constants would otherwise hold
+/// vector registers across the element loop. Both forms give the same numbers there
+/// (multiplying by exactly 1 and adding nothing are exact).
+struct Adam<'a, const PLAIN: bool>(&'a AdamOptions);
 
 /// Per-parameter scalars: `lr / bias_correction1` and `sqrt(bias_correction2)`.
 struct AdamCoef {
@@ -25,7 +29,7 @@ struct AdamCoef {
     bias_correction2_sqrt: f64,
 }
 
-impl Adam<'_> {
+impl<const PLAIN: bool> Adam<'_, PLAIN> {
     /// The update of one element's `param`, `grad`, `exp_avg`, `exp_avg_sq` and, with amsgrad,
     /// `max_exp_avg_sq`. Without amsgrad the rule takes four operands, not five with an
     /// absent one, so that no maximum is computed and no fifth column is read or written.
@@ -40,8 +44,10 @@ impl Adam<'_> {
         let (beta2, one_minus_beta2, eps) = (R::of(o.beta2), R::of(1.0 - o.beta2), R::of(o.eps));
         let (bias_correction2_sqrt, neg_step_size) = (R::of(c.bias_correction2_sqrt), R::of(-c.step_size));
         move |p: &mut R, g: R, m: &mut R, s: &mut R, smax: Option<&mut R>| {
-            let g = grad.of(*p, g);
-            *p = *p * decay;
+            let g = if PLAIN { g } else { grad.of(*p, g) };
+            if !PLAIN {
+                *p = *p * decay;
+            }
             *m = avg.at(*m, g);
             *s = addcmul(*s * beta2, one_minus_beta2, g, g);
             let second = match smax {
@@ -67,7 +73,7 @@ impl Adam<'_> {
     }
 }
 
-impl Rule<4> for Adam<'_> {
+impl<const PLAIN: bool> Rule<4> for Adam<'_, PLAIN> {
     type Coef = AdamCoef;
 
     fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
@@ -80,7 +86,7 @@ impl Rule<4> for Adam<'_> {
     }
 }
 
-impl Rule<5> for Adam<'_> {
+impl<const PLAIN: bool> Rule<5> for Adam<'_, PLAIN> {
     type Coef = AdamCoef;
 
     fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
@@ -115,11 +121,13 @@ pub fn adam(
             })
             .collect())
     };
-    match max_exp_avg_sqs.filter(|_| o.amsgrad) {
-        Some(maxes) => {
+    let plain = o.weight_decay == 0.0 && !o.maximize;
+    match (max_exp_avg_sqs.filter(|_| o.amsgrad), plain) {
+        (Some(maxes), _) => {
             let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)];
-            apply("adam", &Adam(o), lists, &[steps], coefs)
+            apply("adam", &Adam::<false>(o), lists, &[steps], coefs)
         }
-        None => apply("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
+        (None, true) => apply("adam", &Adam::<true>(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
+        (None, false) => apply("adam", &Adam::<false>(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
     }
 }

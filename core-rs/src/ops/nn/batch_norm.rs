@@ -129,20 +129,18 @@ fn check(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>) -> Result<(
 impl Tensor {
     /// Batch normalization of an `(N, C, *)` input with its own per-channel statistics:
     /// `(x - mean) / sqrt(var + eps) * weight + bias`, the variance biased. Returns the output
-    /// and the statistics `(mean, var)` (shape `(C,)`, float64, never recorded), from which
-    /// callers update running statistics.
+    /// and the statistics `(mean, var)` (shape `(C,)`, never recorded; float64 on the CPU, the
+    /// compute type on a GPU, where they stay), from which callers update running statistics.
     pub fn batch_norm_train(&self, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
         check(self, weight, bias)?;
         if crate::autograd::needs_grad(&[Some(self), weight, bias].into_iter().flatten().collect::<Vec<_>>()) {
             return crate::autograd::formulas::nn::norm::batch_norm_train(self, weight, bias, eps);
         }
-        let (out, mean, var) = self.batch_norm_stats_forward(weight, bias, eps)?;
-        let (mean, var) = channel_stats(self, &mean, &var)?;
-        Ok((out, mean, var))
+        self.batch_norm_stats_forward(weight, bias, eps)
     }
 
     /// The unrecorded kernel of `batch_norm_train`: output, per-channel means and variances.
-    pub(crate) fn batch_norm_stats_forward(&self, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
+    pub(crate) fn batch_norm_stats_forward(&self, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
         let compute = self.dtype().compute_type();
         let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
         if x.is_cuda() {
@@ -153,13 +151,14 @@ impl Tensor {
         let (mean, var) = with_real_dtype!(compute, R => unsafe {
             forward::<R>(x.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, b.as_ref().map(|b| b.as_slice()).transpose()?, SendPtr(out.data_ptr::<R>()?), g, eps)
         });
-        Ok((out.to_dtype(self.dtype())?, mean, var))
+        let c = [g.channels];
+        Ok((out.to_dtype(self.dtype())?, Tensor::from_slice(&mean, &c)?, Tensor::from_slice(&var, &c)?))
     }
 
     /// The gradients `(dx, dweight, dbias)` of `batch_norm_train` from `dy`, given the
-    /// forward pass's per-channel `mean` and `invstd` (not recorded). `dweight`/`dbias` come
-    /// in `weight`'s dtype (the input's without a weight).
-    pub fn batch_norm_train_backward(&self, dy: &Tensor, weight: Option<&Tensor>, mean: &[f64], invstd: &[f64]) -> Result<(Tensor, Tensor, Tensor)> {
+    /// forward pass's per-channel `mean` and `invstd` (`(C,)` tensors on the input's device;
+    /// not recorded). `dweight`/`dbias` come in `weight`'s dtype (the input's without a weight).
+    pub fn batch_norm_train_backward(&self, dy: &Tensor, weight: Option<&Tensor>, mean: &Tensor, invstd: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         check(self, weight, None)?;
         let compute = self.dtype().compute_type();
         let x = self.contiguous_as(compute)?;
@@ -173,25 +172,19 @@ impl Tensor {
         }
         let dx = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
+        let values = |t: &Tensor| t.to_dtype(crate::dtype::DType::F64)?.contiguous()?.to_vec::<f64>();
+        let (mean, invstd) = (values(mean)?, values(invstd)?);
         let (dw, db) = with_real_dtype!(compute, R => unsafe {
-            backward::<R>(x.as_slice()?, dy.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, mean, invstd, SendPtr(dx.data_ptr::<R>()?), g)
+            backward::<R>(x.as_slice()?, dy.as_slice()?, w.as_ref().map(|w| w.as_slice()).transpose()?, &mean, &invstd, SendPtr(dx.data_ptr::<R>()?), g)
         });
         let c = [g.channels];
         Ok((dx.to_dtype(self.dtype())?, Tensor::from_slice(&dw, &c)?.to_dtype(dtype)?, Tensor::from_slice(&db, &c)?.to_dtype(dtype)?))
     }
 }
 
-/// The batch statistics as `(C,)` tensors on `x`'s device (the running statistics they update
-/// live there).
-pub(crate) fn channel_stats(x: &Tensor, mean: &[f64], var: &[f64]) -> Result<(Tensor, Tensor)> {
-    let c = [x.shape()[1]];
-    Ok((Tensor::from_slice(mean, &c)?.to_device(x.device())?, Tensor::from_slice(var, &c)?.to_device(x.device())?))
-}
-
-/// Batch normalization of CUDA tensors in device ops: the statistics are reductions over the
-/// batch and spatial dims (read back, as the CPU kernel returns them), the output one
-/// per-channel scale and shift, the backward the CPU kernel's formula in element-wise ops and
-/// reductions.
+/// Batch normalization of CUDA tensors in device ops, with no host round trip: the statistics
+/// are reductions over the batch and spatial dims, the output one per-channel scale and shift,
+/// the backward the CPU kernel's formula in element-wise ops and reductions.
 mod on_device {
     use crate::error::Result;
     use crate::tensor::Tensor;
@@ -204,41 +197,36 @@ mod on_device {
         (dims, channel)
     }
 
-    /// `values` (one per channel) as a `[1, C, 1, ...]` tensor like `x`.
-    fn per_channel(values: &[f64], x: &Tensor, shape: &[i64]) -> Result<Tensor> {
-        Tensor::from_slice(values, &[values.len()])?.to_dtype(x.dtype())?.to_device(x.device())?.view(shape)
-    }
-
-    fn host(t: &Tensor) -> Result<Vec<f64>> {
-        t.to_dtype(crate::dtype::DType::F64)?.to_device(crate::device::Device::Cpu)?.contiguous()?.to_vec::<f64>()
-    }
-
-    /// The output (in `dtype`) and the per-channel mean and biased variance of the contiguous
-    /// compute-type `x`; `w`, `b` contiguous `(C,)` on its device.
-    pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64, dtype: crate::dtype::DType) -> Result<(Tensor, Vec<f64>, Vec<f64>)> {
+    /// The output (in `dtype`) and the per-channel mean and biased variance (`(C,)`, in the
+    /// compute type) of the contiguous compute-type `x`; `w`, `b` contiguous `(C,)`.
+    pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64, dtype: crate::dtype::DType) -> Result<(Tensor, Tensor, Tensor)> {
         crate::device::common_device(&[Some(x), w, b].into_iter().flatten().collect::<Vec<_>>())?;
         let (dims, channel) = geometry(x);
-        let mean_t = x.mean(Some(&dims), true, None)?;
-        let var_t = x.sub(&mean_t)?.square()?.mean(Some(&dims), true, None)?;
-        let (mean, var) = (host(&mean_t)?, host(&var_t)?);
-        let (weights, biases) = (w.map(host).transpose()?, b.map(host).transpose()?);
-        let (mut scale, mut shift) = (Vec::with_capacity(mean.len()), Vec::with_capacity(mean.len()));
-        for c in 0..mean.len() {
-            let s = weights.as_ref().map_or(1.0, |w| w[c]) / (var[c] + eps).sqrt();
-            scale.push(s);
-            shift.push(biases.as_ref().map_or(0.0, |b| b[c]) - mean[c] * s);
-        }
-        let out = x.mul(&per_channel(&scale, x, &channel)?)?.add(&per_channel(&shift, x, &channel)?)?;
-        Ok((out.to_dtype(dtype)?, mean, var))
+        let mean = x.mean(Some(&dims), true, None)?;
+        let var = x.sub(&mean)?.square()?.mean(Some(&dims), true, None)?;
+        let invstd = var.add(eps)?.rsqrt()?;
+        let scale = match w {
+            Some(w) => invstd.mul(&w.view(&channel)?)?,
+            None => invstd,
+        };
+        let shift = mean.mul(&scale)?.neg()?;
+        let shift = match b {
+            Some(b) => shift.add(&b.view(&channel)?)?,
+            None => shift,
+        };
+        let out = x.mul(&scale)?.add(&shift)?;
+        let c = [x.shape()[1] as i64];
+        Ok((out.to_dtype(dtype)?, mean.reshape(&c)?, var.reshape(&c)?))
     }
 
     /// `(dx, dweight, dbias)` in `x`'s compute type from the contiguous `x`, `dy` and the
     /// saved statistics: `dx = (dy - mean(dy) - xhat * mean(dy * xhat)) * invstd * w`.
-    pub fn backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, mean: &[f64], invstd: &[f64]) -> Result<(Tensor, Tensor, Tensor)> {
+    pub fn backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, mean: &Tensor, invstd: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         let (dims, channel) = geometry(x);
         let n = (x.numel() / x.shape()[1].max(1)).max(1) as f64;
-        let istd = per_channel(invstd, x, &channel)?;
-        let xhat = x.sub(&per_channel(mean, x, &channel)?)?.mul(&istd)?;
+        let as_channel = |t: &Tensor| t.to_dtype(x.dtype())?.view(&channel);
+        let istd = as_channel(invstd)?;
+        let xhat = x.sub(&as_channel(mean)?)?.mul(&istd)?;
         let db = dy.sum(Some(&dims), false, None)?;
         let dw = dy.mul(&xhat)?.sum(Some(&dims), false, None)?;
         let centered = dy.sub(&db.view(&channel)?.div(n)?)?.sub(&xhat.mul(&dw.view(&channel)?.div(n)?)?)?;

@@ -60,23 +60,22 @@ fn recorded_backward(x: &Tensor, dy: &Tensor, normalized: &[usize], w: Option<&T
 pub fn batch_norm_train(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
     let inputs: Vec<&Tensor> = [Some(x), weight, bias].into_iter().flatten().collect();
     let (has_weight, has_bias) = (weight.is_some(), bias.is_some());
-    let stats = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let stats = std::cell::RefCell::new(None);
     let forward = || {
         let (out, mean, var) = x.batch_norm_stats_forward(weight, bias, eps)?;
-        *stats.borrow_mut() = (mean, var);
+        *stats.borrow_mut() = Some((mean, var));
         Ok(out)
     };
     let out = record("NativeBatchNormBackward0", &inputs, forward, |s| {
         let xs = s.save(x);
         let ws = weight.map(|w| s.save(w));
-        let (mean, var) = stats.borrow().clone();
-        let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        let (mean, var) = stats.borrow().clone().expect("the forward ran");
         move |gr: &Grads| {
             let (x, w) = (xs.get()?, ws.as_ref().map(|w| w.get()).transpose()?);
             let (dx, dw, db) = if is_grad_enabled() {
                 recorded_batch_norm_backward(&x, gr.g(), w.as_ref(), eps)?
             } else {
-                x.batch_norm_train_backward(gr.g(), w.as_ref(), &mean, &invstd)?
+                x.batch_norm_train_backward(gr.g(), w.as_ref(), &mean, &var.add(eps)?.rsqrt()?)?
             };
             let mut grads = vec![gr.when(0, || Ok(dx))?];
             if has_weight {
@@ -88,8 +87,7 @@ pub fn batch_norm_train(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tenso
             Ok(grads)
         }
     })?;
-    let (mean, var) = stats.into_inner();
-    let (mean, var) = crate::ops::nn::batch_norm::channel_stats(x, &mean, &var)?;
+    let (mean, var) = stats.into_inner().expect("the forward ran");
     Ok((out, mean, var))
 }
 
