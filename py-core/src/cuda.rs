@@ -167,8 +167,8 @@ fn _cuda_stream_create(index: usize, priority: i32) -> PyResult<u64> {
 }
 
 #[pyfunction]
-fn _cuda_stream_release(id: u64) {
-    stream::release(id)
+fn _cuda_stream_release(id: u64) -> PyResult<()> {
+    stream::release(id).py()
 }
 
 /// This thread's current stream on device `index` (0: the default stream).

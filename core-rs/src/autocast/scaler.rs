@@ -126,3 +126,33 @@ pub fn update_scale_(scale: &Tensor, growth_tracker: &Tensor, found_inf: &Tensor
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device-ops unscale CUDA gradients take, run here on CPU tensors, equals the CPU
+    /// kernel: the same products and the same inf/NaN verdict.
+    #[test]
+    fn device_ops_unscale_matches_the_cpu_kernel() {
+        for dtype in [DType::F32, DType::F64, DType::BF16, DType::F16] {
+            for bad in [None, Some(f64::INFINITY), Some(f64::NAN)] {
+                let mut values = vec![1.5, -3.25, 1e-3, 7.0, 0.0, -0.0];
+                if let Some(b) = bad {
+                    values[2] = b;
+                }
+                let g = Tensor::from_slice(&values, &[2, 3]).unwrap().to_dtype(dtype).unwrap();
+                let (a, b) = (g.contiguous().unwrap().to_dtype(dtype).unwrap(), g.to_dtype(DType::F64).unwrap().to_dtype(dtype).unwrap());
+                let (fa, fb) = (AtomicBool::new(false), AtomicBool::new(false));
+                with_dtype!(dtype, T => unscale::<T>(&a, 0.3, &fa)).unwrap();
+                unscale_on_device(&b, 0.3, &fb).unwrap();
+                assert_eq!(fa.load(Ordering::Relaxed), fb.load(Ordering::Relaxed), "{dtype:?} {bad:?}");
+                assert_eq!(fb.load(Ordering::Relaxed), bad.is_some());
+                let (va, vb) = (a.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap(), b.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap());
+                for (x, y) in va.iter().zip(&vb) {
+                    assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()), "{dtype:?}: {x} vs {y}");
+                }
+            }
+        }
+    }
+}

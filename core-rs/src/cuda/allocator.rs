@@ -101,6 +101,20 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         Ok(())
     }
 
+    /// Hands the blocks of a stream being destroyed (whose work has finished) to the default
+    /// stream's pool, so a later stream that gets the same id starts with none of them.
+    pub fn retire_stream(&mut self, stream: u64) {
+        let moved: Vec<(usize, Vec<u64>)> =
+            self.cached.range((stream, 0)..=(stream, usize::MAX)).map(|(&(_, size), ptrs)| (size, ptrs.clone())).collect();
+        for (size, ptrs) in moved {
+            self.cached.remove(&(stream, size));
+            self.cached.entry((0, size)).or_default().extend(ptrs);
+        }
+        for (_, tag) in self.in_use.values_mut().filter(|(_, tag)| *tag == stream) {
+            *tag = 0;
+        }
+    }
+
     /// Gives every cached block back to the device (`torch.cuda.empty_cache()`).
     pub fn empty_cache(&mut self) {
         for ((_, size), ptrs) in std::mem::take(&mut self.cached) {
@@ -320,6 +334,19 @@ mod tests {
         a.free(on_default.ptr).unwrap();
         a.empty_cache();
         assert_eq!(a.stats().reserved, 1024);
+    }
+
+    #[test]
+    fn a_retired_streams_blocks_go_to_the_default_pool() {
+        let mut a = allocator(64 << 20);
+        let cached = a.allocate(1000, 7).unwrap();
+        let live = a.allocate(5000, 7).unwrap();
+        a.free(cached.ptr).unwrap();
+        a.retire_stream(7);
+        assert_eq!(a.allocate(1000, 0).unwrap().ptr, cached.ptr);
+        a.free(live.ptr).unwrap();
+        assert_eq!(a.allocate(5000, 0).unwrap().ptr, live.ptr);
+        assert_ne!(a.allocate(5000, 7).unwrap().ptr, live.ptr);
     }
 
     #[test]

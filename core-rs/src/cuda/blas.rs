@@ -50,6 +50,10 @@ fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> 
         handles[index] = Some(Handle(handle));
     }
     let handle = handles[index].as_ref().map(|h| h.0).ok_or_else(|| err!(Runtime, "no cuBLAS handle"))?;
+    // Products are queued on the thread's current stream, like every kernel.
+    let stream = super::stream::current(index)?;
+    // SAFETY: a live handle and a stream of its device's context.
+    guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))?;
     f(handle)
 }
 
@@ -70,23 +74,20 @@ impl Operand {
         let t = t.expand_to(&shape)?;
         let nd = t.ndim();
         let size = (rows * cols) as i64;
-        // One matrix shared by the whole batch (stride 0), or a dense batch of row-major or
-        // column-major (transposed) matrices, is passed as it is; anything else is copied.
-        let shared = t.strides()[..nd - 2].iter().all(|&s| s == 0);
+        // Dense row-major or column-major (transposed) matrices whose batch dims step by one
+        // stride (0: one matrix shared by the whole batch) are passed as they are; anything
+        // else is copied dense.
         let st = &t.strides()[nd - 2..];
         let row_major = (st[1] == 1 || cols == 1) && (st[0] == cols || rows == 1);
         let col_major = (st[0] == 1 || rows == 1) && (st[1] == rows || cols == 1);
-        let transposed_view = || t.with_layout(t.layout().transpose(nd - 2, nd - 1));
-        let (t, transpose) = if row_major && (shared || t.is_contiguous()) {
-            (t, false)
-        } else if col_major && (shared || transposed_view().is_contiguous()) {
-            (t, true)
-        } else {
-            (t.contiguous()?, false)
+        let step = batch_step(&t.shape()[..nd - 2], &t.strides()[..nd - 2]);
+        let (t, transpose, step) = match step {
+            Some(step) if row_major => (t, false, step),
+            Some(step) if col_major => (t, true, step),
+            _ => (t.contiguous()?, false, size as usize),
         };
-        let shared = t.strides()[..nd - 2].iter().all(|&s| s == 0);
         let ld = if transpose { rows } else { cols }.max(1) as i64;
-        Ok(Operand { t, transpose, ld, batch_stride: if shared { 0 } else { size } })
+        Ok(Operand { t, transpose, ld, batch_stride: step as i64 })
     }
 
     fn op(&self) -> cublasOperation_t {
@@ -96,6 +97,22 @@ impl Operand {
     fn address(&self) -> u64 {
         address(&self.t, self.t.offset())
     }
+}
+
+/// The one stride that steps through batch dims of `shape` and `strides` in row-major order
+/// (size-1 dims ignored; 0 when the batch is one matrix or broadcast), or None when they do not
+/// collapse to one.
+fn batch_step(shape: &[usize], strides: &[usize]) -> Option<usize> {
+    let dims: Vec<(usize, usize)> = shape.iter().zip(strides).filter(|(&n, _)| n != 1).map(|(&n, &s)| (n, s)).collect();
+    let Some(&(inner_n, inner_s)) = dims.last() else { return Some(0) };
+    let mut expected = inner_s * inner_n;
+    for &(n, s) in dims.iter().rev().skip(1) {
+        if s != expected {
+            return None;
+        }
+        expected = s * n;
+    }
+    Some(inner_s)
 }
 
 fn data_type(dtype: DType) -> Result<cudaDataType> {
@@ -224,6 +241,20 @@ mod tests {
         let op = Operand::new(&a, &[5], 3, 4).unwrap();
         assert!(!op.transpose && op.t.shares_storage(&a));
         assert_eq!((op.ld, op.batch_stride), (4, 0));
+    }
+
+    #[test]
+    fn a_strided_batch_of_dense_matrices_keeps_its_stride() {
+        // Rows 2..5 of every (8, 4) matrix of a (3, 8, 4) batch: dense (3, 4) matrices 32 apart.
+        let a = matrix(&[3, 8, 4]);
+        let op = Operand::new(&a.narrow(1, 2, 3).unwrap(), &[3], 3, 4).unwrap();
+        assert!(!op.transpose && op.t.shares_storage(&a));
+        assert_eq!((op.ld, op.batch_stride), (4, 32));
+        // Batch dims that collapse: (2, 3) matrices of a (2, 3, 4, 5) tensor; and a size-1 dim.
+        assert_eq!(batch_step(&[2, 3], &[60, 20]), Some(20));
+        assert_eq!(batch_step(&[2, 1, 3], &[60, 7, 20]), Some(20));
+        assert_eq!(batch_step(&[5, 1], &[0, 9]), Some(0));
+        assert_eq!(batch_step(&[2, 3], &[0, 20]), None);
     }
 
     #[test]

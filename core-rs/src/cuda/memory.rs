@@ -105,6 +105,12 @@ pub fn empty_cache(index: usize) -> Result<()> {
     guarded("cuMemFree", || with_allocator(index, |a| a.empty_cache()))
 }
 
+/// Moves the blocks of stream `stream` (finished, about to be destroyed) of device `index` to
+/// the default stream's pool.
+pub fn retire_stream(index: usize, stream: u64) -> Result<()> {
+    with_allocator(index, |a| a.retire_stream(stream))
+}
+
 /// Resets the peak counters of device `index`.
 pub fn reset_peak_stats(index: usize) -> Result<()> {
     with_allocator(index, |a| a.reset_peak_stats())

@@ -88,9 +88,20 @@ pub fn create(index: usize, priority: i32) -> Result<u64> {
     Ok(id)
 }
 
-/// Forgets stream `id`; the stream is destroyed once no thread holds it as current.
-pub fn release(id: u64) {
-    lock(&STREAMS).retain(|(i, _, _)| *i != id);
+/// Forgets stream `id`: waits for its work, hands its pooled memory to the default stream (a
+/// new stream may get the same handle value) and destroys it once no thread holds it as
+/// current.
+pub fn release(id: u64) -> Result<()> {
+    let found = {
+        let mut streams = lock(&STREAMS);
+        let at = streams.iter().position(|(i, _, _)| *i == id);
+        at.map(|at| streams.remove(at))
+    };
+    if let Some((_, index, s)) = found {
+        guarded("cuStreamSynchronize", || s.synchronize().map_err(driver_error))?;
+        super::memory::retire_stream(index, id)?;
+    }
+    Ok(())
 }
 
 /// Waits on the host for the work queued on stream `id` of device `index`.

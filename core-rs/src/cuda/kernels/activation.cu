@@ -1,6 +1,7 @@
 // The activations' scalar forms and derivatives, mirroring ops/nn/activation/scalar.rs line for
-// line (the same operation order, so float32 results round as the CPU's do). R is float or
-// double; comparisons are written so that a NaN input gives a NaN output.
+// line, in the same operation order (NVRTC contracts multiply-adds into FMAs, as nvcc does for
+// PyTorch's kernels, so float32 results may differ from the CPU's in the last bits). R is float
+// or double; comparisons are written so that a NaN input gives a NaN output.
 
 template <typename R> __device__ __forceinline__ R act_clamp(R x, R lo, R hi) { return x < lo ? lo : (x > hi ? hi : x); }
 

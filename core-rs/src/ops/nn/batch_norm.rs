@@ -209,12 +209,12 @@ mod on_device {
             Some(w) => invstd.mul(&w.view(&channel)?)?,
             None => invstd,
         };
-        let shift = mean.mul(&scale)?.neg()?;
-        let shift = match b {
-            Some(b) => shift.add(&b.view(&channel)?)?,
-            None => shift,
+        // `(x - mean) * scale + b`, as the CPU kernel: no cancellation when |mean| >> std.
+        let centered = x.sub(&mean)?.mul(&scale)?;
+        let out = match b {
+            Some(b) => centered.add(&b.view(&channel)?)?,
+            None => centered,
         };
-        let out = x.mul(&scale)?.add(&shift)?;
         let c = [x.shape()[1] as i64];
         Ok((out.to_dtype(dtype)?, mean.reshape(&c)?, var.reshape(&c)?))
     }
@@ -235,5 +235,40 @@ mod on_device {
             None => istd,
         };
         Ok((centered.mul(&scale)?, dw, db))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::DType;
+    use crate::ops::random::Generator;
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+        assert_eq!(a.shape(), b.shape());
+        let v = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap();
+        v(a).iter().zip(&v(b)).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    }
+
+    /// The device-ops form CUDA tensors take, run here on CPU tensors, equals the CPU kernels.
+    #[test]
+    fn device_ops_form_matches_the_cpu_kernels() {
+        let g = Generator::new();
+        let x = Tensor::randn(&[4, 3, 5, 2], DType::F64, &g).unwrap();
+        let (w, b) = (Tensor::randn(&[3], DType::F64, &g).unwrap(), Tensor::randn(&[3], DType::F64, &g).unwrap());
+        let (out, mean, var) = x.batch_norm_stats_forward(Some(&w), Some(&b), 1e-5).unwrap();
+        let (out2, mean2, var2) = on_device::forward(&x, Some(&w), Some(&b), 1e-5, DType::F64).unwrap();
+        for (a, b) in [(&out, &out2), (&mean, &mean2), (&var, &var2)] {
+            assert!(max_diff(a, b) < 1e-12);
+        }
+        let dy = Tensor::randn(&[4, 3, 5, 2], DType::F64, &g).unwrap();
+        let invstd = var.add(1e-5).unwrap().rsqrt().unwrap();
+        let want = x.batch_norm_train_backward(&dy, Some(&w), &mean, &invstd).unwrap();
+        let got = on_device::backward(&x, &dy, Some(&w), &mean, &invstd).unwrap();
+        assert!(max_diff(&want.0, &got.0) < 1e-12);
+        assert!(max_diff(&want.1, &got.1) < 1e-12);
+        assert!(max_diff(&want.2, &got.2) < 1e-12);
+        let (out3, _, _) = on_device::forward(&x, None, None, 1e-5, DType::F64).unwrap();
+        assert!(max_diff(&x.batch_norm_stats_forward(None, None, 1e-5).unwrap().0, &out3) < 1e-12);
     }
 }

@@ -130,9 +130,11 @@ impl Tensor {
         let w = dense(weight, compute)?;
         let dtype = weight.map_or(self.dtype(), |w| w.dtype());
         if x.is_cuda() {
-            crate::device::common_device(&[self, &dy])?;
+            crate::device::common_device(&[Some(self), Some(&dy), weight].into_iter().flatten().collect::<Vec<_>>())?;
             let (dx, dy_xhat) = crate::cuda::nn::layer_norm_backward(&x, w.as_ref(), &dy, n, eps, want_wb)?;
-            let column_sums = |t: &Tensor| t.reshape(&[-1, n as i64])?.sum(Some(&[0]), false, None)?.view(&normalized.iter().map(|&s| s as i64).collect::<Vec<_>>())?.to_dtype(dtype);
+            let shape: Vec<i64> = normalized.iter().map(|&s| s as i64).collect();
+            let rows = if n == 0 { 0 } else { (self.numel() / n) as i64 };
+            let column_sums = |t: &Tensor| t.reshape(&[rows, n as i64])?.sum(Some(&[0]), false, None)?.view(&shape)?.to_dtype(dtype);
             let dw = dy_xhat.as_ref().map(column_sums).transpose()?;
             let db = if want_wb { Some(column_sums(&dy)?) } else { None };
             return Ok((dx.to_dtype(self.dtype())?, dw, db));

@@ -167,3 +167,32 @@ where
         plan.reduce(&fold(zero, move |v: T| abs(v).powf(p), add, move |a: A<T>, _| out(a.powf(inv))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::random::Generator;
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+        assert_eq!(a.shape(), b.shape());
+        let v = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap();
+        v(a).iter().zip(&v(b)).map(|(x, y)| if x.is_nan() && y.is_nan() { 0.0 } else { (x - y).abs() }).fold(0.0, f64::max)
+    }
+
+    /// The device-ops forms CUDA tensors take, run here on CPU tensors, equal the CPU kernels.
+    #[test]
+    fn device_ops_forms_match_the_cpu_kernels() {
+        let x = Tensor::randn(&[4, 5, 3], DType::F64, &Generator::new()).unwrap();
+        for (dims, correction, keepdim) in [(None, 1.0, false), (Some(&[1i64][..]), 0.0, true), (Some(&[0, 2][..]), 1.0, false), (Some(&[2][..]), 3.0, false)] {
+            let (v, m) = x.var_mean(dims, correction, keepdim).unwrap();
+            let (v2, m2) = var_mean_on_device(&x, dims, correction, keepdim).unwrap();
+            assert!(max_diff(&v, &v2) < 1e-12 && max_diff(&m, &m2) < 1e-12, "{dims:?} {correction}");
+        }
+        for ord in [2.0, 1.0, 0.0, 3.5, f64::INFINITY, f64::NEG_INFINITY] {
+            for dims in [None, Some(&[1i64][..])] {
+                let want = x.vector_norm(ord, dims, false, None).unwrap();
+                assert!(max_diff(&want, &norm_on_device(&x, ord, dims, false).unwrap()) < 1e-12, "{ord}");
+            }
+        }
+    }
+}

@@ -79,7 +79,10 @@ class Stream:
 
     def __del__(self):
         if getattr(self, "_owned", False):
-            _C._cuda_stream_release(self._id)
+            try:
+                _C._cuda_stream_release(self._id)
+            except Exception:  # noqa: BLE001 - a finalizer must not raise (interpreter exit, a lost context)
+                pass
 
 
 class Event:

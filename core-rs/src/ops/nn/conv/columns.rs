@@ -12,20 +12,33 @@ fn i(v: usize) -> i64 {
 }
 
 /// `kernel::forward` (same arguments and result) by columns: a normal convolution multiplies
-/// each group's `(C_out/g, C_in/g * K)` weight by the input's columns; the transposed one
-/// multiplies the transposed weight by the input's planes and folds the columns (col2im).
+/// each group's `(C_out/g, C_in/g * K)` weight by that group's rows of the input's columns; the
+/// transposed one multiplies the group's transposed weight by its input planes and folds the
+/// columns (col2im). Each group is one batched product with the weight shared across the batch
+/// (stride 0), so no operand is copied per sample.
 pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
     let (n, g, k, l) = (i(x.shape()[0]), i(groups), i(win.kernel_numel()), i(win.block_count()));
     let c_in = i(x.shape()[1]);
+    let cig = c_in / g;
+    // Group `j`'s slice of `t` along `dim`, `size` wide.
+    let group = |t: &Tensor, dim: i64, size: i64, j: i64| t.narrow(dim, j * size, size);
+    let by_group = |f: &dyn Fn(i64) -> Result<Tensor>| -> Result<Tensor> {
+        if g == 1 {
+            return f(0);
+        }
+        crate::ops::join::cat(&(0..g).map(f).collect::<Result<Vec<_>>>()?, 1)
+    };
     let (c_out, out) = if transposed {
-        let (cig, cog) = (c_in / g, i(w.shape()[1]));
-        let wt = w.reshape(&[g, cig, cog * k])?.transpose(-1, -2)?;
-        let cols = wt.matmul(&x.reshape(&[n, g, cig, l])?)?.reshape(&[n, g * cog * k, l])?;
+        let cog = i(w.shape()[1]);
+        let planes = x.reshape(&[n, c_in, l])?;
+        let weight = w.reshape(&[c_in, cog * k])?;
+        let cols = by_group(&|j| group(&weight, 0, cig, j)?.transpose(0, 1)?.matmul(&group(&planes, 1, cig, j)?))?;
         (g * cog, cols.col2im_window(win)?)
     } else {
-        let (cig, c_out) = (c_in / g, i(w.shape()[0]));
-        let cols = x.im2col_window(win)?.reshape(&[n, g, cig * k, l])?;
-        let prod = w.reshape(&[g, c_out / g, cig * k])?.matmul(&cols)?;
+        let c_out = i(w.shape()[0]);
+        let cols = x.im2col_window(win)?;
+        let weight = w.reshape(&[c_out, cig * k])?;
+        let prod = by_group(&|j| group(&weight, 0, c_out / g, j)?.matmul(&group(&cols, 1, cig * k, j)?))?;
         let mut shape = vec![n, c_out];
         shape.extend(win.blocks_shape().iter().map(|&s| i(s)));
         (c_out, prod.reshape(&shape)?)
