@@ -17,11 +17,7 @@ pub struct AdamOptions {
     pub decoupled_weight_decay: bool,
 }
 
-/// The rule; `PLAIN` (no weight decay, no `maximize`: the usual case) compiles the update
-/// without the effective-gradient and decay steps, whose constants would otherwise hold
-/// vector registers across the element loop. Both forms give the same numbers there
-/// (multiplying by exactly 1 and adding nothing are exact).
-struct Adam<'a, const PLAIN: bool>(&'a AdamOptions);
+struct Adam<'a>(&'a AdamOptions);
 
 /// Per-parameter scalars: `lr / bias_correction1` and `sqrt(bias_correction2)`.
 struct AdamCoef {
@@ -29,7 +25,7 @@ struct AdamCoef {
     bias_correction2_sqrt: f64,
 }
 
-impl<const PLAIN: bool> Adam<'_, PLAIN> {
+impl Adam<'_> {
     /// The update of one element's `param`, `grad`, `exp_avg`, `exp_avg_sq` and, with amsgrad,
     /// `max_exp_avg_sq`. Without amsgrad the rule takes four operands, not five with an
     /// absent one, so that no maximum is computed and no fifth column is read or written.
@@ -44,10 +40,8 @@ impl<const PLAIN: bool> Adam<'_, PLAIN> {
         let (beta2, one_minus_beta2, eps) = (R::of(o.beta2), R::of(1.0 - o.beta2), R::of(o.eps));
         let (bias_correction2_sqrt, neg_step_size) = (R::of(c.bias_correction2_sqrt), R::of(-c.step_size));
         move |p: &mut R, g: R, m: &mut R, s: &mut R, smax: Option<&mut R>| {
-            let g = if PLAIN { g } else { grad.of(*p, g) };
-            if !PLAIN {
-                *p = *p * decay;
-            }
+            let g = grad.of(*p, g);
+            *p = *p * decay;
             *m = avg.at(*m, g);
             *s = addcmul(*s * beta2, one_minus_beta2, g, g);
             let second = match smax {
@@ -73,7 +67,7 @@ impl<const PLAIN: bool> Adam<'_, PLAIN> {
     }
 }
 
-impl<const PLAIN: bool> Rule<4> for Adam<'_, PLAIN> {
+impl Rule<4> for Adam<'_> {
     type Coef = AdamCoef;
 
     fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
@@ -86,7 +80,7 @@ impl<const PLAIN: bool> Rule<4> for Adam<'_, PLAIN> {
     }
 }
 
-impl<const PLAIN: bool> Rule<5> for Adam<'_, PLAIN> {
+impl Rule<5> for Adam<'_> {
     type Coef = AdamCoef;
 
     fn cuda(&self, c: &AdamCoef) -> Option<(&'static str, Vec<f64>)> {
@@ -121,13 +115,11 @@ pub fn adam(
             })
             .collect())
     };
-    let plain = o.weight_decay == 0.0 && !o.maximize;
-    match (max_exp_avg_sqs.filter(|_| o.amsgrad), plain) {
-        (Some(maxes), _) => {
+    match max_exp_avg_sqs.filter(|_| o.amsgrad) {
+        Some(maxes) => {
             let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)];
-            apply("adam", &Adam::<false>(o), lists, &[steps], coefs)
+            apply("adam", &Adam(o), lists, &[steps], coefs)
         }
-        (None, true) => apply("adam", &Adam::<true>(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
-        (None, false) => apply("adam", &Adam::<false>(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
+        None => apply("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], &[steps], coefs),
     }
 }

@@ -23,6 +23,14 @@ __device__ __forceinline__ void pool_split(i64 o, const i64* sizes, i64 (&at)[3]
     at[0] = o / (sizes[1] * sizes[2]);
 }
 
+// The first and end (exclusive) input positions, per dim, of the window of output position o.
+__device__ __forceinline__ void pool_window(const i64* table, const PoolGeometry& g, const i64 (&o)[3], i64 (&f)[3], i64 (&e)[3]) {
+    for (int d = 0; d < 3; ++d) {
+        f[d] = table[g.first[d] + o[d]];
+        e[d] = table[g.end[d] + o[d]];
+    }
+}
+
 // Each window's maximum and its flat index in the input plane: NaN wins (the last NaN of the
 // window), as on the CPU.
 template <typename T>
@@ -35,10 +43,7 @@ __device__ __forceinline__ void window_max_loop(i64 planes, const T* src, T* val
         pool_split(i % per_plane, g.out, o);
         const T* x = src + p * plane;
         i64 f[3], e[3];
-        for (int d = 0; d < 3; ++d) {
-            f[d] = table[g.first[d] + o[d]];
-            e[d] = table[g.end[d] + o[d]];
-        }
+        pool_window(table, g, o, f, e);
         bool found = false;
         C best = pool_lowest<C>();
         i64 best_at = (f[0] * g.input[1] + f[1]) * g.input[2] + f[2];
@@ -70,10 +75,12 @@ __device__ __forceinline__ void window_mean_loop(i64 planes, const T* src, T* ou
         i64 o[3];
         pool_split(q, g.out, o);
         const T* x = src + p * plane;
+        i64 f[3], e[3];
+        pool_window(table, g, o, f, e);
         double sum = 0;
-        for (i64 a = table[g.first[0] + o[0]]; a < table[g.end[0] + o[0]]; a += g.step[0]) {
-            for (i64 b = table[g.first[1] + o[1]]; b < table[g.end[1] + o[1]]; b += g.step[1]) {
-                for (i64 c = table[g.first[2] + o[2]]; c < table[g.end[2] + o[2]]; c += g.step[2]) {
+        for (i64 a = f[0]; a < e[0]; a += g.step[0]) {
+            for (i64 b = f[1]; b < e[1]; b += g.step[1]) {
+                for (i64 c = f[2]; c < e[2]; c += g.step[2]) {
                     sum += (double)Num<T>::load(x[(a * g.input[1] + b) * g.input[2] + c]);
                 }
             }
