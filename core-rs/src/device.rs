@@ -36,3 +36,29 @@ pub fn common_device(tensors: &[&crate::tensor::Tensor]) -> crate::error::Result
     }
     Ok(gpu)
 }
+
+/// Results an op may hand back from a host run to the device its input lives on.
+pub trait Movable: Sized {
+    /// `self` with every tensor moved to `device`.
+    fn moved_to(self, device: Device) -> crate::error::Result<Self>;
+}
+
+impl Movable for crate::tensor::Tensor {
+    fn moved_to(self, device: Device) -> crate::error::Result<Self> {
+        self.to_device(device)
+    }
+}
+
+impl Movable for (crate::tensor::Tensor, crate::tensor::Tensor) {
+    fn moved_to(self, device: Device) -> crate::error::Result<Self> {
+        Ok((self.0.to_device(device)?, self.1.to_device(device)?))
+    }
+}
+
+/// Runs `f` on a host copy of `t` and moves its result back to `t`'s device: the path of ops
+/// with no CUDA kernel yet (the CPU's results, at host speed, the data crossing to the host and
+/// back). Callers route here after their autograd branch, so the copy records nothing.
+pub fn on_host<R: Movable>(t: &crate::tensor::Tensor, f: impl FnOnce(&crate::tensor::Tensor) -> crate::error::Result<R>) -> crate::error::Result<R> {
+    let device = t.device();
+    f(&t.to_device(Device::Cpu)?)?.moved_to(device)
+}

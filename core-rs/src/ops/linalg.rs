@@ -29,10 +29,12 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// The matrices of `t`'s last two dims.
+    /// The matrices of `t`'s last two dims, as f64 in host memory (a CUDA tensor's are read
+    /// back: the decompositions run on the host, their results go back to the device through
+    /// `from_f64`).
     pub fn of(t: &Tensor) -> Result<Batch> {
         let nd = t.ndim();
-        let data = t.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
+        let data = t.to_device(crate::device::Device::Cpu)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         Ok(Batch { data, batch: t.shape()[..nd - 2].to_vec(), rows: t.shape()[nd - 2], cols: t.shape()[nd - 1] })
     }
 
@@ -51,9 +53,9 @@ impl Batch {
     }
 }
 
-/// Builds a tensor of `dtype` from f64 values and a shape.
-pub(crate) fn from_f64(values: &[f64], shape: &[usize], dtype: DType) -> Result<Tensor> {
-    Tensor::from_slice(values, shape)?.to_dtype(dtype)
+/// Builds a tensor of `like`'s dtype, on its device, from f64 values and a shape.
+pub(crate) fn from_f64(values: &[f64], shape: &[usize], like: &Tensor) -> Result<Tensor> {
+    Tensor::from_slice(values, shape)?.to_dtype(like.dtype())?.to_device(like.device())
 }
 
 /// `shape` with `tail` appended.

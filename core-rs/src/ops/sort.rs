@@ -118,6 +118,9 @@ fn pick_rows<T: Sortable>(t: &Tensor, dim: usize, descending: bool, pick: Pick) 
 }
 
 fn pick(t: &Tensor, dim: usize, descending: bool, p: Pick) -> Result<(Tensor, Tensor)> {
+    if t.is_cuda() {
+        return crate::device::on_host(t, |h| pick(h, dim, descending, p));
+    }
     with_dtype!(t.dtype(), T => pick_rows::<T>(t, dim, descending, p))
 }
 

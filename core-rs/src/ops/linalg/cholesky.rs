@@ -56,7 +56,7 @@ impl Tensor {
             )),
             None => Ok(()),
         })?;
-        let l = from_f64(&m.data, self.shape(), self.dtype())?;
+        let l = from_f64(&m.data, self.shape(), self)?;
         if upper {
             l.mt()?.contiguous()
         } else {

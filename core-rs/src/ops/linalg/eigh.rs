@@ -114,8 +114,8 @@ impl Tensor {
             Ok(jacobi_eigh(a, n))
         })?;
         let (ws, vs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = pairs.into_iter().unzip();
-        let w = from_f64(&ws.concat(), &with_tail(&mats.batch, &[n]), self.dtype())?;
-        let v = if vectors { Some(from_f64(&vs.concat(), self.shape(), self.dtype())?) } else { None };
+        let w = from_f64(&ws.concat(), &with_tail(&mats.batch, &[n]), self)?;
+        let v = if vectors { Some(from_f64(&vs.concat(), self.shape(), self)?) } else { None };
         Ok((w, v))
     }
 }

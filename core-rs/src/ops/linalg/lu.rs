@@ -109,7 +109,7 @@ impl Tensor {
             }
             Ok(det)
         })?;
-        from_f64(&dets, &m.batch, self.dtype())
+        from_f64(&dets, &m.batch, self)
     }
 
     /// `linalg.slogdet(A)`: `(sign, logabsdet)`; singular matrices give `(0, -inf)`.
@@ -125,7 +125,7 @@ impl Tensor {
             Ok(slogdet_of(a, &lu, n))
         })?;
         let (signs, logs): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-        Ok((from_f64(&signs, &m.batch, self.dtype())?, from_f64(&logs, &m.batch, self.dtype())?))
+        Ok((from_f64(&signs, &m.batch, self)?, from_f64(&logs, &m.batch, self)?))
     }
 
     /// `linalg.inv(A)`: raises on a singular matrix, naming the zero pivot as LAPACK does.
@@ -151,7 +151,7 @@ impl Tensor {
             lu_solve(a, &lu, n, &mut x, n);
             Ok(x)
         })?;
-        from_f64(&inverses.concat(), self.shape(), self.dtype())
+        from_f64(&inverses.concat(), self.shape(), self)
     }
 
     /// `linalg.solve(A, B, left)`: `X` with `A X = B` (`X A = B` when not `left`). `B` is a
@@ -162,6 +162,7 @@ impl Tensor {
             return crate::autograd::formulas::linalg::solve(self, b, left);
         }
         let op = "linalg.solve";
+        crate::device::common_device(&[self, b])?;
         check_matrix_input(self, op, true)?;
         super::check_float(b, op)?;
         if self.dtype() != b.dtype() {
@@ -214,7 +215,7 @@ impl Tensor {
                     Ok(())
                 }))?;
         }
-        let x = from_f64(&xm.data, &with_tail(&batch, &[n, k]), self.dtype())?;
+        let x = from_f64(&xm.data, &with_tail(&batch, &[n, k]), self)?;
         if vector {
             x.squeeze(Some(&[-1]))
         } else if left {

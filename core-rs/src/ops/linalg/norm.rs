@@ -31,6 +31,10 @@ fn fmt_ord(p: f64) -> String {
 /// Folds `t`'s elements (as f64) over `dims` (distinct, wrapped): a float64 tensor with those
 /// dims removed, or kept as size 1.
 fn fold_dims(t: &Tensor, dims: &[usize], keepdim: bool, init: f64, step: impl Fn(f64, f64) -> f64 + Sync) -> Result<Tensor> {
+    if t.is_cuda() {
+        // Folded on the host, the result moved back (no CUDA kernel for these folds yet).
+        return fold_dims(&t.to_device(crate::device::Device::Cpu)?, dims, keepdim, init, step)?.to_device(t.device());
+    }
     let l = t.layout();
     let (inner, outer): (Vec<usize>, Vec<usize>) = (0..t.ndim()).partition(|d| dims.contains(d));
     let pick = |ds: &[usize], offset: usize| Layout {

@@ -55,7 +55,7 @@ impl Tensor {
             }
             Ok(p)
         })?;
-        from_f64(&pinvs.concat(), &with_tail(&mats.batch, &[n, m]), self.dtype())
+        from_f64(&pinvs.concat(), &with_tail(&mats.batch, &[n, m]), self)
     }
 
     /// `linalg.matrix_rank(A, atol, rtol)`: singular values above the tolerance (int64).
@@ -69,7 +69,7 @@ impl Tensor {
             let cut = cutoff(&s, atol, rtol);
             Ok(s.iter().filter(|&&x| x > cut).count() as i64)
         })?;
-        Tensor::from_slice(&ranks, &mats.batch)
+        Tensor::from_slice(&ranks, &mats.batch)?.to_device(self.device())
     }
 
     /// `linalg.lstsq(A, B, rcond, driver)`: `(solution, residuals, rank, singular_values)`.
@@ -77,6 +77,7 @@ impl Tensor {
     pub fn linalg_lstsq(&self, b: &Tensor, rcond: Option<f64>, driver: Option<&str>) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
         if let Some(r) = crate::autocast::run("linalg_lstsq", [self, b], |t| t[0].linalg_lstsq(&t[1], rcond, driver)) { return r; }
         let op = "torch.linalg.lstsq";
+        crate::device::common_device(&[self, b])?;
         check_matrix_input(self, op, false)?;
         check_float(b, op)?;
         if self.dtype() != b.dtype() {
@@ -99,8 +100,8 @@ impl Tensor {
         }
         let x = self.linalg_pinv(None, rcond.or(Some(tolerances(self.dtype(), m, n, None, None).1)))?.matmul(&bm)?;
         let rank = self.linalg_matrix_rank(None, rcond)?;
-        let empty = || Tensor::zeros(&[0], self.dtype());
-        let full_rank = rank.to_vec::<i64>()?.iter().all(|&r| r as usize == n);
+        let empty = || Tensor::zeros(&[0], self.dtype())?.to_device(self.device());
+        let full_rank = rank.to_device(crate::device::Device::Cpu)?.to_vec::<i64>()?.iter().all(|&r| r as usize == n);
         let residuals = if driver != "gelsy" && m > n && full_rank {
             let r = self.matmul(&x)?.binary(BinaryOp::Sub, &Operand::Tensor(bm.clone()))?;
             let sq = r.binary(BinaryOp::Mul, &Operand::Tensor(r.clone()))?;
@@ -110,7 +111,7 @@ impl Tensor {
             empty()?
         };
         let sv = if driver == "gelsd" || driver == "gelss" { self.linalg_svdvals()? } else { empty()? };
-        let rank = if driver == "gels" { Tensor::zeros(&[0], DType::I64)? } else { rank };
+        let rank = if driver == "gels" { Tensor::zeros(&[0], DType::I64)?.to_device(self.device())? } else { rank };
         let x = if vector { x.squeeze(Some(&[-1]))? } else { x };
         Ok((x, residuals, rank, sv))
     }

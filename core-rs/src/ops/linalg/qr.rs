@@ -99,10 +99,10 @@ impl Tensor {
         };
         let pairs = mats.try_each(|_, a| Ok(householder_qr(a, m, n, q_cols, r_rows)))?;
         let (qs, rs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = pairs.into_iter().unzip();
-        let r = from_f64(&rs.concat(), &with_tail(&mats.batch, &[r_rows, n]), self.dtype())?;
+        let r = from_f64(&rs.concat(), &with_tail(&mats.batch, &[r_rows, n]), self)?;
         let q = match mode {
-            QrMode::R => Tensor::zeros(&[0], self.dtype())?,
-            _ => from_f64(&qs.concat(), &with_tail(&mats.batch, &[m, q_cols]), self.dtype())?,
+            QrMode::R => Tensor::zeros(&[0], self.dtype())?.to_device(self.device())?,
+            _ => from_f64(&qs.concat(), &with_tail(&mats.batch, &[m, q_cols]), self)?,
         };
         Ok((q, r))
     }

@@ -145,9 +145,9 @@ impl Tensor {
         let cat = |f: &dyn Fn(&Svd) -> &Vec<f64>| svds.iter().flat_map(|s| f(s).clone()).collect::<Vec<f64>>();
         let b = &mats.batch;
         Ok((
-            from_f64(&cat(&|s| &s.u), &with_tail(b, &[m, uc]), self.dtype())?,
-            from_f64(&cat(&|s| &s.s), &with_tail(b, &[k]), self.dtype())?,
-            from_f64(&cat(&|s| &s.vt), &with_tail(b, &[vr, n]), self.dtype())?,
+            from_f64(&cat(&|s| &s.u), &with_tail(b, &[m, uc]), self)?,
+            from_f64(&cat(&|s| &s.s), &with_tail(b, &[k]), self)?,
+            from_f64(&cat(&|s| &s.vt), &with_tail(b, &[vr, n]), self)?,
         ))
     }
 
@@ -162,6 +162,6 @@ impl Tensor {
         let mut mats = Batch::of(self)?;
         let (m, n) = (mats.rows, mats.cols);
         let svds = mats.try_each(|_, a| Ok(svd_f64(a, m, n, false, false).s))?;
-        from_f64(&svds.concat(), &with_tail(&mats.batch, &[m.min(n)]), self.dtype())
+        from_f64(&svds.concat(), &with_tail(&mats.batch, &[m.min(n)]), self)
     }
 }

@@ -83,6 +83,9 @@ impl Tensor {
     /// (1-D or 2-D, not necessarily normalised). Without replacement (or for one sample) it is
     /// PyTorch's exponential-race trick: the top `num_samples` of `p / Exp(1)`.
     pub fn multinomial(&self, num_samples: i64, replacement: bool, g: &Generator) -> Result<Tensor> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.multinomial(num_samples, replacement, g));
+        }
         if self.ndim() == 0 || self.ndim() > 2 {
             bail!(Runtime, "prob_dist must be 1 or 2 dim");
         }
@@ -175,6 +178,9 @@ impl Tensor {
 
     /// `poisson(rates)`: a Poisson sample per rate, of the rates' dtype.
     pub fn poisson(&self, g: &Generator) -> Result<Tensor> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.poisson(g));
+        }
         let d = self.dtype();
         check_float(d, "poisson_cpu")?;
         let rates = self.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;

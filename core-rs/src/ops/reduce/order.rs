@@ -153,6 +153,9 @@ impl Tensor {
 
     /// Computes `stat`'s `(value, index)` for each row along `dim`.
     fn row_pairs(&self, dim: i64, keepdim: bool, stat: RowStat) -> Result<(Tensor, Tensor)> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.row_pairs(dim, keepdim, stat));
+        }
         let name = match stat {
             RowStat::Median => "median()",
             RowStat::NanMedian => "nanmedian()",
@@ -200,6 +203,9 @@ impl Tensor {
         }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::reduce::order::quantile(self, q, q_dims, dim, keepdim, how, ignore_nan);
+        }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.quantile(q, q_dims, dim, keepdim, how, ignore_nan));
         }
         if q_dims > 1 {
             bail!(Runtime, "quantile() q must be a scalar or 1D tensor");
@@ -267,6 +273,11 @@ impl Tensor {
     /// by `quantile`). A row whose result is NaN because of a NaN picks that NaN, as PyTorch's
     /// sort-based quantile does.
     pub fn quantile_picks(&self, q: &[f64], dim: Option<i64>, how: Interpolation, ignore_nan: bool) -> Result<QuantilePicks> {
+        if self.is_cuda() {
+            let p = self.to_device(crate::device::Device::Cpu)?.quantile_picks(q, dim, how, ignore_nan)?;
+            let d = self.device();
+            return Ok(QuantilePicks { lower: p.lower.to_device(d)?, upper: p.upper.to_device(d)?, upper_weight: p.upper_weight.to_device(d)? });
+        }
         let (x, dims) = match dim {
             Some(d) => (self.clone(), Some([d])),
             None => (self.reshape(&[-1])?, None),

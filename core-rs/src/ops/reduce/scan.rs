@@ -104,6 +104,9 @@ impl Tensor {
             // The indices keep the input's shape: the scanned dim is "kept".
             return crate::autograd::formulas::reduce::minmax::indexed(name, self, dim, true, || self.cummax_cummin::<MAX>(dim));
         }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.cummax_cummin::<MAX>(dim));
+        }
         let (c, split) = scan_input(self, dim)?;
         with_dtype!(c.dtype(), T => running_extreme::<T, MAX>(&c, split))
     }
@@ -115,6 +118,9 @@ impl Tensor {
         }
         if !self.dtype().is_float() {
             bail!(Runtime, "\"logcumsumexp_out_cpu\" not implemented for '{}'", title(self.dtype()));
+        }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.logcumsumexp(dim));
         }
         let (c, (o, r, k)) = scan_input(&self.to_dtype(self.dtype().compute_type())?, dim)?;
         let out = Tensor::uninit(c.shape(), c.dtype())?;

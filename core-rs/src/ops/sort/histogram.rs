@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use crate::cpu::iter::GRAIN;
 use crate::dtype::{title, DType};
 use crate::error::Result;
+use crate::device::Movable;
 use crate::tensor::Tensor;
 use crate::bail;
 
@@ -134,6 +135,9 @@ impl Tensor {
     /// `histc(bins, min, max)`: counts in `bins` equal bins over `[min, max]` (the data's range
     /// when `min == max`), as the input's dtype.
     pub fn histc(&self, bins: i64, min: f64, max: f64) -> Result<Tensor> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.histc(bins, min, max));
+        }
         check_bins(bins)?;
         require_float(self, "histogramdd_cpu")?;
         let values = as_f64(self)?;
@@ -186,6 +190,11 @@ impl Tensor {
 
     /// `histogram(bins: int, range, weight, density)`: returns `(hist, bin_edges)`.
     pub fn histogram_count(&self, bins: i64, range: Option<(f64, f64)>, weight: Option<&Tensor>, density: bool) -> Result<(Tensor, Tensor)> {
+        if self.is_cuda() || weight.is_some_and(|w| w.is_cuda()) {
+            let device = crate::device::common_device(&[Some(self), weight].into_iter().flatten().collect::<Vec<_>>())?;
+            let w = weight.map(|w| w.to_device(crate::device::Device::Cpu)).transpose()?;
+            return crate::device::on_host(self, |h| h.histogram_count(bins, range, w.as_ref(), density))?.moved_to(device);
+        }
         require_float(self, "histogramdd")?;
         check_bins(bins)?;
         let values = as_f64(self)?;
@@ -213,6 +222,12 @@ impl Tensor {
 
     /// `histogram(bins: Tensor, weight, density)`: counts between the given edges.
     pub fn histogram_edges(&self, bins: &Tensor, weight: Option<&Tensor>, density: bool) -> Result<(Tensor, Tensor)> {
+        if self.is_cuda() || bins.is_cuda() || weight.is_some_and(|w| w.is_cuda()) {
+            let device = crate::device::common_device(&[Some(self), Some(bins), weight].into_iter().flatten().collect::<Vec<_>>())?;
+            let cpu = crate::device::Device::Cpu;
+            let (b, w) = (bins.to_device(cpu)?, weight.map(|w| w.to_device(cpu)).transpose()?);
+            return crate::device::on_host(self, |h| h.histogram_edges(&b, w.as_ref(), density))?.moved_to(device);
+        }
         require_float(self, "histogramdd")?;
         if bins.dtype() != self.dtype() {
             bail!(
@@ -242,6 +257,11 @@ impl Tensor {
     /// `bincount(weights, minlength)`: occurrences (or summed weights) of each non-negative
     /// integer in a 1-D tensor.
     pub fn bincount(&self, weights: Option<&Tensor>, minlength: i64) -> Result<Tensor> {
+        if self.is_cuda() || weights.is_some_and(|w| w.is_cuda()) {
+            let device = crate::device::common_device(&[Some(self), weights].into_iter().flatten().collect::<Vec<_>>())?;
+            let w = weights.map(|w| w.to_device(crate::device::Device::Cpu)).transpose()?;
+            return crate::device::on_host(self, |h| h.bincount(w.as_ref(), minlength))?.moved_to(device);
+        }
         if !self.dtype().is_int() {
             bail!(Runtime, "\"bincount_cpu\" not implemented for '{}'", title(self.dtype()));
         }

@@ -52,7 +52,7 @@ fn check_sorter(sorter: &Tensor, boundaries: &Tensor) -> Result<Vec<i64>> {
     if sorter.dtype() != DType::I64 {
         bail!(Runtime, "torch.searchsorted(): sorter must be a tensor of long dtype but got dtype {}", title(sorter.dtype()));
     }
-    let v = sorter.to_vec::<i64>()?;
+    let v = sorter.to_device(crate::device::Device::Cpu)?.contiguous()?.to_vec::<i64>()?;
     let row = *boundaries.shape().last().unwrap_or(&0) as i64;
     if v.iter().any(|&s| s < 0 || s >= row) {
         bail!(Runtime, "torch.searchsorted(): sorter index out of range");
@@ -122,11 +122,15 @@ pub fn searchsorted(boundaries: &Tensor, values: Needles<'_>, opts: SearchOption
             input.shape()
         );
     }
-    let bd = boundaries.contiguous_as(dtype)?;
-    let inp = input.contiguous_as(dtype)?;
+    // No CUDA kernel yet: CUDA operands are searched on the host, the result moved back.
+    let device = crate::device::common_device(&[boundaries, &input])?;
+    let cpu = crate::device::Device::Cpu;
+    let bd = boundaries.to_device(cpu)?.contiguous_as(dtype)?;
+    let inp = input.to_device(cpu)?.contiguous_as(dtype)?;
     let right = opts.right || opts.side == Some("right");
     let out = Tensor::uninit(input.shape(), DType::I64)?;
     with_dtype!(dtype, T => search_typed::<T>(&bd, &inp, sorter.as_deref(), right, &out))?;
+    let out = out.to_device(device)?;
     if opts.out_int32 {
         return out.to_dtype(DType::I32);
     }

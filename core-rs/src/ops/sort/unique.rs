@@ -89,10 +89,19 @@ fn not_differentiable(t: &Tensor, u: Unique, name: &'static str, op: &'static st
     Unique { values: crate::autograd::formulas::sort::not_implemented(name, op, t, u.values), ..u }
 }
 
+impl crate::device::Movable for Unique {
+    fn moved_to(self, device: crate::device::Device) -> Result<Self> {
+        Ok(Unique { values: self.values.to_device(device)?, inverse: self.inverse.to_device(device)?, counts: self.counts.to_device(device)? })
+    }
+}
+
 impl Tensor {
     /// `unique(dim=None)` (sorted ascending) or `unique_consecutive(dim=None)`: over all
     /// elements; the inverse has the input's shape.
     pub fn unique_all(&self, consecutive: bool) -> Result<Unique> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.unique_all(consecutive));
+        }
         let u = with_dtype!(self.dtype(), T => unique_flat_typed::<T>(self, consecutive))?;
         Ok(if consecutive {
             not_differentiable(self, u, "UniqueConsecutiveBackward0", "unique_consecutive")
@@ -103,6 +112,9 @@ impl Tensor {
 
     /// `unique(dim=d)` or `unique_consecutive(dim=d)`: over the slices along `dim`.
     pub fn unique_dim(&self, dim: i64, consecutive: bool) -> Result<Unique> {
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.unique_dim(dim, consecutive));
+        }
         if self.ndim() == 0 {
             bail!(Index, "Dimension specified as {} but tensor has no dimensions", dim);
         }

@@ -1,0 +1,100 @@
+"""Core ops without a CUDA kernel yet run on a host copy of their CUDA input and hand their
+results back on the device: sorting and selection, running extremes, order statistics,
+unique, histograms, searching, linear algebra and sampling. Each is checked against the CPU,
+with its gradient where it has one. Marked `cuda`: skipped without a GPU."""
+
+import numpy as np
+import pytest
+
+import ferrotorch as ft
+
+from cuda_helpers import same, sample
+
+pytestmark = pytest.mark.cuda
+
+
+def on_gpu(result):
+    """Every tensor of `result` lives on the GPU."""
+    tensors = result if isinstance(result, (tuple, list)) else [result]
+    return all(t.device.type == "cuda" for t in tensors if isinstance(t, ft.Tensor))
+
+
+@pytest.mark.parametrize("name,call", [
+    ("sort", lambda t: t.sort(1, descending=True)),
+    ("argsort", lambda t: t.argsort(0)),
+    ("topk", lambda t: t.topk(3, 1)),
+    ("kthvalue", lambda t: t.kthvalue(2, 1)),
+    ("cummax", lambda t: t.cummax(1)),
+    ("cummin", lambda t: t.cummin(0)),
+    ("logcumsumexp", lambda t: t.logcumsumexp(1)),
+    ("median", lambda t: t.median(1)),
+    ("nanmedian", lambda t: t.nanmedian()),
+    ("mode", lambda t: t.round().mode(1)),
+    ("quantile", lambda t: t.quantile(ft.tensor([0.25, 0.5], device=t.device), dim=1)),
+    ("histc", lambda t: t.histc(5)),
+])
+def test_selection_and_order_statistics(name, call):
+    x = sample((4, 6), ft.float64)
+    x[1, 2] = float("nan")
+    got, want = call(x.cuda()), call(x)
+    assert on_gpu(got)
+    for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+        same(g, w)
+
+
+def test_gradients_flow_back_to_the_device():
+    x = sample((3, 5), ft.float64)
+    for call in (lambda t: t.sort(1)[0], lambda t: t.topk(2, 1)[0], lambda t: t.cummax(1)[0], lambda t: t.median(1)[0],
+                 lambda t: t.quantile(0.3, dim=1), lambda t: ft.linalg.det(t[:, :3])):
+        xc, xg = x.clone().requires_grad_(), x.cuda().requires_grad_()
+        call(xc).sum().backward()
+        call(xg).sum().backward()
+        same(xg.grad, xc.grad)
+
+
+def test_unique_searching_and_counting():
+    x = ft.tensor([[3, 1, 3], [2, 1, 5]])
+    for got, want in zip(ft.unique(x.cuda(), return_inverse=True, return_counts=True), ft.unique(x, return_inverse=True, return_counts=True)):
+        same(got, want)
+    same(ft.unique(x.cuda(), dim=1), ft.unique(x, dim=1))
+    same(ft.bincount(x.flatten().cuda(), minlength=7), ft.bincount(x.flatten(), minlength=7))
+    edges = ft.tensor([0.0, 1.5, 2.5, 4.0])
+    same(ft.searchsorted(edges.cuda(), x.double().cuda(), right=True), ft.searchsorted(edges, x.double(), right=True))
+    same(ft.bucketize(x.double().cuda(), edges.cuda()), ft.bucketize(x.double(), edges))
+    with pytest.raises(RuntimeError, match="same device"):
+        ft.searchsorted(edges, x.double().cuda())
+
+
+def test_linear_algebra():
+    a = sample((2, 4, 4), ft.float64) + 4 * ft.eye(4, dtype=ft.float64)
+    b = sample((2, 4, 3), ft.float64)
+    spd = a @ a.transpose(1, 2)
+    same(ft.linalg.det(a.cuda()), ft.linalg.det(a))
+    same(ft.linalg.inv(a.cuda()), ft.linalg.inv(a))
+    same(ft.linalg.solve(a.cuda(), b.cuda()), ft.linalg.solve(a, b))
+    same(ft.linalg.cholesky(spd.cuda()), ft.linalg.cholesky(spd))
+    same(ft.linalg.eigvalsh(spd.cuda()), ft.linalg.eigvalsh(spd))
+    same(ft.linalg.svdvals(a.cuda()), ft.linalg.svdvals(a))
+    q, r = ft.linalg.qr(a.cuda())
+    assert on_gpu((q, r))
+    same(q @ r, a.cuda())
+    same(ft.linalg.matrix_rank(a.cuda()), ft.linalg.matrix_rank(a))
+    same(ft.linalg.pinv(b.cuda()), ft.linalg.pinv(b))
+    same(ft.linalg.matrix_norm(a.cuda(), "nuc"), ft.linalg.matrix_norm(a, "nuc"))
+    same(ft.linalg.matrix_norm(a.cuda(), 1), ft.linalg.matrix_norm(a, 1))
+    sol = ft.linalg.lstsq(a.cuda(), b.cuda()).solution
+    same(sol, ft.linalg.lstsq(a, b).solution)
+    with pytest.raises(RuntimeError, match="same device"):
+        ft.linalg.solve(a.cuda(), b)
+
+
+def test_sampling_stays_on_the_device():
+    p = ft.tensor([[0.1, 0.0, 0.9], [0.5, 0.5, 0.0]], device="cuda")
+    ft.manual_seed(0)
+    s = ft.multinomial(p, 2)
+    assert s.device.type == "cuda" and s.shape == (2, 2)
+    assert bool((s.cpu()[0] != 1).all()) and bool((s.cpu()[1] != 2).all())
+    rates = ft.full((1000,), 3.0, device="cuda")
+    draws = ft.poisson(rates)
+    assert draws.device.type == "cuda"
+    assert abs(float(draws.mean()) - 3.0) < 0.3
