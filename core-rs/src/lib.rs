@@ -13,6 +13,8 @@ pub mod ops;
 pub mod optim;
 pub mod storage;
 pub mod tensor;
+#[cfg(test)]
+mod testing;
 
 pub use device::Device;
 pub use dtype::{DType, Element, Scalar};

@@ -90,6 +90,8 @@ enum Owner {
     Foreign(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
     /// Device memory, returned to the device's allocator when this handle drops.
     Cuda(crate::cuda::memory::DeviceBuffer),
+    /// Page-locked host memory (`pin_memory()`).
+    Pinned(crate::cuda::pinned::PinnedBuffer),
 }
 
 /// A block of CPU or device memory holding elements of one dtype.
@@ -159,6 +161,23 @@ impl Storage {
             .ok_or_else(|| crate::err!(Runtime, "Storage size calculation overflowed: {} elements of {}", numel, dtype))?;
         let buffer = crate::cuda::memory::DeviceBuffer::allocate(index, nbytes)?;
         Ok(Storage { ptr: buffer.ptr() as *mut u8, nbytes, dtype, owner: Owner::Cuda(buffer), version: AtomicU64::new(0) })
+    }
+
+    /// Uninitialised page-locked host memory for `numel` elements (needs a GPU).
+    pub fn pinned_uninit(numel: usize, dtype: DType) -> Result<Storage> {
+        let nbytes = numel
+            .checked_mul(dtype.size())
+            .ok_or_else(|| crate::err!(Runtime, "Storage size calculation overflowed: {} elements of {}", numel, dtype))?;
+        let buffer = crate::cuda::pinned::PinnedBuffer::allocate(nbytes)?;
+        Ok(Storage { ptr: buffer.ptr(), nbytes, dtype, owner: Owner::Pinned(buffer), version: AtomicU64::new(0) })
+    }
+
+    /// The page-locked block behind this storage, if it is one.
+    pub fn pinned(&self) -> Option<&crate::cuda::pinned::PinnedBuffer> {
+        match &self.owner {
+            Owner::Pinned(buffer) => Some(buffer),
+            _ => None,
+        }
     }
 
     /// Uninitialised memory for `numel` elements on `device`.

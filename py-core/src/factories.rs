@@ -20,11 +20,15 @@ fn finish(t: Tensor, device: Device, requires_grad: bool) -> PyResult<PyTensor> 
     Ok(PyTensor::new(t))
 }
 
+/// `t` in page-locked memory when the factory's `pin_memory=True` asks for it.
+fn pinned_if(t: Tensor, pin_memory: bool) -> PyResult<Tensor> {
+    if pin_memory { t.pin_memory().py() } else { Ok(t) }
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<PyTensor> {
-    let _ = pin_memory;
-    finish(convert::from_data(data, opt_dtype(dtype)?)?, opt_device(device)?, requires_grad)
+    finish(pinned_if(convert::from_data(data, opt_dtype(dtype)?)?, pin_memory)?, opt_device(device)?, requires_grad)
 }
 
 /// `as_tensor(data)`: shares memory with a tensor or NumPy array of the right dtype.
@@ -75,10 +79,10 @@ macro_rules! constant_factory {
             pin_memory: bool,
             memory_format: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<PyTensor> {
-            let _ = (out, layout, pin_memory, memory_format);
+            let _ = (out, layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or_else(default_dtype);
             let device = opt_device(device)?;
-            finish(Tensor::full_on(&sizes(size)?, $value, d, device).py()?, device, requires_grad)
+            finish(pinned_if(Tensor::full_on(&sizes(size)?, $value, d, device).py()?, pin_memory)?, device, requires_grad)
         }
 
         #[pyfunction]
@@ -125,12 +129,12 @@ pub fn full(
     requires_grad: bool,
     pin_memory: bool,
 ) -> PyResult<PyTensor> {
-    let _ = (out, layout, pin_memory);
+    let _ = (out, layout);
     let v = scalar(fill_value)?;
     let d = opt_dtype(dtype)?.unwrap_or(fill_dtype(v));
     let shape = to_sizes(&crate::tensor::int_list(size)?).py()?;
     let device = opt_device(device)?;
-    finish(Tensor::full_on(&shape, v, d, device).py()?, device, requires_grad)
+    finish(pinned_if(Tensor::full_on(&shape, v, d, device).py()?, pin_memory)?, device, requires_grad)
 }
 
 #[pyfunction]

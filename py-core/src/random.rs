@@ -7,7 +7,7 @@ mod methods;
 
 use ferrotorch_core::ops::random::Generator;
 use ferrotorch_core::ops::shape::to_sizes;
-use ferrotorch_core::{default_dtype, DType, Tensor};
+use ferrotorch_core::{default_dtype, DType, Device, Tensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -32,10 +32,16 @@ fn size_args(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyRe
     }
 }
 
-/// Moves the result to `device` and wraps it, honouring `out=`.
-fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: ferrotorch_core::Device, out: Option<&Bound<'py, PyTensor>>, requires_grad: bool) -> PyResult<Bound<'py, PyAny>> {
-    // Sampled on the host from the CPU generator, then moved.
-    let t = r?.to_device(device).py()?;
+/// A new tensor on `device` filled in place by `fill`: on a GPU, from that device's generator.
+fn fresh(shape: &[usize], dtype: DType, device: Device, fill: impl FnOnce(&Tensor) -> ferrotorch_core::Result<()>) -> PyResult<Tensor> {
+    let t = Tensor::uninit_on(shape, dtype, device).py()?;
+    fill(&t).py()?;
+    Ok(t)
+}
+
+/// Wraps a new random tensor, honouring `out=` and `requires_grad`.
+fn finish<'py>(py: Python<'py>, t: PyResult<Tensor>, out: Option<&Bound<'py, PyTensor>>, requires_grad: bool) -> PyResult<Bound<'py, PyAny>> {
+    let t = t?;
     if requires_grad {
         t.set_requires_grad(true).py()?;
     }
@@ -43,7 +49,7 @@ fn finish<'py>(py: Python<'py>, r: PyResult<Tensor>, device: ferrotorch_core::De
 }
 
 macro_rules! float_factory {
-    ($name:ident, $like:ident, $make:ident) => {
+    ($name:ident, $like:ident, $fill:ident) => {
         #[pyfunction]
         #[pyo3(signature = (*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false))]
         #[allow(clippy::too_many_arguments)]
@@ -62,7 +68,8 @@ macro_rules! float_factory {
             let _ = (layout, pin_memory);
             let shape = size_args(args, size)?;
             let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or_else(default_dtype);
-            finish(py, Tensor::$make(&shape, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
+            let g = gen(generator);
+            finish(py, fresh(&shape, d, opt_device(device)?, |t| t.$fill(0.0, 1.0, &g)), out, requires_grad)
         }
 
         #[pyfunction]
@@ -80,12 +87,13 @@ macro_rules! float_factory {
         ) -> PyResult<Bound<'py, PyAny>> {
             let _ = (layout, memory_format);
             let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-            finish(py, Tensor::$make(input.t.shape(), d, &gen(generator)).py(), crate::device::like_device(device, &input.t)?, None, requires_grad)
+            let g = gen(generator);
+            finish(py, fresh(input.t.shape(), d, crate::device::like_device(device, &input.t)?, |t| t.$fill(0.0, 1.0, &g)), None, requires_grad)
         }
     };
 }
-float_factory!(rand, rand_like, rand);
-float_factory!(randn, randn_like, randn);
+float_factory!(rand, rand_like, uniform_);
+float_factory!(randn, randn_like, normal_);
 
 /// `randint(high, size)` or `randint(low, high, size)`, also by keyword.
 #[pyfunction]
@@ -122,7 +130,8 @@ pub fn randint<'py>(
     };
     let shape = sizes(&int_list(&size)?)?;
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randint(low, high, &shape, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
+    let g = gen(generator);
+    finish(py, fresh(&shape, d, opt_device(device)?, |t| t.random_(low, Some(high), &g)), out, requires_grad)
 }
 
 /// `randint_like(input, high)` or `randint_like(input, low, high)`.
@@ -152,7 +161,8 @@ pub fn randint_like<'py>(
         _ => return Err(PyTypeError::new_err("randint_like() received an invalid combination of arguments")),
     };
     let d = opt_dtype(dtype)?.unwrap_or(input.t.dtype());
-    finish(py, Tensor::randint(low, high, input.t.shape(), d, &gen(generator)).py(), crate::device::like_device(device, &input.t)?, None, requires_grad)
+    let g = gen(generator);
+    finish(py, fresh(input.t.shape(), d, crate::device::like_device(device, &input.t)?, |t| t.random_(low, Some(high), &g)), None, requires_grad)
 }
 
 #[pyfunction]
@@ -171,7 +181,10 @@ pub fn randperm<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let _ = (layout, pin_memory);
     let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or(DType::I64);
-    finish(py, Tensor::randperm(index(n)?, d, &gen(generator)).py(), opt_device(device)?, out, requires_grad)
+    // Drawn on the host (from the device generator's stream for a GPU), then moved.
+    let device = opt_device(device)?;
+    let g = gen(generator).for_device(device).and_then(|g| g.host_stream()).py()?;
+    finish(py, Tensor::randperm(index(n)?, d, &g).and_then(|t| t.to_device(device)).py(), out, requires_grad)
 }
 
 /// `normal(mean, std)` with tensors or floats on either side; two floats need `size`.
@@ -208,10 +221,11 @@ pub fn normal<'py>(
         (None, None) => {
             let size = size.ok_or_else(|| PyTypeError::new_err("normal() received an invalid combination of arguments: float mean and std need a size"))?;
             let d = opt_dtype(dtype)?.or(out.map(|o| o.borrow().t.dtype())).unwrap_or_else(default_dtype);
-            Tensor::normal_scalars(mean.extract()?, std_f()?, &sizes(&int_list(size)?)?, d, &g)
+            let (mean, std) = (mean.extract()?, std_f()?);
+            return finish(py, fresh(&sizes(&int_list(size)?)?, d, opt_device(device)?, |t| t.normal_(mean, std, &g)), out, requires_grad);
         }
     };
-    finish(py, r.py(), opt_device(device)?, out, requires_grad)
+    finish(py, r.py(), out, requires_grad)
 }
 
 /// `bernoulli(input)` (probabilities from `input`) or `bernoulli(input, p)`.
@@ -251,8 +265,19 @@ pub fn poisson(input: &PyTensor, generator: Option<PyRef<'_, PyGenerator>>) -> P
     crate::tensor::wrap(input.t.poisson(&gen(generator)))
 }
 
+/// Dropout's scale of shape `shape` in `like`'s dtype and on its device: `1 / keep` with
+/// probability `keep`, else zero, drawn in one pass (one launch on a GPU).
+#[pyfunction]
+pub fn _dropout_scale(like: &PyTensor, shape: Vec<usize>, keep: f64) -> PyResult<PyTensor> {
+    let t = fresh(&shape, like.t.dtype(), like.t.device(), |t| t.dropout_scale_(keep, &Generator::unspecified()))?;
+    Ok(PyTensor::new(t))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_dropout_scale, m)?)?;
     m.add_class::<PyGenerator>()?;
+    m.add_function(wrap_pyfunction!(generator::_cuda_default_generator, m)?)?;
+    m.add_function(wrap_pyfunction!(generator::_cuda_manual_seed_all, m)?)?;
     m.add("default_generator", Py::new(m.py(), PyGenerator { g: Generator::default_cpu() })?)?;
     m.add_function(wrap_pyfunction!(rand, m)?)?;
     m.add_function(wrap_pyfunction!(rand_like, m)?)?;

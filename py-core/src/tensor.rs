@@ -295,7 +295,7 @@ impl PyTensor {
         copy: bool,
         memory_format: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let _ = (non_blocking, memory_format);
+        let _ = memory_format;
         let mut target = opt_dtype(dtype)?;
         let mut dev = device.map(crate::device::extract_device).transpose()?;
         for a in args.iter() {
@@ -313,7 +313,7 @@ impl PyTensor {
         }
         let t = &slf.borrow().t;
         if let Some(d) = dev.filter(|&d| d != t.device()) {
-            let moved = t.to_device_recorded(d).py()?;
+            let moved = copy_blocking_or_not(non_blocking, || t.to_device_recorded(d)).py()?;
             let moved = match target {
                 Some(dt) if dt != moved.dtype() => moved.cast(dt).py()?,
                 _ => moved,
@@ -392,7 +392,7 @@ impl PyTensor {
     /// to the current CUDA device.
     #[pyo3(signature = (device=None, non_blocking=false, memory_format=None))]
     fn cuda(slf: &Bound<'_, Self>, device: Option<&Bound<'_, PyAny>>, non_blocking: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = (non_blocking, memory_format);
+        let _ = memory_format;
         let d = match device {
             Some(d) if !d.is_none() => crate::device::extract_device(d)?,
             _ => ferrotorch_core::Device::Cuda(ferrotorch_core::cuda::device::current_device().py()?),
@@ -401,23 +401,32 @@ impl PyTensor {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("Invalid device, must be cuda device"));
         }
         crate::device::check_device_supported(d)?;
-        move_or_self(slf, d)
+        copy_blocking_or_not(non_blocking, || move_or_self(slf, d))
     }
 
-    /// `pin_memory()`: a host tensor usable for asynchronous copies. Copies here are
-    /// synchronous, so pageable memory serves; page-locked buffers come with CUDA streams.
-    fn pin_memory(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        if slf.borrow().t.is_cuda() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("cannot pin 'torch.cuda.FloatTensor' only dense CPU tensors can be pinned"));
+    /// `pin_memory()`: `self` in page-locked host memory (itself when it already is), which
+    /// host-to-device copies read without staging.
+    #[pyo3(signature = (device=None))]
+    fn pin_memory(slf: &Bound<'_, Self>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = device;
+        let t = &slf.borrow().t;
+        if t.is_pinned() {
+            return Ok(slf.clone().into_any().unbind());
         }
-        Ok(slf.clone().into_any().unbind())
+        Ok(Py::new(slf.py(), wrap(t.pin_memory())?)?.into_any())
+    }
+
+    /// Whether `self` lives in page-locked host memory.
+    #[pyo3(signature = (device=None))]
+    fn is_pinned(&self, device: Option<&Bound<'_, PyAny>>) -> bool {
+        let _ = device;
+        self.t.is_pinned()
     }
 
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_<'py>(slf: &Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
-        let _ = non_blocking;
         let src = convert::as_tensor_like(src, &slf.borrow().t)?;
-        slf.borrow().t.copy_(&src).py()?;
+        copy_blocking_or_not(non_blocking, || slf.borrow().t.copy_(&src)).py()?;
         Ok(slf.clone())
     }
 
@@ -457,6 +466,11 @@ impl PyTensor {
 }
 
 /// `slf` itself when already on `device`, otherwise a copy there with history.
+/// Runs a copy; with `non_blocking`, one from pinned memory returns once it is queued.
+fn copy_blocking_or_not<R>(non_blocking: bool, copy: impl FnOnce() -> R) -> R {
+    if non_blocking { ferrotorch_core::cuda::pinned::non_blocking(copy) } else { copy() }
+}
+
 fn move_or_self(slf: &Bound<'_, PyTensor>, device: ferrotorch_core::Device) -> PyResult<Py<PyAny>> {
     let t = &slf.borrow().t;
     if t.device() == device {

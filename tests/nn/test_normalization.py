@@ -393,6 +393,33 @@ def test_rms_norm_explicit_eps_and_errors(rng):
 def test_rms_norm_passes_gradcheck(rng):
     x, w = leaf((2, 3), rng, "transposed"), leaf((3,), rng)
     assert ft.autograd.gradcheck(lambda x, w: F.rms_norm(x, (3,), w, eps=1e-3), (x, w))
+    # The backward pass recorded (create_graph) gives second derivatives.
+    assert ft.autograd.gradgradcheck(lambda x, w: F.rms_norm(x, (3,), w, eps=1e-3), (x, w))
+    assert ft.autograd.gradcheck(lambda x: F.rms_norm(x, (2, 3)), (leaf((4, 2, 3), rng),))
+
+
+def test_rms_norm_is_one_fused_node(rng):
+    y = F.rms_norm(leaf((2, 3), rng), (3,), ft.ones(3, dtype=ft.float64))
+    assert y.grad_fn.name() == "FusedRmsNormBackward0"
+    assert ft.rms_norm(ft.ones(2, 3), (3,)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.bfloat16, ft.float16])
+def test_rms_norm_large_rows_empty_nan_and_broadcast_weight_grads(rng, dtype):
+    x, xa = make((70, 300), dtype, rng, "strided")  # past the parallel threshold
+    w, wa = make((300,), dtype, rng)
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype in (ft.bfloat16, ft.float16) else dict(rtol=1e-4, atol=1e-5)
+    assert_close(F.rms_norm(x, (300,), w, eps=1e-5), np_rms_norm(xa, 1, wa, 1e-5), dtype, **tol)
+    assert tuple(F.rms_norm(ft.zeros(0, 4, dtype=dtype), (4,)).shape) == (0, 4)
+    row = ft.tensor([[1.0, float("nan"), 2.0], [1.0, float("inf"), 3.0], [1.0, 2.0, 3.0]], dtype=dtype)
+    out = F.rms_norm(row, (3,)).float().numpy()
+    assert np.isnan(out[0]).all() and np.isfinite(out[2]).all()
+    # The weight's gradient sums dy * xhat over every row (float64 reference).
+    xd = ft.tensor(xa, dtype=ft.float64)
+    wd = ft.tensor(wa, dtype=ft.float64, requires_grad=True)
+    F.rms_norm(xd, (300,), wd, eps=1e-5).sum().backward()
+    xhat = xa / np.sqrt((xa.astype(np.float64) ** 2).mean(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(wd.grad.numpy(), xhat.sum(0), rtol=1e-10, atol=1e-10)
 
 
 # ----- F.local_response_norm and CrossMapLRN2d -------------------------------------------------

@@ -242,9 +242,7 @@ fn window_mean_adjoint_typed<T: Element>(g: &Tensor, w: &Windows) -> Result<Tens
 pub fn unpool(x: &Tensor, indices: &Tensor, nd: usize, output: &[usize]) -> Result<Tensor> {
     if x.is_cuda() || indices.is_cuda() {
         // The indices are checked on the host, as every index op's are: unpool there.
-        let device = crate::device::common_device(&[x, indices])?;
-        let cpu = crate::device::Device::Cpu;
-        return unpool(&x.to_device(cpu)?, &indices.to_device(cpu)?, nd, output)?.to_device(device);
+        return crate::device::on_host2(x, indices, |x, indices| unpool(x, indices, nd, output));
     }
     crate::with_dtype!(x.dtype(), T => unpool_typed::<T>(x, indices, nd, output))
 }
@@ -283,8 +281,7 @@ fn unpool_typed<T: Element>(x: &Tensor, indices: &Tensor, nd: usize, output: &[u
 /// flagged in the returned mask (true where valid), which is `None` when all are valid.
 pub fn plane_positions(indices: &Tensor, per_plane: usize, plane_numel: usize) -> Result<(Tensor, Option<Tensor>)> {
     if indices.is_cuda() {
-        let (positions, mask) = plane_positions(&indices.to_device(crate::device::Device::Cpu)?, per_plane, plane_numel)?;
-        return Ok((positions.to_device(indices.device())?, mask.map(|m| m.to_device(indices.device())).transpose()?));
+        return crate::device::on_host(indices, |i| plane_positions(i, per_plane, plane_numel));
     }
     let flat = indices.contiguous()?.to_vec::<i64>()?;
     let valid: Vec<bool> = flat.iter().map(|&i| i >= 0 && (i as usize) < plane_numel).collect();

@@ -34,6 +34,11 @@ pub(super) fn index_of(t: &Tensor) -> Result<usize> {
     }
 }
 
+/// `values` as a 1-d tensor on `device`: the tables and operands kernels read, built on the host.
+pub(super) fn upload_slice<T: Element>(values: &[T], device: Device) -> Result<Tensor> {
+    Tensor::from_slice(values, &[values.len()])?.to_device(device)
+}
+
 /// The device address of the element at storage offset `offset` of `t`.
 pub(super) fn address(t: &Tensor, offset: usize) -> u64 {
     (t.storage().address() + offset * t.dtype().size()) as u64
@@ -133,8 +138,14 @@ pub fn copy(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
 }
 
 /// Host to device: the source is packed on the host in the destination's dtype and shape,
-/// copied over, then scattered into the destination's layout when that is not dense.
+/// copied over, then scattered into the destination's layout when that is not dense. A dense
+/// pinned source of the destination's dtype and shape is copied straight from its memory.
 fn upload(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
+    if let Some(pinned) = src.storage().pinned() {
+        if src.is_contiguous() && src.dtype() == dst.dtype() && src.shape() == dst_layout.shape.as_slice() && dst_layout.is_contiguous() {
+            return upload_pinned(dst, dst_layout.offset, src, pinned);
+        }
+    }
     let packed = Tensor::uninit(&dst_layout.shape, dst.dtype())?;
     packed.copy_from(src)?;
     let target = if dst_layout.is_contiguous() { None } else { Some(Tensor::uninit_on(&dst_layout.shape, dst.dtype(), dst.device())?) };
@@ -159,6 +170,26 @@ fn upload(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
         Some(t) => copy_on_device(dst, dst_layout, &t, t.layout()),
         None => Ok(()),
     }
+}
+
+/// The copy of a dense pinned `src` into `dst` at `offset`: queued on the current stream, and
+/// waited for unless the copy is `non_blocking` (then the buffer records an event that its
+/// drop waits for).
+fn upload_pinned(dst: &Tensor, offset: usize, src: &Tensor, pinned: &super::pinned::PinnedBuffer) -> Result<()> {
+    let bytes = src.numel() * src.dtype().size();
+    let index = index_of(dst)?;
+    device::bind(index)?;
+    let stream = stream(index)?;
+    let host = unsafe { pinned.ptr().add(src.offset() * src.dtype().size()) };
+    // SAFETY: `host` holds `bytes` bytes of the pinned block, which outlives the copy (its drop
+    // waits for the copy's event); the device range is the destination's dense elements.
+    guarded("cuMemcpyHtoDAsync", || {
+        unsafe { driver::memcpy_htod_async(address(dst, offset), std::slice::from_raw_parts(host, bytes), stream.cu_stream()) }.map_err(driver_error)
+    })?;
+    if super::pinned::is_non_blocking() {
+        return pinned.read_by(&stream);
+    }
+    guarded("cuStreamSynchronize", || stream.synchronize().map_err(driver_error))
 }
 
 /// Device to host: the source is packed on the device in the destination's dtype, copied to a

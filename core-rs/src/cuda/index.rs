@@ -3,7 +3,7 @@
 //! index ops build their tables on the host from the index values (reading CUDA indices back
 //! first, where PyTorch checks bounds on the device), so both kernels take the table uploaded.
 
-use super::dispatch::{address, index_of, launch, threads_for, Elementwise};
+use super::dispatch::{address, index_of, launch, threads_for, upload_slice, Elementwise};
 use super::kernels::suffix;
 use crate::device::Device;
 use crate::error::Result;
@@ -13,8 +13,7 @@ use crate::tensor::Tensor;
 
 /// `values` as an int64 tensor on `device`.
 fn upload(values: &[usize], device: Device) -> Result<Tensor> {
-    let host: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-    Tensor::from_slice(&host, &[host.len()])?.to_device(device)
+    upload_slice(&values.iter().map(|&v| v as i64).collect::<Vec<_>>(), device)
 }
 
 /// `out[i] = src[src_layout(i) + table[table_layout(i)]]` for every position `i` of

@@ -16,7 +16,9 @@
 //! - `memory`: device memory for tensors (a caching allocator per device).
 //! - `nn`: the nn ops' kernels (activations, layer normalization, im2col/col2im).
 //! - `optim`: fused optimizer updates.
+//! - `pinned`: page-locked host memory and `non_blocking` copies from it.
 //! - `pool`: pooling windows (max with indices, mean and its adjoint).
+//! - `random`: random fills from the device generator's Philox stream.
 //! - `selftest`: an end-to-end kernel check for a machine with a GPU.
 //! - `stream`: the current stream per device and thread; streams and events.
 
@@ -33,7 +35,9 @@ pub mod loader;
 pub mod memory;
 pub mod nn;
 pub mod optim;
+pub mod pinned;
 pub mod pool;
+pub mod random;
 pub mod selftest;
 pub mod stream;
 

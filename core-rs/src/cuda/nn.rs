@@ -65,7 +65,7 @@ fn optional(t: Option<&Tensor>) -> u64 {
 
 /// Layer normalization of the contiguous float32/float64 CUDA tensor `x` over rows of `n`
 /// elements, with the optional contiguous `w` and `b` of `n` elements.
-pub fn layer_norm(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, n: usize, eps: f64) -> Result<Tensor> {
+pub fn row_norm(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, n: usize, eps: f64, centered: bool) -> Result<Tensor> {
     let out = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
     let rows = if n == 0 { 0 } else { x.numel() / n };
     if rows == 0 {
@@ -73,21 +73,22 @@ pub fn layer_norm(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, n: usize, 
     }
     let (r, c) = (rows as i64, n as i64);
     let (xi, wi, bi, y) = (address(x, x.offset()), optional(w), optional(b), address(&out, 0));
-    launch!(index_of(x)?, format!("norm_layer_{}", suffix(x.dtype())), grid(rows); &r, &c, &xi, &wi, &bi, &y, &eps)?;
+    let center = centered as i32;
+    launch!(index_of(x)?, format!("norm_rows_{}", suffix(x.dtype())), grid(rows); &r, &c, &xi, &wi, &bi, &y, &eps, &center)?;
     Ok(out)
 }
 
 /// `layer_norm`'s input gradient from the contiguous `dy` and, when `want_wb`, the rows of
 /// `dy * xhat` whose column sums are the weight's gradient.
-pub fn layer_norm_backward(x: &Tensor, w: Option<&Tensor>, dy: &Tensor, n: usize, eps: f64, want_wb: bool) -> Result<(Tensor, Option<Tensor>)> {
+pub fn row_norm_backward(x: &Tensor, w: Option<&Tensor>, dy: &Tensor, n: usize, eps: f64, want_wb: bool, centered: bool) -> Result<(Tensor, Option<Tensor>)> {
     let dx = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
     let dy_xhat = if want_wb { Some(Tensor::uninit_on(x.shape(), x.dtype(), x.device())?) } else { None };
     let rows = if n == 0 { 0 } else { x.numel() / n };
     if rows > 0 {
         let (r, c) = (rows as i64, n as i64);
         let (xi, wi, dyi, dxi, p) = (address(x, x.offset()), optional(w), address(dy, dy.offset()), address(&dx, 0), optional(dy_xhat.as_ref()));
-        let name = format!("norm_layer_backward_{}", suffix(x.dtype()));
-        launch!(index_of(x)?, name, grid(rows); &r, &c, &xi, &wi, &dyi, &dxi, &p, &eps)?;
+        let (name, center) = (format!("norm_rows_backward_{}", suffix(x.dtype())), centered as i32);
+        launch!(index_of(x)?, name, grid(rows); &r, &c, &xi, &wi, &dyi, &dxi, &p, &eps, &center)?;
     }
     Ok((dx, dy_xhat))
 }
@@ -166,4 +167,37 @@ pub fn lstm_cell_backward(gates: &Tensor, c: &Tensor, cy: &Tensor, dh: &Tensor, 
         launch!(index_of(c)?, name, threads_for(rows * h); &r, &hh, &g, &cp, &cn, &dho, &dcn, &dgo, &dco)?;
     }
     Ok((dg, dc))
+}
+
+/// A GRU step's new state from the contiguous input and hidden gates (B, 3H) and state (B, H),
+/// float32/float64 on one GPU.
+pub fn gru_cell(gi: &Tensor, gh: &Tensor, h: &Tensor) -> Result<Tensor> {
+    crate::device::common_device(&[gi, gh, h])?;
+    let (rows, hid) = (h.shape()[0], h.shape()[1]);
+    let hy = Tensor::uninit_on(&[rows, hid], h.dtype(), h.device())?;
+    if rows * hid > 0 {
+        let (r, hh) = (rows as i64, hid as i64);
+        let at = |t: &Tensor| address(t, t.offset());
+        let (a, b, hp, out) = (at(gi), at(gh), at(h), address(&hy, 0));
+        launch!(index_of(h)?, format!("rnn_gru_cell_{}", suffix(h.dtype())), threads_for(rows * hid); &r, &hh, &a, &b, &hp, &out)?;
+    }
+    Ok(hy)
+}
+
+/// `gru_cell`'s gradients `(d gi, d gh, d h)` from the contiguous inputs and the output's
+/// gradient (one dtype, one GPU).
+pub fn gru_cell_backward(gi: &Tensor, gh: &Tensor, h: &Tensor, dy: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::device::common_device(&[gi, gh, h, dy])?;
+    let (rows, hid) = (h.shape()[0], h.shape()[1]);
+    let new = |cols: usize| Tensor::uninit_on(&[rows, cols], h.dtype(), h.device());
+    let (dgi, dgh, dh) = (new(3 * hid)?, new(3 * hid)?, new(hid)?);
+    if rows * hid > 0 {
+        let (r, hh) = (rows as i64, hid as i64);
+        let at = |t: &Tensor| address(t, t.offset());
+        let (a, b, hp, d) = (at(gi), at(gh), at(h), at(dy));
+        let (o1, o2, o3) = (address(&dgi, 0), address(&dgh, 0), address(&dh, 0));
+        let name = format!("rnn_gru_cell_backward_{}", suffix(h.dtype()));
+        launch!(index_of(h)?, name, threads_for(rows * hid); &r, &hh, &a, &b, &hp, &d, &o1, &o2, &o3)?;
+    }
+    Ok((dgi, dgh, dh))
 }

@@ -2,10 +2,9 @@
 //! and the means' adjoint, over the same `Windows` description the CPU kernels read. The
 //! per-axis tables (and, for the adjoint, their inverses) are built on the host and uploaded.
 
-use super::dispatch::{address, index_of, launch, threads_for};
+use super::dispatch::{address, index_of, launch, threads_for, upload_slice};
 use super::kernels::suffix;
 use crate::cpu::pool::{divisors, Windows};
-use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -61,10 +60,6 @@ fn tables(w: &Windows) -> (PoolGeometry, Vec<i64>) {
     (g, table)
 }
 
-fn upload<T: crate::dtype::Element>(values: &[T], device: Device) -> Result<Tensor> {
-    Tensor::from_slice(values, &[values.len()])?.to_device(device)
-}
-
 /// `t`'s leading (plane) dims followed by `spatial`, and the number of planes.
 fn planes(t: &Tensor, nd: usize, spatial: &[usize]) -> (Vec<usize>, usize) {
     let lead = &t.shape()[..t.ndim() - nd];
@@ -83,7 +78,7 @@ pub fn window_max(x: &Tensor, w: &Windows) -> Result<(Tensor, Tensor)> {
     }
     let x = x.contiguous()?;
     let (g, table) = tables(w);
-    let table = upload(&table, x.device())?;
+    let table = upload_slice(&table, x.device())?;
     let (p, s, v, i, t) = (count as i64, address(&x, x.offset()), address(&values, 0), address(&indices, 0), address(&table, 0));
     launch!(index_of(&x)?, format!("pool_max_{}", suffix(x.dtype())), threads_for(values.numel()); &p, &s, &v, &i, &t, &g)?;
     Ok((values, indices))
@@ -99,7 +94,7 @@ pub fn window_mean(x: &Tensor, w: &Windows, adjoint: bool) -> Result<Tensor> {
     }
     let x = x.contiguous()?;
     let (g, table) = tables(w);
-    let (table, div) = (upload(&table, x.device())?, upload(&divisors(w), x.device())?);
+    let (table, div) = (upload_slice(&table, x.device())?, upload_slice(&divisors(w), x.device())?);
     let (p, s, o, t, d) = (count as i64, address(&x, x.offset()), address(&out, 0), address(&table, 0), address(&div, 0));
     let name = format!("pool_{}_{}", if adjoint { "mean_adjoint" } else { "mean" }, suffix(x.dtype()));
     launch!(index_of(&x)?, name, threads_for(out.numel()); &p, &s, &o, &t, &d, &g)?;

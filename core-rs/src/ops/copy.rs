@@ -179,6 +179,26 @@ impl Tensor {
         }
     }
 
+    /// `pin_memory()`: `self` in page-locked host memory (a contiguous copy unless it already
+    /// is), which CUDA copies read without staging.
+    pub fn pin_memory(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            crate::bail!(Runtime, "cannot pin 'torch.cuda.{}Tensor' only dense CPU tensors can be pinned", crate::dtype::title(self.dtype()));
+        }
+        if self.is_pinned() {
+            return Ok(self.clone());
+        }
+        let storage = crate::storage::Storage::pinned_uninit(self.numel(), self.dtype())?;
+        let pinned = Tensor::from_parts(std::sync::Arc::new(storage), crate::layout::Layout::contiguous(self.shape()));
+        pinned.copy_from(self)?;
+        Ok(pinned)
+    }
+
+    /// Whether `self` lives in page-locked host memory.
+    pub fn is_pinned(&self) -> bool {
+        self.storage().pinned().is_some()
+    }
+
     /// `self` when already contiguous, else a contiguous copy.
     pub fn contiguous(&self) -> Result<Tensor> {
         if self.is_contiguous() {

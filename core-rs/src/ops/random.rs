@@ -6,23 +6,48 @@
 //! parallel.
 
 mod fill;
+pub mod philox;
 mod sample;
 
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-use crate::cpu::rng::{nondeterministic_seed, GeneratorState};
+use crate::cpu::rng::{nondeterministic_seed, GeneratorState, DEFAULT_SEED};
+use crate::device::Device;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::ops::binary::{BinaryOp, Operand};
 use crate::tensor::Tensor;
 use crate::bail;
+use philox::PhiloxState;
 
 /// A random number generator (`torch.Generator`): a cheap handle on shared state, so a
-/// Python object and the kernels it is passed to see the same stream.
+/// Python object and the kernels it is passed to see the same stream. A CPU generator is
+/// PyTorch's mt19937 engine; a CUDA generator is a Philox (seed, offset) pair for one device.
 #[derive(Clone)]
-pub struct Generator(Arc<Mutex<GeneratorState>>);
+pub struct Generator {
+    engine: Arc<Engine>,
+    /// Passed by the caller (`generator=`), rather than standing in for `generator=None`.
+    given: bool,
+}
+
+enum Engine {
+    Cpu(Mutex<GeneratorState>),
+    Cuda(usize, Mutex<PhiloxState>),
+}
 
 static DEFAULT: LazyLock<Generator> = LazyLock::new(Generator::new);
+
+/// The default generator of each CUDA device, made on first use.
+static DEFAULT_CUDA: Mutex<Vec<Generator>> = Mutex::new(Vec::new());
+
+/// The seed CUDA default generators start from: PyTorch's default, or the last
+/// `manual_seed_all`, which also reaches devices not used yet.
+static CUDA_SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_SEED);
+
+/// A poisoned lock still holds a valid state: every update is a plain store.
+fn unpoisoned<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Default for Generator {
     fn default() -> Self {
@@ -31,26 +56,118 @@ impl Default for Generator {
 }
 
 impl Generator {
-    /// A new generator seeded with PyTorch's default seed.
+    /// A new CPU generator seeded with PyTorch's default seed.
     pub fn new() -> Self {
-        Generator(Arc::new(Mutex::new(GeneratorState::default())))
+        Generator { engine: Arc::new(Engine::Cpu(Mutex::new(GeneratorState::default()))), given: true }
     }
 
-    /// The process-wide generator used when no `generator=` is given.
+    /// A new generator for CUDA device `index`, seeded with PyTorch's default seed.
+    pub fn new_cuda(index: usize) -> Self {
+        Generator { engine: Arc::new(Engine::Cuda(index, Mutex::new(PhiloxState::new(DEFAULT_SEED)))), given: true }
+    }
+
+    /// The process-wide CPU generator (`torch.default_generator`).
     pub fn default_cpu() -> Generator {
         DEFAULT.clone()
     }
 
-    /// Exclusive access to the state for one operation (PyTorch holds the generator's mutex for
-    /// a whole kernel, too).
-    pub fn lock(&self) -> MutexGuard<'_, GeneratorState> {
-        // A panic while holding the lock leaves a valid state: every update is a plain store.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    /// What ops draw from when no `generator=` is given: the default CPU generator for CPU
+    /// tensors, the device's default generator for CUDA tensors.
+    pub fn unspecified() -> Generator {
+        Generator { given: false, ..DEFAULT.clone() }
+    }
+
+    /// The default generator of CUDA device `index` (`torch.cuda.default_generators[index]`).
+    pub fn default_cuda(index: usize) -> Generator {
+        let mut all = unpoisoned(&DEFAULT_CUDA);
+        while all.len() <= index {
+            let g = Generator::new_cuda(all.len());
+            g.manual_seed(CUDA_SEED.load(std::sync::atomic::Ordering::Relaxed));
+            all.push(g);
+        }
+        all[index].clone()
+    }
+
+    /// `torch.cuda.manual_seed_all(seed)`: seeds every CUDA device's default generator, those
+    /// made later included, without touching the driver (PyTorch queues the seed likewise).
+    pub fn manual_seed_all_cuda(seed: u64) {
+        let all = unpoisoned(&DEFAULT_CUDA);
+        CUDA_SEED.store(seed, std::sync::atomic::Ordering::Relaxed);
+        for g in all.iter() {
+            g.manual_seed(seed);
+        }
+    }
+
+    /// The default generators of the CUDA devices used so far.
+    pub fn default_cuda_all() -> Vec<Generator> {
+        unpoisoned(&DEFAULT_CUDA).clone()
+    }
+
+    /// The device whose tensors this generator fills.
+    pub fn device(&self) -> Device {
+        match &*self.engine {
+            Engine::Cpu(_) => Device::Cpu,
+            Engine::Cuda(i, _) => Device::Cuda(*i),
+        }
+    }
+
+    /// The generator that fills a tensor on `device` when `self` is passed: without a
+    /// `generator=` the device's default generator; otherwise the device types must agree, as
+    /// PyTorch requires.
+    pub fn for_device(&self, device: Device) -> Result<Generator> {
+        match (device, &*self.engine) {
+            (Device::Cpu, Engine::Cpu(_)) | (Device::Cuda(_), Engine::Cuda(..)) => Ok(self.clone()),
+            (Device::Cuda(i), Engine::Cpu(_)) if !self.given => Ok(Generator::default_cuda(i)),
+            (want, _) => bail!(
+                Runtime,
+                "Expected a '{}' device type for generator but found '{}'",
+                want.type_name(),
+                self.device().type_name()
+            ),
+        }
+    }
+
+    /// Exclusive access to a CPU generator's state for one operation (PyTorch holds the
+    /// generator's mutex for a whole kernel, too).
+    pub fn lock(&self) -> Result<MutexGuard<'_, GeneratorState>> {
+        match &*self.engine {
+            Engine::Cpu(m) => Ok(unpoisoned(m)),
+            Engine::Cuda(..) => bail!(Runtime, "Expected a 'cpu' device type for generator but found 'cuda'"),
+        }
+    }
+
+    /// A CUDA generator's seed and the offset of a new draw, advancing its stream.
+    pub fn philox_draw(&self) -> Result<(u64, u64)> {
+        match &*self.engine {
+            Engine::Cuda(_, m) => {
+                let mut s = unpoisoned(m);
+                Ok((s.seed, s.take_offset()))
+            }
+            Engine::Cpu(_) => bail!(Runtime, "Expected a 'cuda' device type for generator but found 'cpu'"),
+        }
+    }
+
+    /// A CPU generator for ops that sample on the host: `self` if it is one, else a fresh one
+    /// seeded from this CUDA generator's next draw, so CUDA results depend on CUDA seeds only.
+    pub fn host_stream(&self) -> Result<Generator> {
+        match &*self.engine {
+            Engine::Cpu(_) => Ok(self.clone()),
+            Engine::Cuda(..) => {
+                let (seed, offset) = self.philox_draw()?;
+                let w = philox::block(seed, offset, 0);
+                let g = Generator::new();
+                g.manual_seed(((w[0] as u64) << 32) | w[1] as u64);
+                Ok(g)
+            }
+        }
     }
 
     /// `manual_seed(seed)`.
     pub fn manual_seed(&self, seed: u64) {
-        self.lock().set_seed(seed);
+        match &*self.engine {
+            Engine::Cpu(m) => unpoisoned(m).set_seed(seed),
+            Engine::Cuda(_, m) => *unpoisoned(m) = PhiloxState::new(seed),
+        }
     }
 
     /// `seed()`: reseeds from the operating system's randomness and returns the seed.
@@ -61,12 +178,33 @@ impl Generator {
     }
 
     pub fn initial_seed(&self) -> u64 {
-        self.lock().initial_seed()
+        match &*self.engine {
+            Engine::Cpu(m) => unpoisoned(m).initial_seed(),
+            Engine::Cuda(_, m) => unpoisoned(m).seed,
+        }
     }
 
-    /// `get_state()`: PyTorch's state layout as a uint8 tensor.
+    /// The state in PyTorch's byte layout: mt19937's 5056 bytes, or a CUDA generator's seed
+    /// and offset (16 bytes).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        match &*self.engine {
+            Engine::Cpu(m) => unpoisoned(m).to_bytes(),
+            Engine::Cuda(_, m) => unpoisoned(m).to_bytes(),
+        }
+    }
+
+    /// Restores a state from `state_bytes` (this library's or PyTorch's).
+    pub fn set_state_bytes(&self, bytes: &[u8]) -> Result<()> {
+        match &*self.engine {
+            Engine::Cpu(m) => *unpoisoned(m) = GeneratorState::from_bytes(bytes)?,
+            Engine::Cuda(_, m) => *unpoisoned(m) = PhiloxState::from_bytes(bytes)?,
+        }
+        Ok(())
+    }
+
+    /// `get_state()`: the state as a uint8 tensor.
     pub fn get_state(&self) -> Result<Tensor> {
-        let bytes = self.lock().to_bytes();
+        let bytes = self.state_bytes();
         Tensor::from_slice(&bytes, &[bytes.len()])
     }
 
@@ -75,20 +213,18 @@ impl Generator {
         if state.dtype() != DType::U8 {
             bail!(Type, "RNG state must be a torch.ByteTensor");
         }
-        let new = GeneratorState::from_bytes(&state.to_vec::<u8>()?)?;
-        *self.lock() = new;
-        Ok(())
+        self.set_state_bytes(&state.to_device(Device::Cpu)?.contiguous()?.to_vec::<u8>()?)
     }
 
     /// Whether two handles share one state.
     pub fn is_same(&self, other: &Generator) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.engine, &other.engine)
     }
 }
 
-/// The generator an op uses: the one given, else the default.
+/// The generator an op uses: the one given, else the default of the device it fills.
 pub fn generator_or_default(g: Option<&Generator>) -> Generator {
-    g.cloned().unwrap_or_else(Generator::default_cpu)
+    g.cloned().unwrap_or_else(Generator::unspecified)
 }
 
 /// A double as C++ streams print it (`%g`): `2`, `0.5`, `1e+10`, `inf`.
@@ -142,25 +278,13 @@ impl Tensor {
         Ok(t)
     }
 
-    /// `randint(low, high, shape)`: integers uniform on [low, high).
-    pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, g: &Generator) -> Result<Tensor> {
-        let t = Tensor::uninit(shape, dtype)?;
-        t.random_(low, Some(high), g)?;
-        Ok(t)
-    }
-
-    /// `normal(mean, std, size)` with float mean and std.
-    pub fn normal_scalars(mean: f64, std: f64, shape: &[usize], dtype: DType, g: &Generator) -> Result<Tensor> {
-        let t = Tensor::uninit(shape, dtype)?;
-        t.normal_(mean, std, g)?;
-        Ok(t)
-    }
-
     /// `normal(mean, std)` with tensors: `N(0, 1) * std + mean`, broadcast, of `mean`'s dtype.
     pub fn normal_tensors(mean: &Tensor, std: &Tensor, g: &Generator) -> Result<Tensor> {
         check_normal_std_tensor(std)?;
         let shape = crate::layout::broadcast_shapes(mean.shape(), std.shape())?;
-        let out = Tensor::randn(&shape, mean.dtype(), g)?;
+        let device = crate::device::common_device(&[mean, std])?;
+        let out = Tensor::uninit_on(&shape, mean.dtype(), device)?;
+        out.normal_(0.0, 1.0, g)?;
         out.binary_(BinaryOp::Mul, &Operand::Tensor(std.clone()))?;
         out.binary_(BinaryOp::Add, &Operand::Tensor(mean.clone()))?;
         Ok(out)
@@ -168,7 +292,7 @@ impl Tensor {
 
     /// `normal(mean, std)` with a tensor mean and a float std, of `mean`'s shape and dtype.
     pub fn normal_tensor_mean(mean: &Tensor, std: f64, g: &Generator) -> Result<Tensor> {
-        let out = Tensor::uninit(mean.shape(), mean.dtype())?;
+        let out = Tensor::uninit_on(mean.shape(), mean.dtype(), mean.device())?;
         out.normal_(0.0, std, g)?;
         out.binary_(BinaryOp::Add, &Operand::Tensor(mean.clone()))?;
         Ok(out)
@@ -177,7 +301,8 @@ impl Tensor {
     /// `normal(mean, std)` with a float mean and a tensor std, of `std`'s shape and dtype.
     pub fn normal_tensor_std(mean: f64, std: &Tensor, g: &Generator) -> Result<Tensor> {
         check_normal_std_tensor(std)?;
-        let out = Tensor::randn(std.shape(), std.dtype(), g)?;
+        let out = Tensor::uninit_on(std.shape(), std.dtype(), std.device())?;
+        out.normal_(0.0, 1.0, g)?;
         out.binary_(BinaryOp::Mul, &Operand::Tensor(std.clone()))?;
         out.binary_(BinaryOp::Add, &Operand::Scalar(Scalar::Float(mean)))?;
         Ok(out)

@@ -8,13 +8,22 @@ default_generator = _C.default_generator
 
 
 def manual_seed(seed):
-    """Seeds the default generator; returns it."""
-    return default_generator.manual_seed(int(seed))
+    """Seeds the default generator and every CUDA device's generator; returns the CPU one."""
+    from . import cuda
+
+    seed = int(seed)
+    cuda.manual_seed_all(seed)
+    return default_generator.manual_seed(seed)
 
 
 def seed():
-    """Seeds the default generator from the operating system's randomness; returns the seed."""
-    return default_generator.seed()
+    """Seeds the default generator (and the CUDA ones, with the same seed) from the operating
+    system's randomness; returns the seed."""
+    from . import cuda
+
+    s = default_generator.seed()
+    cuda.manual_seed_all(s)
+    return s
 
 
 def initial_seed():
@@ -34,16 +43,25 @@ def set_rng_state(new_state):
 
 @contextlib.contextmanager
 def fork_rng(devices=None, enabled=True, device_type="cuda"):
-    """Restores the default generator's state on exit, so draws inside leave no trace. Only the
-    CPU generator exists, so ``devices`` and ``device_type`` change nothing."""
+    """Restores the default generator's state, and those of the CUDA ``devices`` (all when None),
+    on exit, so draws inside leave no trace."""
+    from . import cuda
+
     if not enabled:
         yield
         return
+    if device_type != "cuda" or not cuda.is_available():
+        devices = []
+    elif devices is None:
+        devices = range(cuda.device_count())
     state = get_rng_state()
+    device_states = [(d, cuda.get_rng_state(d)) for d in devices]
     try:
         yield
     finally:
         set_rng_state(state)
+        for d, s in device_states:
+            cuda.set_rng_state(s, d)
 
 
 __all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "fork_rng"]

@@ -21,6 +21,22 @@ fn layer_norm(
     wrap(input.t.layer_norm(&shape, weight.map(|w| &w.t), bias.map(|b| &b.t), eps))
 }
 
+/// `torch.rms_norm(input, normalized_shape, weight=None, eps=None)`: one fused kernel forward
+/// and one backward (`FusedRmsNormBackward0`); `eps=None` means the dtype's machine epsilon.
+#[pyfunction]
+#[pyo3(signature = (input, normalized_shape, weight=None, eps=None))]
+fn rms_norm(input: &PyTensor, normalized_shape: &Bound<'_, PyAny>, weight: Option<&PyTensor>, eps: Option<f64>) -> PyResult<PyTensor> {
+    let shape: Vec<usize> = int_list(normalized_shape)?.into_iter().map(|d| d.max(0) as usize).collect();
+    // `torch.finfo(dtype).eps` of the input.
+    let eps = eps.unwrap_or(match input.t.dtype() {
+        ferrotorch_core::DType::F16 => f64::powi(2.0, -10),
+        ferrotorch_core::DType::BF16 => f64::powi(2.0, -7),
+        ferrotorch_core::DType::F64 => f64::EPSILON,
+        _ => f32::EPSILON as f64,
+    });
+    wrap(input.t.rms_norm(&shape, weight.map(|w| &w.t), eps))
+}
+
 /// `_batch_norm_train(input, weight, bias, eps) -> (output, mean, var)`: batch normalization
 /// with the batch's own statistics (one fused kernel), returning them (biased variance,
 /// float64, shape (C,)) for the running-statistics update.
@@ -33,6 +49,7 @@ fn _batch_norm_train(input: &PyTensor, weight: Option<&PyTensor>, bias: Option<&
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
+    m.add_function(wrap_pyfunction!(rms_norm, m)?)?;
     m.add_function(wrap_pyfunction!(_batch_norm_train, m)?)?;
     Ok(())
 }

@@ -12,6 +12,13 @@ fn _lstm_cell(gates: &PyTensor, c: &PyTensor) -> PyResult<(PyTensor, PyTensor)> 
     Ok((PyTensor::new(h), PyTensor::new(cy)))
 }
 
+/// `_C._gru_cell(gi, gh, h) -> h'`: the fused element-wise part of a GRU step, from the input
+/// gates `x W_ih^T + b_ih` and hidden gates `h W_hh^T + b_hh` (B, 3H) and the state (B, H).
+#[pyfunction]
+fn _gru_cell(gi: &PyTensor, gh: &PyTensor, h: &PyTensor) -> PyResult<PyTensor> {
+    Ok(PyTensor::new(gi.t.gru_cell(&gh.t, &h.t).py()?))
+}
+
 /// `_C._lstm_layer(x, h0, c0, w_hh, batch_sizes, reverse) -> (output, h_n, c_n)`: one LSTM
 /// layer and direction over packed-layout projected input `x` (N, 4H), time loop included.
 #[pyfunction]
@@ -22,6 +29,7 @@ fn _lstm_layer(x: &PyTensor, h0: &PyTensor, c0: &PyTensor, w_hh: &PyTensor, batc
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_lstm_cell, m)?)?;
+    m.add_function(wrap_pyfunction!(_gru_cell, m)?)?;
     m.add_function(wrap_pyfunction!(_lstm_layer, m)?)?;
     Ok(())
 }

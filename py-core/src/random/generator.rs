@@ -1,6 +1,5 @@
 //! `ferrotorch.Generator` and the `generator=` argument.
 
-use ferrotorch_core::cpu::rng::GeneratorState;
 use ferrotorch_core::ops::random::{generator_or_default, Generator};
 use ferrotorch_core::Device;
 use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError};
@@ -11,7 +10,7 @@ use crate::device::{device_object, opt_device};
 use crate::error::IntoPy;
 use crate::tensor::PyTensor;
 
-/// A random number generator, as `torch.Generator(device='cpu')`.
+/// A random number generator, as `torch.Generator(device='cpu')` or `(device='cuda')`.
 #[pyclass(name = "Generator", module = "ferrotorch")]
 pub struct PyGenerator {
     pub g: Generator,
@@ -42,8 +41,12 @@ impl PyGenerator {
     #[new]
     #[pyo3(signature = (device=None))]
     fn py_new(device: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        opt_device(device)?;
-        Ok(PyGenerator { g: Generator::new() })
+        Ok(PyGenerator {
+            g: match opt_device(device)? {
+                Device::Cuda(i) => Generator::new_cuda(i),
+                Device::Cpu => Generator::new(),
+            },
+        })
     }
 
     /// Seeds the generator; returns it.
@@ -76,18 +79,31 @@ impl PyGenerator {
 
     #[getter]
     fn device<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        device_object(py, Device::Cpu)
+        device_object(py, self.g.device())
     }
 
     /// Pickling keeps the stream: a new generator restored to this state (as bytes, so
     /// pickling needs nothing from tensors).
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,), Bound<'py, PyBytes>)> {
-        let bytes = slf.borrow().g.lock().to_bytes();
-        Ok((slf.get_type().into_any(), ("cpu".to_string(),), PyBytes::new(slf.py(), &bytes)))
+        let g = &slf.borrow().g;
+        Ok((slf.get_type().into_any(), (g.device().to_string(),), PyBytes::new(slf.py(), &g.state_bytes())))
     }
 
     fn __setstate__(&self, state: &[u8]) -> PyResult<()> {
-        *self.g.lock() = GeneratorState::from_bytes(state).py()?;
-        Ok(())
+        self.g.set_state_bytes(state).py()
     }
+}
+
+/// `torch.cuda.default_generators[index]`: the default generator of CUDA device `index`.
+#[pyfunction]
+pub fn _cuda_default_generator(index: usize) -> PyGenerator {
+    PyGenerator { g: Generator::default_cuda(index) }
+}
+
+/// `torch.cuda.manual_seed_all(seed)`: every CUDA device's default generator, present and
+/// future, with no driver call.
+#[pyfunction]
+pub fn _cuda_manual_seed_all(seed: &Bound<'_, PyAny>) -> PyResult<()> {
+    Generator::manual_seed_all_cuda(seed_value(seed)?);
+    Ok(())
 }

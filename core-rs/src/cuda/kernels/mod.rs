@@ -36,6 +36,9 @@ const NORM: &str = include_str!("norm.cu");
 const CONV: &str = include_str!("conv.cu");
 const POOL: &str = include_str!("pool.cu");
 const RNN: &str = include_str!("rnn.cu");
+/// The Philox engine and draw transforms, also read by the host-compiler test of the engine.
+pub const PHILOX: &str = include_str!("philox.cu");
+const RANDOM: &str = include_str!("random.cu");
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -61,19 +64,19 @@ pub fn modules() -> Vec<KernelModule> {
     all.push(reduce_module());
     all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
-    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module()]);
+    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module()]);
     all
 }
 
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
 /// its dtype suffix, except for the one-module families `fill`, `where`, `reduce`, `argreduce`,
-/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv`, `pool` and `rnn`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
+/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv`, `pool`, `rnn` and `random`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
 /// in module `act_<name>`).
 pub fn module_of(kernel: &str) -> String {
     if kernel.starts_with("act_") {
         return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
     }
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -367,15 +370,15 @@ fn activation_module(op: Activation) -> KernelModule {
     })
 }
 
-/// `norm_layer_<f32|f64>` and `norm_layer_backward_<f32|f64>`: layer normalization, a block per row.
+/// `norm_rows_<f32|f64>` and `norm_rows_backward_<f32|f64>`: layer and RMS normalization, a block per row.
 fn norm_module() -> KernelModule {
     module("norm".into(), &[ARITH, REDUCE, NORM], |src, names| {
         for dtype in [DType::F32, DType::F64] {
             let (r, sfx) = (storage_type(dtype), suffix(dtype));
-            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* b, {r}* y, double eps");
-            kernel(src, names, format!("norm_layer_{sfx}"), &params, "layer_norm_rows(rows, n, x, w, b, y, eps);");
-            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* dy, {r}* dx, {r}* dy_xhat, double eps");
-            kernel(src, names, format!("norm_layer_backward_{sfx}"), &params, "layer_norm_backward_rows(rows, n, x, w, dy, dx, dy_xhat, eps);");
+            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* b, {r}* y, double eps, int center");
+            kernel(src, names, format!("norm_rows_{sfx}"), &params, "row_norm_rows(rows, n, x, w, b, y, eps, center);");
+            let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* dy, {r}* dx, {r}* dy_xhat, double eps, int center");
+            kernel(src, names, format!("norm_rows_backward_{sfx}"), &params, "row_norm_backward_rows(rows, n, x, w, dy, dx, dy_xhat, eps, center);");
         }
     })
 }
@@ -425,6 +428,21 @@ fn rnn_module() -> KernelModule {
             kernel(src, names, format!("rnn_lstm_cell_{sfx}"), &params, "lstm_cell_loop(rows, h, gates, c, hy, cy);");
             let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* c, const {r}* cy, const {r}* dh, const {r}* dcy, {r}* dgates, {r}* dc");
             kernel(src, names, format!("rnn_lstm_cell_backward_{sfx}"), &params, "lstm_cell_backward_loop(rows, h, gates, c, cy, dh, dcy, dgates, dc);");
+            let params = format!("i64 rows, i64 h, const {r}* gi, const {r}* gh, const {r}* hp, {r}* hy");
+            kernel(src, names, format!("rnn_gru_cell_{sfx}"), &params, "gru_cell_loop(rows, h, gi, gh, hp, hy);");
+            let params = format!("i64 rows, i64 h, const {r}* gi, const {r}* gh, const {r}* hp, const {r}* dy, {r}* dgi, {r}* dgh, {r}* dh");
+            kernel(src, names, format!("rnn_gru_cell_backward_{sfx}"), &params, "gru_cell_backward_loop(rows, h, gi, gh, hp, dy, dgi, dgh, dh);");
+        }
+    })
+}
+
+/// `random_<dtype>` for every dtype: the Philox fills of random.cu.
+fn random_module() -> KernelModule {
+    module("random".into(), &[PHILOX, RANDOM], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 n, {t}* out, u64 seed, u64 offset, RandomDraw d");
+            kernel(src, names, format!("random_{}", suffix(dtype)), &params, "random_loop(n, out, seed, offset, d);");
         }
     })
 }

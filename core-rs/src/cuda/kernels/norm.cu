@@ -1,11 +1,15 @@
-// Layer normalization, a block per row of n elements (the twin of ops/nn/norm.rs): the row's
-// mean and biased variance accumulated in double, as on the CPU, then the normalized and
-// affine-mapped outputs. Weight and bias are optional (null).
+// Row normalization, a block per row of n elements (the twin of ops/nn/norm.rs): layer norm
+// (center = 1: the row's mean and biased variance) or RMS norm (center = 0: the mean square
+// about zero), accumulated in double as on the CPU, then the normalized and affine-mapped
+// outputs. Weight and bias are optional (null).
 
-template <typename R> __device__ __forceinline__ void row_stats(const R* x, i64 n, double eps, double& mean, double& rstd) {
-    double s = 0;
-    for (i64 j = threadIdx.x; j < n; j += blockDim.x) s += (double)x[j];
-    mean = block_all_reduce<double, SumOp>(s) / (double)(n > 0 ? n : 1);
+template <typename R> __device__ __forceinline__ void row_stats(const R* x, i64 n, double eps, int center, double& mean, double& rstd) {
+    mean = 0;
+    if (center) {
+        double s = 0;
+        for (i64 j = threadIdx.x; j < n; j += blockDim.x) s += (double)x[j];
+        mean = block_all_reduce<double, SumOp>(s) / (double)(n > 0 ? n : 1);
+    }
     double q = 0;
     for (i64 j = threadIdx.x; j < n; j += blockDim.x) q += ((double)x[j] - mean) * ((double)x[j] - mean);
     const double var = block_all_reduce<double, SumOp>(q) / (double)(n > 0 ? n : 1);
@@ -13,12 +17,12 @@ template <typename R> __device__ __forceinline__ void row_stats(const R* x, i64 
 }
 
 template <typename R>
-__device__ __forceinline__ void layer_norm_rows(i64 rows, i64 n, const R* in, const R* w, const R* b, R* out, double eps) {
+__device__ __forceinline__ void row_norm_rows(i64 rows, i64 n, const R* in, const R* w, const R* b, R* out, double eps, int center) {
     for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
         const R* x = in + row * n;
         R* y = out + row * n;
         double mean_d, rstd_d;
-        row_stats(x, n, eps, mean_d, rstd_d);
+        row_stats(x, n, eps, center, mean_d, rstd_d);
         const R mean = (R)mean_d, rstd = (R)rstd_d;
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
             R v = (x[j] - mean) * rstd;
@@ -30,16 +34,16 @@ __device__ __forceinline__ void layer_norm_rows(i64 rows, i64 n, const R* in, co
 }
 
 // dx of every row; with `dy_xhat` non-null also dy * xhat there, which the caller sums over
-// rows for the weight's gradient.
+// rows for the weight's gradient. Uncentered, the gradient's mean drops out.
 template <typename R>
-__device__ __forceinline__ void layer_norm_backward_rows(i64 rows, i64 n, const R* in, const R* w, const R* dys, R* dxs, R* dy_xhat, double eps) {
+__device__ __forceinline__ void row_norm_backward_rows(i64 rows, i64 n, const R* in, const R* w, const R* dys, R* dxs, R* dy_xhat, double eps, int center) {
     const double inv_n = 1.0 / (double)(n > 0 ? n : 1);
     for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
         const R* x = in + row * n;
         const R* dy = dys + row * n;
         R* dx = dxs + row * n;
         double mean_d, rstd_d;
-        row_stats(x, n, eps, mean_d, rstd_d);
+        row_stats(x, n, eps, center, mean_d, rstd_d);
         const R mean = (R)mean_d, rstd = (R)rstd_d;
         double sum_g = 0, sum_gx = 0;
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
@@ -48,7 +52,7 @@ __device__ __forceinline__ void layer_norm_backward_rows(i64 rows, i64 n, const 
             sum_g += g;
             sum_gx += g * xhat;
         }
-        const double mg = block_all_reduce<double, SumOp>(sum_g) * inv_n;
+        const double mg = center ? block_all_reduce<double, SumOp>(sum_g) * inv_n : 0.0;
         const double mgx = block_all_reduce<double, SumOp>(sum_gx) * inv_n;
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
             const double xhat = (double)((x[j] - mean) * rstd);

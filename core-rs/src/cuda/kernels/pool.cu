@@ -23,12 +23,19 @@ __device__ __forceinline__ void pool_split(i64 o, const i64* sizes, i64 (&at)[3]
     at[0] = o / (sizes[1] * sizes[2]);
 }
 
-// The first and end (exclusive) input positions, per dim, of the window of output position o.
-__device__ __forceinline__ void pool_window(const i64* table, const PoolGeometry& g, const i64 (&o)[3], i64 (&f)[3], i64 (&e)[3]) {
+// Where output element i (over all planes) reads: returns its input plane and sets q (its
+// position in the output plane) and the first and end (exclusive) input positions per dim.
+template <typename T>
+__device__ __forceinline__ const T* pool_output_window(i64 i, const T* src, const i64* table, const PoolGeometry& g, i64& q, i64 (&f)[3], i64 (&e)[3]) {
+    const i64 per_plane = g.out[0] * g.out[1] * g.out[2];
+    q = i % per_plane;
+    i64 o[3];
+    pool_split(q, g.out, o);
     for (int d = 0; d < 3; ++d) {
         f[d] = table[g.first[d] + o[d]];
         e[d] = table[g.end[d] + o[d]];
     }
+    return src + (i / per_plane) * (g.input[0] * g.input[1] * g.input[2]);
 }
 
 // Each window's maximum and its flat index in the input plane: NaN wins (the last NaN of the
@@ -36,14 +43,9 @@ __device__ __forceinline__ void pool_window(const i64* table, const PoolGeometry
 template <typename T>
 __device__ __forceinline__ void window_max_loop(i64 planes, const T* src, T* values, i64* indices, const i64* table, PoolGeometry g) {
     typedef typename Num<T>::compute C;
-    const i64 per_plane = g.out[0] * g.out[1] * g.out[2], plane = g.input[0] * g.input[1] * g.input[2];
-    FT_GRID_STRIDE(i, planes * per_plane) {
-        const i64 p = i / per_plane;
-        i64 o[3];
-        pool_split(i % per_plane, g.out, o);
-        const T* x = src + p * plane;
-        i64 f[3], e[3];
-        pool_window(table, g, o, f, e);
+    FT_GRID_STRIDE(i, planes * g.out[0] * g.out[1] * g.out[2]) {
+        i64 q, f[3], e[3];
+        const T* x = pool_output_window(i, src, table, g, q, f, e);
         bool found = false;
         C best = pool_lowest<C>();
         i64 best_at = (f[0] * g.input[1] + f[1]) * g.input[2] + f[2];
@@ -69,14 +71,9 @@ __device__ __forceinline__ void window_max_loop(i64 planes, const T* src, T* val
 template <typename T>
 __device__ __forceinline__ void window_mean_loop(i64 planes, const T* src, T* out, const i64* table, const double* divisors, PoolGeometry g) {
     typedef typename Num<T>::compute C;
-    const i64 per_plane = g.out[0] * g.out[1] * g.out[2], plane = g.input[0] * g.input[1] * g.input[2];
-    FT_GRID_STRIDE(i, planes * per_plane) {
-        const i64 p = i / per_plane, q = i % per_plane;
-        i64 o[3];
-        pool_split(q, g.out, o);
-        const T* x = src + p * plane;
-        i64 f[3], e[3];
-        pool_window(table, g, o, f, e);
+    FT_GRID_STRIDE(i, planes * g.out[0] * g.out[1] * g.out[2]) {
+        i64 q, f[3], e[3];
+        const T* x = pool_output_window(i, src, table, g, q, f, e);
         double sum = 0;
         for (i64 a = f[0]; a < e[0]; a += g.step[0]) {
             for (i64 b = f[1]; b < e[1]; b += g.step[1]) {

@@ -1,5 +1,6 @@
-// The element-wise part of an LSTM step and its backward (the twins of ops/nn/rnn.rs), a
-// thread per (row, hidden unit). `gates` rows hold the pre-activations i, f, g, o, H each.
+// The element-wise parts of LSTM and GRU steps and their backwards (the twins of
+// ops/nn/rnn.rs), a thread per (row, hidden unit). LSTM `gates` rows hold the pre-activations
+// i, f, g, o, H each; GRU `gi` and `gh` rows the input and hidden gates r, z, n.
 
 template <typename R> __device__ __forceinline__ R rnn_sigmoid(R x) { return (R)1 / ((R)1 + exp(-x)); }
 
@@ -29,5 +30,39 @@ __device__ __forceinline__ void lstm_cell_backward_loop(i64 rows, i64 h, const R
         dg[2 * h + j] = dcell * i * ((R)1 - gg * gg);
         dg[3 * h + j] = dh[k] * tc * o * ((R)1 - o);
         dc[k] = dcell * f;
+    }
+}
+
+template <typename R>
+__device__ __forceinline__ void gru_cell_loop(i64 rows, i64 h, const R* gi, const R* gh, const R* hp, R* hy) {
+    FT_GRID_STRIDE(k, rows * h) {
+        const i64 row = k / h, j = k - row * h;
+        const R* a = gi + row * 3 * h;
+        const R* b = gh + row * 3 * h;
+        const R r = rnn_sigmoid(a[j] + b[j]), z = rnn_sigmoid(a[h + j] + b[h + j]);
+        const R n = tanh(a[2 * h + j] + r * b[2 * h + j]);
+        hy[k] = n + z * (hp[k] - n);
+    }
+}
+
+template <typename R>
+__device__ __forceinline__ void gru_cell_backward_loop(i64 rows, i64 h, const R* gi, const R* gh, const R* hp, const R* dy, R* dgi,
+                                                       R* dgh, R* dh) {
+    FT_GRID_STRIDE(k, rows * h) {
+        const i64 row = k / h, j = k - row * h, at = row * 3 * h;
+        const R* a = gi + at;
+        const R* b = gh + at;
+        const R r = rnn_sigmoid(a[j] + b[j]), z = rnn_sigmoid(a[h + j] + b[h + j]);
+        const R n = tanh(a[2 * h + j] + r * b[2 * h + j]);
+        const R dn = dy[k] * ((R)1 - z) * ((R)1 - n * n);
+        const R dr = dn * b[2 * h + j] * r * ((R)1 - r);
+        const R dz = dy[k] * (hp[k] - n) * z * ((R)1 - z);
+        dgi[at + j] = dr;
+        dgi[at + h + j] = dz;
+        dgi[at + 2 * h + j] = dn;
+        dgh[at + j] = dr;
+        dgh[at + h + j] = dz;
+        dgh[at + 2 * h + j] = dn * r;
+        dh[k] = dy[k] * z;
     }
 }

@@ -243,12 +243,7 @@ mod tests {
     use super::*;
     use crate::dtype::DType;
     use crate::ops::random::Generator;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
-        assert_eq!(a.shape(), b.shape());
-        let v = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap();
-        v(a).iter().zip(&v(b)).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
-    }
+    use crate::testing::max_diff;
 
     /// The device-ops form CUDA tensors take, run here on CPU tensors, equals the CPU kernels.
     #[test]

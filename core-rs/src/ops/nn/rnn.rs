@@ -1,6 +1,6 @@
-//! The element-wise part of an LSTM step fused into one pass (PyTorch fuses it too,
-//! `_thnn_fused_lstm_cell`): the gates' activations, the new cell and the new hidden state,
-//! and the matching backward pass.
+//! The element-wise parts of LSTM and GRU steps fused into one pass each (PyTorch fuses them
+//! too, `_thnn_fused_lstm_cell` and `_thnn_fused_gru_cell`): the gates' activations and the
+//! new states, and the matching backward passes.
 
 use crate::cpu::map::vectorized;
 use crate::cpu::real::Real;
@@ -84,7 +84,104 @@ fn backward<R: Real + Element>(gates: &[R], c: &[R], cy: &[R], dh: &[R], dcy: &[
     }
 }
 
+/// Checks a GRU step's `gi`, `gh` (B, 3H) against `h` (B, H); returns (B, H) and the dtype.
+fn check_gru(gi: &Tensor, gh: &Tensor, h: &Tensor) -> Result<(usize, usize, DType)> {
+    let dtype = promote_types(promote_types(gi.dtype(), gh.dtype()), h.dtype());
+    if !dtype.is_float() {
+        bail!(Runtime, "gru_cell: expected floating-point gates and state, got {:?}, {:?} and {:?}", gi.dtype(), gh.dtype(), h.dtype());
+    }
+    let (b, hid) = if h.ndim() == 2 { (h.shape()[0], h.shape()[1]) } else { (0, 0) };
+    if h.ndim() != 2 || gi.shape() != [b, 3 * hid] || gh.shape() != [b, 3 * hid] {
+        bail!(
+            Runtime,
+            "gru_cell: expected input and hidden gates of shape [B, 3 * H] and a state of shape [B, H], got {:?}, {:?} and {:?}",
+            gi.shape(),
+            gh.shape(),
+            h.shape()
+        );
+    }
+    Ok((b, hid, dtype))
+}
+
+/// Rows of the input gates `gi` and hidden gates `gh` (r, z, n thirds) and the state `hp` into
+/// `hy = n + z * (h - n)`, with `r, z = sigmoid(gi + gh)` and `n = tanh(gi_n + r * gh_n)`.
+#[inline(always)]
+fn gru_forward<R: Real + Element>(gi: &[R], gh: &[R], hp: &[R], hy: &mut [R], h: usize) {
+    for (((xi, xh), hrow), out) in gi.chunks(3 * h).zip(gh.chunks(3 * h)).zip(hp.chunks(h)).zip(hy.chunks_mut(h)) {
+        for j in 0..h {
+            let r = sigmoid(xi[j] + xh[j]);
+            let z = sigmoid(xi[h + j] + xh[h + j]);
+            let n = (xi[2 * h + j] + r * xh[2 * h + j]).tanh();
+            out[j] = n + z * (hrow[j] - n);
+        }
+    }
+}
+
+/// Gradients of `gru_forward` with respect to `gi`, `gh` and `hp` from `dhy`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn gru_backward<R: Real + Element>(gi: &[R], gh: &[R], hp: &[R], dhy: &[R], dgi: &mut [R], dgh: &mut [R], dh: &mut [R], h: usize) {
+    let one = R::of(1.0);
+    let ins = gi.chunks(3 * h).zip(gh.chunks(3 * h)).zip(hp.chunks(h).zip(dhy.chunks(h)));
+    let outs = dgi.chunks_mut(3 * h).zip(dgh.chunks_mut(3 * h)).zip(dh.chunks_mut(h));
+    for (((xi, xh), (hrow, dy)), ((di, dg), dhrow)) in ins.zip(outs) {
+        for j in 0..h {
+            let r = sigmoid(xi[j] + xh[j]);
+            let z = sigmoid(xi[h + j] + xh[h + j]);
+            let n = (xi[2 * h + j] + r * xh[2 * h + j]).tanh();
+            let dn = dy[j] * (one - z) * (one - n * n);
+            let dr = dn * xh[2 * h + j] * r * (one - r);
+            let dz = dy[j] * (hrow[j] - n) * z * (one - z);
+            (di[j], di[h + j], di[2 * h + j]) = (dr, dz, dn);
+            (dg[j], dg[h + j], dg[2 * h + j]) = (dr, dz, dn * r);
+            dhrow[j] = dy[j] * z;
+        }
+    }
+}
+
 impl Tensor {
+    /// One GRU step's element-wise part: from the input gates `self` (B, 3H: `x W_ih^T + b_ih`,
+    /// thirds r, z, n), the hidden gates `gh` (B, 3H: `h W_hh^T + b_hh`) and the state `h`
+    /// (B, H), the new state `(1 - z) * n + z * h`.
+    pub fn gru_cell(&self, gh: &Tensor, h: &Tensor) -> Result<Tensor> {
+        if crate::autograd::needs_grad(&[self, gh, h]) {
+            return crate::autograd::formulas::nn::rnn::gru_cell(self, gh, h);
+        }
+        let (b, hid, dtype) = check_gru(self, gh, h)?;
+        let compute = dtype.compute_type();
+        let (gi, ghc, hc) = (self.contiguous_as(compute)?, gh.contiguous_as(compute)?, h.contiguous_as(compute)?);
+        if gi.is_cuda() || ghc.is_cuda() || hc.is_cuda() {
+            return crate::cuda::nn::gru_cell(&gi, &ghc, &hc)?.to_dtype(dtype);
+        }
+        let hy = Tensor::uninit(&[b, hid], compute)?;
+        with_real_dtype!(compute, R => {
+            let (a, g, hp, out) = unsafe { (gi.as_slice::<R>()?, ghc.as_slice::<R>()?, hc.as_slice::<R>()?, hy.as_mut_slice::<R>()?) };
+            vectorized(|| gru_forward::<R>(a, g, hp, out, hid))
+        });
+        hy.to_dtype(dtype)
+    }
+
+    /// The gradients `(d gi, d gh, d h)` of `gru_cell` from that of its output. Not recorded:
+    /// the autograd formula uses it only when no graph of the backward pass is wanted.
+    pub fn gru_cell_backward(&self, gh: &Tensor, h: &Tensor, dhy: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+        let (b, hid, dtype) = check_gru(self, gh, h)?;
+        let compute = dtype.compute_type();
+        let dense = |t: &Tensor| t.contiguous_as(compute);
+        let dy = dhy.expand(&[b as i64, hid as i64])?.contiguous_as(compute)?;
+        let (gi, ghc, hc) = (dense(self)?, dense(gh)?, dense(h)?);
+        if gi.is_cuda() {
+            let (dgi, dgh, dh) = crate::cuda::nn::gru_cell_backward(&gi, &ghc, &hc, &dy)?;
+            return Ok((dgi.to_dtype(dtype)?, dgh.to_dtype(dtype)?, dh.to_dtype(dtype)?));
+        }
+        let (dgi, dgh, dh) = (Tensor::uninit(&[b, 3 * hid], compute)?, Tensor::uninit(&[b, 3 * hid], compute)?, Tensor::uninit(&[b, hid], compute)?);
+        with_real_dtype!(compute, R => {
+            let ins = unsafe { [gi.as_slice::<R>()?, ghc.as_slice::<R>()?, hc.as_slice::<R>()?, dy.as_slice::<R>()?] };
+            let outs = unsafe { (dgi.as_mut_slice::<R>()?, dgh.as_mut_slice::<R>()?, dh.as_mut_slice::<R>()?) };
+            vectorized(|| gru_backward::<R>(ins[0], ins[1], ins[2], ins[3], outs.0, outs.1, outs.2, hid))
+        });
+        Ok((dgi.to_dtype(dtype)?, dgh.to_dtype(dtype)?, dh.to_dtype(dtype)?))
+    }
+
     /// One LSTM step's element-wise part: from the pre-activation `self` (B, 4H; gates in
     /// PyTorch's order i, f, g, o) and the previous cell `c` (B, H), the new hidden state
     /// `o * tanh(c')` and cell `c' = f * c + i * g`.

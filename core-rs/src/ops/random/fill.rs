@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::philox::Draw;
 use super::{check_float, cpp_double, Generator};
 use crate::cpu::iter::GRAIN;
 use crate::cpu::rng::GeneratorState;
@@ -14,8 +15,8 @@ use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
 /// Runs `f` on `t`'s elements as one contiguous row-major slice: `t`'s own memory when it is
-/// contiguous, else a scratch tensor copied into `t` afterwards. A CUDA tensor's values are
-/// drawn on the host by the CPU generator and uploaded (no device-side generator yet).
+/// contiguous, else a scratch tensor copied into `t` afterwards (also the path of a CUDA tensor
+/// filled from the host).
 pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T])) -> Result<()> {
     if t.numel() == 0 {
         return Ok(());
@@ -28,6 +29,11 @@ pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T]))
     let tmp = Tensor::uninit(t.shape(), t.dtype())?;
     f(unsafe { tmp.as_mut_slice::<T>()? });
     t.copy_from(&tmp)
+}
+
+/// A CUDA tensor's fill: one Philox launch from the generator `g` stands for on its device.
+fn on_device(t: &Tensor, draw: Draw, g: &Generator) -> Result<()> {
+    crate::cuda::random::fill(t, draw, &g.for_device(t.device())?)
 }
 
 /// Writes `next()` into each element of `t` in row-major order.
@@ -60,7 +66,7 @@ fn fill_from_random<T: Element>(t: &Tensor, s: &mut GeneratorState, f: impl Fn(u
 }
 
 /// Mantissa bits (`std::numeric_limits<T>::digits`) of a float dtype.
-fn digits(d: DType) -> u32 {
+pub(super) fn digits(d: DType) -> u32 {
     match d {
         DType::F16 => 11,
         DType::BF16 => 8,
@@ -237,7 +243,11 @@ impl Tensor {
             );
         }
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            let (from, to) = if d == DType::F64 { (from, to) } else { (round_to(d, from), round_to(d, to)) };
+            return on_device(self, Draw::uniform(d, from, to), g);
+        }
+        let mut s = g.lock()?;
         if d == DType::F64 {
             return fill_from_uniform_f64::<f64>(self, &mut s, |u| u * (to - from) + from);
         }
@@ -263,7 +273,10 @@ impl Tensor {
         let d = self.dtype();
         check_float(d, "normal_kernel_cpu")?;
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            return on_device(self, Draw::normal(mean, std), g);
+        }
+        let mut s = g.lock()?;
         if self.numel() >= 16 {
             let (mean, std) = (round_to(d, mean), round_to(d, std));
             return match d {
@@ -319,12 +332,18 @@ impl Tensor {
                 if !matches!(d, DType::I64 | DType::F64 | DType::F32 | DType::BF16) {
                     bail!(Runtime, "random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16");
                 }
-                let mut s = g.lock();
+                if self.is_cuda() {
+                    return on_device(self, Draw::random(0, 0), g);
+                }
+                let mut s = g.lock()?;
                 return with_dtype!(d, T => fill_with::<T>(self, || T::from_i64(s.random64() as i64)));
             }
         };
+        if self.is_cuda() {
+            return on_device(self, Draw::random(range, base), g);
+        }
         let pick = move |v: u64| v.checked_rem(range).unwrap_or(v).wrapping_add(base as u64) as i64;
-        let mut s = g.lock();
+        let mut s = g.lock()?;
         // 64-bit draws only when the range needs them, as PyTorch's uniform_int_from_to does.
         if matches!(d, DType::I64 | DType::F64 | DType::F32 | DType::BF16) && range >= 1 << 32 {
             return with_dtype!(d, T => fill_with::<T>(self, || T::from_i64(pick(s.random64()))));
@@ -337,11 +356,18 @@ impl Tensor {
     pub fn random_default_(&self, g: &Generator) -> Result<()> {
         let d = self.dtype();
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        let modulus = match d {
+            DType::Bool => 2,
+            _ if d.is_float() => (1u64 << digits(d)) + 1,
+            _ => int_limits(d).1 as u64 + 1,
+        };
+        if self.is_cuda() {
+            return on_device(self, Draw::random(modulus, 0), g);
+        }
+        let mut s = g.lock()?;
         if d == DType::Bool {
             return fill_with::<bool>(self, || s.random() & 1 == 1);
         }
-        let modulus = if d.is_float() { (1u64 << digits(d)) + 1 } else { int_limits(d).1 as u64 + 1 };
         let wide = matches!(d, DType::I64 | DType::F64);
         with_dtype!(d, T => fill_with::<T>(self, || {
             let v = if wide { s.random64() } else { s.random() as u64 };
@@ -355,8 +381,25 @@ impl Tensor {
             bail!(Runtime, "bernoulli_ expects p to be in [0, 1], but got p={}", cpp_double(p));
         }
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            return on_device(self, Draw::bernoulli(p), g);
+        }
+        let mut s = g.lock()?;
         with_dtype!(self.dtype(), T => fill_from_uniform_f64::<T>(self, &mut s, |u| T::from_bool(u < p)))
+    }
+
+    /// Dropout's scale in place: `1 / keep` with probability `keep`, else zero (one launch on a
+    /// GPU; on the CPU `bernoulli_(keep)` divided by `keep`, as PyTorch's `_dropout_impl`).
+    pub fn dropout_scale_(&self, keep: f64, g: &Generator) -> Result<()> {
+        if !(keep > 0.0 && keep <= 1.0) {
+            bail!(Runtime, "dropout probability has to be between 0 and 1, but got {}", cpp_double(1.0 - keep));
+        }
+        if self.is_cuda() {
+            check_no_internal_overlap(self)?;
+            return on_device(self, Draw::bernoulli_scaled(keep, 1.0 / keep), g);
+        }
+        self.bernoulli_scalar_(keep, g)?;
+        self.binary_(crate::ops::binary::BinaryOp::Div, &crate::ops::binary::Operand::Scalar(crate::dtype::Scalar::Float(keep)))
     }
 
     /// `bernoulli_(p)` with a tensor of probabilities broadcast to `self`.
@@ -368,9 +411,16 @@ impl Tensor {
         if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
             bail!(Runtime, "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
         }
+        if self.is_cuda() {
+            // Uniforms drawn on the device, compared with the probabilities there.
+            let u = Tensor::uninit_on(self.shape(), DType::F64, self.device())?;
+            on_device(&u, Draw::uniform(DType::F64, 0.0, 1.0), g)?;
+            let p = p.to_device(self.device())?.expand(&sizes)?;
+            return self.copy_from(&u.binary(crate::ops::binary::BinaryOp::Lt, &crate::ops::binary::Operand::Tensor(p))?);
+        }
         // Double probabilities compare against 53-bit uniforms, the others against float ones.
         let double = p.dtype() == DType::F64;
-        let mut s = g.lock();
+        let mut s = g.lock()?;
         let mut it = probs.iter();
         with_dtype!(self.dtype(), T => fill_with::<T>(self, || {
             let p = *it.next().unwrap_or(&0.0);
@@ -392,7 +442,10 @@ impl Tensor {
             bail!(Runtime, "exponential_ expects lambda > 0.0, but found lambda={}", cpp_double(lambd));
         }
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            return on_device(self, Draw::exponential(lambd), g);
+        }
+        let mut s = g.lock()?;
         with_dtype!(d, T => fill_from_uniform_f64::<T>(self, &mut s, |u| T::from_f64(-1.0 / lambd * (-u).ln_1p())))
     }
 
@@ -406,8 +459,11 @@ impl Tensor {
             bail!(Runtime, "\"geometric_cpu\" not implemented for 'Bool'");
         }
         check_no_internal_overlap(self)?;
+        if self.is_cuda() {
+            return on_device(self, Draw::geometric(p), g);
+        }
         let log_q = (-p).ln_1p();
-        let mut s = g.lock();
+        let mut s = g.lock()?;
         with_dtype!(d, T => fill_from_uniform_f64::<T>(self, &mut s, |u| T::from_f64((u.ln() / log_q).ceil())))
     }
 
@@ -419,7 +475,10 @@ impl Tensor {
         let d = self.dtype();
         check_float(d, "log_normal_cpu")?;
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            return on_device(self, Draw::log_normal(mean, std), g);
+        }
+        let mut s = g.lock()?;
         with_dtype!(d, T => fill_with::<T>(self, || T::from_f64((s.normal_f64() * std + mean).exp())))
     }
 
@@ -431,7 +490,10 @@ impl Tensor {
         let d = self.dtype();
         check_float(d, "cauchy_cpu")?;
         check_no_internal_overlap(self)?;
-        let mut s = g.lock();
+        if self.is_cuda() {
+            return on_device(self, Draw::cauchy(median, sigma), g);
+        }
+        let mut s = g.lock()?;
         with_dtype!(d, T => fill_from_uniform_f64::<T>(self, &mut s, |u| {
             T::from_f64(median + sigma * (std::f64::consts::PI * (u - 0.5)).tan())
         }))

@@ -84,7 +84,8 @@ impl Tensor {
     /// PyTorch's exponential-race trick: the top `num_samples` of `p / Exp(1)`.
     pub fn multinomial(&self, num_samples: i64, replacement: bool, g: &Generator) -> Result<Tensor> {
         if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.multinomial(num_samples, replacement, g));
+            let g = g.for_device(self.device())?.host_stream()?;
+            return crate::device::on_host(self, |h| h.multinomial(num_samples, replacement, &g));
         }
         if self.ndim() == 0 || self.ndim() > 2 {
             bail!(Runtime, "prob_dist must be 1 or 2 dim");
@@ -133,7 +134,7 @@ impl Tensor {
         if n_cat == 0 {
             bail!(Runtime, "invalid multinomial distribution (sum of probabilities <= 0)");
         }
-        let mut s = g.lock();
+        let mut s = g.lock()?;
         for (row, dst) in probs.chunks(n_cat).zip(indices.chunks_mut(n_sample)) {
             sample_with_replacement(row, d == DType::F64, n_sample, &mut s, dst)?;
         }
@@ -158,7 +159,7 @@ impl Tensor {
         let n = n as usize;
         let mut perm: Vec<i64> = (0..n as i64).collect();
         {
-            let mut s = g.lock();
+            let mut s = g.lock()?;
             // 32-bit draws keep PyTorch's stream; past u32::MAX / 20 their modulo bias would show.
             let small = n < (u32::MAX / 20) as usize;
             for i in 0..n.saturating_sub(1) {
@@ -179,7 +180,8 @@ impl Tensor {
     /// `poisson(rates)`: a Poisson sample per rate, of the rates' dtype.
     pub fn poisson(&self, g: &Generator) -> Result<Tensor> {
         if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.poisson(g));
+            let g = g.for_device(self.device())?.host_stream()?;
+            return crate::device::on_host(self, |h| h.poisson(&g));
         }
         let d = self.dtype();
         check_float(d, "poisson_cpu")?;
@@ -188,7 +190,7 @@ impl Tensor {
             bail!(Runtime, "invalid Poisson rate, expected rate to be non-negative");
         }
         let out = Tensor::uninit(self.shape(), d)?;
-        let mut s = g.lock();
+        let mut s = g.lock()?;
         let mut it = rates.iter();
         with_dtype!(d, T => fill_with::<T>(&out, || T::from_f64(sample_poisson(*it.next().unwrap_or(&0.0), &mut s) as f64)))?;
         Ok(out)
@@ -196,14 +198,14 @@ impl Tensor {
 
     /// `bernoulli(self)`: ones with the probabilities in `self`, of `self`'s dtype.
     pub fn bernoulli(&self, g: &Generator) -> Result<Tensor> {
-        let out = Tensor::uninit(self.shape(), self.dtype())?;
+        let out = Tensor::uninit_on(self.shape(), self.dtype(), self.device())?;
         out.bernoulli_tensor_(self, g)?;
         Ok(out)
     }
 
     /// `bernoulli(self, p)`: ones with probability `p`, shaped and typed like `self`.
     pub fn bernoulli_p(&self, p: f64, g: &Generator) -> Result<Tensor> {
-        let out = Tensor::uninit(self.shape(), self.dtype())?;
+        let out = Tensor::uninit_on(self.shape(), self.dtype(), self.device())?;
         out.bernoulli_scalar_(p, g)?;
         Ok(out)
     }

@@ -172,12 +172,7 @@ where
 mod tests {
     use super::*;
     use crate::ops::random::Generator;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
-        assert_eq!(a.shape(), b.shape());
-        let v = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap();
-        v(a).iter().zip(&v(b)).map(|(x, y)| if x.is_nan() && y.is_nan() { 0.0 } else { (x - y).abs() }).fold(0.0, f64::max)
-    }
+    use crate::testing::max_diff;
 
     /// The device-ops forms CUDA tensors take, run here on CPU tensors, equal the CPU kernels.
     #[test]

@@ -14,7 +14,8 @@ from . import _libs
 __all__ = [
     "is_available", "device_count", "is_initialized", "init", "current_device", "set_device", "device",
     "device_of", "get_device_name", "get_device_properties", "get_device_capability", "synchronize",
-    "manual_seed", "manual_seed_all", "seed", "seed_all", "memory_allocated", "max_memory_allocated",
+    "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
+    "get_rng_state_all", "set_rng_state", "set_rng_state_all", "default_generators", "memory_allocated", "max_memory_allocated",
     "memory_reserved", "max_memory_reserved", "memory_stats", "reset_peak_memory_stats", "empty_cache",
     "memory_summary", "Stream", "Event", "current_stream", "default_stream", "set_stream", "stream",
     "StreamContext",
@@ -158,7 +159,17 @@ def synchronize(device=None):
         _C._cuda_synchronize(current_device())
 
 
-from .random import manual_seed, manual_seed_all, seed, seed_all  # noqa: E402
+from .random import (  # noqa: E402
+    manual_seed, manual_seed_all, seed, seed_all, initial_seed, get_rng_state, get_rng_state_all,
+    set_rng_state, set_rng_state_all,
+)
+
+
+def __getattr__(name):
+    # `default_generators`: one per device, as many as there are devices (none without a GPU).
+    if name == "default_generators":
+        return tuple(_C._cuda_default_generator(i) for i in range(device_count()))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 from .memory import (  # noqa: E402
     memory_allocated, max_memory_allocated, memory_reserved, max_memory_reserved, memory_stats,
     reset_peak_memory_stats, empty_cache, memory_summary,

@@ -40,6 +40,34 @@ fn recorded_backward(g: &Tensor, c: &Tensor, cy: &Tensor, dh: &Tensor, dcy: &Ten
     Ok((crate::ops::join::cat(&[di, df, dg, d_o], 1)?, dcell.mul(&f)?))
 }
 
+/// Records `gru_cell` as one node over `(gi, gh, h)`. Its backward is the fused kernel, unless
+/// the backward pass itself is being recorded: then the same formula in recorded ops.
+pub fn gru_cell(gi: &Tensor, gh: &Tensor, h: &Tensor) -> Result<Tensor> {
+    let mut outs = record_multi("ThnnFusedGruCellBackward0", &[gi, gh, h], || gi.gru_cell(gh, h).map(|y| vec![y]), |s| {
+        let (gis, ghs, hs) = (s.save(gi), s.save(gh), s.save(h));
+        move |gr: &Grads| {
+            let (gi, gh, h) = (gis.get()?, ghs.get()?, hs.get()?);
+            let dy = &gr.outputs[0];
+            let (dgi, dgh, dh) = if is_grad_enabled() { recorded_gru_backward(&gi, &gh, &h, dy)? } else { gi.gru_cell_backward(&gh, &h, dy)? };
+            Ok(vec![gr.when(0, || Ok(dgi))?, gr.when(1, || Ok(dgh))?, gr.when(2, || Ok(dh))?])
+        }
+    })?;
+    Ok(outs.pop().expect("one output"))
+}
+
+/// `Tensor::gru_cell_backward` written with recorded ops.
+fn recorded_gru_backward(gi: &Tensor, gh: &Tensor, h: &Tensor, dy: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+    let (xi, xh) = (gi.chunk(3, 1)?, gh.chunk(3, 1)?);
+    let (r, z) = (xi[0].add(&xh[0])?.sigmoid()?, xi[1].add(&xh[1])?.sigmoid()?);
+    let n = xi[2].add(&r.mul(&xh[2])?)?.tanh()?;
+    let one_minus = |t: &Tensor| t.neg()?.add(1.0);
+    let dn = dy.mul(&one_minus(&z)?)?.mul(&one_minus(&n.square()?)?)?;
+    let dr = dn.mul(&xh[2])?.mul(&r)?.mul(&one_minus(&r)?)?;
+    let dz = dy.mul(&h.sub(&n)?)?.mul(&z)?.mul(&one_minus(&z)?)?;
+    let dgh_n = dn.mul(&r)?;
+    Ok((cat(&[dr.clone(), dz.clone(), dn], 1)?, cat(&[dr, dz, dgh_n], 1)?, dy.mul(&z)?))
+}
+
 /// Records `lstm_layer` (a whole layer's recurrence) as one node over `(x, h0, c0, w_hh)`. Its
 /// backward is the fused BPTT kernel over the forward pass's workspace, unless the backward
 /// pass itself is being recorded: then the recurrence is recomputed and differentiated step

@@ -25,9 +25,7 @@ fn require_float(t: &Tensor, kernel: &str) -> Result<()> {
 /// device kernel per closure would need its CUDA twin).
 fn fused2(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Copy) -> Result<Tensor> {
     if a.is_cuda() || b.is_cuda() {
-        let device = crate::device::common_device(&[a, b])?;
-        let cpu = crate::device::Device::Cpu;
-        return fused2(&a.to_device(cpu)?, &b.to_device(cpu)?, f)?.to_device(device);
+        return crate::device::on_host2(a, b, |a, b| fused2(a, b, f));
     }
     let compute = a.dtype().compute_type();
     let (x, y) = (a.to_dtype(compute)?, b.to_dtype(compute)?);
@@ -108,7 +106,8 @@ impl Tensor {
             let slope = (lower + upper) / 2.0;
             return fused2(&x, &x, move |x, _| if x > 0.0 { 1.0 } else { slope });
         }
-        let u = Tensor::rand(self.shape(), x.dtype().compute_type(), g)?.to_device(x.device())?;
+        let u = Tensor::uninit_on(self.shape(), x.dtype().compute_type(), x.device())?;
+        u.uniform_(0.0, 1.0, g)?;
         fused2(&x, &u, move |x, u| if x <= 0.0 { lower + (upper - lower) * u } else { 1.0 })
     }
 

@@ -58,12 +58,7 @@ mod tests {
     use super::*;
     use crate::dtype::DType;
     use crate::ops::random::Generator;
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
-        assert_eq!(a.shape(), b.shape());
-        let (a, b) = (a.contiguous().unwrap().to_vec::<f64>().unwrap(), b.contiguous().unwrap().to_vec::<f64>().unwrap());
-        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
-    }
+    use crate::testing::max_diff;
 
     /// Normal and transposed, grouped, strided, padded and dilated 2-d windows: the columns
     /// form equals the CPU kernels.

@@ -120,15 +120,16 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
     if p == 1:
         zero = _C.zeros((), dtype=input.dtype, device=input.device)
         return input.mul_(zero) if inplace else input * zero
+    if not alpha:
+        # The kept elements' 1 / (1 - p) and the dropped ones' 0, drawn in one pass.
+        scale = _C._dropout_scale(input, _noise_shape(input, feature), 1 - p)
+        return input.mul_(scale) if inplace else input * scale
     keep = input.new_empty(_noise_shape(input, feature)).bernoulli_(1 - p)
-    if alpha:
-        a = 1.0 / math.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
-        # out = a * (x where kept, else -alpha') + alpha' * a * p, as shift + x * scale.
-        shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
-        scale = keep * a
-        return input.mul_(scale).add_(shift) if inplace else input * scale + shift
-    scale = keep / (1 - p)
-    return input.mul_(scale) if inplace else input * scale
+    a = 1.0 / math.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
+    # out = a * (x where kept, else -alpha') + alpha' * a * p, as shift + x * scale.
+    shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
+    scale = keep * a
+    return input.mul_(scale).add_(shift) if inplace else input * scale + shift
 
 
 def _noise_shape(input, feature):

@@ -1,8 +1,8 @@
 """Batch, instance, group, layer, RMS and local response normalization.
 
 Composite functions over differentiable tensor ops, so autograd (double backward included) comes
-for free, except training-mode batch norm, one fused core kernel (its backward records the same
-maths when a graph of the backward pass is wanted). The per-channel norms reduce to one per-channel ``scale`` and ``shift`` and then touch
+for free, except training-mode batch norm, layer norm and RMS norm, one fused core kernel each
+(their backward records the same maths when a graph of the backward pass is wanted). The per-channel norms reduce to one per-channel ``scale`` and ``shift`` and then touch
 the input once, ``input * scale + shift``, as PyTorch's CPU kernels do.
 """
 
@@ -12,11 +12,6 @@ from ... import _C
 from ...autograd.grad_mode import no_grad
 
 __all__ = ["batch_norm", "instance_norm", "group_norm", "layer_norm", "rms_norm", "local_response_norm"]
-
-# Machine epsilon per floating dtype: ``rms_norm``'s default ``eps`` (``torch.finfo(dtype).eps``).
-_FINFO_EPS = {
-    _C.float16: 2.0 ** -10, _C.bfloat16: 2.0 ** -7, _C.float32: 2.0 ** -23, _C.float64: 2.0 ** -52,
-}
 
 
 def _verify_batch_size(size):
@@ -179,11 +174,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """``input / sqrt(mean(input ** 2) + eps) * weight`` over the trailing ``normalized_shape``
     dims; ``eps=None`` uses the machine epsilon of ``input``'s dtype."""
     normalized_shape = tuple(normalized_shape)
-    dims = _check_normalized_shape(input, normalized_shape, weight=weight)
-    if eps is None:
-        eps = _FINFO_EPS.get(input.dtype, _FINFO_EPS[_C.float32])
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return out if weight is None else out * weight
+    _check_normalized_shape(input, normalized_shape, weight=weight)
+    # One fused kernel forward and one backward (FusedRmsNormBackward0).
+    return _C.rms_norm(input, normalized_shape, weight, eps)
 
 
 def _channel_window_sum(squares, before, after):

@@ -45,13 +45,10 @@ def _lstm_step(x_t, state, w_hh_t, b_hh, w_hr_t):
 
 def _gru_step(x_t, state, w_hh_t, b_hh, w_hr_t):
     h = state[0]
-    hidden = h.shape[1]
     gh = h.mm(w_hh_t) if b_hh is None else b_hh.addmm(h, w_hh_t)
-    x_rz, x_n = x_t.split([2 * hidden, hidden], 1)
-    gh_rz, gh_n = gh.split([2 * hidden, hidden], 1)
-    r, z = (x_rz + gh_rz).sigmoid().chunk(2, 1)
-    n = x_n.addcmul(r, gh_n).tanh()
-    return (n.addcmul(z, h - n),)  # (1 - z) * n + z * h
+    # r, z = sigmoid(x + gh), n = tanh(x_n + r * gh_n), h' = (1 - z) * n + z * h in one fused
+    # kernel (and one fused backward), as PyTorch's _thnn_fused_gru_cell.
+    return (_C._gru_cell(x_t, gh, h),)
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}

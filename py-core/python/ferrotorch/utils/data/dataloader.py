@@ -42,7 +42,8 @@ class DataLoader:
         num_workers: worker processes to load in (0: load in this process). Workers return batches
             through shared memory, and the tensors handed out wrap it without copying.
         collate_fn: turns a list of samples into a batch (default :func:`default_collate`).
-        pin_memory: accepted; ferrotorch has no accelerator, so it warns and changes nothing.
+        pin_memory: copy each batch's tensors into page-locked memory (with a GPU; without one it
+            warns and changes nothing, as PyTorch does).
         drop_last: drop the last batch when it is short.
         timeout: seconds to wait for a batch from the workers before raising RuntimeError (0: forever).
         worker_init_fn: called in each worker with its id, after seeding and before loading.

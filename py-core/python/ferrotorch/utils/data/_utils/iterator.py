@@ -5,6 +5,7 @@ import warnings
 import ferrotorch
 
 from .fetch import _DatasetKind
+from .pin_memory import pin_memory
 
 
 class _BaseDataLoaderIter:
@@ -19,9 +20,10 @@ class _BaseDataLoaderIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
-        if loader.pin_memory:
-            # ferrotorch has no accelerator to pin memory for: like PyTorch on a machine without one,
-            # warn and hand batches back unchanged.
+        # Batches are pinned when a GPU is present; without one, PyTorch warns and hands them back
+        # unchanged.
+        self._pin_memory = loader.pin_memory and ferrotorch.cuda.is_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, "
                 "then device pinned memory won't be used.",
@@ -52,6 +54,8 @@ class _BaseDataLoaderIter:
 
     def __next__(self):
         data = self._next_data()
+        if self._pin_memory:
+            data = pin_memory(data)
         self._num_yielded += 1
         if (
             self._dataset_kind == _DatasetKind.Iterable
