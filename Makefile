@@ -27,7 +27,7 @@ build:
 	$(PIP) install -q --no-deps ./vision
 
 test-rust:
-	cargo test --release -p ferrotorch-core
+	cargo test --profile unit -p ferrotorch-core
 
 test-python:
 	cd tests && ../$(PY) -m pytest -q -p no:cacheprovider .

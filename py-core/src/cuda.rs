@@ -92,6 +92,17 @@ fn _cuda_kernel_modules() -> Vec<String> {
     kernels::modules().into_iter().map(|m| m.name).collect()
 }
 
+/// `(source, kernels)` of the kernel module `name`: the CUDA C that NVRTC compiles and the
+/// kernels it defines (the tests run these sources on the host: tests/cuda/kernel_emulator.py).
+#[pyfunction]
+fn _cuda_kernel_module(name: &str) -> PyResult<(String, Vec<String>)> {
+    kernels::modules()
+        .into_iter()
+        .find(|m| m.name == name)
+        .map(|m| (m.source, m.kernels))
+        .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(format!("no kernel module named {name:?}")))
+}
+
 /// Compiles kernel modules for `arch` with NVRTC, in parallel and without any cache (CI's
 /// compile check; it needs libnvrtc, not a GPU). Returns `(module, PTX bytes, kernels defined,
 /// PTX entry points)` per module. `modules` picks some by name; None compiles all.
@@ -271,6 +282,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_reset_peak_memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_nvrtc_version, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_modules, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_kernel_module, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_cache_dir, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_self_test, m)?)?;

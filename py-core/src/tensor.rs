@@ -313,7 +313,7 @@ impl PyTensor {
         }
         let t = &slf.borrow().t;
         if let Some(d) = dev.filter(|&d| d != t.device()) {
-            let moved = copy_blocking_or_not(non_blocking, || t.to_device_recorded(d)).py()?;
+            let moved = ferrotorch_core::cuda::pinned::non_blocking(non_blocking, || t.to_device_recorded(d)).py()?;
             let moved = match target {
                 Some(dt) if dt != moved.dtype() => moved.cast(dt).py()?,
                 _ => moved,
@@ -401,7 +401,7 @@ impl PyTensor {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("Invalid device, must be cuda device"));
         }
         crate::device::check_device_supported(d)?;
-        copy_blocking_or_not(non_blocking, || move_or_self(slf, d))
+        ferrotorch_core::cuda::pinned::non_blocking(non_blocking, || move_or_self(slf, d))
     }
 
     /// `pin_memory()`: `self` in page-locked host memory (itself when it already is), which
@@ -426,7 +426,7 @@ impl PyTensor {
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_<'py>(slf: &Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
         let src = convert::as_tensor_like(src, &slf.borrow().t)?;
-        copy_blocking_or_not(non_blocking, || slf.borrow().t.copy_(&src)).py()?;
+        ferrotorch_core::cuda::pinned::non_blocking(non_blocking, || slf.borrow().t.copy_(&src)).py()?;
         Ok(slf.clone())
     }
 
@@ -467,10 +467,6 @@ impl PyTensor {
 
 /// `slf` itself when already on `device`, otherwise a copy there with history.
 /// Runs a copy; with `non_blocking`, one from pinned memory returns once it is queued.
-fn copy_blocking_or_not<R>(non_blocking: bool, copy: impl FnOnce() -> R) -> R {
-    if non_blocking { ferrotorch_core::cuda::pinned::non_blocking(copy) } else { copy() }
-}
-
 fn move_or_self(slf: &Bound<'_, PyTensor>, device: ferrotorch_core::Device) -> PyResult<Py<PyAny>> {
     let t = &slf.borrow().t;
     if t.device() == device {

@@ -39,6 +39,7 @@ pub mod pinned;
 pub mod pool;
 pub mod random;
 pub mod selftest;
+pub mod sort;
 pub mod stream;
 
 use crate::error::{Error, Result};

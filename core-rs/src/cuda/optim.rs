@@ -1,42 +1,62 @@
-//! Fused optimizer updates on CUDA tensors: one launch of an optim.cu kernel per parameter,
-//! over its dense operands (parameter, gradient, state buffers), with the rule's scalars.
+//! Fused optimizer updates on CUDA tensors: each launch of an optim.cu kernel updates a list of
+//! up to `OPT_LIST` parameters (PyTorch's multi-tensor apply), every operand dense, each
+//! parameter with its rule's scalars.
 
 use super::dispatch::{address, index_of, launch, threads_for};
-use super::kernels::suffix;
+use super::kernels::{suffix, OPT_LIST};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-/// optim.cu's `OptScalars`.
+/// optim.cu's `OptList`.
 #[repr(C)]
-struct OptScalars {
-    v: [f64; 12],
+struct OptList {
+    count: i64,
+    ends: [i64; OPT_LIST],
+    p: [[u64; 5]; OPT_LIST],
+    s: [[f64; 12]; OPT_LIST],
 }
 
-/// optim.cu's `OptOperands`: device addresses, 0 for an absent operand.
-#[repr(C)]
-struct OptOperands {
-    p: [u64; 5],
+// SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
+unsafe impl cudarc::driver::DeviceRepr for OptList {}
+
+/// One parameter's update: the kernel family with its operand count (`optim_adam4`, ...), the
+/// dense operands (parameter first, on a GPU; absent state buffers `None`) and the scalars.
+pub struct Update<'a> {
+    pub kernel: String,
+    pub operands: Vec<Option<&'a Tensor>>,
+    pub scalars: Vec<f64>,
 }
 
-// SAFETY: plain `#[repr(C)]` data matching the CUDA structs.
-unsafe impl cudarc::driver::DeviceRepr for OptScalars {}
-// SAFETY: as above.
-unsafe impl cudarc::driver::DeviceRepr for OptOperands {}
+/// Runs `updates`: consecutive ones of the same kernel, dtype and device share launches, up to
+/// `OPT_LIST` parameters each.
+pub fn step(updates: &[Update]) -> Result<()> {
+    let key = |u: &Update| u.operands[0].map(|p| (u.kernel.clone(), p.dtype(), p.device()));
+    let live: Vec<&Update> = updates.iter().filter(|u| u.operands[0].is_some_and(|p| p.numel() > 0)).collect();
+    let mut start = 0;
+    while start < live.len() {
+        let k = key(live[start]);
+        let mut end = start + 1;
+        while end < live.len() && end - start < OPT_LIST && key(live[end]) == k {
+            end += 1;
+        }
+        launch_list(&live[start..end])?;
+        start = end;
+    }
+    Ok(())
+}
 
-/// Runs kernel `<kernel>_<dtype>` (`optim_adam4`, ...) over the contiguous operands `ts` of one
-/// parameter (`ts[0]`, on a GPU; absent state buffers `None`) with `scalars`.
-pub fn step(kernel: &str, ts: &[Option<&Tensor>], scalars: &[f64]) -> Result<()> {
-    let Some(param) = ts[0] else { return Ok(()) };
-    let n = param.numel();
-    if n == 0 {
-        return Ok(());
+/// One launch over `list` (one kernel, dtype and device; at most `OPT_LIST` non-empty).
+fn launch_list(list: &[&Update]) -> Result<()> {
+    let mut table = OptList { count: list.len() as i64, ends: [0; OPT_LIST], p: [[0; 5]; OPT_LIST], s: [[0.0; 12]; OPT_LIST] };
+    let mut total = 0;
+    for (t, u) in list.iter().enumerate() {
+        for (slot, op) in table.p[t].iter_mut().zip(&u.operands) {
+            *slot = op.map_or(0, |x| address(x, x.offset()));
+        }
+        table.s[t][..u.scalars.len()].copy_from_slice(&u.scalars);
+        total += u.operands[0].map_or(0, |p| p.numel());
+        table.ends[t] = total as i64;
     }
-    let mut ops = OptOperands { p: [0; 5] };
-    for (slot, t) in ops.p.iter_mut().zip(ts) {
-        *slot = t.map_or(0, |t| address(t, t.offset()));
-    }
-    let mut s = OptScalars { v: [0.0; 12] };
-    s.v[..scalars.len()].copy_from_slice(scalars);
-    let count = n as i64;
-    launch!(index_of(param)?, format!("{kernel}_{}", suffix(param.dtype())), threads_for(n); &count, &ops, &s)
+    let param = list[0].operands[0].expect("a parameter");
+    launch!(index_of(param)?, format!("{}_{}", list[0].kernel, suffix(param.dtype())), threads_for(total); &table)
 }

@@ -77,9 +77,9 @@ impl Drop for Restore {
 }
 
 /// Runs `f` with copies from pinned memory left running when they are queued
-/// (`non_blocking=True`).
-pub fn non_blocking<R>(f: impl FnOnce() -> R) -> R {
-    let _restore = Restore(NON_BLOCKING.with(|c| c.replace(true)));
+/// (`non_blocking=True`) or waited for (`false`), as the caller's argument says.
+pub fn non_blocking<R>(non_blocking: bool, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(NON_BLOCKING.with(|c| c.replace(non_blocking)));
     f()
 }
 

@@ -6,5 +6,7 @@ pub mod conv;
 pub mod loss;
 pub mod norm;
 pub mod pool;
+pub mod gru_layer;
 pub mod lstm_layer;
+pub mod recurrence;
 pub mod rnn;

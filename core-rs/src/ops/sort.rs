@@ -119,6 +119,15 @@ fn pick_rows<T: Sortable>(t: &Tensor, dim: usize, descending: bool, pick: Pick) 
 
 fn pick(t: &Tensor, dim: usize, descending: bool, p: Pick) -> Result<(Tensor, Tensor)> {
     if t.is_cuda() {
+        let n = t.shape().get(dim).copied().unwrap_or(1);
+        let (first, count) = match p {
+            Pick::All => (0, n),
+            Pick::First(k) => (0, k),
+            Pick::Nth(k) => (k, 1),
+        };
+        if let Some(sorted) = crate::cuda::sort::sort_rows(t, dim, descending, first, count)? {
+            return Ok(sorted);
+        }
         return crate::device::on_host(t, |h| pick(h, dim, descending, p));
     }
     with_dtype!(t.dtype(), T => pick_rows::<T>(t, dim, descending, p))

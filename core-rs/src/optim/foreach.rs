@@ -219,9 +219,16 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     let tuples: Vec<[Option<&Tensor>; K]> =
         (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
     if tuples.first().and_then(|ts| ts[0]).is_some_and(|p| p.is_cuda()) {
+        // Rules with a CUDA kernel over dense operands: a few multi-parameter launches; the
+        // rest one parameter at a time through host copies.
+        let mut updates = Vec::new();
         for (ts, c) in tuples.iter().zip(coefs) {
-            run_on_device(rule, ts, c)?;
+            match rule.cuda(c).filter(|_| ts.iter().flatten().all(|t| t.is_contiguous())) {
+                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars }),
+                None => run_on_host(rule, ts, c)?,
+            }
         }
+        crate::cuda::optim::step(&updates)?;
     } else {
         // The kernels below take host pointers without a further check.
         for t in lists.iter().flatten().flat_map(|l| l.iter()) {
@@ -244,14 +251,9 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     Ok(())
 }
 
-/// Updates one parameter on its GPU: the rule's CUDA kernel over dense operands, else the CPU
-/// rule over host copies, written back.
-fn run_on_device<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) -> Result<()> {
-    if ts.iter().flatten().all(|t| t.is_contiguous()) {
-        if let Some((family, scalars)) = rule.cuda(c) {
-            return crate::cuda::optim::step(&format!("optim_{family}{K}"), ts, &scalars);
-        }
-    }
+/// Updates one parameter of a GPU by the CPU rule over host copies, written back (rules with
+/// no CUDA form, strided operands).
+fn run_on_host<const K: usize, U: Rule<K>>(rule: &U, ts: &[Option<&Tensor>; K], c: &U::Coef) -> Result<()> {
     let host: Vec<Option<Tensor>> = ts.iter().map(|t| t.map(|t| t.to_device(Device::Cpu)).transpose()).collect::<Result<_>>()?;
     let on_host: [Option<&Tensor>; K] = std::array::from_fn(|k| host[k].as_ref());
     run_tensor(rule, &on_host, c, None);

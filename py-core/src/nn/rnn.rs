@@ -1,4 +1,4 @@
-//! Bindings of `ops/nn/rnn.rs` and `ops/nn/lstm_layer.rs`.
+//! Bindings of `ops/nn/rnn.rs`, `ops/nn/lstm_layer.rs` and `ops/nn/gru_layer.rs`.
 
 use pyo3::prelude::*;
 
@@ -27,9 +27,21 @@ fn _lstm_layer(x: &PyTensor, h0: &PyTensor, c0: &PyTensor, w_hh: &PyTensor, batc
     Ok((PyTensor::new(out), PyTensor::new(h), PyTensor::new(c)))
 }
 
+/// `_C._gru_layer(x, h0, w_hh, b_hh, batch_sizes, reverse) -> (output, h_n)`: one GRU layer
+/// and direction over packed-layout projected input `x` (N, 3H: `x W_ih^T + b_ih`), time loop
+/// included; `b_hh` may be None.
+#[pyfunction]
+#[pyo3(signature = (x, h0, w_hh, b_hh, batch_sizes, reverse))]
+fn _gru_layer(x: &PyTensor, h0: &PyTensor, w_hh: &PyTensor, b_hh: Option<PyRef<'_, PyTensor>>, batch_sizes: Vec<i64>, reverse: bool) -> PyResult<(PyTensor, PyTensor)> {
+    let b_hh = b_hh.as_ref().map(|b| &b.t);
+    let (out, h) = ferrotorch_core::ops::nn::gru_layer::gru_layer(&x.t, &h0.t, &w_hh.t, b_hh, &batch_sizes, reverse).py()?;
+    Ok((PyTensor::new(out), PyTensor::new(h)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_lstm_cell, m)?)?;
     m.add_function(wrap_pyfunction!(_gru_cell, m)?)?;
     m.add_function(wrap_pyfunction!(_lstm_layer, m)?)?;
+    m.add_function(wrap_pyfunction!(_gru_layer, m)?)?;
     Ok(())
 }

@@ -39,6 +39,13 @@ const RNN: &str = include_str!("rnn.cu");
 /// The Philox engine and draw transforms, also read by the host-compiler test of the engine.
 pub const PHILOX: &str = include_str!("philox.cu");
 const RANDOM: &str = include_str!("random.cu");
+const SORT: &str = include_str!("sort.cu");
+
+/// The most parameters one optimizer launch updates (optim.cu's `FT_OPT_LIST`).
+pub const OPT_LIST: usize = 16;
+
+/// The longest row `sort_rows` takes (sort.cu's `FT_SORT_MAX`).
+pub const SORT_MAX: usize = 2048;
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -64,19 +71,19 @@ pub fn modules() -> Vec<KernelModule> {
     all.push(reduce_module());
     all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
-    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module()]);
+    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module(), sort_module()]);
     all
 }
 
 /// The name of the module defining `kernel` (which need not exist): the kernel name without
 /// its dtype suffix, except for the one-module families `fill`, `where`, `reduce`, `argreduce`,
-/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv`, `pool`, `rnn` and `random`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
+/// `scan`, `softmax`, `gather`, `scatter`, `optim`, `norm`, `conv`, `pool`, `rnn`, `random` and `sort`, and the activations (`act_<name>_<fwd|bwd>_<dtype>`
 /// in module `act_<name>`).
 pub fn module_of(kernel: &str) -> String {
     if kernel.starts_with("act_") {
         return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
     }
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random", "sort"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -436,6 +443,18 @@ fn rnn_module() -> KernelModule {
     })
 }
 
+/// `sort_rows_<dtype>` for every dtype: rows of at most `SORT_MAX` elements sorted in shared
+/// memory (sort.cu).
+fn sort_module() -> KernelModule {
+    module("sort".into(), &[SORT], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 rows, i64 n, const {t}* in, {t}* values, i64* indices, int descending, i64 first, i64 count");
+            kernel(src, names, format!("sort_rows_{}", suffix(dtype)), &params, "sort_rows(rows, n, in, values, indices, descending, first, count);");
+        }
+    })
+}
+
 /// `random_<dtype>` for every dtype: the Philox fills of random.cu.
 fn random_module() -> KernelModule {
     module("random".into(), &[PHILOX, RANDOM], |src, names| {
@@ -451,15 +470,16 @@ fn random_module() -> KernelModule {
 /// operand count) and the rule functor.
 pub const OPTIM_RULES: [(&str, &str); 3] = [("optim_adam4", "OptAdam<4>"), ("optim_adam5", "OptAdam<5>"), ("optim_sgd3", "OptSgd")];
 
-/// `optim_<rule><K>_<dtype>` for every float dtype: the fused updates of optim.cu.
+/// `optim_<rule><K>_<dtype>` for every float dtype: the fused updates of optim.cu, each launch
+/// over a list of up to `OPT_LIST` parameters.
 fn optim_module() -> KernelModule {
     module("optim".into(), &[OPTIM], |src, names| {
         for (name, functor) in OPTIM_RULES {
             let k: usize = name[name.len() - 1..].parse().expect("arity suffix");
             for dtype in FLOAT_DTYPES {
                 let (t, c) = (storage_type(dtype), compute_type(dtype));
-                let body = format!("optim_loop<{t}, {c}, {k}, {functor}>(n, ops, s);");
-                kernel(src, names, format!("{name}_{}", suffix(dtype)), "i64 n, OptOperands ops, OptScalars s", &body);
+                let body = format!("optim_loop<{t}, {c}, {k}, {functor}>(list);");
+                kernel(src, names, format!("{name}_{}", suffix(dtype)), "OptList list", &body);
             }
         }
     })

@@ -37,7 +37,9 @@ pub fn float_unary(op: FloatUnaryOp) -> &'static str {
         Erfc => "erfc(x)",
         Erfinv => "erfinv(x)",
         Lgamma => "lgamma(x)",
-        Digamma => "ft_digamma(x)",
+        // In double for every float type, as the CPU computes it (near the poles float loses
+        // most digits).
+        Digamma => "(C)ft_digamma((double)x)",
         Reciprocal => "(C)1 / x",
     }
 }

@@ -3,13 +3,16 @@
 // the scalars the Rust rule's `cuda` method lists, in the same operation order (fma where the
 // CPU rule fuses), so float32 results match the CPU's to rounding of the library functions.
 
-// The scalars of one update, in the order the rule reads them.
-struct OptScalars {
-    double v[12];
-};
-// Up to five operands' addresses; 0 for an absent state buffer.
-struct OptOperands {
-    u64 p[5];
+// Up to FT_OPT_LIST parameters updated by one launch (PyTorch's multi_tensor_apply): their
+// elements are one sequence, parameter t holding [ends[t - 1], ends[t]); per parameter the
+// operands' addresses (0 for an absent state buffer) and the rule's scalars in its order.
+// 2.3 KB, within the 4 KB of kernel parameters every architecture takes.
+#define FT_OPT_LIST 16
+struct OptList {
+    i64 count;
+    i64 ends[FT_OPT_LIST];
+    u64 p[FT_OPT_LIST][5];
+    double s[FT_OPT_LIST][12];
 };
 
 // PyTorch's `lerp_` with a fixed weight w, from the start when |w| < 0.5, else from the end
@@ -58,18 +61,22 @@ struct OptSgd {
     }
 };
 
-// One thread per element of n dense elements: load the present operands, update, store all
-// but the gradient (operand 1).
+// One thread per element of the list's dense elements: load the present operands, update,
+// store all but the gradient (operand 1). A thread's elements only move forward through the
+// sequence, so finding each one's parameter is a step along `ends`, not a search.
 template <typename T, typename R, int K, typename Rule>
-__device__ __forceinline__ void optim_loop(i64 n, const OptOperands& ops, const OptScalars& s) {
-    FT_GRID_STRIDE(i, n) {
+__device__ __forceinline__ void optim_loop(const OptList& list) {
+    int t = 0;
+    FT_GRID_STRIDE(i, list.ends[list.count - 1]) {
+        while (i >= list.ends[t]) ++t;
+        const i64 j = i - (t > 0 ? list.ends[t - 1] : 0);
         R v[K];
 #pragma unroll
-        for (int k = 0; k < K; ++k) v[k] = ops.p[k] ? Num<T>::load(reinterpret_cast<const T*>(ops.p[k])[i]) : (R)0;
-        Rule::template apply<R>(v, s.v);
+        for (int k = 0; k < K; ++k) v[k] = list.p[t][k] ? Num<T>::load(reinterpret_cast<const T*>(list.p[t][k])[j]) : (R)0;
+        Rule::template apply<R>(v, list.s[t]);
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-            if (k != 1 && ops.p[k]) reinterpret_cast<T*>(ops.p[k])[i] = Num<T>::store(v[k]);
+            if (k != 1 && list.p[t][k]) reinterpret_cast<T*>(list.p[t][k])[j] = Num<T>::store(v[k]);
         }
     }
 }

@@ -28,6 +28,15 @@ struct bf16 { unsigned short bits; };
 #define FT_GRID_STRIDE(i, n) \
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 
+#ifdef FT_HOST_EMULATOR
+// The host emulator of the tests (tests/cuda/kernel_emulator.h) converts in software.
+__device__ __forceinline__ float f16_to_float(f16 h) { return ft_host_f16_to_f32(h.bits); }
+__device__ __forceinline__ f16 float_to_f16(float f) {
+    f16 h;
+    h.bits = ft_host_f32_to_f16(f);
+    return h;
+}
+#else
 __device__ __forceinline__ float f16_to_float(f16 h) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h.bits));
@@ -38,6 +47,7 @@ __device__ __forceinline__ f16 float_to_f16(float f) {
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.bits) : "f"(f));
     return h;
 }
+#endif
 __device__ __forceinline__ float bf16_to_float(bf16 b) { return __uint_as_float(((unsigned)b.bits) << 16); }
 __device__ __forceinline__ bf16 float_to_bf16(float f) {
     // Round to nearest even; NaN stays a (quiet) NaN instead of rounding into infinity.
@@ -77,8 +87,13 @@ template <> struct IsFloat<double> { static const bool value = true; };
 template <typename D, typename S> struct Convert {
     static __device__ __forceinline__ D from(S x) {
         if (IsFloat<S>::value && !IsFloat<D>::value) {
-            double v = (double)x;
-            return isfinite(v) ? (D)(i64)v : (D)0;
+            // Through i64 saturating, as Rust's `as` (the CPU's cast) does; C++ leaves an
+            // out-of-range conversion undefined, and hosts and GPUs differ there.
+            const double v = (double)x;
+            if (!isfinite(v)) return (D)0;
+            if (v >= 9223372036854775807.0) return (D)(i64)0x7fffffffffffffffLL;
+            if (v <= -9223372036854775808.0) return (D)(-(i64)0x7fffffffffffffffLL - 1);
+            return (D)(i64)v;
         }
         return (D)x;
     }

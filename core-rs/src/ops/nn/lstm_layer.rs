@@ -2,95 +2,22 @@
 //! here rather than as one Python step and one graph node per time step, as PyTorch's native
 //! `lstm` runs them. Each step is one product of the hidden state with `W_hh` and one fused
 //! pass over the gates; the backward pass mirrors it and forms `W_hh`'s gradient with a
-//! single product over all steps at the end.
-//!
-//! Sequences are in packed layout: step `t` holds the `batch_sizes[t]` sequences still
-//! running (rows `offsets[t]..` of the input), a non-increasing count. The states live in
-//! `(B, H)` buffers of which each step updates the first `batch_sizes[t]` rows in place, so
-//! a sequence that has ended keeps its final state (forward direction) and one that has not
-//! started yet keeps its initial state (reverse direction) with no bookkeeping.
+//! single product over all steps at the end. The schedule over packed-layout input and the
+//! thread split are `recurrence.rs`'s, shared with the GRU layer.
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
-use crate::cpu::gemm::{self, GemmElement, MatPtr};
+use crate::cpu::gemm::GemmElement;
 use crate::cpu::iter::SendPtr;
 use crate::cpu::map::vectorized;
 use crate::cpu::real::Real;
-use crate::dtype::{promote_types, DType, Element};
+use crate::dtype::{DType, Element};
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::{bail, with_real_dtype};
+use crate::with_real_dtype;
 
+use super::recurrence::{over_parts, owned, product, product_over_steps, ptr, row, Operands, Recurrence};
 use super::rnn::{quarters, sigmoid};
-
-/// The layer's sizes and step order, checked once.
-#[derive(Clone, Debug)]
-pub struct Recurrence {
-    /// `(first row, rows)` of every step, in the order the forward pass runs them.
-    schedule: Vec<(usize, usize)>,
-    batch: usize,
-    hidden: usize,
-}
-
-impl Recurrence {
-    /// Checks `x` (N, 4H), `h0`/`c0` (B, H) and `w_hh` (4H, H) against `batch_sizes`; returns
-    /// the recurrence and the dtype of the result.
-    pub fn check(x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, batch_sizes: &[i64], reverse: bool) -> Result<(Recurrence, DType)> {
-        let dtype = [h0, c0, w_hh].iter().fold(x.dtype(), |d, t| promote_types(d, t.dtype()));
-        if !dtype.is_float() {
-            bail!(Runtime, "lstm_layer: expected floating-point inputs, got {:?}", dtype);
-        }
-        let shapes_ok = x.ndim() == 2 && h0.ndim() == 2 && c0.shape() == h0.shape() && w_hh.ndim() == 2 && {
-            let (batch, hidden) = (h0.shape()[0], h0.shape()[1]);
-            x.shape()[1] == 4 * hidden && w_hh.shape() == [4 * hidden, hidden] && batch > 0
-        };
-        if !shapes_ok {
-            bail!(
-                Runtime,
-                "lstm_layer: expected input [N, 4 * H], states [B, H] and weight_hh [4 * H, H], got input {:?}, h0 {:?}, c0 {:?} and weight_hh {:?}",
-                x.shape(),
-                h0.shape(),
-                c0.shape(),
-                w_hh.shape()
-            );
-        }
-        let (batch, hidden) = (h0.shape()[0], h0.shape()[1]);
-        let sizes_ok = batch_sizes.iter().all(|&s| s > 0 && s as usize <= batch) && batch_sizes.windows(2).all(|w| w[1] <= w[0]);
-        let total: i64 = batch_sizes.iter().sum();
-        if !sizes_ok || total != x.shape()[0] as i64 {
-            bail!(
-                Runtime,
-                "lstm_layer: batch_sizes must be positive, non-increasing, at most the batch size {} and sum to the input's {} rows, got {:?}",
-                batch,
-                x.shape()[0],
-                batch_sizes
-            );
-        }
-        let mut schedule: Vec<(usize, usize)> =
-            batch_sizes.iter().scan(0, |at, &s| Some((std::mem::replace(at, *at + s as usize), s as usize))).collect();
-        if reverse {
-            schedule.reverse();
-        }
-        Ok((Recurrence { schedule, batch, hidden }, dtype))
-    }
-
-    /// `(first row, rows)` of every step, in the order the forward pass runs them.
-    pub fn schedule(&self) -> &[(usize, usize)] {
-        &self.schedule
-    }
-
-    /// Rows of all steps.
-    fn rows(&self) -> usize {
-        self.schedule.iter().map(|&(_, rows)| rows).sum()
-    }
-
-    /// `(batch, hidden)`.
-    pub fn dims(&self) -> (usize, usize) {
-        (self.batch, self.hidden)
-    }
-}
 
 /// What the backward pass needs from the forward pass, one row per sequence and step
 /// (packed layout): the activated gates (i, f, g, o), the previous cell, tanh of the new
@@ -100,43 +27,6 @@ pub struct Workspace {
     pub c_prev: Tensor,
     pub tanh_c: Tensor,
     pub h_prev: Tensor,
-}
-
-/// How many parts the batch's sequences split into. Sequences never mix within a layer, so
-/// each part runs the whole time loop over its own rows with no synchronisation between
-/// steps (a step's product is too small to split across threads profitably). Parts keep at
-/// least 8 rows, so each step's product stays worth its packing.
-fn parts(rec: &Recurrence) -> usize {
-    let work = rec.rows() * 4 * rec.hidden * rec.hidden;
-    if work < 1 << 20 {
-        return 1;
-    }
-    crate::cpu::threads::num_threads().min(rec.batch / 8).max(1)
-}
-
-/// Runs `task(rows)` for each part's range of batch rows, in parallel when there are several.
-fn over_parts(rec: &Recurrence, task: impl Fn(Range<usize>) + Sync + Send) {
-    let (n, batch) = (parts(rec), rec.batch);
-    if n == 1 {
-        return task(0..batch);
-    }
-    crate::cpu::threads::install(|| (0..n).into_par_iter().for_each(|k| task(k * batch / n..(k + 1) * batch / n)));
-}
-
-/// `dst (m, n) (+)= lhs (m, k) @ rhs (k, n)` on one thread, operands given by pointer, row
-/// stride and column stride.
-unsafe fn product<R: GemmElement>(m: usize, n: usize, k: usize, dst: (*mut R, usize, usize), lhs: (*const R, usize, usize), rhs: (*const R, usize, usize), accumulate: bool) {
-    let mat = |(ptr, rs, cs): (*const R, usize, usize)| MatPtr::new(ptr as *mut R, rs, cs);
-    gemm::product(m, n, k, MatPtr::new(dst.0, dst.1, dst.2), mat(lhs), mat(rhs), accumulate, 1)
-}
-
-/// Row `n` of a `width`-wide matrix at `p`.
-///
-/// # Safety
-/// The row must be in bounds, and no other live reference may overlap it.
-#[inline(always)]
-unsafe fn row<'a, R>(p: SendPtr<R>, n: usize, width: usize) -> &'a mut [R] {
-    std::slice::from_raw_parts_mut(p.get().add(n * width), width)
 }
 
 /// The four gate quarters (i, f, g, o) of one row of gates, writable (`rnn::quarters` reads).
@@ -167,13 +57,9 @@ struct Forward<R> {
 /// # Safety
 /// Buffers sized as `Forward` says; parts run over disjoint `rows`.
 unsafe fn forward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Forward<R>, rows: Range<usize>) {
-    let hid = rec.hidden;
+    let hid = rec.dims().1;
     let mut scratch = vec![R::of(0.0); hid];
-    for &(off, size) in rec.schedule() {
-        let (lo, hi) = (rows.start, rows.end.min(size));
-        if lo >= hi {
-            continue;
-        }
+    for (off, lo, hi) in rec.steps(rows, false) {
         // gates += h @ W_hh^T; W_hh is (4H, H) row-major, so its transpose has strides (1, H).
         let g = b.gates.get().add((off + lo) * 4 * hid);
         product(hi - lo, 4 * hid, hid, (g, 4 * hid, 1), (b.h.get().add(lo * hid), hid, 1), (w.as_ptr(), 1, hid), true);
@@ -225,13 +111,9 @@ struct Backward<R> {
 /// # Safety
 /// As `forward_rows`.
 unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[R], b: Backward<R>, rows: Range<usize>) {
-    let hid = rec.hidden;
+    let hid = rec.dims().1;
     let one = R::of(1.0);
-    for &(off, size) in rec.schedule().iter().rev() {
-        let (lo, hi) = (rows.start, rows.end.min(size));
-        if lo >= hi {
-            continue;
-        }
+    for (off, lo, hi) in rec.steps(rows, true) {
         vectorized(|| {
             for r in lo..hi {
                 let n = off + r;
@@ -259,21 +141,11 @@ unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[
     }
 }
 
-/// A dense copy of `t` in `dtype`, a fresh tensor the kernels may write.
-fn owned(t: &Tensor, dtype: DType) -> Result<Tensor> {
-    let c = t.contiguous_as(dtype)?;
-    if c.is_same(t) {
-        c.clone_contiguous()
-    } else {
-        Ok(c)
-    }
-}
-
 /// Runs the layer: `(output (N, H), h_n, c_n)` and, when `keep` is set, the workspace for
 /// `lstm_layer_backward` (in the compute type).
 pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, keep: bool) -> Result<(Vec<Tensor>, Option<Workspace>)> {
     let compute = dtype.compute_type();
-    let (rows, hid) = (rec.rows(), rec.hidden);
+    let (rows, hid) = (rec.rows(), rec.dims().1);
     let (gates, h, c, w) = (owned(x, compute)?, owned(h0, compute)?, owned(c0, compute)?, w_hh.contiguous_as(compute)?);
     let out = Tensor::uninit(&[rows, hid], compute)?;
     let ws = if keep {
@@ -283,11 +155,10 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
         None
     };
     with_real_dtype!(compute, R => unsafe {
-        let ptr = |t: &Tensor| -> Result<SendPtr<R>> { Ok(SendPtr(t.as_mut_slice::<R>()?.as_mut_ptr())) };
         let saved = ws.as_ref().map(|ws| Ok::<_, crate::error::Error>([ptr(&ws.c_prev)?, ptr(&ws.tanh_c)?, ptr(&ws.h_prev)?])).transpose()?;
         let buffers = Forward { gates: ptr(&gates)?, h: ptr(&h)?, c: ptr(&c)?, out: ptr(&out)?, saved };
         let w = w.as_slice::<R>()?;
-        over_parts(rec, |rows| forward_rows(rec, w, buffers, rows));
+        over_parts(rec, 4, |rows| forward_rows(rec, w, buffers, rows));
     });
     let outs = [out, h, c].iter().map(|t| t.to_dtype(dtype)).collect::<Result<Vec<_>>>()?;
     Ok((outs, ws))
@@ -296,25 +167,20 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
 /// Gradients `(d x, d h0, d c0, d W_hh)` of `lstm_layer_forward` from those of its outputs.
 pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh: &Tensor, d_out: &Tensor, d_hn: &Tensor, d_cn: &Tensor) -> Result<[Tensor; 4]> {
     let compute = dtype.compute_type();
-    let (rows, hid) = (rec.rows(), rec.hidden);
+    let (rows, hid) = (rec.rows(), rec.dims().1);
     let w = w_hh.contiguous_as(compute)?;
     let (d_out, dh, dc) = (d_out.contiguous_as(compute)?, owned(d_hn, compute)?, owned(d_cn, compute)?);
     let d_gates = Tensor::uninit(&[rows, 4 * hid], compute)?;
-    let d_w = Tensor::zeros(&[4 * hid, hid], compute)?;
+    let d_w = Tensor::uninit(&[4 * hid, hid], compute)?;
     with_real_dtype!(compute, R => unsafe {
-        let ptr = |t: &Tensor| -> Result<SendPtr<R>> { Ok(SendPtr(t.as_mut_slice::<R>()?.as_mut_ptr())) };
         let buffers = Backward {
             gates: ptr(&ws.gates)?, c_prev: ptr(&ws.c_prev)?, tanh_c: ptr(&ws.tanh_c)?,
             d_out: ptr(&d_out)?, dh: ptr(&dh)?, dc: ptr(&dc)?, d_gates: ptr(&d_gates)?,
         };
         let w = w.as_slice::<R>()?;
-        over_parts(rec, |rows| backward_rows(rec, w, buffers, rows));
+        over_parts(rec, 4, |rows| backward_rows(rec, w, buffers, rows));
         // d W_hh = d_gates^T (4H, N) @ h_prev (N, H), every step in one product.
-        let (dg, hp) = (d_gates.as_slice::<R>()?, ws.h_prev.as_slice::<R>()?);
-        if rows > 0 {
-            let (dst, lhs, rhs) = (MatPtr::new(d_w.as_mut_slice::<R>()?.as_mut_ptr(), hid, 1), MatPtr::new(dg.as_ptr() as *mut R, 1, 4 * hid), MatPtr::new(hp.as_ptr() as *mut R, hid, 1));
-            crate::cpu::threads::install(|| gemm::product(4 * hid, hid, rows, dst, lhs, rhs, false, crate::cpu::threads::num_threads()));
-        }
+        product_over_steps(4 * hid, hid, rows, d_w.as_mut_slice::<R>()?, d_gates.as_slice::<R>()?, ws.h_prev.as_slice::<R>()?);
     });
     let grads = [d_gates, dh, dc, d_w].map(|t| t.to_dtype(dtype));
     let [a, b, c, d] = grads;
@@ -326,7 +192,8 @@ pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh:
 /// `w_hh` (4H, H); steps run in reverse when `reverse`. Returns the hidden state of every
 /// step (N, H) and the final `h_n`, `c_n` (B, H).
 pub fn lstm_layer(x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, batch_sizes: &[i64], reverse: bool) -> Result<(Tensor, Tensor, Tensor)> {
-    let (rec, dtype) = Recurrence::check(x, h0, c0, w_hh, batch_sizes, reverse)?;
+    let operands = Operands { op: "lstm_layer", gates: 4, x, states: &[("h0", h0), ("c0", c0)], w_hh, b_hh: None };
+    let (rec, dtype) = Recurrence::check(&operands, batch_sizes, reverse)?;
     let mut outs = if crate::autograd::needs_grad(&[x, h0, c0, w_hh]) {
         crate::autograd::formulas::nn::rnn::lstm_layer(rec, dtype, x, h0, c0, w_hh)?
     } else {

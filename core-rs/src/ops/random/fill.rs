@@ -15,8 +15,8 @@ use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
 /// Runs `f` on `t`'s elements as one contiguous row-major slice: `t`'s own memory when it is
-/// contiguous, else a scratch tensor copied into `t` afterwards (also the path of a CUDA tensor
-/// filled from the host).
+/// contiguous, else a scratch tensor copied into `t` afterwards. (The fills of CUDA tensors
+/// draw on the device and do not come here; one that did would take the scratch path.)
 pub(super) fn write_contiguous<T: Element>(t: &Tensor, f: impl FnOnce(&mut [T])) -> Result<()> {
     if t.numel() == 0 {
         return Ok(());
@@ -407,7 +407,10 @@ impl Tensor {
         check_float(p.dtype(), "bernoulli_tensor_cpu_p_")?;
         check_no_internal_overlap(self)?;
         let sizes: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
-        let probs = p.expand(&sizes)?.to_device(crate::device::Device::Cpu)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
+        // On the host: `p`'s own elements for a CUDA target (not a broadcast copy), every
+        // element's probability for a CPU one.
+        let host = if self.is_cuda() { p.clone() } else { p.expand(&sizes)? };
+        let probs = host.to_device(crate::device::Device::Cpu)?.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         if probs.iter().any(|p| !(0.0..=1.0).contains(p)) {
             bail!(Runtime, "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
         }

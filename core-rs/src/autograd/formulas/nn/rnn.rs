@@ -6,7 +6,9 @@ use crate::autograd::record::record_multi;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::ops::join::cat;
-use crate::ops::nn::lstm_layer::{lstm_layer_backward, lstm_layer_forward, Recurrence};
+use crate::ops::nn::gru_layer::{gru_layer_backward, gru_layer_forward};
+use crate::ops::nn::lstm_layer::{lstm_layer_backward, lstm_layer_forward};
+use crate::ops::nn::recurrence::Recurrence;
 use crate::tensor::Tensor;
 
 /// Records `lstm_cell` as one node. Its backward is the fused kernel, unless the backward pass
@@ -135,4 +137,64 @@ fn recorded_layer_backward(rec: &Recurrence, x: &Tensor, h0: &Tensor, c0: &Tenso
     d_x.sort_by_key(|(off, _)| *off);
     let d_x = if d_x.is_empty() { x.zeros_like()? } else { cat(&d_x.into_iter().map(|(_, g)| g).collect::<Vec<_>>(), 0)? };
     Ok([d_x, dh, dc, d_w])
+}
+
+/// Records `gru_layer` as one node over `(x, h0, w_hh[, b_hh])`, as `lstm_layer` records its
+/// layer: the fused BPTT kernel, or the recurrence in recorded ops under `create_graph`.
+pub fn gru_layer(rec: Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, w_hh: &Tensor, b_hh: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    let workspace = std::cell::RefCell::new(None);
+    let forward_rec = rec.clone();
+    let forward = || {
+        let (outs, ws) = gru_layer_forward(&forward_rec, dtype, x, h0, w_hh, b_hh, true)?;
+        *workspace.borrow_mut() = ws;
+        Ok(outs)
+    };
+    let inputs: Vec<&Tensor> = [x, h0, w_hh].into_iter().chain(b_hh).collect();
+    record_multi("GruLayerBackward0", &inputs, forward, |s| {
+        let saved: Vec<_> = inputs.iter().map(|t| s.save(t)).collect();
+        let ws = workspace.borrow_mut().take();
+        s.keeps_state();
+        move |gr: &Grads| {
+            let t = saved.iter().map(|s| s.get()).collect::<Result<Vec<_>>>()?;
+            let (d_out, d_hn) = (&gr.outputs[0], &gr.outputs[1]);
+            let grads = match &ws {
+                Some(ws) if !is_grad_enabled() => gru_layer_backward(&rec, dtype, ws, &t[2], t.len() == 4, d_out, d_hn)?,
+                _ => recorded_gru_layer_backward(&rec, &t[0], &t[1], &t[2], t.get(3), d_out, d_hn)?,
+            };
+            Ok(grads.into_iter().enumerate().map(|(i, g)| gr.needs(i).then_some(g)).collect())
+        }
+    })
+}
+
+/// The gradients of `gru_layer` in recorded ops: the forward recurrence again, then BPTT with
+/// the cell's recorded backward.
+fn recorded_gru_layer_backward(rec: &Recurrence, x: &Tensor, h0: &Tensor, w: &Tensor, b: Option<&Tensor>, d_out: &Tensor, d_hn: &Tensor) -> Result<Vec<Tensor>> {
+    let (batch, _) = rec.dims();
+    let (one, w_t) = (Scalar::Int(1), w.t()?);
+    let mut h = h0.clone();
+    let mut steps = Vec::new();
+    for &(off, rows) in rec.schedule() {
+        let h_prev = h.narrow(0, 0, rows as i64)?;
+        let gh = match b {
+            Some(b) => b.addmm(&h_prev, &w_t, one, one)?,
+            None => h_prev.mm(&w_t)?,
+        };
+        let gi = x.narrow(0, off as i64, rows as i64)?;
+        h = keep_rest(gi.gru_cell(&gh, &h_prev)?, &h, rows, batch)?;
+        steps.push((off, rows, gi, gh, h_prev));
+    }
+    let mut dh = d_hn.clone();
+    let (mut d_x, mut d_w, mut d_b) = (Vec::new(), w.zeros_like()?, b.map(|b| b.zeros_like()).transpose()?);
+    for (off, rows, gi, gh, h_prev) in steps.into_iter().rev() {
+        let n = rows as i64;
+        let dy = dh.narrow(0, 0, n)?.add(&d_out.narrow(0, off as i64, n)?)?;
+        let (dgi, dgh, dh_direct) = recorded_gru_backward(&gi, &gh, &h_prev, &dy)?;
+        dh = keep_rest(dh_direct.add(&dgh.mm(w)?)?, &dh, rows, batch)?;
+        d_w = d_w.add(&dgh.t()?.mm(&h_prev)?)?;
+        d_b = d_b.map(|d| d.add(&dgh.sum(Some(&[0]), false, None)?)).transpose()?;
+        d_x.push((off, dgi));
+    }
+    d_x.sort_by_key(|(off, _)| *off);
+    let d_x = if d_x.is_empty() { x.zeros_like()? } else { cat(&d_x.into_iter().map(|(_, g)| g).collect::<Vec<_>>(), 0)? };
+    Ok([d_x, dh, d_w].into_iter().chain(d_b).collect())
 }

@@ -1,0 +1,741 @@
+"""The CUDA kernel modules, run on the host by the kernel emulator (kernel_emulator.h/.py: the
+real sources NVRTC compiles, with threads, barriers, warp shuffles and shared memory modelled),
+against the CPU ops (themselves tested against NumPy) and NumPy references. This checks what
+CI can check without a GPU: each kernel's indexing, strides, packs, reductions across warps and
+blocks, dtype conversions and formulas, under several launch shapes. Device maths (libdevice
+against the host's libm) and the Rust side's launches are the GPU tests' part."""
+
+import ctypes
+import math
+
+import numpy as np
+import pytest
+
+import ferrotorch as ft
+from ferrotorch import _C
+
+import kernel_emulator as emu
+from conftest import to_numpy
+from philox_reference import bernoulli, randint_small, uniform_f64
+
+pytestmark = pytest.mark.skipif(emu.compiler() is None, reason="no host C++ compiler")
+
+MODULES = _C._cuda_kernel_modules()
+# Launch shapes (grid, block): one block, several, and more threads than elements.
+LAUNCHES = [(1, 32), (3, 64), (16, 256)]
+
+SUFFIX = {
+    ft.bool: "bool", ft.uint8: "u8", ft.int8: "i8", ft.int16: "i16", ft.int32: "i32", ft.int64: "i64",
+    ft.float16: "f16", ft.bfloat16: "bf16", ft.float32: "f32", ft.float64: "f64",
+}
+DTYPE = {s: d for d, s in SUFFIX.items()}
+# How kernels store each dtype: bfloat16 as its 16 bits.
+STORAGE = {
+    ft.bool: np.bool_, ft.uint8: np.uint8, ft.int8: np.int8, ft.int16: np.int16, ft.int32: np.int32,
+    ft.int64: np.int64, ft.float16: np.float16, ft.bfloat16: np.uint16, ft.float32: np.float32, ft.float64: np.float64,
+}
+FLOATS = (ft.float16, ft.bfloat16, ft.float32, ft.float64)
+# Relative tolerance of an element computed in the kernel's compute type and stored: two ulps of
+# the storage type (host libm and the CPU's vectorized maths may differ in the last bit).
+RTOL = {ft.float16: 2 * 2.0**-10, ft.bfloat16: 2 * 2.0**-7, ft.float32: 4e-7 * 4, ft.float64: 1e-14}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    """Compiles every module with the emulator, in two compiler runs side by side."""
+    emu.load(MODULES)
+
+
+def bf16_bits(values):
+    """bfloat16 bits of float32 values, rounded to nearest even (NaN stays NaN)."""
+    u = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    return np.where(np.isnan(values), ((u >> 16) | 0x40).astype(np.uint16), rounded)
+
+
+def storage(t):
+    """A tensor's elements as the kernels store them."""
+    if t.dtype == ft.bfloat16:
+        return bf16_bits(to_numpy(t))
+    return to_numpy(t).astype(STORAGE[t.dtype])
+
+
+def tensor(stored, dtype):
+    """The tensor of stored elements."""
+    if dtype == ft.bfloat16:
+        return ft.tensor((stored.astype(np.uint32) << 16).view(np.float32)).to(ft.bfloat16)
+    return ft.tensor(stored, dtype=dtype)
+
+
+def values(dtype, n, rng, low=-4.0, high=4.0, special=True):
+    """n stored elements of dtype: random values, with zeros, infinities and NaN for floats."""
+    if dtype == ft.bool:
+        return rng.random(n) > 0.5
+    if dtype not in FLOATS:
+        lo = 0 if dtype == ft.uint8 else int(low) * 10
+        return rng.integers(lo, int(high) * 10, size=n).astype(STORAGE[dtype])
+    x = rng.uniform(low, high, n)
+    if special:
+        x[: 8] = [0.0, -0.0, np.inf, -np.inf, np.nan, 0.5, 1.0, -1.0][: min(8, n)]
+    return storage(ft.tensor(x).to(dtype))
+
+
+def assert_stored_equal(got, want, dtype, rtol=None, atol=1e-300):
+    """Stored results against stored references: exact for integers and bool, else to rtol."""
+    if dtype not in FLOATS:
+        np.testing.assert_array_equal(got, want)
+        return
+    g, w = (to_numpy(tensor(a, dtype)).astype(np.float64) for a in (got, want))
+    np.testing.assert_allclose(g, w, rtol=RTOL[dtype] if rtol is None else rtol, atol=atol, equal_nan=True)
+
+
+def cpu_reference(op, *args):
+    """The CPU op's result, or None where the CPU op refuses the dtype (its CUDA dispatch raises
+    the same error before any launch, so that kernel is unreachable)."""
+    try:
+        return getattr(ft, op)(*args)
+    except RuntimeError:
+        return None
+
+
+def dense(n):
+    """Shape and strides of a dense 1-D iteration (the `contiguous` flag makes them unused)."""
+    return emu.shape_of([n])
+
+
+# --- element-wise: every unary and binary op, every dtype it has a kernel for -------------------
+
+UNARY = [m for m in MODULES if m.startswith("unary_")]
+BINARY = [m for m in MODULES if m.startswith("binary_")]
+
+
+@pytest.mark.parametrize("module", UNARY)
+def test_every_unary_kernel_matches_the_cpu_op(module, rng):
+    mod, op = emu.Module.get(module), module[len("unary_"):]
+    for kernel in mod.kernels:
+        dtype = DTYPE[kernel.rsplit("_", 1)[1]]
+        low, high = (-0.99, 0.99) if op in ("erfinv", "atanh") else (-4.0, 4.0)
+        rows, cols = 7, 11
+        x = values(dtype, rows * cols + 1, rng, low, high)
+        want_all = cpu_reference(op, tensor(x, dtype))
+        if want_all is None:
+            continue
+        want_all = storage(want_all)
+        # Absolute slack of the same size as the relative one, for results that cancel to near
+        # zero (lgamma near 1 and 2, sin near pi): there host libm and the CPU's maths part.
+        check = lambda got, want: assert_stored_equal(got, want, dtype, atol=RTOL.get(dtype, 0))  # noqa: E731
+        for grid, block in LAUNCHES:
+            # Dense and aligned (packs), dense one element off alignment (scalar loop), and a
+            # transposed input read through strides.
+            out = np.zeros_like(x)
+            n = x.size - 1
+            mod.launch(kernel, grid, block, emu.i64(n), dense(n), emu.strides_of([[1], [1]]), emu.i32(1), out, x)
+            check(out[:n], want_all[:n])
+            out = np.zeros_like(x)
+            mod.launch(kernel, grid, block, emu.i64(n), dense(n), emu.strides_of([[1], [1]]), emu.i32(1), out[1:], x[1:])
+            check(out[1:], want_all[1:])
+            src = x[:-1].reshape(cols, rows)  # read as its transpose (rows, cols)
+            out = np.zeros(rows * cols, x.dtype)
+            mod.launch(kernel, grid, block, emu.i64(n), emu.shape_of([rows, cols]), emu.strides_of([[cols, 1], [1, rows]]),
+                       emu.i32(0), out, src)
+            check(out.reshape(rows, cols), storage(getattr(ft, op)(tensor(src.T.copy(), dtype))))
+
+
+# Binary ops whose integer kernels need a restricted right-hand side (the CPU raises or the
+# result is undefined outside it).
+NONZERO_RHS = {"div", "floor_divide", "remainder", "fmod"}
+SMALL_RHS = {"pow", "bitwise_left_shift", "bitwise_right_shift"}
+
+
+def rhs_values(op, dtype, n, rng):
+    b = values(dtype, n, rng)
+    if dtype in FLOATS or dtype == ft.bool:
+        return b
+    if op in SMALL_RHS:
+        return rng.integers(0, 5, size=n).astype(b.dtype)
+    if op in NONZERO_RHS:
+        b[b == 0] = 3
+    return b
+
+
+@pytest.mark.parametrize("module", BINARY)
+def test_every_binary_kernel_matches_the_cpu_op(module, rng):
+    mod, op = emu.Module.get(module), module[len("binary_"):]
+    for kernel in mod.kernels:
+        dtype = DTYPE[kernel.rsplit("_", 1)[1]]
+        rows, cols = 5, 9
+        a = values(dtype, rows * cols + 1, rng)
+        b = rhs_values(op, dtype, rows * cols + 1, rng)
+        want_all = cpu_reference(op, tensor(a, dtype), tensor(b, dtype))
+        if want_all is None:
+            continue
+        out_dtype = want_all.dtype
+        want_all = storage(want_all)
+        n = rows * cols
+        # Broadcast: a column (rows, 1) against a row (1, cols).
+        col, row = a[:rows], b[:cols]
+        want_bcast = storage(getattr(ft, op)(tensor(col, dtype).reshape(rows, 1), tensor(row, dtype).reshape(1, cols)))
+        for grid, block in LAUNCHES:
+            out = np.zeros(n + 1, STORAGE[out_dtype])
+            strides = emu.strides_of([[1], [1], [1]])
+            mod.launch(kernel, grid, block, emu.i64(n), dense(n), strides, emu.i32(1), out, a, b)
+            assert_stored_equal(out[:n], want_all[:n], out_dtype)
+            out = np.zeros(n + 1, STORAGE[out_dtype])
+            mod.launch(kernel, grid, block, emu.i64(n), dense(n), strides, emu.i32(1), out[1:], a[1:], b[1:])
+            assert_stored_equal(out[1:], want_all[1:], out_dtype)
+            out = np.zeros(n, STORAGE[out_dtype])
+            mod.launch(kernel, grid, block, emu.i64(n), emu.shape_of([rows, cols]), emu.strides_of([[cols, 1], [1, 0], [0, 1]]),
+                       emu.i32(0), out, col, row)
+            assert_stored_equal(out.reshape(rows, cols), want_bcast, out_dtype)
+
+
+@pytest.mark.parametrize("source", list(SUFFIX))
+def test_copy_kernels_convert_like_the_cpu(source, rng):
+    mod = emu.Module.get(f"copy_{SUFFIX[source]}")
+    x = values(source, 64, rng, -300.0, 300.0)
+    if source in FLOATS:
+        x[8:12] = storage(ft.tensor([1e30, -1e30, 2.5, -2.5]).to(source))  # beyond every integer; round toward zero
+    for target in SUFFIX:
+        want = storage(tensor(x, source).to(target))
+        for grid, block in LAUNCHES[:2]:
+            out = np.zeros(x.size, STORAGE[target])
+            mod.launch(f"copy_{SUFFIX[source]}_{SUFFIX[target]}", grid, block, emu.i64(x.size), dense(x.size),
+                       emu.strides_of([[1], [1]]), emu.i32(1), out, x)
+            if target in FLOATS:
+                np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))  # conversions are exact per bit
+            else:
+                np.testing.assert_array_equal(out, want)
+
+
+ACTIVATIONS = [m[len("act_"):] for m in MODULES if m.startswith("act_")]
+# A value for every activation parameter (by its name in the table and in `_C._<name>`).
+ACT_PARAMS = {"min_val": -1.0, "max_val": 1.5, "threshold": 0.3, "value": -2.0, "negative_slope": 0.1, "alpha": 1.3,
+              "scale": 1.05, "input_scale": 0.9, "beta": 1.5, "lambd": 0.5}
+
+
+class ActParams(ctypes.Structure):
+    _fields_ = [("v", ctypes.c_double * 4)]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+def test_activation_kernels_match_the_cpu_table(name, suffix, rng):
+    mod, dtype = emu.Module.get(f"act_{name}"), DTYPE[suffix]
+    cpu = getattr(_C, f"_{name}")
+    names = [p.strip() for p in cpu.__text_signature__.strip("()").split(",")[1:]]
+    params = [ACT_PARAMS[p] for p in names]
+    x = values(dtype, 203, rng, -6.0, 6.0)
+    x[8:12] = [1.5, -1.0, 0.3, -3.0][: 4]  # on the kinks: bounds, threshold, hardsigmoid's edge
+    g = rng.normal(size=x.size).astype(x.dtype)
+    xt = ft.tensor(x).requires_grad_()
+    y = cpu(xt, *params)
+    (want_dx,) = ft.autograd.grad(y, xt, ft.tensor(g))
+    saved = y.detach().numpy() if name == "relu" else x  # relu's node keeps its output, the rest their input
+    p = ActParams()
+    p.v[: len(params)] = params
+    tol = dict(rtol=1e-5, atol=1e-6) if suffix == "f32" else dict(rtol=1e-12, atol=1e-14)
+    for grid, block in LAUNCHES[:2]:
+        out = np.zeros_like(x)
+        mod.launch(f"act_{name}_fwd_{suffix}", grid, block, emu.i64(x.size), dense(x.size), emu.strides_of([[1], [1]]), emu.i32(1),
+                   out, x, p)
+        np.testing.assert_allclose(out, y.detach().numpy(), equal_nan=True, **tol)
+        dx = np.zeros_like(x)
+        mod.launch(f"act_{name}_bwd_{suffix}", grid, block, emu.i64(x.size), dense(x.size), emu.strides_of([[1], [1], [1]]),
+                   emu.i32(1), dx, g, saved, p)
+        np.testing.assert_allclose(dx, want_dx.numpy(), equal_nan=True, **tol)
+
+
+SCATTER = {
+    "add": (np.add, np.logical_or), "mul": (np.multiply, np.logical_and),
+    "max": (np.maximum, np.logical_or), "min": (np.minimum, np.logical_and),
+}
+
+
+@pytest.mark.parametrize("how", ["assign"] + list(SCATTER))
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16, ft.bfloat16, ft.int64, ft.int32, ft.int16, ft.uint8, ft.bool])
+def test_scatter_combines_duplicates_in_place_of_neighbours(how, dtype, rng):
+    """Sub-word elements (1 and 2 bytes) update through a compare-and-swap of their 32-bit word:
+    each update must leave the word's other elements alone."""
+    mod = emu.Module.get("scatter")
+    dst = values(dtype, 40, rng, -3.0, 3.0, special=False)
+    src = values(dtype, 64, rng, -3.0, 3.0, special=False)
+    if dtype in FLOATS and how in ("max", "min"):
+        src[7] = storage(ft.tensor([float("nan")]).to(dtype))[0]  # NaN wins max and min
+    if how == "assign":
+        dst_at = rng.permutation(40)[:30].astype(np.int64)  # distinct: duplicates would race
+    else:
+        dst_at = rng.integers(0, 20, 64).astype(np.int64)  # duplicates; elements 20.. untouched
+    src_at = rng.integers(0, 64, dst_at.size).astype(np.int64)
+    values_of = lambda a: to_numpy(tensor(a, dtype)).astype(np.float64 if dtype in FLOATS else a.dtype)  # noqa: E731
+    want = values_of(dst)
+    for d, k in zip(dst_at, src_at):
+        if how == "assign":
+            want[d] = values_of(src)[k]
+        else:
+            combine = SCATTER[how][1 if dtype == ft.bool else 0]
+            want[d] = combine(want[d], values_of(src)[k])
+            if dtype in FLOATS:  # rounded to the storage type after every update, as the kernel does
+                want[d] = to_numpy(ft.tensor([want[d]], dtype=ft.float64).to(dtype)).astype(np.float64)[0]
+    for grid, block in LAUNCHES[:2]:
+        out = dst.copy()
+        mod.launch(f"scatter_{how}_{SUFFIX[dtype]}", grid, block, emu.i64(dst_at.size), out, src, dst_at, src_at)
+        got = values_of(out)
+        if dtype in FLOATS and how in ("add", "mul"):
+            # Duplicates accumulate in another order than the reference's.
+            np.testing.assert_allclose(got, want, rtol=RTOL[dtype] * 8, atol=RTOL[dtype] * 8)
+        else:
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(out[20:] if how != "assign" else out[np.setdiff1d(np.arange(40), dst_at)],
+                                      dst[20:] if how != "assign" else dst[np.setdiff1d(np.arange(40), dst_at)])
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.int8, ft.bfloat16])
+def test_gather_reads_through_the_delta_table(dtype, rng):
+    """out[i, j] = src[i, idx[i, j]] as index ops lower it: src strides zero along the indexed dim,
+    the table holding each element's storage delta."""
+    mod = emu.Module.get("gather")
+    rows, cols, k = 4, 9, 6
+    src = values(dtype, rows * cols, rng)
+    idx = rng.integers(0, cols, (rows, k))
+    table = idx.astype(np.int64).reshape(-1)  # delta of element (i, j) along the row
+    out = np.zeros(rows * k, src.dtype)
+    strides = emu.strides_of([[k, 1], [cols, 0], [k, 1]])
+    mod.launch(f"gather_{SUFFIX[dtype]}", 2, 32, emu.i64(rows * k), emu.shape_of([rows, k]), strides, out, src, table)
+    np.testing.assert_array_equal(out.reshape(rows, k), np.take_along_axis(src.reshape(rows, cols), idx, 1))
+
+
+class ConvWindow(ctypes.Structure):
+    """conv.cu's ConvWindow: three dims, the leading ones padded with size 1."""
+    _fields_ = [(f, ctypes.c_int64 * 3) for f in ("image", "blocks", "kernel", "stride", "padding", "dilation")]
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (0, 2), (2, 1))])
+def test_im2col_and_col2im_are_unfold_and_fold(suffix, kernel, stride, padding, dilation, rng):
+    mod, dtype = emu.Module.get("conv"), STORAGE[DTYPE[suffix]]
+    n, c, image = 2, 3, (7, 6)
+    x = rng.normal(size=(n, c) + image).astype(dtype)
+    blocks = [(image[d] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1 for d in range(2)]
+    w = ConvWindow()
+    for field, v in (("image", image), ("blocks", blocks), ("kernel", kernel), ("stride", stride), ("padding", padding),
+                     ("dilation", dilation)):
+        getattr(w, field)[:] = [0 if field == "padding" else 1] + list(v)
+    F = ft.nn.functional
+    args = dict(kernel_size=kernel, dilation=dilation, padding=padding, stride=stride)
+    want = F.unfold(ft.tensor(x), **args).numpy()
+    cols = np.zeros(want.shape, dtype)
+    mod.launch(f"conv_im2col_{suffix}", 3, 64, emu.i64(n * c), x, cols, w)
+    np.testing.assert_array_equal(cols, want)  # a copy, zeros in the padding
+    grads = rng.normal(size=want.shape).astype(dtype)
+    back = np.zeros_like(x)
+    mod.launch(f"conv_col2im_{suffix}", 3, 64, emu.i64(n * c), grads, back, w)
+    np.testing.assert_allclose(back, F.fold(ft.tensor(grads), output_size=image, **args).numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16, ft.bfloat16, ft.int64, ft.int16, ft.uint8, ft.bool])
+@pytest.mark.parametrize("n", [1, 5, 100, 2048])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_rows_is_the_cpu_stable_sort(dtype, n, descending, rng):
+    """Whole sorts, topk's first k and kthvalue's one element, with ties, NaN and signed zeros."""
+    mod = emu.Module.get("sort")
+    rows = 3
+    x = values(dtype, rows * n, rng, -2.0, 2.0)  # few distinct integers: many ties
+    if dtype in FLOATS and n >= 5:
+        x[n + 1] = x[n + 3] = storage(ft.tensor([float("nan")]).to(dtype))[0]
+        x[2 * n] = storage(ft.tensor([-0.0]).to(dtype))[0]
+        x[2 * n + 1] = storage(ft.tensor([0.0]).to(dtype))[0]
+    t = tensor(x, dtype).reshape(rows, n)
+    sorted_v, sorted_i = ft.sort(t, 1, descending=descending, stable=True)
+    k = max(1, n // 3)
+    picks = [(0, n, sorted_v, sorted_i), (0, k, *ft.topk(t, k, 1, largest=descending)) if dtype != ft.bool else (0, k, sorted_v[:, :k], sorted_i[:, :k]),
+             (k - 1, 1, sorted_v[:, k - 1:k], sorted_i[:, k - 1:k])]
+    for first, count, want_v, want_i in picks:
+        for grid, block in [(1, 32), (2, 256)]:
+            v, i = np.zeros(rows * count, x.dtype), np.zeros(rows * count, np.int64)
+            mod.launch(f"sort_rows_{SUFFIX[dtype]}", grid, block, emu.i64(rows), emu.i64(n), x, v, i, emu.i32(int(descending)),
+                       emu.i64(first), emu.i64(count))
+            np.testing.assert_array_equal(i.reshape(rows, count), to_numpy(want_i))
+            np.testing.assert_array_equal(v.reshape(rows, count).view(np.uint8), storage(want_v).view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.bfloat16, ft.int8, ft.bool, ft.int64])
+def test_fill_and_where_dense_and_strided(dtype, rng):
+    fill, where = emu.Module.get("fill"), emu.Module.get("where")
+    rows, cols = 6, 10
+    value = values(dtype, 1, rng, special=False)
+    # The fill value by value, as the kernel declares it (a 2-byte float as its bits).
+    c_value = ctypes.c_uint16(int(value.view(np.uint16)[0])) if value.itemsize == 2 and dtype in FLOATS else \
+        np.ctypeslib.as_ctypes_type(value.dtype)(value[0])
+    for grid, block in LAUNCHES[:2]:
+        out = np.zeros((rows, cols), value.dtype)
+        # Every other column: strides (cols, 2) over (rows, cols // 2).
+        fill.launch(f"fill_{SUFFIX[dtype]}", grid, block, emu.i64(rows * cols // 2), emu.shape_of([rows, cols // 2]),
+                    emu.strides_of([[cols, 2]]), emu.i32(0), out, c_value)
+        want = np.zeros((rows, cols), value.dtype)
+        want[:, ::2] = value[0]
+        np.testing.assert_array_equal(out, want)
+        cond = rng.random((rows, 1)) > 0.5  # broadcast along columns
+        a, b = values(dtype, cols, rng), values(dtype, rows * cols, rng).reshape(rows, cols)
+        out = np.zeros((rows, cols), value.dtype)
+        where.launch(f"where_{SUFFIX[dtype]}", grid, block, emu.i64(rows * cols), emu.shape_of([rows, cols]),
+                     emu.strides_of([[cols, 1], [1, 0], [0, 1], [cols, 1]]), emu.i32(0), out, cond, a, b)
+        np.testing.assert_array_equal(out.view(np.uint8), np.where(cond, a[None, :], b).view(np.uint8))
+
+
+class PoolGeometry(ctypes.Structure):
+    """pool.cu's PoolGeometry: per dim sizes, steps and where each table starts."""
+    _fields_ = [(f, ctypes.c_int64 * 3) for f in ("out", "input", "step", "first", "end", "inv_start", "inv_list")]
+
+
+def pool_tables(sizes, kernel, stride, padding, dilation):
+    """The geometry and int64 table cuda/pool.rs builds for a 2-D pooling: per dim the windows'
+    first and end positions (a leading unit dim), then the CSR inverse (the outputs reading each
+    input position). Also each output's count of valid positions."""
+    axes = [([0], [1], 1, 1, 1)]  # (first, end, step, out, input) of the unit dim
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        out = (n + 2 * p - d * (k - 1) - 1) // s + 1
+        valid = [[q for q in (o * s - p + j * d for j in range(k)) if 0 <= q < n] for o in range(out)]
+        axes.append(([v[0] for v in valid], [v[-1] + 1 for v in valid], d, out, n))
+    g, table = PoolGeometry(), []
+    for dim, (first, end, step, out, n) in enumerate(axes):
+        g.out[dim], g.input[dim], g.step[dim] = out, n, step
+        g.first[dim] = len(table)
+        table += first
+        g.end[dim] = len(table)
+        table += end
+        readers = [[o for o in range(out) if at in range(first[o], end[o], step)] for at in range(n)]
+        g.inv_start[dim] = len(table)
+        table += list(np.cumsum([0] + [len(r) for r in readers]))
+        g.inv_list[dim] = len(table)
+        table += [o for r in readers for o in r]
+    counts = np.outer(*[[len(range(f, e, st)) for f, e in zip(first, end)] for first, end, st, _, _ in axes[1:]])
+    return g, np.array(table, np.int64), counts.reshape(-1).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.bfloat16, ft.int16, ft.uint8])
+def test_max_pool_windows_with_padding_and_dilation(dtype, rng):
+    mod = emu.Module.get("pool")
+    n, c, size = 2, 3, (7, 6)
+    x = values(dtype, n * c * 42, rng, -5.0, 5.0, special=False)
+    if dtype in FLOATS:
+        x[10] = storage(ft.tensor([float("nan")]).to(dtype))[0]  # NaN wins its windows
+    for kernel, stride, padding, dilation in [((3, 3), (2, 2), (1, 1), (1, 1)), ((2, 3), (1, 2), (0, 1), (2, 1))]:
+        g, table, _ = pool_tables(size, kernel, stride, padding, dilation)
+        out = g.out[1] * g.out[2]
+        v, i = np.zeros(n * c * out, x.dtype), np.zeros(n * c * out, np.int64)
+        mod.launch(f"pool_max_{SUFFIX[dtype]}", 2, 64, emu.i64(n * c), x, v, i, table, g)
+        t = tensor(x, dtype).reshape(n, c, *size)
+        if dtype in FLOATS:
+            want_v, want_i = ft.nn.functional.max_pool2d(t, kernel, stride, padding, dilation, return_indices=True)
+            np.testing.assert_array_equal(i, to_numpy(want_i).reshape(-1))
+            assert_stored_equal(v, storage(want_v).reshape(-1), dtype)
+        else:  # integer max pooling: NumPy over the same windows
+            xs = to_numpy(t).reshape(n * c, -1)
+            for q in range(out):
+                o1, o2 = divmod(q, g.out[2])
+                rows = range(table[g.first[1] + o1], table[g.end[1] + o1], g.step[1])
+                cols = range(table[g.first[2] + o2], table[g.end[2] + o2], g.step[2])
+                at = [a * size[1] + b for a in rows for b in cols]
+                np.testing.assert_array_equal(v.reshape(n * c, out)[:, q], xs[:, at].max(1))
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64", "bf16"])
+def test_mean_pool_and_its_adjoint_are_avg_pool_and_its_gradient(suffix, rng):
+    mod, dtype = emu.Module.get("pool"), DTYPE[suffix]
+    n, c, size, kernel, stride, padding = 2, 2, (6, 7), (3, 2), (2, 2), (1, 1)
+    g, table, counts = pool_tables(size, kernel, stride, padding, (1, 1))
+    x = values(dtype, n * c * 42, rng, special=False)
+    t = tensor(x, dtype).reshape(n, c, *size).double().requires_grad_()
+    want = ft.nn.functional.avg_pool2d(t, kernel, stride, padding, count_include_pad=False)
+    out = np.zeros(want.numel(), x.dtype)
+    mod.launch(f"pool_mean_{suffix}", 3, 32, emu.i64(n * c), x, out, table, counts, g)
+    assert_stored_equal(out, storage(want.detach().to(dtype)).reshape(-1), dtype)
+    grads = values(dtype, want.numel(), rng, special=False)
+    (want_dx,) = ft.autograd.grad(want, t, tensor(grads, dtype).double().reshape(want.shape))
+    dx = np.zeros_like(x)
+    mod.launch(f"pool_mean_adjoint_{suffix}", 3, 32, emu.i64(n * c), grads, dx, table, counts, g)
+    assert_stored_equal(dx, storage(want_dx.to(dtype)).reshape(-1), dtype)
+
+
+# --- reductions, scans, softmax, norms ----------------------------------------------------------
+
+REDUCE = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
+ACCUMULATOR = {ft.float16: ft.float32, ft.bfloat16: ft.float32, ft.float32: ft.float32, ft.float64: ft.float64}
+
+
+def accumulator(op, dtype):
+    if dtype in ACCUMULATOR:
+        return ACCUMULATOR[dtype]
+    if op in ("sum", "prod") or dtype == ft.int64:
+        return ft.int64
+    return ft.int32
+
+
+@pytest.mark.parametrize("op", list(REDUCE))
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16, ft.bfloat16, ft.int32, ft.int8, ft.int64, ft.bool])
+def test_row_reductions_across_warps_and_blocks(op, dtype, rng):
+    mod = emu.Module.get("reduce")
+    rows, cols = 3, 1000
+    x = values(dtype, rows * cols, rng, -1.5, 1.5, special=False)
+    if dtype in FLOATS:
+        x[cols + 17] = storage(ft.tensor([float("nan")]).to(dtype))[0]  # NaN propagates in its row
+    acc = accumulator(op, dtype)
+    ref = getattr(ft, "amax" if op == "max" else "amin" if op == "min" else op)
+    want = to_numpy(ref(tensor(x, dtype).reshape(rows, cols).to(acc), 1)).astype(np.float64)
+    for grid_x, block in [(1, 32), (1, 256), (4, 96), (7, 1024)]:
+        partial = np.zeros(rows * grid_x, STORAGE[acc])
+        mod.launch(f"reduce_{op}_{SUFFIX[dtype]}", (grid_x, rows), block, emu.i64(rows), emu.i64(cols), x, partial)
+        if grid_x > 1:  # the second pass: the accumulator's own kernel over the partials
+            final = np.zeros(rows, STORAGE[acc])
+            mod.launch(f"reduce_{op}_{SUFFIX[acc]}", (1, rows), 64, emu.i64(rows), emu.i64(grid_x), partial, final)
+            partial = final
+        got = to_numpy(tensor(partial, acc)).astype(np.float64)
+        rtol = 1e-5 if acc == ft.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol if op in ("sum", "prod") else 0, equal_nan=True)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float16, ft.int64, ft.uint8])
+def test_arg_reductions_pick_the_first_extreme(op, dtype, rng):
+    mod = emu.Module.get("argreduce")
+    rows, cols = 4, 700
+    x = values(dtype, rows * cols, rng, -3, 3, special=False)
+    x[cols * 1 + 5] = x[cols * 1 + 600] = storage(ft.tensor([100.0]).to(dtype))[0]  # a tie: the first wins
+    if dtype in FLOATS:
+        x[cols * 2 + 300] = x[cols * 2 + 650] = storage(ft.tensor([float("nan")]).to(dtype))[0]  # the first NaN wins
+    t = tensor(x, dtype).reshape(rows, cols)
+    want_v, want_i = (ft.max if op == "max" else ft.min)(t, 1)
+    for grid, block in [(1, 32), (2, 128), (4, 1024)]:
+        v, i = np.zeros(rows, x.dtype), np.zeros(rows, np.int64)
+        mod.launch(f"argreduce_{op}_{SUFFIX[dtype]}", grid, block, emu.i64(rows), emu.i64(cols), x, v, i)
+        np.testing.assert_array_equal(i, to_numpy(want_i))
+        assert_stored_equal(v, storage(want_v), dtype)
+
+
+@pytest.mark.parametrize("op", ["sum", "prod"])
+@pytest.mark.parametrize("dtype", [ft.float64, ft.float32, ft.int32, ft.bfloat16])
+@pytest.mark.parametrize("inner", [1, 3])
+def test_scans_in_chunks_and_strided_lines(op, dtype, inner, rng):
+    mod = emu.Module.get("scan")
+    outer, size = 3, 300
+    x = values(dtype, outer * size * inner, rng, -1.0, 1.0, special=False)
+    if op == "prod" and dtype in FLOATS:
+        x = storage(ft.tensor(rng.uniform(0.9, 1.1, x.size)).to(dtype))
+    t = tensor(x, dtype).reshape(outer, size, inner)
+    want = getattr(ft, f"cum{op}")(t, 1)
+    for grid, block in [(1, 32), (2, 64), (3, 256)]:
+        out = np.zeros(x.size, STORAGE[want.dtype])
+        mod.launch(f"scan_{op}_{SUFFIX[dtype]}", grid, block, emu.i64(outer), emu.i64(size), emu.i64(inner), x, out)
+        # Running sums of up to 300 terms, associated differently: rounding of the order of
+        # 300 ulps of 1 near where they cross zero.
+        slack = {ft.float32: 1e-4, ft.bfloat16: 0.05}.get(dtype, 1e-12)
+        assert_stored_equal(out, storage(want).reshape(-1), want.dtype, rtol=slack, atol=slack)
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("inner", [1, 4])
+@pytest.mark.parametrize("log_form", [0, 1])
+def test_softmax_lines(suffix, inner, log_form, rng):
+    mod = emu.Module.get("softmax")
+    dtype = DTYPE[suffix]
+    outer, size = 3, 257
+    x = rng.uniform(-20, 20, outer * size * inner).astype(STORAGE[dtype])
+    x[5] = -np.inf  # a zero probability
+    x[size * inner + 7] = 1e4  # a dominant logit: no overflow
+    t = ft.tensor(x).reshape(outer, size, inner)
+    want = to_numpy((ft.log_softmax if log_form else ft.softmax)(t, 1)).reshape(-1)
+    for grid, block in [(1, 32), (2, 128), (5, 1024)]:
+        out = np.zeros_like(x)
+        mod.launch(f"softmax_{suffix}", grid, block, emu.i64(outer), emu.i64(size), emu.i64(inner), x, out, emu.i32(log_form))
+        np.testing.assert_allclose(out, want, rtol=1e-5 if suffix == "f32" else 1e-12, atol=1e-7 if suffix == "f32" else 1e-15)
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("center", [1, 0])
+@pytest.mark.parametrize("affine", [True, False])
+def test_row_norms_forward_and_backward(suffix, center, affine, rng):
+    mod = emu.Module.get("norm")
+    dtype = STORAGE[DTYPE[suffix]]
+    rows, n, eps = 5, 300, 1e-5
+    x = rng.normal(2.0, 3.0, (rows, n)).astype(dtype)
+    w, b = (rng.uniform(0.5, 1.5, n).astype(dtype), rng.uniform(-1, 1, n).astype(dtype)) if affine else (None, None)
+    dy = rng.normal(size=(rows, n)).astype(dtype)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(1, keepdims=True) if center else 0.0
+    rstd = 1 / np.sqrt(((x64 - mean) ** 2).mean(1, keepdims=True) + eps)
+    xhat = (x64 - mean) * rstd
+    g = dy * (w if affine else 1.0)
+    want_y = xhat * (w if affine else 1) + (b if affine else 0)
+    want_dx = rstd * (g - (g.mean(1, keepdims=True) if center else 0) - xhat * (g * xhat).mean(1, keepdims=True))
+    tol = dict(rtol=1e-4, atol=1e-5) if suffix == "f32" else dict(rtol=1e-10, atol=1e-12)
+    for grid, block in [(1, 32), (2, 128), (5, 512)]:
+        y = np.zeros_like(x)
+        mod.launch(f"norm_rows_{suffix}", grid, block, emu.i64(rows), emu.i64(n), x, w, b, y, emu.f64(eps), emu.i32(center))
+        np.testing.assert_allclose(y, want_y, **tol)
+        dx, dyx = np.zeros_like(x), np.zeros_like(x)
+        mod.launch(f"norm_rows_backward_{suffix}", grid, block, emu.i64(rows), emu.i64(n), x, w, dy, dx, dyx, emu.f64(eps),
+                   emu.i32(center))
+        np.testing.assert_allclose(dx, want_dx, **tol)
+        np.testing.assert_allclose(dyx, dy * xhat, **tol)
+
+
+# --- fused cells, optimizer steps, random fills -------------------------------------------------
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+def test_rnn_cells_match_the_cpu_twins(suffix, rng):
+    mod = emu.Module.get("rnn")
+    dtype = STORAGE[DTYPE[suffix]]
+    rows, h = 6, 10
+    arr = lambda *shape: rng.uniform(-2, 2, shape).astype(dtype)  # noqa: E731
+    gates, c, dh, dcy = arr(rows, 4 * h), arr(rows, h), arr(rows, h), arr(rows, h)
+    gi, gh, hp, dy = arr(rows, 3 * h), arr(rows, 3 * h), arr(rows, h), arr(rows, h)
+    T = ft.tensor
+    want_h, want_c = _C._lstm_cell(T(gates), T(c))
+    want_hy = _C._gru_cell(T(gi), T(gh), T(hp))
+    tol = dict(rtol=1e-5, atol=1e-6) if suffix == "f32" else dict(rtol=1e-12, atol=1e-13)
+    # Gradients by float64 autograd of the CPU ops.
+    g64, c64 = (T(a.astype(np.float64)).requires_grad_() for a in (gates, c))
+    h64, cy64 = _C._lstm_cell(g64, c64)
+    d_gates, d_c = ft.autograd.grad((h64 * T(dh.astype(np.float64))).sum() + (cy64 * T(dcy.astype(np.float64))).sum(), [g64, c64])
+    i64s, h64s, p64s = (T(a.astype(np.float64)).requires_grad_() for a in (gi, gh, hp))
+    y64 = _C._gru_cell(i64s, h64s, p64s)
+    d_gi, d_gh, d_hp = ft.autograd.grad((y64 * T(dy.astype(np.float64))).sum(), [i64s, h64s, p64s])
+    for grid, block in LAUNCHES:
+        hy, cy = np.zeros_like(c), np.zeros_like(c)
+        mod.launch(f"rnn_lstm_cell_{suffix}", grid, block, emu.i64(rows), emu.i64(h), gates, c, hy, cy)
+        np.testing.assert_allclose(hy, want_h.numpy(), **tol)
+        np.testing.assert_allclose(cy, want_c.numpy(), **tol)
+        dg, dc = np.zeros_like(gates), np.zeros_like(c)
+        mod.launch(f"rnn_lstm_cell_backward_{suffix}", grid, block, emu.i64(rows), emu.i64(h), gates, c, cy, dh, dcy, dg, dc)
+        np.testing.assert_allclose(dg, d_gates.numpy(), **tol)
+        np.testing.assert_allclose(dc, d_c.numpy(), **tol)
+        hy = np.zeros_like(hp)
+        mod.launch(f"rnn_gru_cell_{suffix}", grid, block, emu.i64(rows), emu.i64(h), gi, gh, hp, hy)
+        np.testing.assert_allclose(hy, want_hy.numpy(), **tol)
+        dgi, dgh, dhp = np.zeros_like(gi), np.zeros_like(gh), np.zeros_like(hp)
+        mod.launch(f"rnn_gru_cell_backward_{suffix}", grid, block, emu.i64(rows), emu.i64(h), gi, gh, hp, dy, dgi, dgh, dhp)
+        for got, want in ((dgi, d_gi), (dgh, d_gh), (dhp, d_hp)):
+            np.testing.assert_allclose(got, want.numpy(), **tol)
+
+
+OPT_LIST = 16
+
+
+class OptList(ctypes.Structure):
+    """optim.cu's OptList: up to 16 parameters of one launch."""
+    _fields_ = [("count", ctypes.c_int64), ("ends", ctypes.c_int64 * OPT_LIST), ("p", (ctypes.c_uint64 * 5) * OPT_LIST),
+                ("s", (ctypes.c_double * 12) * OPT_LIST)]
+
+
+def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad):
+    """Adam (Kingma and Ba) with PyTorch's conventions, in float64: coupled L2 or AdamW's
+    decoupled decay, AMSGrad's running maximum."""
+    bc1, bc2 = 1 - b1 ** step, 1 - b2 ** step
+    grad = g + (weight_decay * p if weight_decay and not decoupled else 0)
+    p = p * (1 - lr * weight_decay) if decoupled else p.copy()
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad * grad
+    vmax = np.maximum(vmax, v)
+    p = p - lr / bc1 * m / (np.sqrt(vmax if amsgrad else v) / math.sqrt(bc2) + eps)
+    return p, m, v, vmax
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("weight_decay,decoupled", [(0.0, False), (0.1, False), (0.1, True)])
+def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad, weight_decay, decoupled, rng):
+    mod = emu.Module.get("optim")
+    lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
+    k = 5 if amsgrad else 4
+    sizes, steps = [1000, 7, 1, 333], [3, 1, 10, 2]  # each parameter its own step count
+    params = [[rng.normal(size=n), rng.normal(size=n), rng.normal(size=n) * 0.1, rng.uniform(0, 0.1, n), rng.uniform(0, 0.2, n)]
+              for n in sizes]
+    coupled = weight_decay != 0 and not decoupled
+    for grid, block in LAUNCHES[:2]:
+        state = [[a.copy() for a in ops][:k] for ops in params]
+        table = OptList(count=len(sizes))
+        for t, (ops, step) in enumerate(zip(state, steps)):
+            table.ends[t] = sum(sizes[: t + 1])
+            for i, a in enumerate(ops):
+                table.p[t][i] = a.ctypes.data
+            # optim.cu's OptAdam: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
+            # eps, bias_correction2_sqrt, -step_size].
+            scalars = [1.0, weight_decay if coupled else 0.0, 1.0 if coupled else 0.0, 1 - lr * weight_decay if decoupled else 1.0,
+                       1 - b1, b2, 1 - b2, eps, math.sqrt(1 - b2 ** step), -lr / (1 - b1 ** step)]
+            table.s[t][: len(scalars)] = scalars
+        mod.launch(f"optim_adam{k}_f64", grid, block, table)
+        for ops, start, step in zip(state, params, steps):
+            p, m, v, vmax = adam_reference(*start[:2], *start[2:5], step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad)
+            np.testing.assert_allclose(ops[0], p, rtol=1e-12)
+            np.testing.assert_allclose(ops[2], m, rtol=1e-12)
+            np.testing.assert_allclose(ops[3], v, rtol=1e-12)
+            np.testing.assert_array_equal(ops[1], start[1])  # the gradient is read, never written
+            if amsgrad:
+                np.testing.assert_allclose(ops[4], vmax, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
+def test_sgd_momentum_list_in_reduced_precision(dtype, rng):
+    """SGD with momentum and dampening, stored in the parameter's dtype, computed in float."""
+    mod = emu.Module.get("optim")
+    lr, mu, damp = 0.1, 0.9, 0.2
+    sizes = [64, 5, 129]
+    table = OptList(count=len(sizes))
+    state, want = [], []
+    for t, n in enumerate(sizes):
+        p, g, buf = (storage(ft.tensor(rng.normal(size=n)).to(DTYPE[dtype])) for _ in range(3))
+        state.append([p, g, buf])
+        f = [to_numpy(tensor(a, DTYPE[dtype])).astype(np.float32).astype(np.float64) for a in (p, g, buf)]
+        # The kernel's fused multiply-adds in float: the float64 product of two floats is exact.
+        f32 = lambda v: np.float64(np.float32(v)) if np.isscalar(v) else v.astype(np.float32).astype(np.float64)  # noqa: E731
+        new_buf = f32(f[1] * f32(1 - damp) + f32(f[2] * f32(mu)))
+        want.append((f32(f[0] + new_buf * f32(-lr)), new_buf))
+        table.ends[t] = sum(sizes[: t + 1])
+        for i, a in enumerate((p, g, buf)):
+            table.p[t][i] = a.ctypes.data
+        # optim.cu's OptSgd: [sign, decay, coupled, first, momentum, nesterov, mu, 1 - dampening, -lr].
+        table.s[t][:9] = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, mu, 1 - damp, -lr]
+    mod.launch(f"optim_sgd3_{dtype}", 2, 64, table)
+    for (p, _, buf), (want_p, want_buf) in zip(state, want):
+        assert_stored_equal(buf, storage(ft.tensor(want_buf).to(DTYPE[dtype])), DTYPE[dtype])
+        assert_stored_equal(p, storage(ft.tensor(want_p).to(DTYPE[dtype])), DTYPE[dtype])
+
+
+class RandomDraw(ctypes.Structure):
+    """philox.cu's RandomDraw (the Rust `Draw`, repr(C))."""
+    _fields_ = [("kind", ctypes.c_int), ("per", ctypes.c_int), ("bits", ctypes.c_int), ("pad", ctypes.c_int),
+                ("a", ctypes.c_double), ("b", ctypes.c_double), ("range", ctypes.c_uint64), ("base", ctypes.c_int64)]
+
+
+def test_random_fills_equal_the_reference_stream_under_any_launch():
+    mod = emu.Module.get("random")
+    seed, offset, n = 987654321, 5, 203
+    draws = [
+        ("f64", RandomDraw(kind=0, per=2, bits=53, a=-2.0, b=5.0), uniform_f64(seed, offset, n, -2.0, 5.0)),
+        ("i64", RandomDraw(kind=7, per=4, range=14, base=-3), randint_small(seed, offset, n, -3, 11)),
+        ("f32", RandomDraw(kind=2, per=4, a=0.3, b=1.0), bernoulli(seed, offset, n, 0.3)),
+    ]
+    for suffix, draw, want in draws:
+        for grid, block in LAUNCHES:
+            out = np.zeros(n, STORAGE[DTYPE[suffix]])
+            mod.launch(f"random_{suffix}", grid, block, emu.i64(n), out, ctypes.c_uint64(seed), ctypes.c_uint64(offset), draw)
+            np.testing.assert_array_equal(out, np.asarray(want, out.dtype))
+
+
+# --- the emulator itself ------------------------------------------------------------------------
+
+def test_warp_shuffles_and_a_divergent_barrier():
+    source = """
+extern "C" __global__ void divergent(int* out) { if (threadIdx.x < 16) __syncthreads(); out[threadIdx.x] = 1; }
+extern "C" __global__ void shuffle(int* out) { out[threadIdx.x] = __shfl_down_sync(0xffffffffu, (int)threadIdx.x, 3); }
+"""
+    library = emu.build("selftest", {"selftest": source})
+    out = np.zeros(64, np.int32)
+    arg = ctypes.c_void_p(out.ctypes.data)
+    pointer = (ctypes.c_void_p * 1)(ctypes.addressof(arg))
+    assert library.ft_launch_shuffle(1, 1, 1, 48, 1, 1, pointer) == 0
+    # Lanes read lane + 3 of their own warp; past the warp's (or block's) end, their own value.
+    want = [t + 3 if t % 32 + 3 < 32 and t + 3 < 48 else t for t in range(48)]
+    np.testing.assert_array_equal(out[:48], want)
+    assert library.ft_launch_divergent(1, 1, 1, 64, 1, 1, pointer) == 1
+    library.ft_emu_error.restype = ctypes.c_char_p
+    assert b"deadlock" in library.ft_emu_error() and b"16 threads at __syncthreads" in library.ft_emu_error()
