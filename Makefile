@@ -26,8 +26,10 @@ build:
 	$(PIP) install -q --force-reinstall --no-deps $(DIST)/ferrotorch-*.whl
 	$(PIP) install -q --no-deps ./vision
 
+# The crate's unit tests only (`--lib`): its doc examples are not run as tests, and building
+# the library a second time for them doubled this step.
 test-rust:
-	cargo test --profile unit -p ferrotorch-core
+	cargo test --release -p ferrotorch-core --lib
 
 test-python:
 	cd tests && ../$(PY) -m pytest -q -p no:cacheprovider .

@@ -1,8 +1,9 @@
-//! Sorting along a dim on the device (kernels/sort.cu): rows of at most `SORT_MAX` elements
-//! are sorted in shared memory, a block per row, for `sort`, `topk` and `kthvalue`. Longer rows
-//! return None and are sorted on the host by the caller.
+//! Sorting along a dim on the device (kernels/sort.cu), for `sort`, `topk` and `kthvalue`: rows
+//! of at most `SORT_MAX` elements are sorted in shared memory, a block per row, writing only the
+//! picked range; longer rows are sorted as runs of `SORT_MAX`, merged pairwise until one run
+//! holds the row, and the picked range is cut from the result.
 
-use super::dispatch::{address, grid, index_of, launch};
+use super::dispatch::{address, grid, index_of, launch, threads_for};
 use super::kernels::{suffix, SORT_MAX};
 use crate::dtype::DType;
 use crate::error::Result;
@@ -10,23 +11,51 @@ use crate::tensor::Tensor;
 
 /// Sorted positions `first..first + count` of every row of the CUDA tensor `t` along `dim`
 /// (values and int64 positions, `dim` resized to `count`, both contiguous), ascending or
-/// descending, stable; None when the rows are longer than `SORT_MAX` or nothing is sorted or
-/// picked (0-d and empty tensors, `count == 0`: the host path has those edge cases).
+/// descending, stable; None when nothing is sorted or picked (0-d and empty tensors,
+/// `count == 0`: the host path has those edge cases).
 pub fn sort_rows(t: &Tensor, dim: usize, descending: bool, first: usize, count: usize) -> Result<Option<(Tensor, Tensor)>> {
-    if t.ndim() == 0 || t.numel() == 0 || count == 0 || t.shape()[dim] > SORT_MAX {
+    if t.ndim() == 0 || t.numel() == 0 || count == 0 {
         return Ok(None);
     }
     // Rows along the last dim, dense; results come back to `dim` the same way.
     let (n, dim, last) = (t.shape()[dim], dim as i64, t.ndim() as i64 - 1);
     let moved = t.movedim(&[dim], &[last])?.contiguous()?;
-    let from_rows = |x: Tensor| x.movedim(&[last], &[dim])?.contiguous();
     let rows = moved.numel() / n;
-    let mut shape = moved.shape().to_vec();
-    *shape.last_mut().expect("at least one dim") = count;
-    let values = Tensor::uninit_on(&shape, t.dtype(), t.device())?;
-    let indices = Tensor::uninit_on(&shape, DType::I64, t.device())?;
-    let (r, len, down, from, many) = (rows as i64, n as i64, i32::from(descending), first as i64, count as i64);
-    let (i, v, p) = (address(&moved, moved.offset()), address(&values, 0), address(&indices, 0));
-    launch!(index_of(t)?, format!("sort_rows_{}", suffix(t.dtype())), grid(rows); &r, &len, &i, &v, &p, &down, &from, &many)?;
+    let (values, indices) = if n <= SORT_MAX { short_rows(&moved, rows, n, descending, first, count)? } else { long_rows(&moved, rows, n, descending, first, count)? };
+    let mut shape: Vec<i64> = moved.shape().iter().map(|&s| s as i64).collect();
+    *shape.last_mut().expect("at least one dim") = count as i64;
+    let from_rows = |x: Tensor| x.reshape(&shape)?.movedim(&[last], &[dim])?.contiguous();
     Ok(Some((from_rows(values)?, from_rows(indices)?)))
+}
+
+/// Rows of at most `SORT_MAX`: one launch writing the picked `(rows, count)` directly.
+fn short_rows(x: &Tensor, rows: usize, n: usize, descending: bool, first: usize, count: usize) -> Result<(Tensor, Tensor)> {
+    let values = Tensor::uninit_on(&[rows, count], x.dtype(), x.device())?;
+    let indices = Tensor::uninit_on(&[rows, count], DType::I64, x.device())?;
+    let (r, len, down, from, many) = (rows as i64, n as i64, i32::from(descending), first as i64, count as i64);
+    let (i, v, p) = (address(x, x.offset()), address(&values, 0), address(&indices, 0));
+    launch!(index_of(x)?, format!("sort_rows_{}", suffix(x.dtype())), grid(rows); &r, &len, &i, &v, &p, &down, &from, &many)?;
+    Ok((values, indices))
+}
+
+/// Longer rows: sorted runs, merge passes of doubling width between two pairs of buffers, then
+/// the picked columns.
+fn long_rows(x: &Tensor, rows: usize, n: usize, descending: bool, first: usize, count: usize) -> Result<(Tensor, Tensor)> {
+    let buffers = || -> Result<(Tensor, Tensor)> { Ok((Tensor::uninit_on(&[rows, n], x.dtype(), x.device())?, Tensor::uninit_on(&[rows, n], DType::I64, x.device())?)) };
+    let ((mut values, mut positions), (mut spare_v, mut spare_p)) = (buffers()?, buffers()?);
+    let (index, sfx) = (index_of(x)?, suffix(x.dtype()));
+    let (r, len, down) = (rows as i64, n as i64, i32::from(descending));
+    let (i, v, p) = (address(x, x.offset()), address(&values, 0), address(&positions, 0));
+    launch!(index, format!("sort_runs_{sfx}"), grid(rows * n.div_ceil(SORT_MAX)); &r, &len, &i, &v, &p, &down)?;
+    let mut width = SORT_MAX;
+    while width < n {
+        let w = width as i64;
+        let (v, p, vo, po) = (address(&values, 0), address(&positions, 0), address(&spare_v, 0), address(&spare_p, 0));
+        launch!(index, format!("sort_merge_{sfx}"), threads_for(rows * n); &r, &len, &w, &v, &p, &vo, &po, &down)?;
+        std::mem::swap(&mut values, &mut spare_v);
+        std::mem::swap(&mut positions, &mut spare_p);
+        width *= 2;
+    }
+    let pick = |t: &Tensor| t.narrow(1, first as i64, count as i64)?.contiguous();
+    Ok((pick(&values)?, pick(&positions)?))
 }

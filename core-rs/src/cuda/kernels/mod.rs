@@ -443,14 +443,20 @@ fn rnn_module() -> KernelModule {
     })
 }
 
-/// `sort_rows_<dtype>` for every dtype: rows of at most `SORT_MAX` elements sorted in shared
-/// memory (sort.cu).
+/// `sort_rows_<dtype>` (rows of at most `SORT_MAX` elements sorted in shared memory),
+/// `sort_runs_<dtype>` and `sort_merge_<dtype>` (longer rows: sorted runs, then merge passes)
+/// for every dtype (sort.cu).
 fn sort_module() -> KernelModule {
     module("sort".into(), &[SORT], |src, names| {
         for dtype in DType::ALL {
-            let t = storage_type(dtype);
+            let (t, sfx) = (storage_type(dtype), suffix(dtype));
             let params = format!("i64 rows, i64 n, const {t}* in, {t}* values, i64* indices, int descending, i64 first, i64 count");
-            kernel(src, names, format!("sort_rows_{}", suffix(dtype)), &params, "sort_rows(rows, n, in, values, indices, descending, first, count);");
+            kernel(src, names, format!("sort_rows_{sfx}"), &params, "sort_rows(rows, n, in, values, indices, descending, first, count);");
+            let params = format!("i64 rows, i64 n, const {t}* in, {t}* values, i64* positions, int descending");
+            kernel(src, names, format!("sort_runs_{sfx}"), &params, "sort_runs(rows, n, in, values, positions, descending);");
+            let params = format!("i64 rows, i64 n, i64 width, const {t}* values, const i64* positions, {t}* values_out, i64* positions_out, int descending");
+            let body = "merge_runs(rows, n, width, values, positions, values_out, positions_out, descending);";
+            kernel(src, names, format!("sort_merge_{sfx}"), &params, body);
         }
     })
 }
