@@ -11,9 +11,11 @@
 //   overlap in time.
 // - atomics are plain read-modify-writes (only one fiber runs at a time).
 //
-// The scheduler runs every runnable fiber until it parks or returns, then releases the
-// warp or block barriers that are complete, so threads interleave at every barrier and
-// shuffle as they do on a GPU; races that need true concurrency are out of its reach.
+// The scheduler runs every runnable fiber until it parks or returns, alternating between
+// ascending and descending thread order from one round to the next (so a missing barrier
+// between a write and a read shows up whichever thread comes first), then releases the warp
+// or block barriers that are complete. A shuffle that reads a lane which has returned fails
+// the launch (undefined on a GPU). Races that need true concurrency are out of its reach.
 //
 // It is included before a kernel module's source (tests/cuda/kernel_emulator.py), which
 // sees FT_HOST_EMULATOR defined.
@@ -67,6 +69,7 @@ struct Launch {
     ucontext_t scheduler;
     const std::function<void()>* body = nullptr;
     std::vector<uint64_t> slots;  // one 8-byte slot per thread for warp exchanges
+    bool failed = false;          // a thread broke the execution model (see error_message)
 };
 
 inline Launch& launch_state() {
@@ -147,8 +150,9 @@ inline bool run_block(Launch& l) {
         f.context.uc_link = &l.scheduler;
         makecontext(&f.context, fiber_main, 0);
     }
-    for (;;) {
-        for (unsigned t = 0; t < n; ++t) {
+    for (bool descending = false;; descending = !descending) {
+        for (unsigned k = 0; k < n; ++k) {
+            const unsigned t = descending ? n - 1 - k : k;
             if (l.fibers[t].state != RUNNABLE) continue;
             l.current = &l.fibers[t];
             swapcontext(&l.scheduler, &l.fibers[t].context);
@@ -179,11 +183,12 @@ inline int launch(dim3 grid, dim3 block, const std::function<void()>& body) {
         if (l.fibers[t].stack.empty()) l.fibers[t].stack.resize(STACK_BYTES);
     }
     l.slots.assign(n, 0);
+    l.failed = false;
     for (unsigned z = 0; z < grid.z; ++z)
         for (unsigned y = 0; y < grid.y; ++y)
             for (unsigned x = 0; x < grid.x; ++x) {
                 l.block_index = dim3{x, y, z};
-                if (!run_block(l)) {
+                if (!run_block(l) || l.failed) {
                     l.body = nullptr;
                     return 1;
                 }
@@ -202,7 +207,13 @@ template <typename T> inline T exchange(T v, int source) {
     park(AT_WARP_BARRIER);
     T result = v;
     const unsigned from = warp * 32 + (unsigned)source;
-    if (source >= 0 && source < 32 && from < n) memcpy(&result, &l.slots[from], sizeof(T));
+    if (source >= 0 && source < 32 && from < n) {
+        if (l.fibers[from].state == DONE && !l.failed) {
+            l.failed = true;
+            snprintf(error_message(), 256, "thread %u shuffles from lane %d of its warp, which has returned", me, source);
+        }
+        memcpy(&result, &l.slots[from], sizeof(T));
+    }
     park(AT_WARP_BARRIER);  // no lane overwrites its slot before every lane has read
     return result;
 }
@@ -218,7 +229,7 @@ extern "C" const char* ft_emu_error() { return ft_emu::error_message(); }
 
 inline void __syncthreads() { ft_emu::park(ft_emu::AT_BLOCK_BARRIER); }
 
-template <typename T> inline T __shfl_sync(unsigned, T v, int lane) { return ft_emu::exchange(v, lane); }
+template <typename T> inline T __shfl_sync(unsigned, T v, int lane) { return ft_emu::exchange(v, lane & 31); }
 template <typename T> inline T __shfl_down_sync(unsigned, T v, unsigned delta) {
     return ft_emu::exchange(v, (int)(ft_emu::current().linear % 32 + delta));
 }

@@ -753,8 +753,20 @@ def test_warp_shuffles_and_a_divergent_barrier():
     source = """
 extern "C" __global__ void divergent(int* out) { if (threadIdx.x < 16) __syncthreads(); out[threadIdx.x] = 1; }
 extern "C" __global__ void shuffle(int* out) { out[threadIdx.x] = __shfl_down_sync(0xffffffffu, (int)threadIdx.x, 3); }
+extern "C" __global__ void from_returned(int* out) {
+    if (threadIdx.x >= 8) return;
+    out[threadIdx.x] = __shfl_down_sync(0xffffffffu, (int)threadIdx.x, 4);
+}
+extern "C" __global__ void racy(int* out) {
+    __shared__ int s[64];
+    s[threadIdx.x] = 0;
+    __syncthreads();
+    s[threadIdx.x] = threadIdx.x + 1;
+    out[threadIdx.x] = threadIdx.x > 0 ? s[threadIdx.x - 1] : 1;  // needs a __syncthreads before it
+}
 """
     library = emu.build("selftest", {"selftest": source})
+    library.ft_emu_error.restype = ctypes.c_char_p
     out = np.zeros(64, np.int32)
     arg = ctypes.c_void_p(out.ctypes.data)
     pointer = (ctypes.c_void_p * 1)(ctypes.addressof(arg))
@@ -763,5 +775,11 @@ extern "C" __global__ void shuffle(int* out) { out[threadIdx.x] = __shfl_down_sy
     want = [t + 3 if t % 32 + 3 < 32 and t + 3 < 48 else t for t in range(48)]
     np.testing.assert_array_equal(out[:48], want)
     assert library.ft_launch_divergent(1, 1, 1, 64, 1, 1, pointer) == 1
-    library.ft_emu_error.restype = ctypes.c_char_p
     assert b"deadlock" in library.ft_emu_error() and b"16 threads at __syncthreads" in library.ft_emu_error()
+    # Reading a lane that has returned is undefined on a GPU: the launch fails.
+    assert library.ft_launch_from_returned(1, 1, 1, 32, 1, 1, pointer) == 1
+    assert b"which has returned" in library.ft_emu_error()
+    # A missing barrier shows: after the first barrier threads run in descending order, so
+    # reads of the lower neighbour's new value see the old one.
+    assert library.ft_launch_racy(1, 1, 1, 64, 1, 1, pointer) == 0
+    assert (out[1:64] != np.arange(1, 64)).any()
