@@ -55,8 +55,20 @@ def rms_norm_fwd_bwd(lib, rng):
     return run
 
 
+def causal_attention_fwd_bwd(lib, rng):
+    """Causal scaled_dot_product_attention of 8 sequences x 6 heads x 256 positions x 64 dims
+    (a GPT block's attention), forward and backward."""
+    q, k, v = (lib.from_numpy(rng.standard_normal((8, 6, 256, 64)).astype(np.float32)).requires_grad_() for _ in range(3))
+
+    def run():
+        lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+
+    return run
+
+
 WORKLOADS = {
     "MLP 784-256-10 train step batch 64": mlp_training_step,
     "LeNet-5 train step batch 64 (Adam)": lenet_training_step,
     "rms_norm 4096x1024 fwd+bwd": rms_norm_fwd_bwd,
+    "causal SDPA 8x6x256x64 fwd+bwd": causal_attention_fwd_bwd,
 }

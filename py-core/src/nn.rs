@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod activation;
+mod attention;
 mod conv;
 mod loss;
 mod norm;
@@ -12,6 +13,7 @@ mod rnn;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activation::register(m)?;
+    attention::register(m)?;
     conv::register(m)?;
     loss::register(m)?;
     norm::register(m)?;

@@ -358,6 +358,35 @@ def test_sort_rows_is_the_cpu_stable_sort(dtype, n, descending, rng):
             np.testing.assert_array_equal(v.reshape(rows, count).view(np.uint8), storage(want_v).view(np.uint8))
 
 
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+@pytest.mark.parametrize("right", [0, 1])
+def test_searchsorted_in_one_row_per_run_and_through_a_sorter(dtype, right, rng):
+    mod = emu.Module.get("search")
+    rows, n, per = 3, 9, 7
+    bounds = np.sort(values(dtype, rows * n, rng, special=False).reshape(rows, n), axis=1)
+    if dtype in FLOATS:
+        bounds = storage(ft.sort(tensor(bounds.reshape(-1), dtype).reshape(rows, n), 1)[0]).reshape(rows, n)
+    needles = values(dtype, rows * per, rng)  # NaN and infinities among the floats
+    b_t, v_t = tensor(bounds.reshape(-1), dtype).reshape(rows, n), tensor(needles, dtype).reshape(rows, per)
+    shuffled = np.stack([rng.permutation(n) for _ in range(rows)])
+    sorter = np.argsort(shuffled, axis=1, kind="stable").astype(np.int64)
+    scrambled = np.take_along_axis(bounds, shuffled, 1)
+    for b, row_len, v, want_args in [
+        (bounds[0].copy(), 0, needles, (b_t[0], v_t.reshape(-1))),
+        (bounds.reshape(-1).copy(), per, needles, (b_t, v_t)),
+    ]:
+        want = to_numpy(ft.searchsorted(*want_args, right=bool(right))).reshape(-1)
+        out = np.zeros(needles.size, np.int64)
+        mod.launch(f"search_{SUFFIX[dtype]}", 2, 32, emu.i64(needles.size), emu.i64(n), emu.i64(row_len), b, v, None, out, emu.i32(right))
+        np.testing.assert_array_equal(out, want)
+    # Through a sorter: the same positions from scrambled boundaries.
+    want = to_numpy(ft.searchsorted(b_t, v_t, right=bool(right))).reshape(-1)
+    out = np.zeros(needles.size, np.int64)
+    mod.launch(f"search_{SUFFIX[dtype]}", 1, 64, emu.i64(needles.size), emu.i64(n), emu.i64(per), scrambled.reshape(-1).copy(), needles,
+               sorter.reshape(-1).copy(), out, emu.i32(right))
+    np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize("dtype", [ft.float32, ft.bfloat16, ft.int8, ft.bool, ft.int64])
 def test_fill_and_where_dense_and_strided(dtype, rng):
     fill, where = emu.Module.get("fill"), emu.Module.get("where")
@@ -556,6 +585,45 @@ def test_scans_in_chunks_and_strided_lines(op, dtype, inner, rng):
         # 300 ulps of 1 near where they cross zero.
         slack = {ft.float32: 1e-4, ft.bfloat16: 0.05}.get(dtype, 1e-12)
         assert_stored_equal(out, storage(want).reshape(-1), want.dtype, rtol=slack, atol=slack)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("inner", [1, 3])
+def test_logcumsumexp_scans_with_infinities_and_nan(dtype, inner, rng):
+    mod = emu.Module.get("scan")
+    outer, size = 2, 300
+    x = storage(ft.tensor(rng.uniform(-30, 30, outer * size * inner)).to(dtype))
+    # -inf (adds nothing), +inf (sticks), NaN (sticks), in the first line only.
+    x[[5 * inner, 100 * inner, 200 * inner]] = storage(ft.tensor([-np.inf, np.inf, np.nan]).to(dtype))
+    x[size * inner: size * inner + 4 * inner] = storage(ft.tensor([-np.inf] * 4 * inner).to(dtype))  # a line opening with -inf
+    t = tensor(x, dtype).reshape(outer, size, inner)
+    want = storage(ft.logcumsumexp(t, 1)).reshape(-1)
+    for grid, block in [(1, 32), (3, 128)]:
+        out = np.zeros_like(x)
+        mod.launch(f"scan_logcumsumexp_{SUFFIX[dtype]}", grid, block, emu.i64(outer), emu.i64(size), emu.i64(inner), x, out)
+        # Associated differently from the CPU's running order: a few ulps of the running value.
+        assert_stored_equal(out, want, dtype, rtol={ft.float64: 1e-13, ft.float32: 1e-6}.get(dtype), atol=1e-300)
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+@pytest.mark.parametrize("inner", [1, 3])
+def test_running_extremes_keep_the_cpu_positions(op, dtype, inner, rng):
+    """Values and positions bit for bit: ties move the position forward, NaN sticks (and a later
+    NaN takes the position), across warps, chunks and strided lines."""
+    mod = emu.Module.get("scan")
+    outer, size = 2, 150
+    x = values(dtype, outer * size * inner, rng, -2.0, 2.0)
+    if dtype in FLOATS:  # few distinct values: many ties; NaN and infinities in the middle
+        x = storage(ft.tensor(np.round(rng.uniform(-2, 2, x.size))).to(dtype))
+        x[[40, 77, 200]] = storage(ft.tensor([np.inf, np.nan, -np.inf]).to(dtype))
+    t = tensor(x, dtype).reshape(outer, size, inner)
+    want_v, want_i = getattr(ft, op)(t, 1)
+    for grid, block in [(1, 32), (3, 64)]:
+        out, idx = np.zeros_like(x), np.zeros(x.size, np.int64)
+        mod.launch(f"scan_{op}_{SUFFIX[dtype]}", grid, block, emu.i64(outer), emu.i64(size), emu.i64(inner), x, out, idx)
+        np.testing.assert_array_equal(out.view(np.uint8), storage(want_v).reshape(-1).view(np.uint8))
+        np.testing.assert_array_equal(idx, to_numpy(want_i).reshape(-1))
 
 
 @pytest.mark.parametrize("suffix", ["f32", "f64"])
@@ -783,3 +851,116 @@ extern "C" __global__ void racy(int* out) {
     # reads of the lower neighbour's new value see the old one.
     assert library.ft_launch_racy(1, 1, 1, 64, 1, 1, pointer) == 0
     assert (out[1:64] != np.arange(1, 64)).any()
+
+
+# --- fused attention ----------------------------------------------------------------------------
+
+ATTN_THREADS = 128
+
+
+def attention_reference(q, k, v, dout, scale, causal, group):
+    """softmax(scale q k^T) v, its log-sum-exp and its gradients, in float64 NumPy: query head h
+    reads key/value head h // group; causal masks key j > query i."""
+    q, k, v, dout = (a.astype(np.float64) for a in (q, k, v, dout))
+    kk, vv = np.repeat(k, group, axis=0), np.repeat(v, group, axis=0)
+    s = scale * q @ kk.transpose(0, 2, 1)
+    if causal:
+        s = np.where(np.tri(q.shape[1], k.shape[1], dtype=bool), s, -np.inf)
+    top = s.max(-1, keepdims=True)
+    p = np.exp(s - top)
+    lse = (top + np.log(p.sum(-1, keepdims=True)))[..., 0]
+    p = p / p.sum(-1, keepdims=True)
+    out = p @ vv
+    dp = dout @ vv.transpose(0, 2, 1)
+    ds = p * (dp - (dout * out).sum(-1, keepdims=True))
+    dq = scale * ds @ kk
+    fold = lambda a: a.reshape(k.shape[0], group, *a.shape[1:]).sum(1)  # noqa: E731
+    dk = fold(scale * ds.transpose(0, 2, 1) @ q)
+    dv = fold(p.transpose(0, 2, 1) @ dout)
+    return out, lse, dq, dk, dv
+
+
+def attention_kernels(mod, suffix, q, k, v, dout, scale, causal, group, grid):
+    """The three attention kernels on stored operands: out, lse, dq, dk, dv."""
+    heads, L, E = q.shape
+    S, Ev = k.shape[1], v.shape[2]
+    dim = next(d for d in (64, 128, 256) if max(E, Ev) <= d)
+    acc = np.float64 if suffix == "f64" else np.float32
+    sizes = [emu.i64(x) for x in (heads, group, L, S, E, Ev)]
+    out, lse = np.zeros((heads, L, Ev), q.dtype), np.zeros((heads, L), acc)
+    mod.launch(f"attention_forward_{suffix}_d{dim}", grid, ATTN_THREADS, *sizes, q, k, v, out, lse, emu.f64(scale), emu.i32(causal))
+    dq, delta = np.zeros_like(q), np.zeros((heads, L), acc)
+    mod.launch(f"attention_backward_q_{suffix}_d{dim}", grid, ATTN_THREADS, *sizes, q, k, v, out, dout, lse, delta, dq,
+               emu.f64(scale), emu.i32(causal))
+    dk, dv = np.zeros_like(k), np.zeros_like(v)
+    kv_sizes = [emu.i64(heads // group)] + sizes[1:]
+    mod.launch(f"attention_backward_kv_{suffix}_d{dim}", grid, ATTN_THREADS, *kv_sizes, q, k, v, dout, lse, delta, dk, dv,
+               emu.f64(scale), emu.i32(causal))
+    return out, lse, dq, dk, dv
+
+
+def as_f64(stored, dtype):
+    return to_numpy(tensor(stored, dtype)).astype(np.float64) if dtype == ft.bfloat16 else stored.astype(np.float64)
+
+
+# Every dtype at head dims up to 128; float32/float64 (one tile shape each per compute type) at
+# the other head-dim bounds. The emulator spends ~2 s per launch here (a context switch per
+# lane at every shuffle), so the cases are few but cover every tile shape.
+ATTENTION_CASES = [(s, 40, 72) for s in ("f16", "bf16", "f32", "f64")] + [(s, e, ev) for s in ("f32", "f64") for e, ev in ((16, 16), (200, 136))]
+
+
+@pytest.mark.parametrize("suffix,E,Ev", ATTENTION_CASES)
+@pytest.mark.parametrize("causal", [0, 1])
+def test_attention_forward_and_backward_against_float64(suffix, E, Ev, causal, rng):
+    """Every tile shape (head dims up to 64, 128 and 256), partial tiles on both sides, grouped
+    heads, a causal mask, and launches smaller than the work (grid-stride over tiles and heads)."""
+    mod = emu.Module.get("attention")
+    dtype = DTYPE[suffix]
+    group, kv_heads, L, S = 2, 2, 37, 45
+    stored = lambda *shape: storage(ft.tensor(rng.normal(0, 1, shape)).to(dtype))  # noqa: E731
+    q, k, v, dout = stored(kv_heads * group, L, E), stored(kv_heads, S, E), stored(kv_heads, S, Ev), stored(kv_heads * group, L, Ev)
+    scale = 1 / math.sqrt(E)
+    want = attention_reference(*(as_f64(a, dtype) for a in (q, k, v, dout)), scale, causal, group)
+    # Stored results round once; accumulation in float (half types) or the type itself.
+    rel = {ft.float16: 2e-3, ft.bfloat16: 1e-2, ft.float32: 2e-5, ft.float64: 1e-12}[dtype]
+    # (3, 2): a block per query tile (and per key tile of the backward), heads in grid-stride;
+    # (1, 1): one block strides over every tile of every head.
+    for grid in [(3, 2)] + ([(1, 1)] if suffix == "f32" and E == 40 else []):
+        got = attention_kernels(mod, suffix, q, k, v, dout, scale, causal, group, grid)
+        for name, g, w in zip(("out", "lse", "dq", "dk", "dv"), got, want):
+            g = as_f64(g, dtype) if name != "lse" else g.astype(np.float64)
+            np.testing.assert_allclose(g, w, rtol=rel, atol=rel * np.abs(w).max(), err_msg=f"{name} grid={grid}")
+
+
+def test_attention_edge_rows(rng):
+    """A NaN query gives a NaN row (as the composed softmax), other rows are untouched; a row
+    whose scores are all -inf is NaN; no keys at all gives zeros; masked keys are never read."""
+    mod = emu.Module.get("attention")
+    L, S, E = 5, 6, 8
+    q, k, v, dout = (rng.normal(0, 1, shape) for shape in ((1, L, E), (1, S, E), (1, S, E), (1, L, E)))
+    q[0, 1, 0] = np.nan
+    q[0, 2] = 0.0
+    q[0, 2, 0] = 1.0
+    k[0, :, 0] = -np.inf  # row 2's scores: all -inf
+    k[0, :, 1:] = rng.normal(0, 1, (S, E - 1))
+    out, lse, dq, _, _ = attention_kernels(mod, "f64", q, k, v, dout, 1.0, 0, 1, 1)
+    assert np.isnan(out[0, 1]).all() and np.isnan(out[0, 2]).all() and np.isnan(dq[0, 1]).all()
+    q2 = q.copy()
+    q2[0, 1:3] = 0.0
+    k2 = k.copy()
+    k2[0, :, 0] = 1.0
+    want = attention_reference(q2, k2, v, dout, 1.0, 0, 1)
+    got = attention_kernels(mod, "f64", q, k2, v, dout, 1.0, 0, 1, 1)
+    rows = [0, 3, 4]
+    np.testing.assert_allclose(got[0][0, rows], want[0][0, rows], rtol=1e-12)
+    # No keys: zeros out, -inf lse, zero dq.
+    empty = np.zeros((1, 0, E))
+    out, lse, dq, dk, dv = attention_kernels(mod, "f64", q2, empty, empty, dout, 1.0, 0, 1, 1)
+    assert (out == 0).all() and (lse == -np.inf).all() and (dq == 0).all()
+    # Causal: a NaN in a key or value no query may see changes nothing.
+    k3, v3 = k2.copy(), v.copy()
+    k3[0, L:, :], v3[0, L:, :] = np.nan, np.nan
+    got = attention_kernels(mod, "f64", q2, k3, v3, dout, 1.0, 1, 1, 1)
+    want = attention_reference(q2, k2[:, :L], v[:, :L], dout, 1.0, 1, 1)
+    for g, w in zip(got[:3], want[:3]):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

@@ -1,7 +1,7 @@
-"""Core ops without a CUDA kernel yet run on a host copy of their CUDA input and hand their
-results back on the device: sorting and selection, running extremes, order statistics,
-unique, histograms, searching, linear algebra and sampling. Each is checked against the CPU,
-with its gradient where it has one. Marked `cuda`: skipped without a GPU."""
+"""Selection, order statistics, unique, histograms, searching, linear algebra and sampling on
+CUDA tensors against the CPU, with gradients where they have them. Sorting, running extremes,
+logcumsumexp and medians run on the device; the rest on a host copy of their input, handing
+the results back on the device. Marked `cuda`: skipped without a GPU."""
 
 import numpy as np
 import pytest
@@ -61,6 +61,13 @@ def test_unique_searching_and_counting():
     edges = ft.tensor([0.0, 1.5, 2.5, 4.0])
     same(ft.searchsorted(edges.cuda(), x.double().cuda(), right=True), ft.searchsorted(edges, x.double(), right=True))
     same(ft.bucketize(x.double().cuda(), edges.cuda()), ft.bucketize(x.double(), edges))
+    rows = ft.tensor([[4.0, 1.0, 2.5], [0.5, 3.0, 9.0]])
+    sorter = rows.argsort(1)
+    needles = ft.tensor([[2.0, float("nan"), 4.0, -1.0], [3.0, 3.0, 10.0, 0.0]])
+    for kw in ({"sorter": sorter}, {"sorter": sorter, "side": "right"}):
+        gpu_kw = {k: (v.cuda() if isinstance(v, ft.Tensor) else v) for k, v in kw.items()}
+        same(ft.searchsorted(rows.cuda(), needles.cuda(), **gpu_kw), ft.searchsorted(rows, needles, **kw))
+    same(ft.searchsorted(edges.cuda(), 2.0), ft.searchsorted(edges, 2.0))
     with pytest.raises(RuntimeError, match="same device"):
         ft.searchsorted(edges, x.double().cuda())
 

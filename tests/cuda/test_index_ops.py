@@ -1,7 +1,7 @@
 """Index ops, arg-reductions and products on CUDA tensors against the CPU: gather/scatter in
 every combine rule (duplicates accumulate through atomics), index_select/index_add_/index_put_,
 boolean masks, nonzero, argmax/argmin and max/min along a dim (NaN and ties), prod, all/any,
-cumsum/cumprod.
+cumsum/cumprod, cummax/cummin.
 Marked `cuda`: skipped without a GPU, run by `make gpu-check`."""
 
 import numpy as np
@@ -210,3 +210,16 @@ def test_zero_d_host_operands_join_cuda_index_ops():
     x = ft.zeros(4, device="cuda")
     x.index_fill_(0, ft.tensor([0, 2], device="cuda"), values[2])
     assert x.cpu().tolist() == [2.5, 0.0, 2.5, 0.0]
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+def test_running_extremes_on_the_device(dtype, op):
+    """cummax/cummin run on the device (scan.cu): values and positions equal the CPU's, ties
+    moving the position forward and NaN sticking, along a contiguous and a strided dim."""
+    x = (sample((6, 1500), dtype) if dtype == ft.bool else sample((6, 1500), dtype).clamp(-2, 2))
+    if dtype.is_floating_point:
+        x[1, 700], x[2, 3], x[3, 900] = float("nan"), float("inf"), -float("inf")
+    for dim in (1, 0):
+        for got, want in zip(getattr(x.cuda(), op)(dim), getattr(x, op)(dim)):
+            same(got, want)

@@ -57,3 +57,34 @@ def test_nll_loss_with_spatial_targets_and_half_inputs():
 def test_targets_out_of_range_raise_index_error():
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(ft.zeros(2, 3, device="cuda"), ft.tensor([0, 3], device="cuda"))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("dims", [(64, 64), (40, 72), (200, 136), (300, 16)])
+def test_scaled_dot_product_attention_forward_and_backward(dtype, causal, dims):
+    """The fused kernels (heads up to 256 wide; 300 takes the tensor-op path on the device)
+    against the CPU's tensor-op path, grouped heads and a transposed query included."""
+    e, ev = dims
+    q, k, v = sample((2, 4, 70, e), dtype, 1), sample((2, 2, 90, e), dtype, 2), sample((2, 2, 90, ev), dtype, 3)
+    dout = sample((2, 4, 70, ev), dtype, 4)
+    results = []
+    for device in ("cuda", "cpu"):
+        leaves = [t.to(device).requires_grad_() for t in (q, k, v)]
+        query = leaves[0].transpose(1, 2).contiguous().transpose(1, 2)
+        out = F.scaled_dot_product_attention(query, leaves[1], leaves[2], is_causal=causal, enable_gqa=True)
+        out.backward(dout.to(device))
+        results.append([out] + [t.grad for t in leaves])
+    for gpu, cpu in zip(*results):
+        same(gpu, cpu)
+    if max(dims) <= 256:
+        assert results[0][0].grad_fn.name() == "ScaledDotProductFlashAttentionBackward0"
+
+
+def test_scaled_dot_product_attention_rows_without_keys_and_nan():
+    q = ft.tensor(np.random.default_rng(0).standard_normal((1, 3, 8)))
+    q[0, 1, 0] = float("nan")
+    kv = ft.zeros(1, 0, 8, dtype=ft.float64)
+    same(F.scaled_dot_product_attention(q.cuda(), kv.cuda(), kv.cuda()), F.scaled_dot_product_attention(q, kv, kv))
+    k = ft.tensor(np.random.default_rng(1).standard_normal((1, 5, 8)))
+    same(F.scaled_dot_product_attention(q.cuda(), k.cuda(), k.cuda()), F.scaled_dot_product_attention(q, k, k))

@@ -48,6 +48,24 @@ def test_sdpa_matches_torch(kwargs, rng):
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}, {"enable_gqa": True, "scale": 0.3}])
+def test_sdpa_gradients_and_node_match_torch(kwargs, rng):
+    # Equal head dims: PyTorch's CPU flash kernel (one node) takes them, as our one op does.
+    q, k, v = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((2, 2, 7, 5)), rng.standard_normal((2, 2, 7, 5))
+    if "enable_gqa" not in kwargs:
+        k, v = np.repeat(k, 2, axis=1), np.repeat(v, 2, axis=1)
+    dout = rng.standard_normal((2, 4, 6, 5))
+    results = []
+    for lib in (torch, ft):
+        leaves = [lib.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = lib.nn.functional.scaled_dot_product_attention(*leaves, **kwargs)
+        out.backward(lib.tensor(dout))
+        results.append((out.grad_fn.name(), [out.detach().numpy()] + [t.grad.numpy() for t in leaves]))
+    assert results[1][0] == results[0][0]
+    for got, want in zip(results[1][1], results[0][1]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
 def test_sdpa_fully_masked_row_matches_torch(rng):
     q, k, v = (rng.standard_normal((3, 4)) for _ in range(3))
     keep = rng.random((3, 3)) > 0.3

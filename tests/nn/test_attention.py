@@ -8,7 +8,7 @@ import pytest
 
 import ferrotorch as ft
 from ferrotorch import nn
-from ferrotorch.autograd import gradcheck
+from ferrotorch.autograd import gradcheck, gradgradcheck
 from ferrotorch.nn import functional as F
 
 from conftest import assert_close, make
@@ -129,6 +129,112 @@ def test_sdpa_errors():
         F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
     with pytest.raises(RuntimeError, match="Expected query, key, and value to have the same dtype"):
         F.scaled_dot_product_attention(q, q.double(), q)
+
+
+# --- the one-op path (no mask, no dropout): one node, fused kernels on CUDA ----------------
+
+def np_attention_grads(q, k, v, dout, causal=False, group=1, scale=None):
+    """Output and (dq, dk, dv) of softmax(scale q k^T) v in float64, heads on axis -3 with key
+    head h // group serving query head h."""
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    kk, vv = np.repeat(k, group, axis=-3), np.repeat(v, group, axis=-3)
+    s = scale * q @ np.swapaxes(kk, -1, -2)
+    if causal:
+        s = np.where(np.tri(q.shape[-2], k.shape[-2], dtype=bool), s, -np.inf)
+    p = np_softmax(s)
+    out = p @ vv
+    ds = p * (dout @ np.swapaxes(vv, -1, -2) - (dout * out).sum(-1, keepdims=True))
+    fold = lambda a: a.reshape(*k.shape[:-3], k.shape[-3], group, *a.shape[-2:]).sum(-3)  # noqa: E731
+    return out, (scale * ds @ kk, fold(scale * np.swapaxes(ds, -1, -2) @ q), fold(np.swapaxes(p, -1, -2) @ dout))
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("group", [1, 3])
+def test_one_op_output_and_gradients_match_numpy(layout, causal, group, rng):
+    q, qn = make((2, 6, 5, 4), ft.float64, rng, layout, -1, 1)
+    k, kn = make((2, 6 // group, 7, 4), ft.float64, rng, layout, -1, 1)
+    v, vn = make((2, 6 // group, 7, 3), ft.float64, rng, layout, -1, 1)
+    dout = rng.normal(size=(2, 6, 5, 3))
+    leaves = [t.detach().requires_grad_() for t in (q, k, v)]
+    out = F.scaled_dot_product_attention(*leaves, is_causal=causal, enable_gqa=group > 1)
+    assert out.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    out.backward(ft.tensor(dout))
+    want, grads = np_attention_grads(qn, kn, vn, dout, causal, group)
+    assert_close(out, want, rtol=1e-12, atol=1e-12)
+    for leaf, g in zip(leaves, grads):
+        assert_close(leaf.grad, g, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16, ft.float32])
+def test_one_op_reduced_precision_computes_in_float(dtype, rng):
+    q, qn = make((3, 6, 8), dtype, rng, low=-1, high=1)
+    k, kn = make((3, 9, 8), dtype, rng, low=-1, high=1)
+    v, vn = make((3, 9, 5), dtype, rng, low=-1, high=1)
+    leaves = [t.requires_grad_() for t in (q, k, v)]
+    out = F.scaled_dot_product_attention(*leaves, is_causal=True, scale=0.7)
+    assert out.dtype == dtype
+    dout = rng.uniform(-1, 1, (3, 6, 5))
+    out.backward(ft.tensor(dout).to(dtype))
+    want, grads = np_attention_grads(*(a.astype(np.float64) for a in (qn, kn, vn)), dout, True, scale=0.7)
+    tol = {ft.float16: 2e-3, ft.bfloat16: 2e-2, ft.float32: 1e-5}[dtype]
+    assert_close(out, want, dtype=dtype, rtol=tol, atol=tol)
+    for leaf, g in zip(leaves, grads):
+        assert leaf.grad.dtype == dtype
+        assert_close(leaf.grad, g, dtype=dtype, rtol=4 * tol, atol=4 * tol)
+
+
+def test_one_op_gradcheck_and_gradgradcheck(rng):
+    q, k, v = (ft.tensor(rng.uniform(-1, 1, s)).requires_grad_() for s in ((2, 2, 3, 2), (2, 1, 4, 2), (2, 1, 4, 3)))
+    for causal in (False, True):
+        fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True, scale=0.9)  # noqa: B023, E731
+        assert gradcheck(fn, (q, k, v))
+        assert gradgradcheck(fn, (q, k, v))
+
+
+def test_one_op_edge_inputs(rng):
+    # No keys: zeros, and zero gradients for the queries.
+    q = ft.tensor(rng.normal(size=(2, 3, 4))).requires_grad_()
+    kv = ft.zeros(2, 0, 4, dtype=ft.float64, requires_grad=True)
+    out = F.scaled_dot_product_attention(q, kv, kv)
+    assert out.shape == (2, 3, 4) and (out.detach().numpy() == 0).all()
+    out.sum().backward()
+    assert (q.grad.numpy() == 0).all() and kv.grad.shape == (2, 0, 4)
+    # No queries, 2-d operands, an empty batch.
+    assert F.scaled_dot_product_attention(ft.zeros(2, 0, 4), ft.ones(2, 3, 4), ft.ones(2, 3, 5)).shape == (2, 0, 5)
+    q2, k2, v2 = (rng.normal(size=s) for s in ((3, 4), (5, 4), (5, 2)))
+    assert_close(F.scaled_dot_product_attention(ft.tensor(q2), ft.tensor(k2), ft.tensor(v2)), np_sdpa(q2, k2, v2))
+    assert F.scaled_dot_product_attention(ft.zeros(0, 2, 3, 4), ft.zeros(0, 2, 5, 4), ft.zeros(0, 2, 5, 4)).shape == (0, 2, 3, 4)
+    # NaN and infinities stay in their rows, as in the composed softmax.
+    qn = rng.normal(size=(1, 4, 3))
+    qn[0, 1, 0] = np.nan
+    qn[0, 2, 0] = np.inf
+    kn, vn = rng.normal(size=(1, 5, 3)), rng.normal(size=(1, 5, 2))
+    got = F.scaled_dot_product_attention(ft.tensor(qn), ft.tensor(kn), ft.tensor(vn)).numpy()
+    with np.errstate(invalid="ignore"):
+        want = np_sdpa(qn, kn, vn)
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    assert np.isnan(got[0, 1]).all() and np.isnan(got[0, 2]).all() and not np.isnan(got[0, [0, 3]]).any()
+
+
+def test_one_op_broadcast_heads_take_the_composed_path(rng):
+    # A single key/value head broadcast against several query heads without enable_gqa.
+    q, qn = make((2, 4, 3, 2), ft.float64, rng, low=-1, high=1)
+    k, kn = make((2, 1, 5, 2), ft.float64, rng, low=-1, high=1)
+    v, vn = make((2, 1, 5, 3), ft.float64, rng, low=-1, high=1)
+    assert_close(F.scaled_dot_product_attention(q, k, v), np_sdpa(qn, kn, vn))
+
+
+def test_one_op_errors():
+    q = ft.zeros(2, 3, 4)
+    with pytest.raises(RuntimeError, match=r"query \[2, 3, 4\], key \[2, 5, 3\]"):
+        F.scaled_dot_product_attention(q, ft.zeros(2, 5, 3), ft.zeros(2, 5, 3))
+    with pytest.raises(RuntimeError, match="floating-point"):
+        ft._C._scaled_dot_product_attention(q.long(), q.long(), q.long())
+    with pytest.raises(RuntimeError, match="rank >= 2"):
+        ft._C._scaled_dot_product_attention(ft.zeros(3), ft.zeros(3), ft.zeros(3))
+    with pytest.raises(RuntimeError, match="query.dtype: torch.float32 key.dtype: torch.float64"):
+        ft._C._scaled_dot_product_attention(q, q.double(), q)
 
 
 # --- multi-head attention ---------------------------------------------------------------

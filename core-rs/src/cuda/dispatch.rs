@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use cudarc::driver::{result as driver, CudaStream, LaunchConfig};
 
-use super::kernels::{suffix, Reduction};
+use super::kernels::{suffix, Reduction, Scan};
 use super::launch_layout::{KernelShape, KernelStrides};
 use super::{device, driver_error, guarded};
 use crate::device::Device;
@@ -331,20 +331,41 @@ pub fn arg_reduce(max: bool, t: &Tensor, mask: &[bool], keepdim: bool) -> Result
     Ok((values.view(&shape)?, indices.view(&shape)?))
 }
 
-/// The running sum (`prod == false`) or product of `t` along `dim`, in `scan_output`'s dtype.
-pub fn scan(prod: bool, t: &Tensor, dim: usize) -> Result<Tensor> {
+/// The running sum, product or log-sum-exp of `t` along `dim`, in `scan_output`'s dtype.
+pub fn scan(op: Scan, t: &Tensor, dim: usize) -> Result<Tensor> {
     let c = t.contiguous()?;
     let out = Tensor::uninit_on(c.shape(), super::kernels::scan_output(c.dtype()), c.device())?;
+    scan_lines(op.name(), &c, dim, &out, None)?;
+    Ok(out)
+}
+
+/// `cummax` (`max`) or `cummin` of `t` along `dim`: values and int64 positions (scan.cu's rules:
+/// ties move the position forward, NaN sticks).
+pub fn running_extreme(max: bool, t: &Tensor, dim: usize) -> Result<(Tensor, Tensor)> {
+    let c = t.contiguous()?;
+    let values = Tensor::uninit_on(c.shape(), c.dtype(), c.device())?;
+    let indices = Tensor::uninit_on(c.shape(), DType::I64, c.device())?;
+    scan_lines(if max { "cummax" } else { "cummin" }, &c, dim, &values, Some(&indices))?;
+    Ok((values, indices))
+}
+
+/// Launches `scan_<op>` over the contiguous `c` along `dim` into `out` (and `indices`).
+fn scan_lines(op: &str, c: &Tensor, dim: usize, out: &Tensor, indices: Option<&Tensor>) -> Result<()> {
     if out.numel() == 0 {
-        return Ok(out);
+        return Ok(());
     }
     let (o, r, k) = crate::ops::reduce::split_at_dim(c.shape(), dim);
     let config = line_grid(o, k);
     let (oi, ri, ki) = (o as i64, r as i64, k as i64);
-    let (i, y) = (address(&c, c.offset()), address(&out, 0));
-    let name = format!("scan_{}_{}", if prod { "prod" } else { "sum" }, suffix(c.dtype()));
-    launch!(index_of(t)?, name, config; &oi, &ri, &ki, &i, &y)?;
-    Ok(out)
+    let (i, y) = (address(c, c.offset()), address(out, 0));
+    let name = format!("scan_{op}_{}", suffix(c.dtype()));
+    match indices {
+        Some(ix) => {
+            let p = address(ix, 0);
+            launch!(index_of(c)?, name, config; &oi, &ri, &ki, &i, &y, &p)
+        }
+        None => launch!(index_of(c)?, name, config; &oi, &ri, &ki, &i, &y),
+    }
 }
 
 /// `softmax` (or `log_softmax` when `log`) of the contiguous float32/float64 tensor `t` along

@@ -23,6 +23,7 @@
 //! - `stream`: the current stream per device and thread; streams and events.
 
 pub mod allocator;
+pub mod attention;
 pub mod blas;
 pub mod compile;
 pub mod device;

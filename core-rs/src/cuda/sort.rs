@@ -59,3 +59,20 @@ fn long_rows(x: &Tensor, rows: usize, n: usize, descending: bool, first: usize, 
     let pick = |t: &Tensor| t.narrow(1, first as i64, count as i64)?.contiguous();
     Ok((pick(&values)?, pick(&positions)?))
 }
+
+/// `searchsorted` on the device: for each element of the contiguous `values`, the insertion
+/// position in its row of the contiguous `boundaries` (1-d: one row for all; else one row per
+/// last-dim run of `values`), read through the contiguous int64 `sorter` when given. Both
+/// operands hold one dtype; the result is int64 in `values`' shape.
+pub fn search_sorted(boundaries: &Tensor, values: &Tensor, sorter: Option<&Tensor>, right: bool) -> Result<Tensor> {
+    let out = Tensor::uninit_on(values.shape(), DType::I64, values.device())?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let n = *boundaries.shape().last().expect("boundaries have a dim") as i64;
+    let per_row = if boundaries.ndim() == 1 { 0 } else { *values.shape().last().expect("values have a dim") as i64 };
+    let (count, r) = (values.numel() as i64, i32::from(right));
+    let (b, v, s, o) = (address(boundaries, boundaries.offset()), address(values, values.offset()), sorter.map_or(0, |s| address(s, s.offset())), address(&out, 0));
+    launch!(index_of(values)?, format!("search_{}", suffix(values.dtype())), threads_for(values.numel()); &count, &n, &per_row, &b, &v, &s, &o, &r)?;
+    Ok(out)
+}

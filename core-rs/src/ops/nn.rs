@@ -1,6 +1,7 @@
 //! Neural-network kernels (`torch.nn.functional`'s native ops), one family per file.
 
 pub mod activation;
+pub mod attention;
 pub mod batch_norm;
 pub mod conv;
 pub mod loss;

@@ -6,6 +6,27 @@ use crate::cpu::iter::{SendPtr, GRAIN};
 use crate::cpu::real::Real;
 use crate::dtype::Element;
 
+/// One contiguous row (`k == 1`), over slices so that the exp and scaling loops vectorize
+/// (`Real::exp` is branch-free); the same operations, in the same order, as the strided path.
+#[inline(always)]
+fn row<R: Real>(x: &[R], y: &mut [R], log: bool) {
+    let max = x.iter().fold(R::of(f64::NEG_INFINITY), |m, &v| if v > m || v.is_nan() { v } else { m });
+    for (e, &v) in y.iter_mut().zip(x) {
+        *e = (v - max).exp();
+    }
+    let sum = y.iter().fold(R::of(0.0), |s, &e| s + e);
+    if log {
+        let ln_sum = sum.ln();
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = v - max - ln_sum;
+        }
+    } else {
+        for p in y.iter_mut() {
+            *p = *p / sum;
+        }
+    }
+}
+
 /// Columns handled together when `k > 1`.
 const COLS: usize = 256;
 
@@ -19,6 +40,10 @@ pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r
     crate::cpu::threads::install_if(o.saturating_mul(r).saturating_mul(k), || {
     let blocks = k.div_ceil(COLS);
     let unit = |u: usize| {
+        if k == 1 {
+            let (x, y) = (std::slice::from_raw_parts(src.get().add(u * r), r), std::slice::from_raw_parts_mut(out.get().add(u * r), r));
+            return crate::cpu::map::vectorized(|| row(x, y, log));
+        }
         let (oi, col) = (u / blocks, (u % blocks) * COLS);
         let (base, w) = (oi * r * k + col, COLS.min(k - col));
         let at = |j: usize, l: usize| base + j * k + l;

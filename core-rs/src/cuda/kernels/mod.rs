@@ -5,7 +5,7 @@
 //!
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
 //! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|prod|max|min>_<dtype>`,
-//! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod>_<dtype>`, `softmax_<f32|f64>`,
+//! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod|logcumsumexp|cummax|cummin>_<dtype>`, `softmax_<f32|f64>`,
 //! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
@@ -40,12 +40,19 @@ const RNN: &str = include_str!("rnn.cu");
 pub const PHILOX: &str = include_str!("philox.cu");
 const RANDOM: &str = include_str!("random.cu");
 const SORT: &str = include_str!("sort.cu");
+const ATTENTION: &str = include_str!("attention.cu");
+const SEARCH: &str = include_str!("search.cu");
 
 /// The most parameters one optimizer launch updates (optim.cu's `FT_OPT_LIST`).
 pub const OPT_LIST: usize = 16;
 
 /// The longest row `sort_rows` takes (sort.cu's `FT_SORT_MAX`).
 pub const SORT_MAX: usize = 2048;
+
+/// The head dims attention.cu has kernels for (`attention_*_<dtype>_d<dim>` take heads of at
+/// most `dim` elements), and its threads per block (`FT_ATTN_WARPS` warps).
+pub const ATTENTION_DIMS: [usize; 3] = [64, 128, 256];
+pub const ATTENTION_THREADS: u32 = 128;
 
 /// The float dtypes, in `DType::ALL` order.
 const FLOAT_DTYPES: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -71,7 +78,7 @@ pub fn modules() -> Vec<KernelModule> {
     all.push(reduce_module());
     all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
-    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module(), sort_module()]);
+    all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module(), sort_module(), search_module(), attention_module()]);
     all
 }
 
@@ -83,7 +90,7 @@ pub fn module_of(kernel: &str) -> String {
     if kernel.starts_with("act_") {
         return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
     }
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random", "sort"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random", "sort", "search", "attention"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -299,21 +306,56 @@ fn argreduce_module() -> KernelModule {
     })
 }
 
-/// `scan_<sum|prod>_<dtype>`: cumsum and cumprod, with `sum`'s result types (integers and bool
+/// `scan_<sum|prod|logcumsumexp|cummax|cummin>_<dtype>`: cumsum and cumprod, with `sum`'s result types (integers and bool
 /// to int64) and the reductions' accumulators.
 fn scan_module() -> KernelModule {
     module("scan".into(), &[ARITH, SCAN], |src, names| {
-        for (name, functor, reduction) in [("sum", "ScanSum", Reduction::Sum), ("prod", "ScanProd", Reduction::Prod)] {
+        for (scan, functor, reduction) in [(Scan::Sum, "ScanSum", Reduction::Sum), (Scan::Prod, "ScanProd", Reduction::Prod)] {
+            let name = scan.name();
             for dtype in DType::ALL {
                 let s = storage_type(dtype);
                 let d = storage_type(scan_output(dtype));
                 let a = storage_type(reduction.accumulator(dtype));
                 let params = format!("i64 outer, i64 size, i64 inner, const {s}* in, {d}* out");
-                let body = format!("scan_lines<{s}, {d}, {a}, {functor}>(outer, size, inner, in, out);");
+                let body = format!("scan_lines<{s}, {d}, {a}, {functor}>(outer, size, inner, in, out, (i64*)0);");
+                kernel(src, names, format!("scan_{name}_{}", suffix(dtype)), &params, &body);
+            }
+        }
+        for dtype in FLOAT_DTYPES {
+            let (s, a) = (storage_type(dtype), compute_type(dtype));
+            let params = format!("i64 outer, i64 size, i64 inner, const {s}* in, {s}* out");
+            let body = format!("scan_lines<{s}, {s}, {a}, ScanLogAddExp>(outer, size, inner, in, out, (i64*)0);");
+            kernel(src, names, format!("scan_{}_{}", Scan::LogSumExp.name(), suffix(dtype)), &params, &body);
+        }
+        for (name, max) in [("cummax", true), ("cummin", false)] {
+            for dtype in DType::ALL {
+                let s = storage_type(dtype);
+                let a = storage_type(Reduction::Max.accumulator(dtype));
+                let params = format!("i64 outer, i64 size, i64 inner, const {s}* in, {s}* out, i64* indices");
+                let body = format!("scan_lines<{s}, {s}, Extreme<{a}>, ScanExtreme<{max}> >(outer, size, inner, in, out, indices);");
                 kernel(src, names, format!("scan_{name}_{}", suffix(dtype)), &params, &body);
             }
         }
     })
+}
+
+/// The running combinations of scan.cu with a single output (`scan_<name>_<dtype>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    Sum,
+    Prod,
+    /// `logcumsumexp` (float dtypes only).
+    LogSumExp,
+}
+
+impl Scan {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scan::Sum => "sum",
+            Scan::Prod => "prod",
+            Scan::LogSumExp => "logcumsumexp",
+        }
+    }
 }
 
 /// The dtype of a running sum or product of `dtype`: floats keep theirs, the rest give int64.
@@ -457,6 +499,44 @@ fn sort_module() -> KernelModule {
             let params = format!("i64 rows, i64 n, i64 width, const {t}* values, const i64* positions, {t}* values_out, i64* positions_out, int descending");
             let body = "merge_runs(rows, n, width, values, positions, values_out, positions_out, descending);";
             kernel(src, names, format!("sort_merge_{sfx}"), &params, body);
+        }
+    })
+}
+
+/// `search_<dtype>` for every dtype: searchsorted's binary searches (search.cu).
+fn search_module() -> KernelModule {
+    module("search".into(), &[SEARCH], |src, names| {
+        for dtype in DType::ALL {
+            let t = storage_type(dtype);
+            let params = format!("i64 count, i64 n, i64 per_row, const {t}* boundaries, const {t}* values, const i64* sorter, i64* out, int right");
+            kernel(src, names, format!("search_{}", suffix(dtype)), &params, "search_loop(count, n, per_row, boundaries, values, sorter, out, right);");
+        }
+    })
+}
+
+/// `attention_forward_<dtype>_d<dim>`, `attention_backward_q_<dtype>_d<dim>` and
+/// `attention_backward_kv_<dtype>_d<dim>` for the float dtypes and head dims up to each of
+/// `ATTENTION_DIMS` (attention.cu).
+fn attention_module() -> KernelModule {
+    module("attention".into(), &[ARITH, ATTENTION], |src, names| {
+        for dtype in FLOAT_DTYPES {
+            let (t, a, sfx) = (storage_type(dtype), compute_type(dtype), suffix(dtype));
+            for dim in ATTENTION_DIMS {
+                let (dpl, shape) = (dim / 32, "i64 heads, i64 group, i64 L, i64 S, i64 E, i64 Ev");
+                let params = format!("{shape}, const {t}* q, const {t}* k, const {t}* v, {t}* out, {a}* lse, double scale, int causal");
+                let body = format!("attention_forward<{t}, {dpl}>(heads, group, L, S, E, Ev, q, k, v, out, lse, scale, causal);");
+                kernel(src, names, format!("attention_forward_{sfx}_d{dim}"), &params, &body);
+                let params = format!(
+                    "{shape}, const {t}* q, const {t}* k, const {t}* v, const {t}* out, const {t}* dout, const {a}* lse, {a}* delta, {t}* dq, double scale, int causal"
+                );
+                let body = format!("attention_backward_q<{t}, {dpl}>(heads, group, L, S, E, Ev, q, k, v, out, dout, lse, delta, dq, scale, causal);");
+                kernel(src, names, format!("attention_backward_q_{sfx}_d{dim}"), &params, &body);
+                let params = format!(
+                    "{shape}, const {t}* q, const {t}* k, const {t}* v, const {t}* dout, const {a}* lse, const {a}* delta, {t}* dk, {t}* dv, double scale, int causal"
+                );
+                let body = format!("attention_backward_kv<{t}, {dpl}>(heads, group, L, S, E, Ev, q, k, v, dout, lse, delta, dk, dv, scale, causal);");
+                kernel(src, names, format!("attention_backward_kv_{sfx}_d{dim}"), &params, &body);
+            }
         }
     })
 }

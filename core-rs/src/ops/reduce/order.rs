@@ -7,7 +7,9 @@ use super::{check_nonempty, reduce_mask, Plan};
 use crate::cpu::iter::SendPtr;
 use crate::cpu::real::Real;
 use crate::cpu::reduce::{for_each_row, is_nan};
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Element, Scalar};
+use crate::ops::binary::{binary, where_, BinaryOp, Operand};
+use crate::ops::unary::NumericUnaryOp;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype, with_real_dtype};
@@ -153,6 +155,9 @@ impl Tensor {
 
     /// Computes `stat`'s `(value, index)` for each row along `dim`.
     fn row_pairs(&self, dim: i64, keepdim: bool, stat: RowStat) -> Result<(Tensor, Tensor)> {
+        if self.is_cuda() && self.ndim() > 0 && self.numel() > 0 && !matches!(stat, RowStat::Mode) {
+            return self.median_on_device(dim, keepdim, matches!(stat, RowStat::NanMedian));
+        }
         if self.is_cuda() {
             return crate::device::on_host(self, |h| h.row_pairs(dim, keepdim, stat));
         }
@@ -185,6 +190,71 @@ impl Tensor {
         Ok((plan.finish(values)?, plan.finish(indices)?))
     }
 
+    /// `median`/`nanmedian` along `dim` of a non-empty CUDA tensor through the device sort: each
+    /// row's pick is a sorted position (the first NaN, which the stable sort puts right after
+    /// the numbers, or the lower median of the numbers; `median_of`'s rules), gathered from the
+    /// sorted values and their original positions.
+    fn median_on_device(&self, dim: i64, keepdim: bool, ignore_nan: bool) -> Result<(Tensor, Tensor)> {
+        let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
+        let (sorted, positions) = self.sort(d, false)?;
+        let n = self.shape()[d as usize] as f64;
+        // NaN is the one value unequal to itself.
+        let numbers = self.eq(self)?.sum(Some(&[d]), true, Some(DType::I64))?;
+        let first_nan = if ignore_nan { numbers.eq(0.0)? } else { numbers.lt(n)? };
+        let lower_median = binary(&Operand::Tensor(numbers.sub(Operand::Scalar(Scalar::Int(1)))?), BinaryOp::FloorDivide, &Operand::Scalar(Scalar::Int(2)))?;
+        let pick = where_(&first_nan, &Operand::Tensor(numbers), &Operand::Tensor(lower_median))?;
+        let (values, indices) = (sorted.gather(d, &pick)?, positions.gather(d, &pick)?);
+        if keepdim {
+            return Ok((values, indices));
+        }
+        Ok((values.squeeze(Some(&[d]))?, indices.squeeze(Some(&[d]))?))
+    }
+
+    /// `quantile` of a checked, non-empty tensor through the device sort, in tensor ops with the
+    /// row kernel's arithmetic (`quantile_of`: the rank `q * (numbers - 1)` in the input's type,
+    /// the two sorted neighbours, `lerp`), NaN where the row kernel gives NaN.
+    fn quantile_on_device(&self, q: &[f64], q_dims: usize, dim: Option<i64>, keepdim: bool, how: Interpolation, ignore_nan: bool) -> Result<Tensor> {
+        let (x, d) = match dim {
+            Some(d) => (self.clone(), crate::layout::wrap_dim(d, self.ndim())? as i64),
+            None => (self.reshape(&[-1])?, 0),
+        };
+        let sorted = x.sort(d, false)?.0;
+        let n = x.shape()[d as usize] as f64;
+        let numbers = x.eq(&x)?.sum(Some(&[d]), true, Some(DType::I64))?;
+        let last = numbers.sub(Operand::Scalar(Scalar::Int(1)))?.maximum(Operand::Scalar(Scalar::Int(0)))?;
+        let nan_row = if ignore_nan { numbers.eq(0.0)? } else { numbers.lt(n)? };
+        let lerp = |a: &Tensor, b: &Tensor, w: &Tensor| -> Result<Tensor> {
+            let (gap, below) = (b.sub(a)?, w.lt(0.5)?);
+            where_(&below, &Operand::Tensor(a.add(&w.mul(&gap)?)?), &Operand::Tensor(b.sub(&gap.mul(&w.mul(-1.0)?.add(1.0)?)?)?))
+        };
+        let mut results = Vec::with_capacity(q.len());
+        for &p in q {
+            let rank = last.to_dtype(self.dtype())?.mul(p)?;
+            let rank = if how == Interpolation::Nearest { rank.round_decimals(0)? } else { rank };
+            let floor = rank.numeric_unary(NumericUnaryOp::Floor)?;
+            let lo = floor.to_dtype(DType::I64)?;
+            let hi = rank.numeric_unary(NumericUnaryOp::Ceil)?.to_dtype(DType::I64)?.minimum(&last)?;
+            let (a, b) = (sorted.gather(d, &lo)?, sorted.gather(d, &hi)?);
+            let value = match how {
+                Interpolation::Lower | Interpolation::Nearest => a,
+                Interpolation::Higher => b,
+                Interpolation::Midpoint => lerp(&a, &b, &Tensor::full_on(&[], Scalar::Float(0.5), self.dtype(), self.device())?)?,
+                Interpolation::Linear => lerp(&a, &b, &rank.sub(&floor)?)?,
+            };
+            let value = value.masked_fill(&nan_row, Scalar::Float(f64::NAN))?;
+            results.push(match (keepdim, dim) {
+                (true, Some(_)) => value,
+                (true, None) => value.reshape(&vec![1; self.ndim()])?,
+                (false, _) => value.squeeze(Some(&[d]))?,
+            });
+        }
+        if q_dims == 1 {
+            crate::ops::join::cat::stack(&results, 0)
+        } else {
+            Ok(results.pop().expect("one q"))
+        }
+    }
+
     /// `quantile(q, dim, keepdim, interpolation)` / `nanquantile` (`ignore_nan`). `q` holds
     /// the probabilities; `q_dims` is 0 for a scalar `q` and 1 when the result gets a leading
     /// dim of `q.len()`. Without `ignore_nan`, a row holding NaN gives NaN.
@@ -203,9 +273,6 @@ impl Tensor {
         }
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::reduce::order::quantile(self, q, q_dims, dim, keepdim, how, ignore_nan);
-        }
-        if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.quantile(q, q_dims, dim, keepdim, how, ignore_nan));
         }
         if q_dims > 1 {
             bail!(Runtime, "quantile() q must be a scalar or 1D tensor");
@@ -227,6 +294,12 @@ impl Tensor {
         };
         let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
         check_nonempty(&x, &mask, false, "quantile()")?;
+        if self.is_cuda() && self.ndim() > 0 {
+            return self.quantile_on_device(q, q_dims, dim, keepdim, how, ignore_nan);
+        }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.quantile(q, q_dims, dim, keepdim, how, ignore_nan));
+        }
         let plan = Plan::rows(&x, &mask, keepdim && dim.is_some())?;
         let (o, r) = (plan.outputs(), plan.reduced());
         let out = Tensor::uninit(&[q.len() * o], self.dtype())?;
@@ -322,5 +395,51 @@ impl Tensor {
             upper: Tensor::from_slice(&upper, &[n])?,
             upper_weight: Tensor::from_slice(&weight, &[n])?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device route's composition (sort, NaN count, pick, gather) runs on any device: on
+    /// the CPU it must equal the row kernel, ties, NaN and all-NaN rows included.
+    #[test]
+    fn median_through_the_sort_equals_the_row_kernel() {
+        let nan = f64::NAN;
+        let rows = [3.0, 1.0, 2.0, 2.0, 5.0, 2.0, nan, 1.0, 4.0, 0.0, nan, nan, nan, nan, nan, 7.0, 7.0, 7.0, 1.0, 1.0, 2.0, nan, 3.0, 3.0];
+        let x = Tensor::from_slice(&rows, &[4, 6]).unwrap();
+        for (dim, keepdim, ignore_nan) in [(1, false, false), (1, true, true), (0, false, true), (0, true, false), (-1, false, true)] {
+            let stat = if ignore_nan { RowStat::NanMedian } else { RowStat::Median };
+            let (want_v, want_i) = x.row_pairs(dim, keepdim, stat).unwrap();
+            let (got_v, got_i) = x.median_on_device(dim, keepdim, ignore_nan).unwrap();
+            assert_eq!(got_v.shape(), want_v.shape());
+            let bits = |t: &Tensor| t.contiguous().unwrap().to_vec::<f64>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got_v), bits(&want_v), "values dim={dim} ignore_nan={ignore_nan}");
+            assert_eq!(got_i.contiguous().unwrap().to_vec::<i64>().unwrap(), want_i.contiguous().unwrap().to_vec::<i64>().unwrap());
+        }
+    }
+
+    /// The same for `quantile`: every interpolation, with and without NaN skipping, one and
+    /// several q, every keepdim/dim form, bit for bit against the row kernel.
+    #[test]
+    fn quantile_through_the_sort_equals_the_row_kernel() {
+        let nan = f64::NAN;
+        let rows = [3.0, 1.0, 2.5, 2.0, 5.0, 2.0, nan, 1.0, 4.0, 0.0, nan, nan, nan, nan, nan, 7.0, 7.0, 7.0, 1.0, 1.5, 2.0, nan, 3.0, 3.0];
+        let hows = [Interpolation::Linear, Interpolation::Lower, Interpolation::Higher, Interpolation::Midpoint, Interpolation::Nearest];
+        for dtype in [DType::F64, DType::F32] {
+            let x = Tensor::from_slice(&rows, &[4, 6]).unwrap().to_dtype(dtype).unwrap();
+            for how in hows {
+                for (q, q_dims) in [(vec![0.3], 0), (vec![0.0, 0.5, 0.75, 1.0], 1)] {
+                    for (dim, keepdim, ignore_nan) in [(Some(1), false, false), (Some(1), true, true), (Some(0), false, true), (None, true, true), (None, false, false)] {
+                        let want = x.quantile(&q, q_dims, dim, keepdim, how, ignore_nan).unwrap();
+                        let got = x.quantile_on_device(&q, q_dims, dim, keepdim, how, ignore_nan).unwrap();
+                        assert_eq!(got.shape(), want.shape(), "{how:?} {dim:?} {keepdim}");
+                        let bits = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap().iter().map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() }).collect::<Vec<_>>();
+                        assert_eq!(bits(&got), bits(&want), "{how:?} {dim:?} {keepdim} {ignore_nan} {dtype:?}");
+                    }
+                }
+            }
+        }
     }
 }

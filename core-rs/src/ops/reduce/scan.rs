@@ -6,6 +6,7 @@ use crate::cpu::iter::SendPtr;
 use crate::cpu::real::Real;
 use crate::cpu::reduce::scan::scan;
 use crate::cpu::reduce::{is_nan, Accumulate, Bounded};
+use crate::cuda::kernels::Scan;
 use crate::dtype::{title, DType, Element};
 use crate::error::Result;
 use crate::layout::wrap_dim;
@@ -86,7 +87,7 @@ impl Tensor {
             None => self.clone(),
         };
         let r = if x.is_cuda() {
-            crate::cuda::dispatch::scan(PROD, &x, wrap_dim(dim, x.ndim())?)?
+            crate::cuda::dispatch::scan(if PROD { Scan::Prod } else { Scan::Sum }, &x, wrap_dim(dim, x.ndim())?)?
         } else {
             let (c, split) = scan_input(&x, dim)?;
             with_dtype!(c.dtype(), T => accumulate::<T, PROD>(&c, split))?
@@ -105,7 +106,7 @@ impl Tensor {
             return crate::autograd::formulas::reduce::minmax::indexed(name, self, dim, true, || self.cummax_cummin::<MAX>(dim));
         }
         if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.cummax_cummin::<MAX>(dim));
+            return crate::cuda::dispatch::running_extreme(MAX, self, wrap_dim(dim, self.ndim())?);
         }
         let (c, split) = scan_input(self, dim)?;
         with_dtype!(c.dtype(), T => running_extreme::<T, MAX>(&c, split))
@@ -120,7 +121,7 @@ impl Tensor {
             bail!(Runtime, "\"logcumsumexp_out_cpu\" not implemented for '{}'", title(self.dtype()));
         }
         if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.logcumsumexp(dim));
+            return crate::cuda::dispatch::scan(Scan::LogSumExp, self, wrap_dim(dim, self.ndim())?);
         }
         let (c, (o, r, k)) = scan_input(&self.to_dtype(self.dtype().compute_type())?, dim)?;
         let out = Tensor::uninit(c.shape(), c.dtype())?;

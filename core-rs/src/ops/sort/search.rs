@@ -40,6 +40,7 @@ fn bound<T: Element>(n: usize, v: T, at: impl Fn(usize) -> T, right: bool) -> us
     lo
 }
 
+/// The sorter's positions after PyTorch's checks (read on the host: the range check needs them).
 fn check_sorter(sorter: &Tensor, boundaries: &Tensor) -> Result<Vec<i64>> {
     if sorter.shape() != boundaries.shape() {
         bail!(
@@ -122,15 +123,18 @@ pub fn searchsorted(boundaries: &Tensor, values: Needles<'_>, opts: SearchOption
             input.shape()
         );
     }
-    // No CUDA kernel yet: CUDA operands are searched on the host, the result moved back.
     let device = crate::device::common_device(&[boundaries, &input])?;
-    let cpu = crate::device::Device::Cpu;
-    let bd = boundaries.to_device(cpu)?.contiguous_as(dtype)?;
-    let inp = input.to_device(cpu)?.contiguous_as(dtype)?;
     let right = opts.right || opts.side == Some("right");
-    let out = Tensor::uninit(input.shape(), DType::I64)?;
-    with_dtype!(dtype, T => search_typed::<T>(&bd, &inp, sorter.as_deref(), right, &out))?;
-    let out = out.to_device(device)?;
+    let out = if matches!(device, crate::device::Device::Cuda(_)) {
+        let (bd, inp) = (boundaries.contiguous_as(dtype)?, input.to_device(device)?.contiguous_as(dtype)?);
+        let sorter = opts.sorter.map(|s| s.to_device(device)?.contiguous()).transpose()?;
+        crate::cuda::sort::search_sorted(&bd, &inp, sorter.as_ref(), right)?
+    } else {
+        let (bd, inp) = (boundaries.contiguous_as(dtype)?, input.contiguous_as(dtype)?);
+        let out = Tensor::uninit(input.shape(), DType::I64)?;
+        with_dtype!(dtype, T => search_typed::<T>(&bd, &inp, sorter.as_deref(), right, &out))?;
+        out
+    };
     if opts.out_int32 {
         return out.to_dtype(DType::I32);
     }

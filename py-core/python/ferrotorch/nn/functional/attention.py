@@ -1,5 +1,6 @@
-"""``scaled_dot_product_attention`` and ``multi_head_attention_forward``, composite over matmul
-and the fused softmax, as PyTorch's math backend."""
+"""``scaled_dot_product_attention`` and ``multi_head_attention_forward``. Without an explicit
+mask or dropout, attention is one native op (fused kernels on CUDA, one autograd node);
+otherwise it is composed of matmuls and the fused softmax, as PyTorch's math backend."""
 
 import math
 import warnings
@@ -31,6 +32,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         )
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if attn_mask is None and dropout_p == 0.0 and _one_op(query, key, value, enable_gqa):
+        return _C._scaled_dot_product_attention(query, key, value, scale, is_causal, enable_gqa)
     if enable_gqa and query.dim() >= 3 and key.dim() >= 3:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if heads % kv_heads != 0 or value.shape[-3] != kv_heads:
@@ -55,6 +58,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
             return _attend(weights, value, dropout_p)
     return _attend(scores.softmax(-1), value, dropout_p)
+
+
+def _one_op(query, key, value, enable_gqa):
+    """Whether the native op takes these shapes: equal leading dims (grouped heads aside), no
+    broadcasting between them."""
+    if not (query.dim() == key.dim() == value.dim() >= 2) or key.shape[:-2] != value.shape[:-2]:
+        return False
+    if query.shape[:-2] == key.shape[:-2]:
+        return True
+    return enable_gqa and query.dim() >= 3 and query.shape[:-3] == key.shape[:-3]
 
 
 def _attend(weights, value, dropout_p):
