@@ -1,7 +1,7 @@
 """Selection, order statistics, unique, histograms, searching, linear algebra and sampling on
 CUDA tensors against the CPU, with gradients where they have them. Sorting, running extremes,
-logcumsumexp and medians run on the device; the rest on a host copy of their input, handing
-the results back on the device. Marked `cuda`: skipped without a GPU."""
+logcumsumexp, medians, quantiles, searchsorted and bincount run on the device; the rest on a
+host copy of their input, handing the results back on the device. Marked `cuda`: skipped without a GPU."""
 
 import numpy as np
 import pytest
@@ -27,6 +27,8 @@ def on_gpu(result):
     ("cummax", lambda t: t.cummax(1)),
     ("cummin", lambda t: t.cummin(0)),
     ("logcumsumexp", lambda t: t.logcumsumexp(1)),
+    ("logsumexp", lambda t: t.logsumexp(1)),
+    ("logsumexp_all", lambda t: t.logsumexp((0, 1), keepdim=True)),
     ("median", lambda t: t.median(1)),
     ("nanmedian", lambda t: t.nanmedian()),
     ("mode", lambda t: t.round().mode(1)),
@@ -40,6 +42,18 @@ def test_selection_and_order_statistics(name, call):
     assert on_gpu(got)
     for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
         same(g, w)
+
+
+def test_quantiles_of_every_interpolation_and_empty_q():
+    x = sample((5, 40), ft.float64)
+    x[2, 7] = float("nan")
+    q = ft.tensor([0.0, 0.1, 0.5, 0.99, 1.0], dtype=ft.float64)
+    for how in ("linear", "lower", "higher", "midpoint", "nearest"):
+        for fn in (ft.quantile, ft.nanquantile):
+            same(fn(x.cuda(), q.cuda(), dim=1, interpolation=how), fn(x, q, dim=1, interpolation=how))
+            same(fn(x.cuda(), 0.3, dim=0, keepdim=True, interpolation=how), fn(x, 0.3, dim=0, keepdim=True, interpolation=how))
+    same(ft.quantile(x.cuda(), ft.tensor([], dtype=ft.float64).cuda(), dim=1), ft.quantile(x, ft.tensor([], dtype=ft.float64), dim=1))
+    same(ft.median(x.cuda(), 0)[1], ft.median(x, 0)[1])
 
 
 def test_gradients_flow_back_to_the_device():
@@ -58,6 +72,10 @@ def test_unique_searching_and_counting():
         same(got, want)
     same(ft.unique(x.cuda(), dim=1), ft.unique(x, dim=1))
     same(ft.bincount(x.flatten().cuda(), minlength=7), ft.bincount(x.flatten(), minlength=7))
+    for w in (ft.tensor([0.5, 1.0, -2.0, 3.0, 0.25, 1.5]), ft.tensor([0.5, 1.0, -2.0, 3.0, 0.25, 1.5], dtype=ft.float16)):
+        same(ft.bincount(x.flatten().cuda(), w.cuda()), ft.bincount(x.flatten(), w))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ft.bincount(ft.tensor([1, -1]).cuda())
     edges = ft.tensor([0.0, 1.5, 2.5, 4.0])
     same(ft.searchsorted(edges.cuda(), x.double().cuda(), right=True), ft.searchsorted(edges, x.double(), right=True))
     same(ft.bucketize(x.double().cuda(), edges.cuda()), ft.bucketize(x.double(), edges))

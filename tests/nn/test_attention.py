@@ -217,6 +217,14 @@ def test_one_op_edge_inputs(rng):
     assert np.isnan(got[0, 1]).all() and np.isnan(got[0, 2]).all() and not np.isnan(got[0, [0, 3]]).any()
 
 
+def test_grouped_heads_with_no_query_heads_give_an_empty_result(rng):
+    q, k = ft.zeros(1, 0, 3, 2, requires_grad=True), ft.ones(1, 2, 5, 2, requires_grad=True)
+    out = F.scaled_dot_product_attention(q, k, k, enable_gqa=True)
+    assert out.shape == (1, 0, 3, 2)
+    out.sum().backward()
+    assert (k.grad.numpy() == 0).all()
+
+
 def test_one_op_broadcast_heads_take_the_composed_path(rng):
     # A single key/value head broadcast against several query heads without enable_gqa.
     q, qn = make((2, 4, 3, 2), ft.float64, rng, low=-1, high=1)

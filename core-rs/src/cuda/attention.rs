@@ -33,7 +33,8 @@ impl Sizes {
         [heads, self.group, self.l, self.s, self.e, self.ev].map(|x| x as i64)
     }
 
-    /// Rows per block on the owning side (attention.cu's `AttnTile::OWN`).
+    /// Rows per block on the owning side: attention.cu's `AttnTile::OWN`, repeated here to size
+    /// the grid (a mismatch would only leave blocks idle or striding, never skip a row).
     fn own(&self, compute_bytes: usize) -> usize {
         let units = self.dim().unwrap_or(256) * compute_bytes;
         4 * if units <= 256 { 4 } else if units <= 512 { 2 } else { 1 }

@@ -169,6 +169,12 @@ impl Plan {
         self.o * self.k
     }
 
+    /// Results per reduced block that are interleaved in memory (1: each result's elements
+    /// form one contiguous row).
+    pub fn inner(&self) -> usize {
+        self.k
+    }
+
     /// Number of elements folded into each result.
     pub fn reduced(&self) -> usize {
         self.r

@@ -1,4 +1,5 @@
-//! Fused, numerically stable softmax and log-softmax along the middle dim of `[o, r, k]`.
+//! Fused, numerically stable softmax and log-softmax along the middle dim of `[o, r, k]`, and
+//! the log-sum-exp of contiguous rows.
 
 use rayon::prelude::*;
 
@@ -25,6 +26,50 @@ fn row<R: Real>(x: &[R], y: &mut [R], log: bool) {
             *p = *p / sum;
         }
     }
+}
+
+/// `log(sum(exp(x)))` of one row: the maximum, then `exp(x - max)` in chunks that vectorize,
+/// summed in order. An infinite or NaN maximum is the result (+inf stays, all -inf gives -inf,
+/// NaN sticks), as the online reducer gives.
+#[inline(always)]
+fn row_logsumexp<R: Real>(x: &[R]) -> R {
+    const CHUNK: usize = 64;
+    let max = x.iter().fold(R::of(f64::NEG_INFINITY), |m, &v| if v > m || v.is_nan() { v } else { m });
+    if max.is_nan() || max.is_infinite() {
+        return max;
+    }
+    let (mut buf, mut sum) = ([R::of(0.0); CHUNK], R::of(0.0));
+    for chunk in x.chunks(CHUNK) {
+        for (e, &v) in buf.iter_mut().zip(chunk) {
+            *e = (v - max).exp();
+        }
+        sum = buf[..chunk.len()].iter().fold(sum, |s, &e| s + e);
+    }
+    max + sum.ln()
+}
+
+/// `logsumexp` of each of the `rows` contiguous rows of `r` elements into `out`.
+///
+/// # Safety
+/// `src` valid for `rows * r` reads, `out` for `rows` writes.
+pub unsafe fn logsumexp_rows<R: Real + Element>(src: *const R, out: *mut R, rows: usize, r: usize) {
+    if r == 0 {
+        // Empty rows (whose data pointer may dangle): the log of an empty sum.
+        (0..rows).for_each(|i| *out.add(i) = R::of(f64::NEG_INFINITY));
+        return;
+    }
+    let (src, out) = (SendPtr(src as *mut R), SendPtr(out));
+    let unit = |i: usize| {
+        let x = std::slice::from_raw_parts(src.get().add(i * r), r);
+        *out.get().add(i) = crate::cpu::map::vectorized(|| row_logsumexp(x));
+    };
+    crate::cpu::threads::install_if(rows.saturating_mul(r), || {
+        if rows.saturating_mul(r) < GRAIN || rayon::current_num_threads() == 1 {
+            (0..rows).for_each(unit);
+        } else {
+            (0..rows).into_par_iter().with_min_len((GRAIN / r.max(1)).max(1)).for_each(unit);
+        }
+    })
 }
 
 /// Columns handled together when `k > 1`.

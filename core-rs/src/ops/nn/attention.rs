@@ -50,7 +50,8 @@ fn check(q: &Tensor, k: &Tensor, v: &Tensor, enable_gqa: bool) -> Result<Sizes> 
         return Err(mismatch());
     }
     let heads_dim = nd.saturating_sub(3);
-    let group = if enable_gqa && nd >= 3 && qs[..heads_dim] == ks[..heads_dim] && ks[heads_dim] > 0 && qs[heads_dim] % ks[heads_dim] == 0 {
+    // Zero query heads form no group (Python sends that case down the composed path).
+    let group = if enable_gqa && nd >= 3 && qs[..heads_dim] == ks[..heads_dim] && ks[heads_dim] > 0 && qs[heads_dim] > 0 && qs[heads_dim] % ks[heads_dim] == 0 {
         qs[heads_dim] / ks[heads_dim]
     } else if qs[..nd - 2] == ks[..nd - 2] {
         1
@@ -141,7 +142,6 @@ fn forward(x: &Operands, a: &Attention) -> Result<(Tensor, Kept)> {
 /// fused kernels recompute; without, the forward is recomputed in ops, which records it when the
 /// backward pass is being recorded.
 pub fn backward(x: &Operands, a: &Attention, dout: &Tensor, saved: Option<(&Tensor, &Kept)>) -> Result<(Tensor, Tensor, Tensor)> {
-    let (kk, vv) = (spread(&x.k, a.group)?, spread(&x.v, a.group)?);
     let (p, out) = match saved {
         Some((out, Kept::Lse(lse))) => {
             return crate::cuda::attention::backward(&x.q, &x.k, &x.v, out, lse, &dout.contiguous()?, x.n, a.scale, a.causal);
@@ -149,10 +149,11 @@ pub fn backward(x: &Operands, a: &Attention, dout: &Tensor, saved: Option<(&Tens
         Some((out, Kept::Probs(p))) => (p.clone(), out.clone()),
         None => {
             let p = x.scores(a)?.softmax(-1, None, false)?;
-            let out = p.matmul(&vv)?;
+            let out = p.matmul(&spread(&x.v, a.group)?)?;
             (p, out)
         }
     };
+    let (kk, vv) = (spread(&x.k, a.group)?, spread(&x.v, a.group)?);
     let dv = p.transpose(1, 2)?.matmul(dout)?;
     let delta = dout.mul(&out)?.sum(Some(&[-1]), true, None)?;
     let ds = p.mul(&dout.matmul(&vv.transpose(1, 2)?)?.sub(&delta)?)?;
@@ -176,7 +177,7 @@ impl Tensor {
     /// The output in `self`'s shape (last dim Ev) and dtype, and what the backward needs
     /// (not recorded).
     pub(crate) fn attention_forward(&self, k: &Tensor, v: &Tensor, n: Sizes, a: &Attention) -> Result<(Tensor, Kept)> {
-        let x = Operands::new(self, k, v, n, self.operand_type(n))?;
+        let x = self.attention_operands(k, v, n, self.operand_type(n))?;
         let (out, kept) = forward(&x, a)?;
         let mut shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
         *shape.last_mut().expect("rank >= 2") = n.ev as i64;
@@ -193,8 +194,8 @@ impl Tensor {
         }
     }
 
-    /// The operands of an attention call in 3-d and the type `operand_type` names.
-    pub(crate) fn attention_operands(&self, k: &Tensor, v: &Tensor, n: Sizes) -> Result<Operands> {
-        Operands::new(self, k, v, n, self.operand_type(n))
+    /// The operands of an attention call in 3-d and `dtype`.
+    pub(crate) fn attention_operands(&self, k: &Tensor, v: &Tensor, n: Sizes, dtype: DType) -> Result<Operands> {
+        Operands::new(self, k, v, n, dtype)
     }
 }

@@ -294,7 +294,7 @@ impl Tensor {
         };
         let mask = reduce_mask(dims.as_ref().map(|d| &d[..]), x.ndim())?;
         check_nonempty(&x, &mask, false, "quantile()")?;
-        if self.is_cuda() && self.ndim() > 0 {
+        if self.is_cuda() && self.ndim() > 0 && !q.is_empty() {
             return self.quantile_on_device(q, q_dims, dim, keepdim, how, ignore_nan);
         }
         if self.is_cuda() {

@@ -1,6 +1,7 @@
 //! Statistics over dims: `var`, `std`, `var_mean`, `std_mean`, vector `norm`, `logsumexp`.
 
 use super::{reduce_mask, Plan};
+use crate::ops::binary::Operand;
 use crate::cpu::reduce::reducers::{fold, LogSumExp, Moments};
 use crate::cpu::reduce::{is_nan, pick, Accumulate};
 use crate::cpu::real::Real;
@@ -101,12 +102,39 @@ impl Tensor {
             return crate::autograd::formulas::reduce::stats::logsumexp(self, dims, keepdim);
         }
         let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(default_dtype())? };
+        if x.is_cuda() && x.numel() > 0 {
+            return logsumexp_on_device(&x, dims, keepdim);
+        }
+        if x.is_cuda() {
+            return crate::device::on_host(&x, |h| h.logsumexp(dims, keepdim));
+        }
         let plan = Plan::new(&x, &reduce_mask(dims, x.ndim())?, keepdim)?;
+        if plan.inner() == 1 && matches!(x.dtype(), DType::F32 | DType::F64) {
+            // Whole contiguous rows: two passes that vectorize instead of the online reducer.
+            let out = Tensor::uninit(&[plan.outputs()], x.dtype())?;
+            with_real_dtype!(x.dtype(), R => unsafe {
+                crate::cpu::reduce::softmax::logsumexp_rows::<R>(plan.src_ptr::<R>()?, out.data_ptr::<R>()?, plan.outputs(), plan.reduced())
+            });
+            return plan.finish(out);
+        }
         let r = with_float_dtype!(x.dtype(), T => {
             with_real_dtype!(x.dtype().compute_type(), A => plan.reduce(&LogSumExp::<T, A>::new()))
         })?;
         r.to_dtype(x.dtype())
     }
+}
+
+/// `logsumexp` of a non-empty CUDA tensor in device ops, in the compute type: the maximum (0
+/// where it is not finite, so that infinities and NaN pass through `exp` and `log` as
+/// themselves), then `log(sum(exp(x - max))) + max`.
+fn logsumexp_on_device(x: &Tensor, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    let c = x.to_dtype(x.dtype().compute_type())?;
+    let top = c.amax(dims, true)?;
+    let finite = top.abs()?.lt(f64::INFINITY)?;
+    let shift = crate::ops::binary::where_(&finite, &Operand::Tensor(top), &Operand::Scalar(crate::Scalar::Float(0.0)))?;
+    let r = c.sub(&shift)?.exp()?.sum(dims, true, None)?.log()?.add(&shift)?;
+    let shape = super::reduced_shape(x.shape(), &reduce_mask(dims, x.ndim())?, keepdim);
+    r.reshape(&shape.iter().map(|&s| s as i64).collect::<Vec<_>>())?.to_dtype(x.dtype())
 }
 
 /// `var_mean` of a CUDA tensor in device ops, two passes in the compute type: the mean, then
@@ -182,6 +210,17 @@ mod tests {
             let (v, m) = x.var_mean(dims, correction, keepdim).unwrap();
             let (v2, m2) = var_mean_on_device(&x, dims, correction, keepdim).unwrap();
             assert!(max_diff(&v, &v2) < 1e-12 && max_diff(&m, &m2) < 1e-12, "{dims:?} {correction}");
+        }
+        let special = Tensor::from_slice(&[1000.0, 1000.0, f64::NEG_INFINITY, f64::NEG_INFINITY, f64::INFINITY, 1.0, f64::NAN, 1.0, -1000.0, -1001.0], &[5, 2]).unwrap();
+        for (t, dims) in [(&x, Some(&[1i64][..])), (&x, None), (&x, Some(&[0, 2][..])), (&special, Some(&[1][..]))] {
+            for keepdim in [false, true] {
+                let (want, got) = (t.logsumexp(dims, keepdim).unwrap(), logsumexp_on_device(t, dims, keepdim).unwrap());
+                assert_eq!(want.shape(), got.shape());
+                let (w, g) = (want.contiguous().unwrap().to_vec::<f64>().unwrap(), got.contiguous().unwrap().to_vec::<f64>().unwrap());
+                for (a, b) in w.iter().zip(&g) {
+                    assert!(a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-12, "{a} vs {b} ({dims:?})");
+                }
+            }
         }
         for ord in [2.0, 1.0, 0.0, 3.5, f64::INFINITY, f64::NEG_INFINITY] {
             for dims in [None, Some(&[1i64][..])] {

@@ -258,9 +258,8 @@ impl Tensor {
     /// integer in a 1-D tensor.
     pub fn bincount(&self, weights: Option<&Tensor>, minlength: i64) -> Result<Tensor> {
         if self.is_cuda() || weights.is_some_and(|w| w.is_cuda()) {
-            let device = crate::device::common_device(&[Some(self), weights].into_iter().flatten().collect::<Vec<_>>())?;
-            let w = weights.map(|w| w.to_device(crate::device::Device::Cpu)).transpose()?;
-            return crate::device::on_host(self, |h| h.bincount(w.as_ref(), minlength))?.moved_to(device);
+            crate::device::common_device(&[Some(self), weights].into_iter().flatten().collect::<Vec<_>>())?;
+            return self.bincount_by_scatter(weights, minlength);
         }
         if !self.dtype().is_int() {
             bail!(Runtime, "\"bincount_cpu\" not implemented for '{}'", title(self.dtype()));
@@ -281,14 +280,9 @@ impl Tensor {
             }
         }
         let max = values.iter().copied().max().unwrap_or(0);
-        let nbins = max.checked_add(1).ok_or_else(|| crate::err!(Runtime, "bincount: too many bins"))?.max(minlength) as usize;
+        let nbins = bin_count_for(max, minlength)?;
         // Allocated as tensors so an absurd maximum fails cleanly instead of aborting.
-        let dtype = match weights {
-            None => DType::I64,
-            // float32 weights accumulate in float32; any other dtype in float64, as PyTorch.
-            Some(w) if w.dtype() == DType::F32 => DType::F32,
-            Some(_) => DType::F64,
-        };
+        let dtype = bincount_dtype(weights);
         let out = Tensor::zeros(&[nbins], dtype)?;
         match (weights, dtype) {
             (None, _) => {
@@ -305,5 +299,76 @@ impl Tensor {
             }
         }
         Ok(out)
+    }
+
+    /// `bincount` in device ops (what CUDA tensors run): the checks above, the extremes read
+    /// back once (the output's length depends on them, as in PyTorch), then `scatter_add` of
+    /// ones or the weights into zeros.
+    fn bincount_by_scatter(&self, weights: Option<&Tensor>, minlength: i64) -> Result<Tensor> {
+        if !self.dtype().is_int() {
+            bail!(Runtime, "\"bincount_cuda\" not implemented for '{}'", title(self.dtype()));
+        }
+        if minlength < 0 {
+            bail!(Runtime, "minlength should be >= 0");
+        }
+        if self.ndim() == 1 && self.numel() == 0 {
+            return Tensor::full_on(&[minlength as usize], crate::Scalar::Int(0), DType::I64, self.device());
+        }
+        let x = self.to_dtype(DType::I64)?;
+        let (lo, hi) = x.aminmax(None, false)?;
+        let (lo, hi) = (lo.item()?.to_f64() as i64, hi.item()?.to_f64() as i64);
+        if self.ndim() != 1 || lo < 0 {
+            bail!(Runtime, "bincount only supports 1-d non-negative integral inputs.");
+        }
+        if let Some(w) = weights {
+            if w.ndim() != 1 || w.numel() != x.numel() {
+                bail!(Runtime, "weights should be 1-d and have the same length as input");
+            }
+        }
+        let dtype = bincount_dtype(weights);
+        let out = Tensor::full_on(&[bin_count_for(hi, minlength)?], crate::Scalar::Int(0), dtype, self.device())?;
+        let src = match weights {
+            Some(w) => w.to_dtype(dtype)?,
+            None => Tensor::full_on(&[x.numel()], crate::Scalar::Int(1), DType::I64, self.device())?,
+        };
+        out.scatter_add(0, &x, &src)
+    }
+}
+
+/// Bins of a `bincount` whose largest value is `max`.
+fn bin_count_for(max: i64, minlength: i64) -> Result<usize> {
+    Ok(max.checked_add(1).ok_or_else(|| crate::err!(Runtime, "bincount: too many bins"))?.max(minlength) as usize)
+}
+
+/// `bincount`'s result dtype: int64 counts; float32 weights accumulate in float32, any other
+/// dtype in float64, as PyTorch.
+fn bincount_dtype(weights: Option<&Tensor>) -> DType {
+    match weights {
+        None => DType::I64,
+        Some(w) if w.dtype() == DType::F32 => DType::F32,
+        Some(_) => DType::F64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device route's composition runs on any device: on the CPU it equals the counting
+    /// loop (counts, float32 and float64 weights, minlength beyond the data, errors).
+    #[test]
+    fn bincount_by_scatter_equals_the_counting_loop() {
+        let x = Tensor::from_slice(&[3i64, 0, 3, 7, 1, 3, 0], &[7]).unwrap();
+        let w32 = Tensor::from_slice(&[0.5f32, 1.25, -2.0, 3.0, 0.125, 1.0, 4.0], &[7]).unwrap();
+        let w16 = w32.to_dtype(DType::F16).unwrap();
+        for (w, minlength) in [(None, 0), (None, 12), (Some(&w32), 3), (Some(&w16), 9)] {
+            let (want, got) = (x.bincount(w, minlength).unwrap(), x.bincount_by_scatter(w, minlength).unwrap());
+            assert_eq!(got.dtype(), want.dtype());
+            let (g, e) = (got.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap(), want.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap());
+            assert_eq!(g, e, "weights {:?} minlength {minlength}", w.map(|w| w.dtype()));
+        }
+        let negative = Tensor::from_slice(&[1i64, -1], &[2]).unwrap();
+        assert!(negative.bincount_by_scatter(None, 0).is_err());
+        assert_eq!(Tensor::from_slice::<i64>(&[], &[0]).unwrap().bincount_by_scatter(None, 4).unwrap().shape(), &[4]);
     }
 }

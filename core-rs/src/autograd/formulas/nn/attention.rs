@@ -27,19 +27,22 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, n: Sizes, a: Attention) -> 
         let (qs, ks, vs, outs) = (s.save(q), s.save(k), s.save(v), s.output(0));
         let kept = kept.borrow_mut().take().expect("the forward ran");
         let shapes = [q.shape(), k.shape(), v.shape()].map(|s| s.iter().map(|&d| d as i64).collect::<Vec<_>>());
-        let dtype = q.dtype();
+        let out_dtype = q.dtype();
         move |gr: &Grads| {
             let (q, k, v) = (qs.get()?, ks.get()?, vs.get()?);
-            let x = q.attention_operands(&k, &v, n)?;
-            let dout = fold(gr.g(), n.heads, n.l, n.ev, x.q.dtype())?;
-            let grads = if is_grad_enabled() {
+            // Recorded, the backward is tensor ops: in the compute type, as the CPU path.
+            let recorded = is_grad_enabled();
+            let dtype = if recorded { q.dtype().compute_type() } else { q.operand_type(n) };
+            let x = q.attention_operands(&k, &v, n, dtype)?;
+            let dout = fold(gr.g(), n.heads, n.l, n.ev, dtype)?;
+            let grads = if recorded {
                 backward(&x, &a, &dout, None)?
             } else {
-                let out = fold(&outs.get()?, n.heads, n.l, n.ev, x.q.dtype())?;
+                let out = fold(&outs.get()?, n.heads, n.l, n.ev, dtype)?;
                 backward(&x, &a, &dout, Some((&out, &kept)))?
             };
             let grads = [grads.0, grads.1, grads.2];
-            grads.into_iter().zip(&shapes).enumerate().map(|(i, (g, shape))| gr.when(i, || g.reshape(shape)?.to_dtype(dtype))).collect()
+            grads.into_iter().zip(&shapes).enumerate().map(|(i, (g, shape))| gr.when(i, || g.reshape(shape)?.to_dtype(out_dtype))).collect()
         }
     })
 }

@@ -67,7 +67,7 @@ def _one_op(query, key, value, enable_gqa):
         return False
     if query.shape[:-2] == key.shape[:-2]:
         return True
-    return enable_gqa and query.dim() >= 3 and query.shape[:-3] == key.shape[:-3]
+    return enable_gqa and query.dim() >= 3 and query.shape[:-3] == key.shape[:-3] and query.shape[-3] > 0
 
 
 def _attend(weights, value, dropout_p):
