@@ -250,6 +250,13 @@ template <typename T> inline T atomicCAS(T* p, T compare, T value) {
     if (old == compare) *p = value;
     return old;
 }
+template <typename T> inline T atomicExch(T* p, T value) {
+    T old = *p;
+    *p = value;
+    return old;
+}
+// Threads run one at a time between barriers: every write is visible at once.
+inline void __threadfence() {}
 
 // CUDA's bit casts.
 template <typename To, typename From> inline To ft_bit_cast(From v) {

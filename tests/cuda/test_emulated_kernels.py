@@ -289,19 +289,103 @@ def test_scatter_combines_duplicates_in_place_of_neighbours(how, dtype, rng):
                                       dst[20:] if how != "assign" else dst[np.setdiff1d(np.arange(40), dst_at)])
 
 
+NO_FAULT = (emu.i64(2**63 - 1), emu.i64(1), emu.i64(0), emu.i64(0))  # a host table of deltas
+
+
+def index_rule(size, stride, wrap, code):
+    """The kernels' index rule arguments: values in [0, size) (from the end too when wrap)."""
+    return emu.i64(size), emu.i64(stride), emu.i64(int(wrap)), emu.i64(code)
+
+
 @pytest.mark.parametrize("dtype", [ft.float32, ft.int8, ft.bfloat16])
-def test_gather_reads_through_the_delta_table(dtype, rng):
-    """out[i, j] = src[i, idx[i, j]] as index ops lower it: src strides zero along the indexed dim,
-    the table holding each element's storage delta."""
+def test_gather_reads_through_a_host_table_of_deltas(dtype, rng):
+    """out[i, j] = src[i, idx[i, j]] as advanced indexing lowers it: src strides zero along the
+    indexed dim, the table holding each element's storage delta, which never faults."""
     mod = emu.Module.get("gather")
     rows, cols, k = 4, 9, 6
     src = values(dtype, rows * cols, rng)
     idx = rng.integers(0, cols, (rows, k))
     table = idx.astype(np.int64).reshape(-1)  # delta of element (i, j) along the row
-    out = np.zeros(rows * k, src.dtype)
+    out, faults = np.zeros(rows * k, src.dtype), np.zeros(4, np.int64)
     strides = emu.strides_of([[k, 1], [cols, 0], [k, 1]])
-    mod.launch(f"gather_{SUFFIX[dtype]}", 2, 32, emu.i64(rows * k), emu.shape_of([rows, k]), strides, out, src, table)
+    mod.launch(f"gather_{SUFFIX[dtype]}", 2, 32, emu.i64(rows * k), emu.shape_of([rows, k]), strides, out, src, table,
+               *NO_FAULT, faults)
     np.testing.assert_array_equal(out.reshape(rows, k), np.take_along_axis(src.reshape(rows, cols), idx, 1))
+    np.testing.assert_array_equal(faults, 0)
+
+
+@pytest.mark.parametrize("dtype", [ft.float64, ft.int16, ft.float16])
+@pytest.mark.parametrize("wrap", [False, True])
+def test_gather_checks_index_values_on_the_device(dtype, wrap, rng):
+    """gather(1, idx) of a column-major source through the index values themselves: each value
+    times the dim's stride (negative ones from the end when wrap); a value out of range reads
+    zero and leaves the first fault's code, value and size in the fault word (and its claim)."""
+    mod = emu.Module.get("gather")
+    rows, cols, k = 5, 7, 4
+    src = values(dtype, rows * cols, rng)  # stored column-major: element (i, j) at j * rows + i
+    low = -cols if wrap else 0
+    idx = rng.integers(low, cols, (rows, k)).astype(np.int64)
+    for grid, block in LAUNCHES:
+        out, faults = np.zeros(rows * k, src.dtype), np.zeros(4, np.int64)
+        strides = emu.strides_of([[k, 1], [1, 0], [k, 1]])
+        mod.launch(f"gather_{SUFFIX[dtype]}", grid, block, emu.i64(rows * k), emu.shape_of([rows, k]), strides, out, src,
+                   idx.reshape(-1), *index_rule(cols, rows, wrap, 0x301), faults)
+        want = np.take_along_axis(src.reshape(cols, rows).T, idx % cols, 1)
+        np.testing.assert_array_equal(out.reshape(rows, k), want)
+        np.testing.assert_array_equal(faults, 0)
+    bad = idx.copy()
+    bad[1, 2], bad[3, 0] = cols, -cols - 1  # out of range either way
+    out, faults = np.full(rows * k, 1, src.dtype), np.zeros(4, np.int64)
+    mod.launch(f"gather_{SUFFIX[dtype]}", 1, 32, emu.i64(rows * k), emu.shape_of([rows, k]), emu.strides_of([[k, 1], [1, 0], [k, 1]]),
+               out, src, bad.reshape(-1), *index_rule(cols, rows, wrap, 0x301), faults)
+    assert faults[0] == 0x301 and faults[1] in (cols, -cols - 1) and faults[2] == cols and faults[3] == 1
+    got = out.reshape(rows, k)
+    assert not got[1, 2] and not got[3, 0]  # skipped elements read zero
+    keep = np.ones((rows, k), bool)
+    keep[1, 2] = keep[3, 0] = False
+    np.testing.assert_array_equal(got[keep], np.take_along_axis(src.reshape(cols, rows).T, bad % cols, 1)[keep])
+
+
+@pytest.mark.parametrize("how", ["assign"] + list(SCATTER))
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.bfloat16, ft.int64, ft.int32, ft.uint8, ft.bool])
+def test_scatter_index_writes_along_one_dim(how, dtype, rng):
+    """dst.scatter_(0, idx, src) with dst (6, 5) strided and src (4, 5): every element's row comes
+    from the index values on the device; duplicates combine (assign uses distinct rows per
+    column); one faulting value writes nothing and is reported."""
+    mod = emu.Module.get("scatter_index")
+    rows, cols, k = 6, 5, 4
+    dst = values(dtype, rows * cols * 2, rng, -3.0, 3.0, special=False)  # every other element used
+    src = values(dtype, k * cols, rng, -3.0, 3.0, special=False)
+    if how == "assign":
+        idx = np.stack([rng.permutation(rows)[:k] for _ in range(cols)], 1).astype(np.int64)
+    else:
+        idx = rng.integers(0, 3, (k, cols)).astype(np.int64)
+    idx[2, 3] = rows + 4  # the fault
+    values_of = lambda a: to_numpy(tensor(a, dtype)).astype(np.float64 if dtype in FLOATS else a.dtype)  # noqa: E731
+    want = values_of(dst)
+    for i in range(k):
+        for j in range(cols):
+            if (i, j) == (2, 3):
+                continue
+            at = 2 * (idx[i, j] * cols + j)
+            s = values_of(src)[i * cols + j]
+            if how == "assign":
+                want[at] = s
+            else:
+                want[at] = SCATTER[how][1 if dtype == ft.bool else 0](want[at], s)
+                if dtype in FLOATS:
+                    want[at] = to_numpy(ft.tensor([want[at]], dtype=ft.float64).to(dtype)).astype(np.float64)[0]
+    for grid, block in LAUNCHES[:2]:
+        out, faults = dst.copy(), np.zeros(4, np.int64)
+        strides = emu.strides_of([[0, 2], [cols, 1], [cols, 1]])
+        mod.launch(f"scatter_index_{how}_{SUFFIX[dtype]}", grid, block, emu.i64(k * cols), emu.shape_of([k, cols]), strides,
+                   out, src, idx.reshape(-1), *index_rule(rows, 2 * cols, False, 0x101), faults)
+        np.testing.assert_array_equal(faults, [0x101, rows + 4, rows, 1])  # code, value, size, claim
+        got = values_of(out)
+        if dtype in FLOATS and how in ("add", "mul"):
+            np.testing.assert_allclose(got, want, rtol=RTOL[dtype] * 8, atol=RTOL[dtype] * 8)
+        else:
+            np.testing.assert_array_equal(got, want)
 
 
 class ConvWindow(ctypes.Structure):

@@ -1,7 +1,8 @@
 """Selection, order statistics, unique, histograms, searching, linear algebra and sampling on
 CUDA tensors against the CPU, with gradients where they have them. Sorting, running extremes,
-logcumsumexp, medians, quantiles, searchsorted and bincount run on the device; the rest on a
-host copy of their input, handing the results back on the device. Marked `cuda`: skipped without a GPU."""
+logcumsumexp, medians, modes, quantiles, unique, histograms, searchsorted and bincount run on
+the device; linear algebra and sampling on a host copy of their input, handing the results back
+on the device. Marked `cuda`: skipped without a GPU."""
 
 import numpy as np
 import pytest
@@ -88,6 +89,72 @@ def test_unique_searching_and_counting():
     same(ft.searchsorted(edges.cuda(), 2.0), ft.searchsorted(edges, 2.0))
     with pytest.raises(RuntimeError, match="same device"):
         ft.searchsorted(edges, x.double().cuda())
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16, ft.int64, ft.int16, ft.uint8, ft.bool])
+def test_mode_and_unique_in_every_dtype(dtype):
+    """Ties between runs (the smallest wins), NaN runs, both zeros, every dim and keepdim; unique
+    sorted and consecutive, over elements and over slices, with inverse and counts."""
+    x = sample((5, 8), dtype, seed=4)
+    if dtype in (ft.float32, ft.float64, ft.float16):
+        x = x.round()
+        x[1, :3] = float("nan")
+        x[2, 4], x[2, 5] = 0.0, -0.0
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            for g, w in zip(x.cuda().mode(dim, keepdim), x.mode(dim, keepdim)):
+                same(g, w)
+    for kw in ({}, {"return_inverse": True, "return_counts": True}, {"dim": 0, "return_inverse": True, "return_counts": True},
+               {"dim": 1, "return_counts": True}):
+        for fn in (ft.unique, ft.unique_consecutive):
+            got, want = fn(x.cuda(), **kw), fn(x, **kw)
+            assert on_gpu(got)
+            for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+                same(g, w)
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16])
+def test_histograms_on_the_device(dtype):
+    """histc over the data's range and a given one; histogram with equal bins (the rounded-edge
+    correction), with given edges, weights and density; values on the edges, outside, NaN."""
+    x = ft.tensor(np.random.default_rng(5).uniform(-2, 3, 300)).to(dtype)
+    x[:6] = ft.tensor([-2.0, 3.0, 0.0, 0.5, 10.0, float("inf")]).to(dtype)
+    w = ft.tensor(np.random.default_rng(6).uniform(0, 2, 300)).to(dtype)
+    for args in ((7,), (4, -1.0, 1.0), (10, 0.5, 0.5)):
+        same(x.cuda().histc(*args), x.histc(*args))
+    for kw in ({}, {"range": (-1.0, 2.0)}, {"weight": w, "density": True}, {"density": True}):
+        gkw = {k: (v.cuda() if isinstance(v, ft.Tensor) else v) for k, v in kw.items()}
+        for g, e in zip(ft.histogram(x.cuda(), 12, **gkw), ft.histogram(x, 12, **kw)):
+            same(g, e)
+    edges = ft.tensor([-2.0, -0.5, 0.0, 0.0, 1.25, 3.0]).to(dtype)
+    for g, e in zip(ft.histogram(x.cuda(), edges.cuda(), weight=w.cuda()), ft.histogram(x, edges, weight=w)):
+        same(g, e)
+    same(ft.tensor([3, 1, 3, 9]).cuda().histc(4, 0, 8), ft.tensor([3.0, 1, 3, 9]).histc(4, 0, 8).long())
+
+
+def test_nll_loss_reads_its_targets_on_the_device():
+    """cross_entropy and nll_loss on the device against the CPU: class weights, ignored targets,
+    every reduction, spatial targets, gradients; a target out of range raises the CPU's
+    IndexError at the next wait."""
+    logits = sample((6, 5, 3), ft.float32)
+    target = ft.tensor(np.random.default_rng(7).integers(0, 5, (6, 3)))
+    target[2, 1] = -100
+    weight = ft.tensor([0.5, 2.0, 1.0, 0.25, 1.5])
+    for reduction in ("none", "sum", "mean"):
+        for w in (None, weight):
+            xc, xg = logits.clone().requires_grad_(), logits.cuda().requires_grad_()
+            lc = ft.nn.functional.cross_entropy(xc, target, weight=w, reduction=reduction)
+            lg = ft.nn.functional.cross_entropy(xg, target.cuda(), weight=None if w is None else w.cuda(), reduction=reduction)
+            same(lg, lc)
+            lc.sum().backward()
+            lg.sum().backward()
+            same(xg.grad, xc.grad)
+    bad = target.clone()
+    bad[0, 0] = 7
+    loss = ft.nn.functional.cross_entropy(logits.cuda(), bad.cuda())
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):
+        loss.item()
+    same(ft.nn.functional.nll_loss(logits.cuda(), target.cuda()), ft.nn.functional.nll_loss(logits, target))
 
 
 def test_linear_algebra():

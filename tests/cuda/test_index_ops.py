@@ -1,7 +1,7 @@
 """Index ops, arg-reductions and products on CUDA tensors against the CPU: gather/scatter in
 every combine rule (duplicates accumulate through atomics), index_select/index_add_/index_put_,
 boolean masks, nonzero, argmax/argmin and max/min along a dim (NaN and ties), prod, all/any,
-cumsum/cumprod, cummax/cummin.
+cumsum/cumprod, cummax/cummin; index values out of range, raised at the next wait.
 Marked `cuda`: skipped without a GPU, run by `make gpu-check`."""
 
 import numpy as np
@@ -164,10 +164,67 @@ def test_embedding_forward_and_backward():
 
 def test_index_on_another_device_and_out_of_range():
     g = ft.arange(6.0, device="cuda")
-    with pytest.raises(IndexError):
-        g[ft.tensor([6], device="cuda")]
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 0 with size 6"):
+        g[ft.tensor([6])]  # a host index: checked at once
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 0 with size 6"):
+        g[ft.tensor([6], device="cuda")].cpu()  # a device index: at the next wait
     with pytest.raises(RuntimeError, match="same device"):
         ft.zeros(3, device="cuda").scatter_(0, ft.tensor([0, 1]), ft.ones(2))
+
+
+OUT_OF_RANGE = [
+    ("gather", lambda x, i: x.gather(1, i.view(1, 2).expand(4, 2)), RuntimeError, "index 9 is out of bounds for dimension 1 with size 5"),
+    ("scatter_add", lambda x, i: x.scatter_add(1, i.view(1, 2), ft.ones(1, 2, device=x.device)), RuntimeError,
+     "index 9 is out of bounds for dimension 1 with size 5"),
+    ("index_select", lambda x, i: x.index_select(1, i), IndexError, "index out of range in self"),
+    ("index_add", lambda x, i: x.index_add(1, i, ft.ones(4, 2, device=x.device)), IndexError, "index out of range in self"),
+    ("index_copy", lambda x, i: x.index_copy(1, i, ft.ones(4, 2, device=x.device)), IndexError,
+     r"index_copy_\(\): index 9 is out of bounds for dimension 1 with size 5"),
+    ("index_fill", lambda x, i: x.index_fill(1, i, 2.0), IndexError, "index 9 is out of bounds for dimension 1 with size 5"),
+    ("getitem", lambda x, i: x[:, i], IndexError, "index 9 is out of bounds for dimension 1 with size 5"),
+    ("setitem", lambda x, i: _setitem(x, i), IndexError,
+     "index 9 is out of bounds for dimension 1 with size 5"),
+    ("take", lambda x, i: x.take(i + 11), IndexError, "out of range: tried to access index 20 on a tensor of 20 elements."),
+    ("put", lambda x, i: x.clone().put_(i + 11, ft.ones(2, device=x.device), accumulate=True), IndexError,
+     "out of range: tried to access index 20 on a tensor of 20 elements."),
+    ("index_put_accumulate", lambda x, i: x.t().index_put((i,), ft.ones(2, 4, device=x.device), accumulate=True), IndexError,
+     "index 9 is out of bounds for dimension 0 with size 5"),
+]
+
+
+def _setitem(x, i):
+    y = x.clone()
+    y[:, i] = ft.tensor([[1.0, -2.0]], device=x.device)
+    return y
+
+
+@pytest.mark.parametrize("name,op,error,message", OUT_OF_RANGE, ids=[c[0] for c in OUT_OF_RANGE])
+@pytest.mark.parametrize("wait", ["synchronize", "cpu", "item"])
+def test_index_values_out_of_range_raise_at_the_next_wait(name, op, error, message, wait):
+    """One-dim index ops read their index on the device (no wait): a value out of range is
+    raised, with the CPU's error, by the next call that waits for the device; the device then
+    keeps working and the fault is not raised twice."""
+    x = sample((4, 5), ft.float32).cuda()
+    with pytest.raises(error, match=message):
+        op(x, ft.tensor([9, 1]))  # the CPU index is checked on the host, at once
+    out = op(x, ft.tensor([9, 1], device="cuda"))  # queued; nothing waits
+    with pytest.raises(error, match=message):
+        if wait == "synchronize":
+            ft.cuda.synchronize()
+        elif wait == "cpu":
+            out.cpu()
+        else:
+            out.sum().item()
+    ft.cuda.synchronize()  # reported once
+    same(op(x, ft.tensor([4, 1], device="cuda")), op(x.cpu(), ft.tensor([4, 1])))
+
+
+def test_negative_index_fill_positions_count_from_the_end_on_the_device():
+    x = sample((3, 6), ft.float64)
+    idx = ft.tensor([-1, 0, -6])
+    same(x.cuda().index_fill(1, idx.cuda(), -7.0), x.index_fill(1, idx, -7.0))
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dimension 1 with size 6"):
+        x.cuda().index_fill(1, ft.tensor([-7], device="cuda"), 0.0).cpu()
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
@@ -223,3 +280,24 @@ def test_running_extremes_on_the_device(dtype, op):
     for dim in (1, 0):
         for got, want in zip(getattr(x.cuda(), op)(dim), getattr(x, op)(dim)):
             same(got, want)
+
+
+def test_masks_and_index_values_on_a_user_stream():
+    """Large masked ops and index ops queue on the current stream (not on a worker thread's),
+    and a fault on a user stream is raised when that stream is waited for."""
+    x = sample((400, 100), ft.float32)
+    m = x > 0.3
+    s = ft.cuda.Stream()
+    with ft.cuda.stream(s):
+        gx, gm = x.cuda(), m.cuda()
+        selected, indexed = gx.masked_select(gm), gx[gm]
+        scattered = gx.clone().masked_scatter_(gm, -gx)
+        picked = gx.index_select(1, ft.tensor([99, 0, 5], device="cuda"))
+        bad = gx.index_select(1, ft.tensor([100], device="cuda"))
+        with pytest.raises(IndexError, match="index out of range in self"):
+            s.synchronize()
+    same(selected, x.masked_select(m))
+    same(indexed, x[m])
+    same(scattered, x.clone().masked_scatter_(m, -x))
+    same(picked, x.index_select(1, ft.tensor([99, 0, 5])))
+    del bad

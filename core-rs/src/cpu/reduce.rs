@@ -230,14 +230,7 @@ unsafe fn reduce_columns<R: Reducer>(rd: &R, src: SendPtr<R::In>, o: usize, r: u
 /// `src` must be valid for `o * r` reads.
 pub unsafe fn for_each_row<T: Element>(src: *const T, o: usize, r: usize, f: impl Fn(usize, &[T]) + Sync) {
     let src = SendPtr(src as *mut T);
-    crate::cpu::threads::install_if(o.saturating_mul(r), || {
-    let one = |i: usize| f(i, std::slice::from_raw_parts(src.get().add(i * r) as *const T, r));
-    if o * r < GRAIN || rayon::current_num_threads() == 1 {
-        (0..o).for_each(one);
-    } else {
-        (0..o).into_par_iter().with_min_len((GRAIN / r.max(1)).max(1)).for_each(one);
-    }
-})
+    crate::cpu::threads::for_units(o, r, |i| f(i, std::slice::from_raw_parts(src.get().add(i * r) as *const T, r)));
 }
 
 /// The type an element type accumulates sums and products in, as PyTorch: integers and

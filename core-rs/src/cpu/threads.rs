@@ -61,3 +61,19 @@ pub fn install_if<R: Send>(work: usize, f: impl FnOnce() -> R + Send) -> R {
         install(f)
     }
 }
+
+/// Calls `unit(i)` for every `i < units`, each unit touching about `per_unit` elements: on the
+/// calling thread when the whole is small, otherwise over the kernels' pool in pieces of at
+/// least `GRAIN` elements. The one dispatch of the row kernels (softmax, log-sum-exp, medians).
+pub fn for_units(units: usize, per_unit: usize, unit: impl Fn(usize) + Sync + Send) {
+    use rayon::prelude::*;
+    let grain = crate::cpu::iter::GRAIN;
+    let work = units.saturating_mul(per_unit);
+    install_if(work, || {
+        if work < grain || rayon::current_num_threads() == 1 {
+            (0..units).for_each(&unit);
+        } else {
+            (0..units).into_par_iter().with_min_len((grain / per_unit.max(1)).max(1)).for_each(&unit);
+        }
+    })
+}

@@ -161,6 +161,7 @@ pub fn bind(index: usize) -> Result<()> {
 
 /// Waits for all work queued on device `index`.
 pub fn synchronize(index: usize) -> Result<()> {
-    let ctx = context(index)?;
-    guarded("cuCtxSynchronize", || ctx.synchronize().map_err(driver_error))
+    let (ctx, ticket) = (context(index)?, super::faults::ticket());
+    guarded("cuCtxSynchronize", || ctx.synchronize().map_err(driver_error))?;
+    super::faults::raise_pending(super::faults::Waited::Device(index, ticket))
 }

@@ -200,11 +200,15 @@ fn download(dst: &Tensor, dst_layout: &Layout, src: &Tensor) -> Result<()> {
     let bytes = host.numel() * host.dtype().size();
     let ptr = host.storage().as_ptr()?;
     device::bind(index_of(src)?)?;
+    let ticket = super::faults::ticket();
     // The synchronous copy is ordered after the default stream's work; a current stream of
     // the user's is waited for first.
     super::stream::sync_current(index_of(src)?)?;
     // SAFETY: `ptr` has room for `bytes` bytes; the device range is `packed`'s dense elements.
     guarded("cuMemcpyDtoH", || unsafe { driver::memcpy_dtoh_sync(std::slice::from_raw_parts_mut(ptr, bytes), address(&packed, packed.offset())) }.map_err(driver_error))?;
+    // The host has waited for the device: faults of index kernels surface here.
+    let index = index_of(src)?;
+    super::faults::raise_pending(super::faults::Waited::Streams(index, [0, super::stream::current_id(index)], ticket))?;
     crate::ops::copy::copy_strided(dst, dst_layout, &host)
 }
 

@@ -8,6 +8,7 @@
 //!   pip-installed NVIDIA packages) before any cudarc call.
 //! - `device`: availability, device count, the current device, properties, synchronize.
 //! - `dispatch`: tensor ops on CUDA tensors (element-wise kernels, copies, reductions).
+//! - `faults`: each device's fault word, where index kernels report values out of range.
 //! - `index`: the gather and scatter loops of the index ops on CUDA tensors.
 //! - `kernels`: the CUDA C sources, generated from the same op tables as the CPU kernels.
 //! - `compile`: NVRTC compilation of those sources, cached in memory and on disk.
@@ -28,6 +29,7 @@ pub mod blas;
 pub mod compile;
 pub mod device;
 pub mod dispatch;
+pub mod faults;
 pub mod index;
 pub mod kernels;
 pub mod launch_layout;

@@ -99,6 +99,7 @@ pub fn release(id: u64) -> Result<()> {
     };
     if let Some((_, index, s)) = found {
         guarded("cuStreamSynchronize", || s.synchronize().map_err(driver_error))?;
+        super::faults::forget(index, id);
         super::memory::retire_stream(index, id)?;
     }
     Ok(())
@@ -106,8 +107,9 @@ pub fn release(id: u64) -> Result<()> {
 
 /// Waits on the host for the work queued on stream `id` of device `index`.
 pub fn synchronize(index: usize, id: u64) -> Result<()> {
-    let s = stream(index, id)?;
-    guarded("cuStreamSynchronize", || s.synchronize().map_err(driver_error))
+    let (s, ticket) = (stream(index, id)?, super::faults::ticket());
+    guarded("cuStreamSynchronize", || s.synchronize().map_err(driver_error))?;
+    super::faults::raise_pending(super::faults::Waited::Streams(index, [id, id], ticket))
 }
 
 /// Waits for the current stream of device `index` when it is not the default stream (whose

@@ -2,12 +2,15 @@
 //! copies), and the index ops: `gather`/`scatter*`, `index_select`/`index_*_`,
 //! `masked_*`, `take`/`put_`, `nonzero`.
 //!
-//! Every op checks its arguments and bounds first, then runs one of two kernels in
-//! `kernel`: a gather through a table of storage offsets, or a scatter through one.
+//! Every op checks its arguments first, then runs one of two kernels in `kernel`: a gather
+//! through the storage deltas its index selects, or a scatter through them. On the CPU the
+//! deltas are a table checked on the host; CUDA kernels read one-dim index tensors on the
+//! device and check them there (`fault`).
 
 mod advanced;
 mod along_dim;
-mod checks;
+pub(crate) mod checks;
+pub(crate) mod fault;
 pub(crate) mod kernel;
 mod masked;
 mod select;

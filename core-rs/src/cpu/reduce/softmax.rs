@@ -1,9 +1,7 @@
 //! Fused, numerically stable softmax and log-softmax along the middle dim of `[o, r, k]`, and
 //! the log-sum-exp of contiguous rows.
 
-use rayon::prelude::*;
-
-use crate::cpu::iter::{SendPtr, GRAIN};
+use crate::cpu::iter::SendPtr;
 use crate::cpu::real::Real;
 use crate::dtype::Element;
 
@@ -63,13 +61,7 @@ pub unsafe fn logsumexp_rows<R: Real + Element>(src: *const R, out: *mut R, rows
         let x = std::slice::from_raw_parts(src.get().add(i * r), r);
         *out.get().add(i) = crate::cpu::map::vectorized(|| row_logsumexp(x));
     };
-    crate::cpu::threads::install_if(rows.saturating_mul(r), || {
-        if rows.saturating_mul(r) < GRAIN || rayon::current_num_threads() == 1 {
-            (0..rows).for_each(unit);
-        } else {
-            (0..rows).into_par_iter().with_min_len((GRAIN / r.max(1)).max(1)).for_each(unit);
-        }
-    })
+    crate::cpu::threads::for_units(rows, r, unit);
 }
 
 /// Columns handled together when `k > 1`.
@@ -82,7 +74,6 @@ const COLS: usize = 256;
 /// `src` must be valid for `o * r * k` reads and `out` for as many writes; they must not overlap.
 pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r: usize, k: usize, log: bool) {
     let (src, out) = (SendPtr(src as *mut R), SendPtr(out));
-    crate::cpu::threads::install_if(o.saturating_mul(r).saturating_mul(k), || {
     let blocks = k.div_ceil(COLS);
     let unit = |u: usize| {
         if k == 1 {
@@ -122,11 +113,5 @@ pub unsafe fn softmax<R: Real + Element>(src: *const R, out: *mut R, o: usize, r
             }
         }
     };
-    let units = o * blocks;
-    if o * r * k < GRAIN || rayon::current_num_threads() == 1 {
-        (0..units).for_each(unit);
-    } else {
-        (0..units).into_par_iter().with_min_len((GRAIN / (r * k.min(COLS)).max(1)).max(1)).for_each(unit);
-    }
-})
+    crate::cpu::threads::for_units(o * blocks, r * k.min(COLS), unit);
 }

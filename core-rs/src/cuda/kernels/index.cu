@@ -1,15 +1,37 @@
-// The two loops every index op runs on (the CUDA twins of ops/index/kernel.rs): a gather through
-// a table of storage deltas, and a scatter of (destination, source) offset pairs.
+// The loops the index ops run on (the CUDA twins of ops/index/kernel.rs): a gather through index
+// values (or a host table of deltas), a scatter through index values along one dim, and a
+// scatter of (destination, source) offset pairs built on the host.
 
-// out[i] = src[src_layout(i) + table[table_layout(i)]]: strides index out, src (zero along the
-// indexed dims) and the table.
+// How an index value becomes a storage delta along one dim: a value in [0, size) (negative ones
+// counting from the end when wrap) times the dim's stride. Any other value is a fault: the
+// first one claims the device's fault word (faults[3]), writes its value and dim size, then
+// its code (the host's name for its message) last, so a host that reads a code reads the whole
+// fault; the host reads the word at its next wait for the device. The faulting element is
+// skipped. Host-built tables of deltas pass size = 2^63 - 1, stride 1 and never fault.
+__device__ __forceinline__ bool index_delta(i64 v, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults, i64& delta) {
+    const i64 w = (wrap && v < 0) ? v + size : v;
+    if (w < 0 || w >= size) {
+        if (atomicCAS((unsigned long long*)(faults + 3), 0ull, 1ull) == 0ull) {
+            faults[1] = v;
+            faults[2] = size;
+            __threadfence();
+            atomicExch((unsigned long long*)faults, (unsigned long long)fault);
+        }
+        return false;
+    }
+    delta = w * stride;
+    return true;
+}
+
+// out[i] = src[src_layout(i) + delta(index[index_layout(i)])]: strides index out, src (zero along
+// the indexed dim) and the index. A faulting element reads as zero.
 template <typename T>
 __device__ __forceinline__ void gather_loop(i64 n, const Shape& shape, const Strides<3>& strides, T* out, const T* src,
-                                            const i64* table) {
+                                            const i64* index, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults) {
     FT_GRID_STRIDE(i, n) {
-        i64 o[3];
+        i64 o[3], delta = 0;
         offsets_of<3>(i, shape, strides, o);
-        out[o[0]] = src[o[1] + table[o[2]]];
+        out[o[0]] = index_delta(index[o[2]], size, stride, wrap, fault, faults, delta) ? src[o[1] + delta] : T();
     }
 }
 
@@ -87,4 +109,18 @@ template <> struct Combine<i64, ScatterAdd> {
 template <typename T, typename Op>
 __device__ __forceinline__ void scatter_loop(i64 n, T* dst, const T* src, const i64* dst_at, const i64* src_at) {
     FT_GRID_STRIDE(i, n) { Combine<T, Op>::run(dst + dst_at[i], src[src_at[i]]); }
+}
+
+// dst[dst_layout(i) + delta(index[index_layout(i)])] = combine(that, src[src_layout(i)]) over the
+// index's positions i (strides of dst zero along the indexed dim): the one-dim scatters
+// (scatter*, index_add_/copy_/fill_) reading their index on the device. Faulting elements
+// write nothing.
+template <typename T, typename Op>
+__device__ __forceinline__ void scatter_index_loop(i64 n, const Shape& shape, const Strides<3>& strides, T* dst, const T* src,
+                                                   const i64* index, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults) {
+    FT_GRID_STRIDE(i, n) {
+        i64 o[3], delta = 0;
+        offsets_of<3>(i, shape, strides, o);
+        if (index_delta(index[o[2]], size, stride, wrap, fault, faults, delta)) Combine<T, Op>::run(dst + o[0] + delta, src[o[1]]);
+    }
 }

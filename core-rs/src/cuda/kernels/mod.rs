@@ -6,7 +6,7 @@
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
 //! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|prod|max|min>_<dtype>`,
 //! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod|logcumsumexp|cummax|cummin>_<dtype>`, `softmax_<f32|f64>`,
-//! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, with `<dtype>` from
+//! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, `scatter_index_<how>_<dtype>`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
 //! of kernels, not the whole backend; the disk cache makes later runs free.
@@ -76,7 +76,7 @@ pub fn modules() -> Vec<KernelModule> {
     all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
     all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
     all.push(reduce_module());
-    all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module()]);
+    all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module(), scatter_index_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
     all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module(), sort_module(), search_module(), attention_module()]);
     all
@@ -90,7 +90,7 @@ pub fn module_of(kernel: &str) -> String {
     if kernel.starts_with("act_") {
         return kernel.rsplitn(3, '_').last().unwrap_or(kernel).to_string();
     }
-    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter", "optim", "norm", "conv", "pool", "rnn", "random", "sort", "search", "attention"] {
+    for family in ["fill", "where", "reduce", "argreduce", "scan", "softmax", "gather", "scatter_index", "scatter", "optim", "norm", "conv", "pool", "rnn", "random", "sort", "search", "attention"] {
         if kernel.strip_prefix(family).is_some_and(|rest| rest.starts_with('_')) {
             return family.to_string();
         }
@@ -378,25 +378,43 @@ fn gather_module() -> KernelModule {
     module("gather".into(), &[INDEX], |src, names| {
         for dtype in DType::ALL {
             let t = storage_type(dtype);
-            let params = format!("i64 n, Shape shape, Strides<3> strides, {t}* out, const {t}* src, const i64* table");
-            kernel(src, names, format!("gather_{}", suffix(dtype)), &params, "gather_loop(n, shape, strides, out, src, table);");
+            let params = format!("i64 n, Shape shape, Strides<3> strides, {t}* out, const {t}* src, {INDEX_PARAMS}");
+            kernel(src, names, format!("gather_{}", suffix(dtype)), &params, &format!("gather_loop(n, shape, strides, out, src, {INDEX_ARGS});"));
         }
     })
 }
 
-/// One scatter kernel per combine rule of the CPU scatter (`ops::index::kernel::Combine`) and dtype.
-fn scatter_module() -> KernelModule {
-    module("scatter".into(), &[ARITH, INDEX], |src, names| {
+/// The parameters (and their names as arguments) of index values read on the device: the
+/// values, the rule turning them into deltas, the fault's code and the device's fault word.
+const INDEX_PARAMS: &str = "const i64* index, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults";
+const INDEX_ARGS: &str = "index, size, stride, wrap, fault, faults";
+
+/// A module of one kernel `<name>_<how>_<dtype>` per combine rule of the CPU scatter
+/// (`ops::index::kernel::Combine`) and dtype: `params(t)` for storage type `t`, and the call of
+/// `loop<t, functor>` with `args`.
+fn scatter_kernels(name: &str, params: impl Fn(&str) -> String, call: &str, args: &str) -> KernelModule {
+    module(name.into(), &[ARITH, INDEX], |src, names| {
         for how in Combine::ALL {
             let functor = format!("Scatter{}{}", how.name()[..1].to_uppercase(), &how.name()[1..]);
             for dtype in DType::ALL {
                 let t = storage_type(dtype);
-                let params = format!("i64 n, {t}* dst, const {t}* src, const i64* dst_at, const i64* src_at");
-                let body = format!("scatter_loop<{t}, {functor}>(n, dst, src, dst_at, src_at);");
-                kernel(src, names, format!("scatter_{}_{}", how.name(), suffix(dtype)), &params, &body);
+                let body = format!("{call}<{t}, {functor}>({args});");
+                kernel(src, names, format!("{name}_{}_{}", how.name(), suffix(dtype)), &params(t), &body);
             }
         }
     })
+}
+
+/// `scatter_<how>_<dtype>`: over (destination, source) offset pairs built on the host.
+fn scatter_module() -> KernelModule {
+    let params = |t: &str| format!("i64 n, {t}* dst, const {t}* src, const i64* dst_at, const i64* src_at");
+    scatter_kernels("scatter", params, "scatter_loop", "n, dst, src, dst_at, src_at")
+}
+
+/// `scatter_index_<how>_<dtype>`: the one-dim scatters through index values on the device.
+fn scatter_index_module() -> KernelModule {
+    let params = |t: &str| format!("i64 n, Shape shape, Strides<3> strides, {t}* dst, const {t}* src, {INDEX_PARAMS}");
+    scatter_kernels("scatter_index", params, "scatter_index_loop", &format!("n, shape, strides, dst, src, {INDEX_ARGS}"))
 }
 
 /// `act_<name>_fwd_<f32|f64>` and `act_<name>_bwd_<f32|f64>`: one activation's forward map and
@@ -612,7 +630,8 @@ mod tests {
         assert_eq!(names.iter().filter(|n| n.starts_with("fill_")).count(), 10);
         assert_eq!(names.iter().filter(|n| n.starts_with("where_")).count(), 10);
         assert_eq!(names.iter().filter(|n| n.starts_with("gather_")).count(), 10);
-        assert_eq!(names.iter().filter(|n| n.starts_with("scatter_")).count(), 50);
+        assert_eq!(names.iter().filter(|n| n.starts_with("scatter_index_")).count(), 50);
+        assert_eq!(names.iter().filter(|n| n.starts_with("scatter_")).count(), 100);
     }
 
     #[test]
@@ -640,6 +659,7 @@ mod tests {
         assert_eq!(module_of("scan_prod_u8"), "scan");
         assert_eq!(module_of("softmax_f32"), "softmax");
         assert_eq!(module_of("scatter_add_bf16"), "scatter");
+        assert_eq!(module_of("scatter_index_add_bf16"), "scatter_index");
         assert_eq!(module_of("act_leaky_relu_bwd_f64"), "act_leaky_relu");
         assert_eq!(module_of("act_relu_fwd_f32"), "act_relu");
     }

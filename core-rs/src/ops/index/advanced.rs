@@ -8,7 +8,8 @@ use crate::layout::{broadcast_shapes, contiguous_strides, Layout};
 use crate::tensor::Tensor;
 use crate::{bail, err};
 
-use super::checks::{check_no_internal_overlap, detach_from, index_values};
+use super::checks::{check_no_internal_overlap, detach_from, index_values, Deltas, IndexRule};
+use super::fault::Fault;
 use super::kernel::{gather, linear_offsets, scatter, Combine, ScatterPlan};
 
 /// One entry of an indexing expression `t[a, b, ...]`.
@@ -165,6 +166,24 @@ fn expand_masks(src: &Tensor, adv: Vec<Option<Tensor>>) -> Result<Vec<Option<Ten
     Ok(out)
 }
 
+/// The storage delta of each broadcast position of several index tensors (`(dim, index)`),
+/// checked and summed on the host.
+fn combined_deltas(src: &Tensor, indexed: &[(usize, Tensor)], b_shape: &[usize]) -> Result<Vec<usize>> {
+    let mut deltas = vec![0usize; b_shape.iter().product()];
+    for (d, x) in indexed {
+        let (size, stride) = (src.shape()[*d], src.strides()[*d]);
+        let b = x.with_layout(x.layout().broadcast_to(b_shape)?);
+        for (acc, v) in deltas.iter_mut().zip(index_values(&b)?) {
+            let w = if v < 0 { v + size as i64 } else { v };
+            if w < 0 || w >= size as i64 {
+                return Err(Fault::OutOfBounds(*d).error(v, size));
+            }
+            *acc += w as usize * stride;
+        }
+    }
+    Ok(deltas)
+}
+
 /// Advanced indexing of `src`: the result shape, which result dims the broadcast index dims
 /// occupy, which dims of `src` fill the other result dims, and the storage delta each
 /// broadcast index position selects.
@@ -175,7 +194,7 @@ struct Plan {
     b_shape: Vec<usize>,
     /// The dims of `src` not indexed, in result order.
     rest: Vec<usize>,
-    deltas: Vec<usize>,
+    deltas: Deltas,
 }
 
 impl Plan {
@@ -194,19 +213,14 @@ impl Plan {
                 err!(Index, "shape mismatch: indexing tensors could not be broadcast together with shapes {}", shapes.join(", "))
             })?;
         }
-        let nb: usize = b_shape.iter().product();
-        let mut deltas = vec![0usize; nb];
-        for (d, x) in &indexed {
-            let (size, stride) = (src.shape()[*d], src.strides()[*d]);
-            let b = x.with_layout(x.layout().broadcast_to(&b_shape)?);
-            for (acc, v) in deltas.iter_mut().zip(index_values(&b)?) {
-                let w = if v < 0 { v + size as i64 } else { v };
-                if w < 0 || w >= size as i64 {
-                    bail!(Index, "index {} is out of bounds for dimension {} with size {}", v, d, size);
-                }
-                *acc += w as usize * stride;
+        let deltas = match indexed.as_slice() {
+            // One index tensor on the data's device: its kernels read and check it there.
+            [(d, x)] if x.is_cuda() && x.device() == src.device() => {
+                let rule = IndexRule { size: src.shape()[*d], stride: src.strides()[*d], wrap: true, fault: Fault::OutOfBounds(*d) };
+                Deltas::Values { index: x.to_dtype(DType::I64)?.contiguous()?, rule }
             }
-        }
+            _ => Deltas::Table(combined_deltas(src, &indexed, &b_shape)?),
+        };
         let dims: Vec<usize> = indexed.iter().map(|(d, _)| *d).collect();
         let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
         let rest: Vec<usize> = (0..src.ndim()).filter(|d| !dims.contains(d)).collect();
@@ -254,6 +268,18 @@ impl Plan {
                 self.shape
             )
         })?;
+        // Index values on the device pair with a source stepping linearly over the index dims:
+        // a dense copy of the broadcast value has that.
+        let (value, v) = match self.deltas {
+            Deltas::Values { .. } => {
+                crate::device::common_device(&[dst, value])?;
+                let moved = value.to_device(dst.device())?;
+                let dense = moved.with_layout(moved.layout().broadcast_to(&self.shape)?).contiguous()?;
+                let layout = dense.layout().clone();
+                (dense, layout)
+            }
+            Deltas::Table(_) => (value.clone(), v),
+        };
         let plan = ScatterPlan {
             outer: self.outer(&self.shape),
             dst: (self.rest.iter().map(|&d| dst.strides()[d]).collect(), dst.offset()),
@@ -263,7 +289,7 @@ impl Plan {
             table_k: 1,
             src_k: linear_offsets(&self.b_shape, &v.strides[self.b_range()]),
         };
-        scatter(dst, value, &plan, if accumulate { Combine::Add } else { Combine::Assign })?;
+        scatter(dst, &value, &plan, if accumulate { Combine::Add } else { Combine::Assign })?;
         Ok(())
     }
 }

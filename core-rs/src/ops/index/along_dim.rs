@@ -6,9 +6,10 @@ use crate::error::Result;
 use crate::layout::{broadcast_shapes, contiguous_strides, wrap_dim, Layout};
 use crate::ops::binary::{BinaryOp, Operand};
 use crate::tensor::Tensor;
-use crate::{bail, err, with_dtype};
+use crate::{bail, with_dtype};
 
-use super::checks::{at_least_1d, check_no_internal_overlap, detach_from, index_values, to_offsets, without};
+use super::checks::{at_least_1d, check_no_internal_overlap, deltas, detach_from, without, Deltas, IndexRule};
+use super::fault::Fault;
 use super::kernel::{gather, scatter, Accum, Combine, ScatterPlan};
 
 /// The reductions of `scatter_reduce`.
@@ -134,11 +135,9 @@ fn scatter_shape_check(self_: &Tensor, dim: usize, index: &Tensor, src: Option<&
 }
 
 /// The storage deltas `index` selects along `dim` of `dst` (values must be in `0..size`).
-fn dim_offsets(dst: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<usize>> {
-    let size = dst.shape()[dim];
-    to_offsets(&index_values(index)?, size, dst.strides()[dim], false, |v| {
-        err!(Runtime, "index {} is out of bounds for dimension {} with size {}", v, dim, size)
-    })
+fn dim_deltas(dst: &Tensor, dim: usize, index: &Tensor) -> Result<Deltas> {
+    let rule = IndexRule { size: dst.shape()[dim], stride: dst.strides()[dim], wrap: false, fault: Fault::AlongDim(dim) };
+    deltas(index, rule, dst.device())
 }
 
 /// `take_along_dim`'s broadcasts: the input and the indices agree on every dim but `d`.
@@ -163,7 +162,7 @@ impl Tensor {
         }
         gather_shape_check(self, d, index)?;
         let (s, i) = (at_least_1d(self), at_least_1d(index));
-        let table = dim_offsets(&s, d, &i)?;
+        let table = dim_deltas(&s, d, &i)?;
         let mut strides = s.strides().to_vec();
         strides[d] = 0;
         let src_layout = Layout { shape: i.shape().to_vec(), strides, offset: s.offset() };
@@ -266,7 +265,7 @@ impl Tensor {
         scatter_shape_check(self, d, index, (!is_value).then_some(&src))?;
         check_no_internal_overlap(self)?;
         let (s, i) = (at_least_1d(self), at_least_1d(index));
-        let table = dim_offsets(&s, d, &i)?;
+        let table = dim_deltas(&s, d, &i)?;
         let src1 = at_least_1d(&detach_from(&src, self)?);
         let istrides = contiguous_strides(i.shape());
         // A single value is a source whose strides are all zero.

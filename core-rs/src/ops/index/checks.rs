@@ -25,6 +25,57 @@ pub(super) fn index_values(index: &Tensor) -> Result<Vec<i64>> {
     index.to_device(crate::device::Device::Cpu)?.to_dtype(DType::I64)?.to_vec::<i64>()
 }
 
+/// How index values along one dim become storage deltas: a value in `0..size` (negative ones
+/// counting from the end when `wrap`) times `stride`; any other value raises `fault`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndexRule {
+    pub size: usize,
+    pub stride: usize,
+    pub wrap: bool,
+    pub fault: super::fault::Fault,
+}
+
+/// The storage deltas an index selects, as the two kernels read them (row-major over the
+/// index's elements).
+pub(crate) enum Deltas {
+    /// Checked and converted on the host: the CPU's form, and the tables built from several
+    /// index tensors (advanced indexing, flat positions).
+    Table(Vec<usize>),
+    /// The index values themselves, int64 and contiguous on the data's CUDA device, which the
+    /// kernels check and convert with `rule`: no wait for the device, faults reported late.
+    Values { index: Tensor, rule: IndexRule },
+}
+
+impl Deltas {
+    /// The host table (every route but a CUDA one builds one).
+    pub(crate) fn table(&self) -> &[usize] {
+        match self {
+            Deltas::Table(t) => t,
+            Deltas::Values { .. } => unreachable!("index values on the device reach only the CUDA kernels"),
+        }
+    }
+
+    /// How many deltas there are.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Deltas::Table(t) => t.len(),
+            Deltas::Values { index, .. } => index.numel(),
+        }
+    }
+}
+
+/// The deltas of `index` along a dim of data on `device`: left on the device for its kernels
+/// when both are on the same CUDA device, checked into a host table otherwise (an index on the
+/// host costs no wait to read, and its faults raise at once).
+pub(crate) fn deltas(index: &Tensor, rule: IndexRule, device: crate::device::Device) -> Result<Deltas> {
+    if index.is_cuda() && index.device() == device {
+        let index = index.to_dtype(DType::I64)?.contiguous()?;
+        return Ok(Deltas::Values { index, rule });
+    }
+    let table = to_offsets(&index_values(index)?, rule.size, rule.stride, rule.wrap, |v| rule.fault.error(v, rule.size))?;
+    Ok(Deltas::Table(table))
+}
+
 /// Turns index values along a dim of `size` elements into storage deltas `value * stride`.
 /// Negative values count from the end when `wrap`; the first value out of range fails with
 /// `oob(value)`.

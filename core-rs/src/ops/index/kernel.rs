@@ -13,21 +13,25 @@ use crate::layout::Layout;
 use crate::tensor::Tensor;
 use crate::with_dtype;
 
+use super::checks::Deltas;
+
 /// `out[i] = src[src.offset() + table[i]]`: the 1-d gather of the storage offsets `table`
 /// (relative to `src`'s own offset), on `src`'s device.
-pub(crate) fn gather_flat(src: &Tensor, table: &[usize]) -> Result<Tensor> {
+pub(crate) fn gather_flat(src: &Tensor, table: Vec<usize>) -> Result<Tensor> {
     let n = table.len();
-    gather(src, &Layout { shape: vec![n], strides: vec![0], offset: src.offset() }, table, &Layout::contiguous(&[n]))
+    gather(src, &Layout { shape: vec![n], strides: vec![0], offset: src.offset() }, &Deltas::Table(table), &Layout::contiguous(&[n]))
 }
 
-/// `out[i] = src[src_layout(i) + table[table_layout(i)]]` for every position `i` of
+/// `out[i] = src[src_layout(i) + delta[table_layout(i)]]` for every position `i` of
 /// `src_layout.shape`, into a new contiguous tensor. `src_layout` gives the part of the source
-/// offset that is linear in `i` (zero strides along indexed dims); `table` holds the storage
-/// deltas the indices select, already bounds-checked.
-pub(super) fn gather(src: &Tensor, src_layout: &Layout, table: &[usize], table_layout: &Layout) -> Result<Tensor> {
+/// offset that is linear in `i` (zero strides along indexed dims); `deltas` holds the storage
+/// deltas the indices select (a table already bounds-checked, or index values the CUDA kernel
+/// checks).
+pub(crate) fn gather(src: &Tensor, src_layout: &Layout, deltas: &Deltas, table_layout: &Layout) -> Result<Tensor> {
     if src.is_cuda() {
-        return crate::cuda::index::gather(src, src_layout, table, table_layout);
+        return crate::cuda::index::gather(src, src_layout, deltas, table_layout);
     }
+    let table = deltas.table();
     let shape = &src_layout.shape;
     let out = Tensor::uninit(shape, src.dtype())?;
     let ol = Layout::contiguous(shape);
@@ -139,13 +143,14 @@ impl Accum for bf16 {
 
 /// Where a scatter reads and writes. For every position `p` of `outer` (in parallel) and every
 /// `k` in `0..src_k.len()` (in order, so later indices win and duplicates accumulate):
-/// `dst[dst(p) + table[table(p) + k * table_k]] = combine(that, src[src(p) + src_k[k]])`.
-/// Different outer positions must reach disjoint destinations.
-pub(super) struct ScatterPlan<'a> {
+/// `dst[dst(p) + delta[table(p) + k * table_k]] = combine(that, src[src(p) + src_k[k]])`.
+/// Different outer positions must reach disjoint destinations (on the CPU; CUDA kernels
+/// update atomically). Index values on the device come with sources stepping linearly in `k`.
+pub(crate) struct ScatterPlan<'a> {
     pub outer: Vec<usize>,
     pub dst: (Vec<usize>, usize),
     pub src: (Vec<usize>, usize),
-    pub table: &'a [usize],
+    pub table: &'a Deltas,
     pub table_outer: (Vec<usize>, usize),
     pub table_k: usize,
     pub src_k: Vec<usize>,
@@ -157,11 +162,11 @@ impl ScatterPlan<'_> {
     /// that run all pairs at once.
     pub(super) fn pairs(&self) -> (Vec<usize>, Vec<usize>) {
         let (d, s, t) = (linear_offsets(&self.outer, &self.dst.0), linear_offsets(&self.outer, &self.src.0), linear_offsets(&self.outer, &self.table_outer.0));
-        let n = self.src_k.len();
+        let (n, table) = (self.src_k.len(), self.table.table());
         let (mut dst_at, mut src_at) = (Vec::with_capacity(d.len() * n), Vec::with_capacity(d.len() * n));
         for p in 0..d.len() {
             for (k, &sk) in self.src_k.iter().enumerate() {
-                dst_at.push(self.dst.1 + d[p] + self.table[self.table_outer.1 + t[p] + k * self.table_k]);
+                dst_at.push(self.dst.1 + d[p] + table[self.table_outer.1 + t[p] + k * self.table_k]);
                 src_at.push(self.src.1 + s[p] + sk);
             }
         }
@@ -173,6 +178,9 @@ impl ScatterPlan<'_> {
 pub(super) fn scatter(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, how: Combine) -> Result<()> {
     debug_assert_eq!(dst.dtype(), src.dtype());
     if dst.is_cuda() || src.is_cuda() {
+        if let Deltas::Values { index, rule } = plan.table {
+            return crate::cuda::index::scatter_values(dst, src, plan, index, rule, how);
+        }
         let (dst_at, src_at) = plan.pairs();
         return crate::cuda::index::scatter(dst, src, &dst_at, &src_at, how);
     }
@@ -199,7 +207,7 @@ fn scatter_with<T: Element>(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, f: i
     if n == 0 || outer_numel == 0 {
         return;
     }
-    let (table, table_k, src_k) = (plan.table, plan.table_k, &plan.src_k);
+    let (table, table_k, src_k) = (plan.table.table(), plan.table_k, &plan.src_k);
     // One outer run: every k for each of `len` outer positions.
     let run = |[d, s, t]: [usize; 3], len: usize, [sd, ss, st]: [usize; 3]| unsafe {
         if len >= 16 {
@@ -294,7 +302,7 @@ mod tests {
     fn scatter_accumulates_duplicates_in_order() {
         let dst = Tensor::zeros(&[3], crate::DType::F32).unwrap();
         let src = Tensor::from_slice(&[1.0f32, 2.0, 4.0], &[3]).unwrap();
-        let table = [2usize, 0, 2];
+        let table = Deltas::Table(vec![2usize, 0, 2]);
         let plan = ScatterPlan {
             outer: vec![],
             dst: (vec![], 0),
@@ -331,7 +339,7 @@ mod tests {
         // three k each through a table with an outer stride and duplicates.
         let dst_init: Vec<f64> = (0..12).map(|i| i as f64 * 0.5 + 1.0).collect();
         let src_vals: Vec<f64> = (0..6).map(|i| i as f64 - 2.5).collect();
-        let table = [1usize, 3, 1, 0, 2, 2];
+        let table = Deltas::Table(vec![1usize, 3, 1, 0, 2, 2]);
         let plan = ScatterPlan {
             outer: vec![2],
             dst: (vec![6], 1),

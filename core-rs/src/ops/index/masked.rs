@@ -10,6 +10,9 @@ use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
+use crate::ops::binary::{binary, where_, BinaryOp, Operand};
+
+use super::along_dim::ScatterSrc;
 use super::checks::{check_no_internal_overlap, detach_from};
 use super::kernel::gather_flat;
 use crate::device::Device;
@@ -35,6 +38,48 @@ fn true_positions(mask: &Tensor, shape: &[usize]) -> Result<Vec<usize>> {
     let mask = mask.to_device(Device::Cpu)?;
     let m = mask.with_layout(mask.layout().broadcast_to(shape)?).contiguous()?;
     Ok(positions::<bool>(unsafe { m.as_slice::<bool>()? }, |b| b))
+}
+
+/// Row-major positions of the nonzero elements of `t` (NaN counts) as a 1-d int64 tensor on
+/// its device, in device ops (what CUDA tensors run): each hit's rank by a cumulative count,
+/// the hits' positions scattered to their ranks (the others to one slot past the end, dropped).
+/// Only the count is read back: it sizes the result, as PyTorch waits for the device here too.
+fn nonzero_positions(t: &Tensor) -> Result<Tensor> {
+    let device = t.device();
+    let flat = t.reshape(&[-1])?;
+    let n = flat.numel();
+    if n == 0 {
+        return Tensor::full_on(&[0], Scalar::Int(0), DType::I64, device);
+    }
+    let hit = if flat.dtype() == DType::Bool { flat } else { flat.ne(Operand::Scalar(Scalar::Int(0)))? };
+    let rank = hit.cumsum(0, Some(DType::I64))?;
+    let count = rank.narrow(0, n as i64 - 1, 1)?.item()?.to_f64() as usize;
+    let slot = where_(&hit, &Operand::Tensor(rank.sub(Operand::Scalar(Scalar::Int(1)))?), &Operand::Scalar(Scalar::Int(count as i64)))?;
+    let items = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    let out = Tensor::full_on(&[count + 1], Scalar::Int(0), DType::I64, device)?.scatter(0, &slot, &ScatterSrc::Tensor(items), None)?;
+    out.narrow(0, 0, count as i64)
+}
+
+/// `nonzero` in device ops: the positions, then each one's coordinates `(p / stride) % size`.
+fn nonzero_by_scan(t: &Tensor) -> Result<Tensor> {
+    let pos = nonzero_positions(t)?;
+    if t.ndim() == 0 {
+        return Tensor::full_on(&[pos.numel(), 0], Scalar::Int(0), DType::I64, t.device());
+    }
+    let strides = crate::layout::contiguous_strides(t.shape());
+    let coords = t.shape().iter().zip(&strides).map(|(&size, &stride)| {
+        let along = binary(&Operand::Tensor(pos.clone()), BinaryOp::FloorDivide, &Operand::Scalar(Scalar::Int(stride as i64)))?;
+        binary(&Operand::Tensor(along), BinaryOp::Remainder, &Operand::Scalar(Scalar::Int(size.max(1) as i64)))
+    });
+    crate::ops::join::cat::stack(&coords.collect::<Result<Vec<_>>>()?, 1)
+}
+
+/// `masked_select` in device ops: the positions of the mask broadcast to `shape`, gathered
+/// from `src` broadcast to it.
+fn masked_select_by_scan(src: &Tensor, mask: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    let mask = mask.to_device(src.device())?;
+    let pos = nonzero_positions(&mask.with_layout(mask.layout().broadcast_to(shape)?))?;
+    src.with_layout(src.layout().broadcast_to(shape)?).reshape(&[-1])?.index_select(0, &pos)
 }
 
 fn check_bool_mask(op: &str, mask: &Tensor) -> Result<()> {
@@ -114,17 +159,21 @@ impl Tensor {
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::index::masked_select(self, mask);
         }
-    crate::cpu::threads::install_if(self.numel().max(mask.numel()), || {
         if mask.dtype() != DType::Bool {
             bail!(Runtime, "masked_select: expected BoolTensor for mask");
         }
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
         crate::device::common_device(&[self, mask])?;
-        let pos = true_positions(mask, &shape)?;
-        let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
-        gather_flat(&src, &pos)
-    })
-}
+        // CUDA work stays on this thread, whose current stream it must run on.
+        if self.is_cuda() {
+            return masked_select_by_scan(self, mask, &shape);
+        }
+        crate::cpu::threads::install_if(self.numel().max(mask.numel()), || {
+            let pos = true_positions(mask, &shape)?;
+            let src = self.with_layout(self.layout().broadcast_to(&shape)?).contiguous()?;
+            gather_flat(&src, pos)
+        })
+    }
 
     /// `masked_scatter_(mask, source)`: the elements of `source`, in order, at the true
     /// positions of `mask` (broadcast to `self`).
@@ -135,7 +184,6 @@ impl Tensor {
     }
 
     fn masked_scatter_raw(&self, mask: &Tensor, source: &Tensor) -> Result<()> {
-    crate::cpu::threads::install_if(self.numel(), || {
         check_bool_mask("masked_scatter_", mask)?;
         if self.dtype() != source.dtype() {
             bail!(
@@ -160,16 +208,18 @@ impl Tensor {
             self.bump_version();
             return Ok(());
         }
-        with_dtype!(self.dtype(), T => {
-            let (s, dp) = (unsafe { src.as_slice::<T>()? }, SendPtr(self.data_ptr::<T>()?));
-            pos.par_iter().with_min_len(GRAIN).zip(s.par_iter()).for_each(|(&p, &v)| unsafe {
-                *dp.get().add(super::kernel::flat_to_offset(&layout, p)) = v;
+        crate::cpu::threads::install_if(self.numel(), || -> Result<()> {
+            with_dtype!(self.dtype(), T => {
+                let (s, dp) = (unsafe { src.as_slice::<T>()? }, SendPtr(self.data_ptr::<T>()?));
+                pos.par_iter().with_min_len(GRAIN).zip(s.par_iter()).for_each(|(&p, &v)| unsafe {
+                    *dp.get().add(super::kernel::flat_to_offset(&layout, p)) = v;
+                });
             });
-        });
+            Ok(())
+        })?;
         self.bump_version();
         Ok(())
-    })
-}
+    }
 
     /// `masked_scatter(mask, source)` into a copy of `self` broadcast with `mask`.
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
@@ -187,8 +237,7 @@ impl Tensor {
     /// row-major order (NaN counts as nonzero).
     pub fn nonzero(&self) -> Result<Tensor> {
         if self.is_cuda() {
-            // The output's size depends on the values: PyTorch waits for the device here too.
-            return self.to_device(Device::Cpu)?.nonzero()?.to_device(self.device());
+            return nonzero_by_scan(self);
         }
     crate::cpu::threads::install_if(self.numel(), || {
         let c = self.contiguous()?;
@@ -215,5 +264,30 @@ impl Tensor {
         let t = if self.ndim() == 0 { self.with_layout(self.layout().unsqueeze(0)) } else { self.clone() };
         let nz = t.nonzero()?;
         Ok((0..t.ndim()).map(|d| nz.with_layout(nz.layout().select(1, d))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device routes' compositions run on any device: on the CPU they equal the host loops
+    /// (NaN counts as nonzero, -0.0 does not; 0-d, empty, no hits, broadcast masks).
+    #[test]
+    fn nonzero_and_masked_select_by_scan_equal_the_host_loops() {
+        let v = [0.0, -0.0, f64::NAN, 2.0, 0.0, -1.5, 0.0, 0.0, 3.0, 0.0, 0.0, 1.0];
+        let x = Tensor::from_slice(&v, &[3, 4]).unwrap();
+        let cases = [x.clone(), x.t().unwrap(), x.gt(0.5).unwrap(), x.to_dtype(DType::I16).unwrap(), x.narrow(0, 0, 0).unwrap(),
+                     Tensor::from_slice(&[0.0f32; 5], &[5]).unwrap(), x.select(0, 0).unwrap().select(0, 3).unwrap()];
+        let longs = |t: &Tensor| (t.shape().to_vec(), t.contiguous().unwrap().to_vec::<i64>().unwrap());
+        for t in &cases {
+            assert_eq!(longs(&nonzero_by_scan(t).unwrap()), longs(&t.nonzero().unwrap()), "{:?} {:?}", t.dtype(), t.shape());
+        }
+        let mask = Tensor::from_slice(&[true, false, true, true], &[4]).unwrap();
+        let want = x.masked_select(&mask).unwrap();
+        let got = masked_select_by_scan(&x, &mask, &[3, 4]).unwrap();
+        let bits = |t: &Tensor| t.contiguous().unwrap().to_vec::<f64>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(got.shape(), want.shape());
+        assert_eq!(bits(&got), bits(&want));
     }
 }

@@ -2,18 +2,19 @@
 //! `index_copy_`, `index_fill_`) or into the flattened tensor (`take`, `put_`).
 
 use crate::dtype::{title, DType, Scalar};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layout::{wrap_dim, Layout};
 use crate::ops::binary::{BinaryOp, Operand};
 use crate::tensor::Tensor;
-use crate::{bail, err};
+use crate::bail;
 
-use super::checks::{at_least_1d, check_no_internal_overlap, detach_from, index_values, to_offsets, without};
+use super::checks::{at_least_1d, check_no_internal_overlap, deltas, detach_from, index_values, to_offsets, without, Deltas, IndexRule};
+use super::fault::Fault;
 use super::kernel::{flat_to_offset, gather, scatter, Combine, ScatterPlan};
 
 /// A write of `src` (or of one value when `src` is 0-d and `value`) into positions `table`
 /// along dim `d` of `dst`: `dst[.., index[k], ..] op= src[.., k, ..]`.
-fn scatter_along(dst: &Tensor, d: usize, table: &[usize], src: &Tensor, value: bool, how: Combine) -> Result<()> {
+fn scatter_along(dst: &Tensor, d: usize, table: &Deltas, src: &Tensor, value: bool, how: Combine) -> Result<()> {
     let dst1 = at_least_1d(dst);
     let src1 = at_least_1d(src);
     let src_strides = if value { vec![0; dst1.ndim()] } else { src1.strides().to_vec() };
@@ -31,14 +32,21 @@ fn scatter_along(dst: &Tensor, d: usize, table: &[usize], src: &Tensor, value: b
     Ok(())
 }
 
-/// Flat (row-major) positions into a tensor of `numel` elements, negative ones counting from
-/// the end, as storage offsets of `layout`.
-fn flat_offsets(layout: &Layout, index: &Tensor) -> Result<Vec<usize>> {
-    let numel = layout.numel();
-    let flat = to_offsets(&index_values(index)?, numel, 1, true, |v| {
-        err!(Index, "out of range: tried to access index {} on a tensor of {} elements.", v, numel)
-    })?;
-    Ok(flat.into_iter().map(|p| flat_to_offset(layout, p)).collect())
+/// The deltas `index` selects along dim `d` of `s`, faults raising `fault`.
+fn along(s: &Tensor, d: usize, index: &Tensor, wrap: bool, fault: Fault) -> Result<Deltas> {
+    deltas(index, IndexRule { size: s.shape()[d], stride: s.strides()[d], wrap, fault }, s.device())
+}
+
+/// Flat (row-major) positions into `t`, negative ones counting from the end, as storage
+/// deltas from `t`'s offset: index values left on the device when `t` is dense there (a flat
+/// position is then its delta), a checked host table otherwise.
+fn flat_offsets(t: &Tensor, index: &Tensor) -> Result<Deltas> {
+    let rule = IndexRule { size: t.numel(), stride: 1, wrap: true, fault: Fault::Flat };
+    if t.is_contiguous() {
+        return deltas(index, rule, t.device());
+    }
+    let flat = to_offsets(&index_values(index)?, rule.size, 1, true, |v| rule.fault.error(v, rule.size))?;
+    Ok(Deltas::Table(flat.into_iter().map(|p| flat_to_offset(t.layout(), p) - t.offset()).collect()))
 }
 
 /// PyTorch's checks for `index_add_`-style ops: a vector index of int32/int64 and a source
@@ -92,10 +100,6 @@ pub(super) fn check_fill_value(op: &str, value: &Tensor) -> Result<()> {
     Ok(())
 }
 
-fn oob_in_self(_: i64) -> Error {
-    err!(Index, "index out of range in self")
-}
-
 impl Tensor {
     /// `index_select(dim, index)`: the positions `index` along `dim`, in order.
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
@@ -113,7 +117,7 @@ impl Tensor {
             bail!(Index, "index_select(): Index to scalar can have only 1 value, got {} value(s)", index.numel());
         }
         let s = at_least_1d(self);
-        let table = to_offsets(&index_values(index)?, s.shape()[d], s.strides()[d], false, oob_in_self)?;
+        let table = along(&s, d, index, false, Fault::InSelf(d))?;
         let mut shape = s.shape().to_vec();
         shape[d] = table.len();
         let mut strides = s.strides().to_vec();
@@ -140,7 +144,7 @@ impl Tensor {
         }
         check_no_internal_overlap(self)?;
         let s = at_least_1d(self);
-        let table = to_offsets(&index_values(index)?, s.shape()[d], s.strides()[d], false, oob_in_self)?;
+        let table = along(&s, d, index, false, Fault::InSelf(d))?;
         let source = if alpha == Scalar::Int(1) || alpha == Scalar::Bool(true) {
             detach_from(source, self)?
         } else {
@@ -197,10 +201,7 @@ impl Tensor {
         }
         check_no_internal_overlap(self)?;
         let s = at_least_1d(self);
-        let size = s.shape()[d];
-        let table = to_offsets(&index_values(index)?, size, s.strides()[d], false, |v| {
-            err!(Index, "index_copy_(): index {} is out of bounds for dimension {} with size {}", v, d, size)
-        })?;
+        let table = along(&s, d, index, false, Fault::Copy(d))?;
         scatter_along(self, d, &table, &detach_from(source, self)?, false, Combine::Assign)
     }
 
@@ -237,10 +238,7 @@ impl Tensor {
         }
         check_no_internal_overlap(self)?;
         let s = at_least_1d(self);
-        let size = s.shape()[d];
-        let table = to_offsets(&index_values(index)?, size, s.strides()[d], true, |v| {
-            err!(Index, "index {} is out of bounds for dimension {} with size {}", v, d, size)
-        })?;
+        let table = along(&s, d, index, true, Fault::OutOfBounds(d))?;
         scatter_along(self, d, &table, &Tensor::scalar(value, self.dtype()), true, Combine::Assign)
     }
 
@@ -255,8 +253,8 @@ impl Tensor {
         if self.numel() == 0 && index.numel() != 0 {
             bail!(Index, "take(): tried to take from an empty tensor");
         }
-        let table = flat_offsets(self.layout(), index)?;
-        let src_layout = Layout { shape: index.shape().to_vec(), strides: vec![0; index.ndim()], offset: 0 };
+        let table = flat_offsets(self, index)?;
+        let src_layout = Layout { shape: index.shape().to_vec(), strides: vec![0; index.ndim()], offset: self.offset() };
         gather(self, &src_layout, &table, &Layout::contiguous(index.shape()))
     }
 
@@ -289,11 +287,11 @@ impl Tensor {
             bail!(Index, "put_(): Tried to put elements into an empty tensor");
         }
         check_no_internal_overlap(self)?;
-        let table = flat_offsets(self.layout(), index)?;
+        let table = flat_offsets(self, index)?;
         let source = detach_from(source, self)?.contiguous()?;
         let plan = ScatterPlan {
             outer: vec![],
-            dst: (vec![], 0),
+            dst: (vec![], self.offset()),
             src: (vec![], source.offset()),
             table: &table,
             table_outer: (vec![], 0),

@@ -96,7 +96,8 @@ pub struct Operands {
 }
 
 impl Operands {
-    fn new(q: &Tensor, k: &Tensor, v: &Tensor, n: Sizes, dtype: DType) -> Result<Self> {
+    /// The operands of an attention call in 3-d and `dtype`.
+    pub(crate) fn new(q: &Tensor, k: &Tensor, v: &Tensor, n: Sizes, dtype: DType) -> Result<Self> {
         let kv = n.heads / n.group;
         Ok(Operands { q: fold(q, n.heads, n.l, n.e, dtype)?, k: fold(k, kv, n.s, n.e, dtype)?, v: fold(v, kv, n.s, n.ev, dtype)?, n })
     }
@@ -142,18 +143,18 @@ fn forward(x: &Operands, a: &Attention) -> Result<(Tensor, Kept)> {
 /// fused kernels recompute; without, the forward is recomputed in ops, which records it when the
 /// backward pass is being recorded.
 pub fn backward(x: &Operands, a: &Attention, dout: &Tensor, saved: Option<(&Tensor, &Kept)>) -> Result<(Tensor, Tensor, Tensor)> {
+    if let Some((out, Kept::Lse(lse))) = saved {
+        return crate::cuda::attention::backward(&x.q, &x.k, &x.v, out, lse, &dout.contiguous()?, x.n, a.scale, a.causal);
+    }
+    let (kk, vv) = (spread(&x.k, a.group)?, spread(&x.v, a.group)?);
     let (p, out) = match saved {
-        Some((out, Kept::Lse(lse))) => {
-            return crate::cuda::attention::backward(&x.q, &x.k, &x.v, out, lse, &dout.contiguous()?, x.n, a.scale, a.causal);
-        }
         Some((out, Kept::Probs(p))) => (p.clone(), out.clone()),
-        None => {
+        _ => {
             let p = x.scores(a)?.softmax(-1, None, false)?;
-            let out = p.matmul(&spread(&x.v, a.group)?)?;
+            let out = p.matmul(&vv)?;
             (p, out)
         }
     };
-    let (kk, vv) = (spread(&x.k, a.group)?, spread(&x.v, a.group)?);
     let dv = p.transpose(1, 2)?.matmul(dout)?;
     let delta = dout.mul(&out)?.sum(Some(&[-1]), true, None)?;
     let ds = p.mul(&dout.matmul(&vv.transpose(1, 2)?)?.sub(&delta)?)?;
@@ -177,7 +178,7 @@ impl Tensor {
     /// The output in `self`'s shape (last dim Ev) and dtype, and what the backward needs
     /// (not recorded).
     pub(crate) fn attention_forward(&self, k: &Tensor, v: &Tensor, n: Sizes, a: &Attention) -> Result<(Tensor, Kept)> {
-        let x = self.attention_operands(k, v, n, self.operand_type(n))?;
+        let x = Operands::new(self, k, v, n, self.operand_type(n))?;
         let (out, kept) = forward(&x, a)?;
         let mut shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
         *shape.last_mut().expect("rank >= 2") = n.ev as i64;
@@ -192,10 +193,5 @@ impl Tensor {
         } else {
             self.dtype().compute_type()
         }
-    }
-
-    /// The operands of an attention call in 3-d and `dtype`.
-    pub(crate) fn attention_operands(&self, k: &Tensor, v: &Tensor, n: Sizes, dtype: DType) -> Result<Operands> {
-        Operands::new(self, k, v, n, dtype)
     }
 }

@@ -7,9 +7,14 @@
 
 use crate::cpu::real::Real;
 use crate::device::Device;
-use crate::dtype::DType;
-use crate::ops::index::kernel::{gather_flat, Combine};
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
+use crate::layout::Layout;
+use crate::ops::binary::{where_, Operand};
+use crate::ops::index::checks::{deltas, Deltas, IndexRule};
+use crate::ops::index::fault::Fault;
+use crate::ops::index::kernel::gather;
+use crate::ops::index::ScatterSrc;
 use crate::tensor::Tensor;
 use crate::{bail, with_real_dtype};
 
@@ -43,9 +48,8 @@ fn frame(shape: &[usize], dtype: DType, target: &Tensor, weight: Option<&Tensor>
 }
 
 /// Each target's class (or None where ignored) and its weight; raises PyTorch's IndexError
-/// for a target outside [0, C).
+/// for a target outside [0, C). (CPU inputs; CUDA inputs read their targets on the device.)
 fn classes(target: &Tensor, weight: Option<&[f64]>, c: usize, ignore_index: i64) -> Result<Vec<Option<(usize, f64)>>> {
-    // Targets on a GPU are read back: bounds are checked, and the picks listed, on the host.
     let t = target.to_device(Device::Cpu)?.contiguous_as(DType::I64)?;
     let t = unsafe { t.as_slice::<i64>()? };
     t.iter()
@@ -80,49 +84,68 @@ fn loss_shape(shape: &[usize]) -> Vec<usize> {
     out
 }
 
-/// The targets kept (not ignored): their positions in the (N, S) frame, and the offset of each
-/// one's class in a contiguous (N, C, S) input.
-fn kept_offsets(picked: &[Option<(usize, f64)>], c: usize, s: usize) -> (Vec<usize>, Vec<usize>) {
-    picked.iter().enumerate().filter_map(|(i, p)| p.map(|(k, _)| (i, (i / s) * c * s + k * s + i % s))).unzip()
+/// The targets of an (N, C, S) input on `device`, for device ops (what CUDA inputs run): each
+/// target as the storage delta of its class (ignored targets reading class 0), read where the
+/// target lives (on the device its faults raise at the next wait, as the index ops'), with the
+/// targets so made safe and the mask of ignored ones, flat.
+fn device_classes(target: &Tensor, (c, s): (usize, usize), ignore_index: i64, device: Device) -> Result<(Deltas, Tensor, Tensor)> {
+    let t = target.to_dtype(DType::I64)?.reshape(&[-1])?;
+    let ignored = t.eq(Operand::Scalar(Scalar::Int(ignore_index)))?;
+    let safe = where_(&ignored, &Operand::Scalar(Scalar::Int(0)), &Operand::Tensor(t))?;
+    let rule = IndexRule { size: c, stride: s, wrap: false, fault: Fault::Target };
+    Ok((deltas(&safe, rule, device)?, safe.to_device(device)?, ignored.to_device(device)?))
 }
 
-/// `values` as a 1-d tensor of `like`'s dtype and device.
-fn column(values: Vec<f64>, like: &Tensor) -> Result<Tensor> {
-    let n = values.len();
-    Tensor::from_slice(&values, &[n])?.to_dtype(like.dtype())?.to_device(like.device())
-}
-
-/// `nll_loss` of a contiguous CUDA input `x` in its compute type: the kept targets' entries
-/// are gathered on the device, weighted, then reduced or scattered into the unreduced shape.
-fn nll_on_device(x: &Tensor, picked: &[Option<(usize, f64)>], (n, c, s): (usize, usize, usize), reduction: Reduction, shape: &[usize]) -> Result<Tensor> {
-    let (kept, at) = kept_offsets(picked, c, s);
-    let m = kept.len();
-    let vals = gather_flat(x, &at)?;
-    let losses = vals.mul(&column(picked.iter().flatten().map(|&(_, w)| -w).collect(), x)?)?;
-    match reduction {
-        Reduction::None => {
-            let out = Tensor::full_on(&[n * s], crate::dtype::Scalar::Int(0), x.dtype(), x.device())?;
-            crate::cuda::index::scatter(&out, &losses, &kept, &(0..m).collect::<Vec<_>>(), Combine::Assign)?;
-            out.reshape(&loss_shape(shape).iter().map(|&d| d as i64).collect::<Vec<_>>())
+/// Each target's weight in `compute` on `device`, zero where ignored. Looked up with the
+/// targets clamped into range: a target out of range is the class lookup's fault to report.
+fn kept_weights(weight: Option<&Tensor>, safe: &Tensor, ignored: &Tensor, c: usize, compute: DType) -> Result<Tensor> {
+    let device = safe.device();
+    let w = match weight {
+        Some(w) => {
+            let top = Operand::Scalar(Scalar::Int(c.max(1) as i64 - 1));
+            w.to_dtype(compute)?.to_device(device)?.index_select(0, &safe.clamp(Some(&Operand::Scalar(Scalar::Int(0))), Some(&top))?)?
         }
+        None => Tensor::full_on(&[safe.numel()], Scalar::Int(1), compute, device)?,
+    };
+    zero_where(ignored, &w)
+}
+
+/// `values` with +0 where `mask` holds.
+fn zero_where(mask: &Tensor, values: &Tensor) -> Result<Tensor> {
+    where_(mask, &Operand::Scalar(Scalar::Int(0)), &Operand::Tensor(values.clone()))
+}
+
+/// `nll_loss` of a contiguous input `x` (compute type) in device ops: each target's entry
+/// gathered through its class delta, weighted, then reduced ('mean' by the kept weight).
+fn nll_by_gather(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, (n, c, s): (usize, usize, usize), reduction: Reduction, ignore_index: i64, shape: &[usize]) -> Result<Tensor> {
+    let (classes, safe, ignored) = device_classes(target, (c, s), ignore_index, x.device())?;
+    let src = Layout { shape: vec![n, s], strides: vec![c * s, 1], offset: x.offset() };
+    let picked = gather(x, &src, &classes, &Layout::contiguous(&[n, s]))?;
+    let w = kept_weights(weight, &safe, &ignored, c, x.dtype())?;
+    // Ignored targets lose nothing, whatever their class-0 entry holds (inf, NaN).
+    let losses = zero_where(&ignored, &picked.reshape(&[-1])?.mul(&w)?.mul(-1.0)?)?;
+    match reduction {
+        Reduction::None => losses.reshape(&loss_shape(shape).iter().map(|&d| d as i64).collect::<Vec<_>>()),
         Reduction::Sum => losses.sum(None, false, None),
-        Reduction::Mean => losses.sum(None, false, None)?.div(total_weight(picked)),
+        Reduction::Mean => losses.sum(None, false, None)?.div(&w.sum(None, false, None)?),
     }
 }
 
-/// `nll_loss_backward` on the device: `-weight[t] * g` (scaled for 'mean') scattered to the kept
-/// targets' entries of a zero gradient of `shape` in `compute`.
-fn nll_backward_on_device(g: &Tensor, picked: &[Option<(usize, f64)>], (c, s): (usize, usize), reduction: Reduction, shape: &[usize], compute: DType) -> Result<Tensor> {
-    let (kept, at) = kept_offsets(picked, c, s);
-    let m = kept.len();
-    let g = g.contiguous_as(compute)?;
-    let scale = if reduction == Reduction::Mean { 1.0 / total_weight(picked) } else { 1.0 };
-    // Unreduced: each kept target's own g; reduced: the one g for all.
-    let from: Vec<usize> = if reduction == Reduction::None { kept } else { vec![0; m] };
-    let gs = gather_flat(&g, &from)?;
-    let vals = gs.mul(&column(picked.iter().flatten().map(|&(_, w)| -w * scale).collect(), &g)?)?;
-    let grad = Tensor::full_on(shape, crate::dtype::Scalar::Int(0), compute, g.device())?;
-    crate::cuda::index::scatter(&grad, &vals, &at, &(0..m).collect::<Vec<_>>(), Combine::Assign)?;
+/// `nll_loss_backward` in device ops: `-weight[t] * g` (divided by the kept weight for 'mean')
+/// scattered to each target's class of a zero (N, C, S) gradient in `compute`.
+fn nll_backward_by_scatter(g: &Tensor, target: &Tensor, weight: Option<&Tensor>, (n, c, s): (usize, usize, usize), reduction: Reduction, ignore_index: i64, compute: DType) -> Result<Tensor> {
+    let device = g.device();
+    let (_, safe, ignored) = device_classes(target, (c, s), ignore_index, device)?;
+    let w = kept_weights(weight, &safe, &ignored, c, compute)?;
+    let g = g.to_dtype(compute)?;
+    let vals = match reduction {
+        Reduction::None => w.mul(&g.reshape(&[-1])?)?,
+        Reduction::Sum => w.mul(&g)?,
+        Reduction::Mean => w.mul(&g.div(&w.sum(None, false, None)?)?)?,
+    };
+    let vals = zero_where(&ignored, &vals.mul(-1.0)?)?;
+    let grad = Tensor::full_on(&[n, c, s], Scalar::Int(0), compute, device)?;
+    grad.scatter_(1, &safe.reshape(&[n as i64, 1, s as i64])?, &ScatterSrc::Tensor(vals.reshape(&[n as i64, 1, s as i64])?), None)?;
     Ok(grad)
 }
 
@@ -135,13 +158,18 @@ impl Tensor {
             return crate::autograd::formulas::nn::loss::nll_loss(self, target, weight, reduction, ignore_index);
         }
         let (n, c, s) = frame(self.shape(), self.dtype(), target, weight)?;
-        let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
         let compute = self.dtype().compute_type();
         let x = self.contiguous_as(compute)?;
+        if x.is_cuda() && c == 0 {
+            // No classes: nothing to read on the device (every target is ignored or faults).
+            let (cpu, w) = (Device::Cpu, weight.map(|w| w.to_device(Device::Cpu)).transpose()?);
+            return self.to_device(cpu)?.nll_loss(&target.to_device(cpu)?, w.as_ref(), reduction, ignore_index)?.to_device(self.device());
+        }
         if x.is_cuda() {
             crate::device::common_device(&[self, target])?;
-            return nll_on_device(&x, &picked, (n, c, s), reduction, self.shape())?.to_dtype(self.dtype());
+            return nll_by_gather(&x, target, weight, (n, c, s), reduction, ignore_index, self.shape())?.to_dtype(self.dtype());
         }
+        let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
         let losses: Vec<f64> = with_real_dtype!(compute, R => {
             let x = unsafe { x.as_slice::<R>()? };
             picked
@@ -166,11 +194,17 @@ impl Tensor {
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::nn::loss::nll_loss_backward(self, target, weight, reduction, ignore_index, input_shape, dtype);
         }
-        let (_, c, s) = frame(input_shape, dtype, target, weight)?;
-        let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
-        if self.is_cuda() {
-            return nll_backward_on_device(self, &picked, (c, s), reduction, input_shape, dtype.compute_type())?.to_dtype(dtype);
+        let (n, c, s) = frame(input_shape, dtype, target, weight)?;
+        if self.is_cuda() && c == 0 {
+            let (cpu, w) = (Device::Cpu, weight.map(|w| w.to_device(Device::Cpu)).transpose()?);
+            let grad = self.to_device(cpu)?.nll_loss_backward(&target.to_device(cpu)?, w.as_ref(), reduction, ignore_index, input_shape, dtype)?;
+            return grad.to_device(self.device());
         }
+        if self.is_cuda() {
+            let grad = nll_backward_by_scatter(self, target, weight, (n, c, s), reduction, ignore_index, dtype.compute_type())?;
+            return grad.reshape(&input_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?.to_dtype(dtype);
+        }
+        let picked = classes(target, weights_f64(weight)?.as_deref(), c, ignore_index)?;
         let g = self.contiguous_as(DType::F64)?;
         let g = unsafe { g.as_slice::<f64>()? };
         let scale = match reduction {
@@ -189,5 +223,66 @@ impl Tensor {
             }
         });
         grad.to_dtype(dtype)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal where the reference is NaN (any NaN) or zero (with its sign), close elsewhere
+    /// (sums run in another order).
+    fn agree(got: &Tensor, want: &Tensor, what: &str) {
+        assert_eq!(got.shape(), want.shape(), "{what}");
+        let (g, w) = (got.contiguous().unwrap().to_vec::<f64>().unwrap(), want.contiguous().unwrap().to_vec::<f64>().unwrap());
+        for (a, b) in g.iter().zip(&w) {
+            let ok = if b.is_nan() { a.is_nan() } else if *b == 0.0 { a.to_bits() == b.to_bits() } else { (a - b).abs() <= 1e-12 * b.abs().max(1.0) };
+            assert!(ok, "{what}: {g:?} vs {w:?}");
+        }
+    }
+
+    /// The device route's compositions (class gather, weights, reduction; scatter of the
+    /// gradient) run on any device: on the CPU they equal the loops, ignored targets, class
+    /// weights and every reduction included, and a target out of range raises PyTorch's error.
+    #[test]
+    fn device_compositions_equal_the_loops() {
+        let (n, c, s) = (3usize, 4usize, 2usize);
+        let xs: Vec<f64> = (0..n * c * s).map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0).collect();
+        let x = Tensor::from_slice(&xs, &[n, c, s]).unwrap();
+        let target = Tensor::from_slice(&[3i64, 0, -100, 2, 1, 3], &[n, s]).unwrap();
+        let weight = Tensor::from_slice(&[0.5f64, 2.0, 1.5, 0.25], &[c]).unwrap();
+        let g_none = Tensor::from_slice(&[0.3f64, -1.0, 2.0, 0.5, 1.25, -0.75], &[n, s]).unwrap();
+        let g_one = Tensor::from_slice(&[0.7f64], &[]).unwrap();
+        for w in [None, Some(&weight)] {
+            for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+                let what = format!("{reduction:?} weighted={}", w.is_some());
+                let want = x.nll_loss(&target, w, reduction, -100).unwrap();
+                let got = nll_by_gather(&x, &target, w, (n, c, s), reduction, -100, x.shape()).unwrap();
+                agree(&got, &want, &what);
+                let g = if reduction == Reduction::None { &g_none } else { &g_one };
+                let want = g.nll_loss_backward(&target, w, reduction, -100, x.shape(), DType::F64).unwrap();
+                let got = nll_backward_by_scatter(g, &target, w, (n, c, s), reduction, -100, DType::F64).unwrap();
+                agree(&got.reshape(&[n as i64, c as i64, s as i64]).unwrap(), &want, &what);
+            }
+        }
+        // An ignored target's class-0 entry may be -inf (masked logits); every target ignored.
+        let mut xs_inf = xs.clone();
+        xs_inf[c * s] = f64::NEG_INFINITY; // class 0 of the ignored target (1, 0)
+        let x_inf = Tensor::from_slice(&xs_inf, &[n, c, s]).unwrap();
+        let ignored_all = Tensor::from_slice(&[-100i64; 6], &[n, s]).unwrap();
+        for (x, t) in [(&x_inf, &target), (&x, &ignored_all)] {
+            for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+                let want = x.nll_loss(t, Some(&weight), reduction, -100).unwrap();
+                let got = nll_by_gather(x, t, Some(&weight), (n, c, s), reduction, -100, x.shape()).unwrap();
+                agree(&got, &want, &format!("{reduction:?}"));
+                let g = if reduction == Reduction::None { &g_none } else { &g_one };
+                let want = g.nll_loss_backward(t, Some(&weight), reduction, -100, x.shape(), DType::F64).unwrap();
+                let got = nll_backward_by_scatter(g, t, Some(&weight), (n, c, s), reduction, -100, DType::F64).unwrap();
+                agree(&got.reshape(&[n as i64, c as i64, s as i64]).unwrap(), &want, &format!("{reduction:?} backward"));
+            }
+        }
+        let bad = Tensor::from_slice(&[3i64, 0, 4, 2, 1, 3], &[n, s]).unwrap();
+        let e = nll_by_gather(&x, &bad, Some(&weight), (n, c, s), Reduction::Mean, -100, x.shape()).err().expect("target 4 of 4 classes");
+        assert_eq!(e.to_string(), "Target 4 is out of bounds.");
     }
 }

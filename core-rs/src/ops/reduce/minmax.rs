@@ -137,6 +137,10 @@ impl Tensor {
                 "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
             );
         }
+        if self.is_cuda() {
+            let both = |how| crate::cuda::dispatch::reduce(how, self, &mask, keepdim, self.dtype());
+            return Ok((both(extreme_of::<false>())?, both(extreme_of::<true>())?));
+        }
         let plan = Plan::new(self, &mask, keepdim)?;
         with_dtype!(self.dtype(), T => Ok((extreme::<T, false>(&plan)?, extreme::<T, true>(&plan)?)))
     }

@@ -155,8 +155,11 @@ impl Tensor {
 
     /// Computes `stat`'s `(value, index)` for each row along `dim`.
     fn row_pairs(&self, dim: i64, keepdim: bool, stat: RowStat) -> Result<(Tensor, Tensor)> {
-        if self.is_cuda() && self.ndim() > 0 && self.numel() > 0 && !matches!(stat, RowStat::Mode) {
-            return self.median_on_device(dim, keepdim, matches!(stat, RowStat::NanMedian));
+        if self.is_cuda() && self.ndim() > 0 && self.numel() > 0 {
+            return match stat {
+                RowStat::Mode => self.mode_on_device(dim, keepdim),
+                _ => self.median_on_device(dim, keepdim, matches!(stat, RowStat::NanMedian)),
+            };
         }
         if self.is_cuda() {
             return crate::device::on_host(self, |h| h.row_pairs(dim, keepdim, stat));
@@ -190,16 +193,51 @@ impl Tensor {
         Ok((plan.finish(values)?, plan.finish(indices)?))
     }
 
+    /// `mode` along `dim` of a non-empty CUDA tensor through the device sort (`mode_of`'s rules):
+    /// runs of equal sorted values (NaN equal to NaN) start where a value differs from the one
+    /// before; a running maximum of the run starts gives each position's run length so far,
+    /// whose first maximum along the row ends the smallest of the most frequent runs; its value
+    /// and original position (the run's last, the sort being stable) are gathered.
+    fn mode_on_device(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
+        let (sorted, positions) = self.sort(d, false)?;
+        let n = self.shape()[d as usize] as i64;
+        let (before, after) = (sorted.narrow(d, 0, n - 1)?, sorted.narrow(d, 1, n - 1)?);
+        let mut same = after.eq(&before)?;
+        if self.dtype().is_float() {
+            same = same.logical_or(&after.ne(&after)?.logical_and(&before.ne(&before)?)?)?;
+        }
+        let mut first_shape = self.shape().to_vec();
+        first_shape[d as usize] = 1;
+        let first = Tensor::full_on(&first_shape, Scalar::Bool(true), DType::Bool, self.device())?;
+        let starts = crate::ops::join::cat::cat(&[first, same.logical_not()?], d)?;
+        let mut iota_shape = vec![1i64; self.ndim()];
+        iota_shape[d as usize] = n;
+        let iota = Tensor::arange(Scalar::Int(0), Scalar::Int(n), Scalar::Int(1), DType::I64)?.to_device(self.device())?.view(&iota_shape)?;
+        let run_start = where_(&starts, &Operand::Tensor(iota.clone()), &Operand::Scalar(Scalar::Int(0)))?.cummax_cummin::<true>(d)?.0;
+        let best = iota.sub(&run_start)?.argmax(Some(d), true)?;
+        let (values, indices) = (sorted.gather(d, &best)?, positions.gather(d, &best)?);
+        if keepdim {
+            return Ok((values, indices));
+        }
+        Ok((values.squeeze(Some(&[d]))?, indices.squeeze(Some(&[d]))?))
+    }
+
+    /// How many elements along `d` are numbers (not NaN), kept as a dim of size 1: where the
+    /// ascending (NaN-last) sort puts its first NaN.
+    fn numbers_along(&self, d: i64) -> Result<Tensor> {
+        // NaN is the one value unequal to itself.
+        self.eq(self)?.sum(Some(&[d]), true, Some(DType::I64))
+    }
+
     /// `median`/`nanmedian` along `dim` of a non-empty CUDA tensor through the device sort: each
     /// row's pick is a sorted position (the first NaN, which the stable sort puts right after
     /// the numbers, or the lower median of the numbers; `median_of`'s rules), gathered from the
     /// sorted values and their original positions.
     fn median_on_device(&self, dim: i64, keepdim: bool, ignore_nan: bool) -> Result<(Tensor, Tensor)> {
         let d = crate::layout::wrap_dim(dim, self.ndim())? as i64;
-        let (sorted, positions) = self.sort(d, false)?;
+        let ((sorted, positions), numbers) = (self.sort(d, false)?, self.numbers_along(d)?);
         let n = self.shape()[d as usize] as f64;
-        // NaN is the one value unequal to itself.
-        let numbers = self.eq(self)?.sum(Some(&[d]), true, Some(DType::I64))?;
         let first_nan = if ignore_nan { numbers.eq(0.0)? } else { numbers.lt(n)? };
         let lower_median = binary(&Operand::Tensor(numbers.sub(Operand::Scalar(Scalar::Int(1)))?), BinaryOp::FloorDivide, &Operand::Scalar(Scalar::Int(2)))?;
         let pick = where_(&first_nan, &Operand::Tensor(numbers), &Operand::Tensor(lower_median))?;
@@ -218,9 +256,8 @@ impl Tensor {
             Some(d) => (self.clone(), crate::layout::wrap_dim(d, self.ndim())? as i64),
             None => (self.reshape(&[-1])?, 0),
         };
-        let sorted = x.sort(d, false)?.0;
+        let (sorted, numbers) = (x.sort(d, false)?.0, x.numbers_along(d)?);
         let n = x.shape()[d as usize] as f64;
-        let numbers = x.eq(&x)?.sum(Some(&[d]), true, Some(DType::I64))?;
         let last = numbers.sub(Operand::Scalar(Scalar::Int(1)))?.maximum(Operand::Scalar(Scalar::Int(0)))?;
         let nan_row = if ignore_nan { numbers.eq(0.0)? } else { numbers.lt(n)? };
         let lerp = |a: &Tensor, b: &Tensor, w: &Tensor| -> Result<Tensor> {
@@ -401,6 +438,26 @@ impl Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The device route of `mode` runs on any device: on the CPU it equals the row kernel (ties
+    /// between runs, NaN runs, one-element rows, integers and bool), values and positions.
+    #[test]
+    fn mode_through_the_sort_equals_the_row_kernel() {
+        let nan = f64::NAN;
+        let rows = [3.0, 1.0, 3.0, 1.0, 5.0, 2.0, nan, 1.0, nan, 0.0, nan, 7.0, 7.0, 7.0, 1.0, 1.0, 2.0, 1.0, 4.0, 4.0, 0.0, -0.0, 2.0, 2.0];
+        let x = Tensor::from_slice(&rows, &[4, 6]).unwrap();
+        let cases = [x.clone(), x.to_dtype(DType::I32).unwrap(), x.gt(1.5).unwrap(), x.to_dtype(DType::F32).unwrap().t().unwrap(), x.narrow(1, 0, 1).unwrap()];
+        for t in &cases {
+            for (dim, keepdim) in [(1, false), (0, true), (-1, true), (0, false)] {
+                let (want_v, want_i) = t.row_pairs(dim, keepdim, RowStat::Mode).unwrap();
+                let (got_v, got_i) = t.mode_on_device(dim, keepdim).unwrap();
+                assert_eq!(got_v.shape(), want_v.shape());
+                let bits = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got_v), bits(&want_v), "values {:?} dim={dim}", t.dtype());
+                assert_eq!(got_i.contiguous().unwrap().to_vec::<i64>().unwrap(), want_i.contiguous().unwrap().to_vec::<i64>().unwrap(), "{:?} dim={dim}", t.dtype());
+            }
+        }
+    }
 
     /// The device route's composition (sort, NaN count, pick, gather) runs on any device: on
     /// the CPU it must equal the row kernel, ties, NaN and all-NaN rows included.

@@ -3,9 +3,10 @@
 use rayon::prelude::*;
 
 use crate::cpu::iter::GRAIN;
-use crate::dtype::{title, DType};
+use crate::dtype::{title, DType, Scalar};
 use crate::error::Result;
-use crate::device::Movable;
+use crate::ops::binary::{where_, Operand};
+use crate::ops::sort::search::{searchsorted, Needles, SearchOptions};
 use crate::tensor::Tensor;
 use crate::bail;
 
@@ -119,31 +120,94 @@ fn as_f64(t: &Tensor) -> Result<Vec<f64>> {
     Ok(t.to_dtype(DType::F64)?.to_vec::<f64>()?)
 }
 
-fn from_f64(v: &[f64], dtype: DType) -> Result<Tensor> {
-    Tensor::from_slice(v, &[v.len()])?.to_dtype(dtype)
+/// The elements of `t` as a flat float64 tensor on its device.
+fn flat_f64(t: &Tensor) -> Result<Tensor> {
+    t.to_dtype(DType::F64)?.reshape(&[-1])
+}
+
+/// Smallest and largest of non-empty flat `values` (NaN when any is NaN), read back from a
+/// device (the range sizes the bins, as in PyTorch).
+fn extremes(values: &Tensor) -> Result<(f64, f64)> {
+    if !values.is_cuda() {
+        return Ok(extrema(&as_f64(values)?));
+    }
+    let (lo, hi) = values.aminmax(None, false)?;
+    let (lo, hi) = (lo.item()?.to_f64(), hi.item()?.to_f64());
+    Ok(if lo.is_nan() || hi.is_nan() { (f64::NAN, f64::NAN) } else { (lo, hi) })
+}
+
+/// `bin_counts` of flat float64 `values` (and `weights`) on their device, as a float64 tensor:
+/// the host loop on the CPU, `bin_counts_by_scatter` elsewhere.
+fn counts(values: &Tensor, weights: Option<&Tensor>, edges: &[f64], rule: Rule) -> Result<Tensor> {
+    if values.is_cuda() {
+        return bin_counts_by_scatter(values, weights, edges, rule);
+    }
+    let w = weights.map(as_f64).transpose()?;
+    let hist = bin_counts(&as_f64(values)?, w.as_deref(), edges, rule);
+    Tensor::from_slice(&hist, &[hist.len()])
+}
+
+/// `bin_counts` in device ops: each value's bin by `rule` in element-wise float64 maths (the
+/// host loop's arithmetic), values outside the edges (and NaN) weighing zero, then
+/// `scatter_add` of the weights into zeros.
+fn bin_counts_by_scatter(values: &Tensor, weights: Option<&Tensor>, edges: &[f64], rule: Rule) -> Result<Tensor> {
+    let device = values.device();
+    let nb = edges.len() - 1;
+    let (left, right) = (edges[0], edges[nb]);
+    let long = |v: i64| Operand::Scalar(Scalar::Int(v));
+    let inside = values.ge(left)?.logical_and(&values.le(right)?)?;
+    let x = where_(&inside, &Operand::Tensor(values.clone()), &Operand::Scalar(Scalar::Float(left)))?;
+    let edges_t = Tensor::from_slice(edges, &[nb + 1])?.to_device(device)?;
+    let mut pos = match rule {
+        Rule::Search => {
+            let opts = SearchOptions { right: true, ..Default::default() };
+            searchsorted(&edges_t, Needles::Tensor(&x), opts)?.sub(long(1))?.maximum(long(0))?
+        }
+        Rule::Linear { .. } => x.sub(left)?.mul(nb as f64)?.div(right - left)?.to_dtype(DType::I64)?,
+    };
+    if rule == (Rule::Linear { local_search: true }) {
+        // The host's correction: the edges at lo, lo + 1, lo + 2 below hi that are <= x.
+        let lo = pos.sub(long(1))?.maximum(long(0))?.minimum(long(nb as i64))?;
+        let hi = pos.add(long(2))?.minimum(long(nb as i64 + 1))?;
+        let mut count = Tensor::full_on(&[x.numel()], Scalar::Int(0), DType::I64, device)?;
+        for j in 0..3 {
+            let at = lo.add(long(j))?;
+            let edge = edges_t.index_select(0, &at.minimum(long(nb as i64))?)?;
+            count = count.add(&at.lt(&hi)?.logical_and(&edge.le(&x)?)?)?;
+        }
+        pos = lo.add(&count)?.sub(long(1))?.maximum(long(0))?;
+    }
+    let pos = where_(&inside, &Operand::Tensor(pos.minimum(long(nb as i64 - 1))?), &long(0))?;
+    let w = match weights {
+        Some(w) => w.clone(),
+        None => Tensor::full_on(&[x.numel()], Scalar::Int(1), DType::F64, device)?,
+    };
+    let w = where_(&inside, &Operand::Tensor(w), &Operand::Scalar(Scalar::Float(0.0)))?;
+    Tensor::full_on(&[nb], Scalar::Int(0), DType::F64, device)?.scatter_add(0, &pos, &w)
 }
 
 /// Divides counts by their total and by each bin's width.
-fn to_density(hist: &mut [f64], edges: &[f64]) {
-    let total: f64 = hist.iter().sum();
-    for (i, h) in hist.iter_mut().enumerate() {
-        *h = *h / total / (edges[i + 1] - edges[i]);
-    }
+fn to_density(hist: &Tensor, edges: &[f64]) -> Result<Tensor> {
+    let widths: Vec<f64> = edges.windows(2).map(|e| e[1] - e[0]).collect();
+    let widths = Tensor::from_slice(&widths, &[widths.len()])?.to_device(hist.device())?;
+    hist.div(&hist.sum(None, false, None)?)?.div(&widths)
 }
 
 impl Tensor {
     /// `histc(bins, min, max)`: counts in `bins` equal bins over `[min, max]` (the data's range
     /// when `min == max`), as the input's dtype.
     pub fn histc(&self, bins: i64, min: f64, max: f64) -> Result<Tensor> {
-        if self.is_cuda() {
-            return crate::device::on_host(self, |h| h.histc(bins, min, max));
-        }
         check_bins(bins)?;
-        require_float(self, "histogramdd_cpu")?;
-        let values = as_f64(self)?;
+        // As PyTorch: CUDA counts integers too, the CPU floats only.
+        if !self.is_cuda() {
+            require_float(self, "histogramdd_cpu")?;
+        } else if self.dtype() == DType::Bool {
+            bail!(Runtime, "\"histogram_cuda\" not implemented for 'Bool'");
+        }
+        let values = flat_f64(self)?;
         let (mut lo, mut hi) = (min, max);
-        if lo == hi && !values.is_empty() {
-            (lo, hi) = extrema(&values);
+        if lo == hi && self.numel() != 0 {
+            (lo, hi) = extremes(&values)?;
         }
         if lo == hi {
             lo -= 1.0;
@@ -156,10 +220,11 @@ impl Tensor {
             bail!(Runtime, "torch.histc: max must be larger than min");
         }
         let edges = as_f64(&linear_edges(lo, hi, bins as usize, self.dtype())?)?;
-        from_f64(&bin_counts(&values, None, &edges, Rule::Linear { local_search: false }), self.dtype())
+        counts(&values, None, &edges, Rule::Linear { local_search: false })?.to_dtype(self.dtype())
     }
 
-    fn histogram_weights(&self, weight: Option<&Tensor>) -> Result<Option<Vec<f64>>> {
+    /// The weights of a histogram, flat in float64, checked against the input.
+    fn histogram_weights(&self, weight: Option<&Tensor>) -> Result<Option<Tensor>> {
         let Some(w) = weight else { return Ok(None) };
         if w.dtype() != self.dtype() {
             bail!(
@@ -177,31 +242,25 @@ impl Tensor {
                 w.numel()
             );
         }
-        Ok(Some(as_f64(w)?))
+        Ok(Some(flat_f64(w)?))
     }
 
-    fn histogram_finish(&self, values: &[f64], weights: Option<Vec<f64>>, edges: &[f64], rule: Rule, density: bool) -> Result<Tensor> {
-        let mut hist = bin_counts(values, weights.as_deref(), edges, rule);
-        if density {
-            to_density(&mut hist, edges);
-        }
-        from_f64(&hist, self.dtype())
+    fn histogram_finish(&self, values: &Tensor, weights: Option<Tensor>, edges: &[f64], rule: Rule, density: bool) -> Result<Tensor> {
+        let hist = counts(values, weights.as_ref(), edges, rule)?;
+        let hist = if density { to_density(&hist, edges)? } else { hist };
+        hist.to_dtype(self.dtype())
     }
 
     /// `histogram(bins: int, range, weight, density)`: returns `(hist, bin_edges)`.
     pub fn histogram_count(&self, bins: i64, range: Option<(f64, f64)>, weight: Option<&Tensor>, density: bool) -> Result<(Tensor, Tensor)> {
-        if self.is_cuda() || weight.is_some_and(|w| w.is_cuda()) {
-            let device = crate::device::common_device(&[Some(self), weight].into_iter().flatten().collect::<Vec<_>>())?;
-            let w = weight.map(|w| w.to_device(crate::device::Device::Cpu)).transpose()?;
-            return crate::device::on_host(self, |h| h.histogram_count(bins, range, w.as_ref(), density))?.moved_to(device);
-        }
+        let device = crate::device::common_device(&[Some(self), weight].into_iter().flatten().collect::<Vec<_>>())?;
         require_float(self, "histogramdd")?;
         check_bins(bins)?;
-        let values = as_f64(self)?;
+        let values = flat_f64(self)?;
         let (mut lo, mut hi) = match range {
             Some(r) => r,
-            None if values.is_empty() => (0.0, 1.0),
-            None => extrema(&values),
+            None if self.numel() == 0 => (0.0, 1.0),
+            None => extremes(&values)?,
         };
         if !lo.is_finite() || !hi.is_finite() {
             bail!(Runtime, "torch.histogramdd: dimension 0's range [{}, {}] is not finite", num(lo), num(hi));
@@ -217,17 +276,12 @@ impl Tensor {
         let edges = as_f64(&edges_t)?;
         let weights = self.histogram_weights(weight)?;
         let hist = self.histogram_finish(&values, weights, &edges, Rule::Linear { local_search: true }, density)?;
-        Ok((hist, edges_t))
+        Ok((hist, edges_t.to_device(device)?))
     }
 
     /// `histogram(bins: Tensor, weight, density)`: counts between the given edges.
     pub fn histogram_edges(&self, bins: &Tensor, weight: Option<&Tensor>, density: bool) -> Result<(Tensor, Tensor)> {
-        if self.is_cuda() || bins.is_cuda() || weight.is_some_and(|w| w.is_cuda()) {
-            let device = crate::device::common_device(&[Some(self), Some(bins), weight].into_iter().flatten().collect::<Vec<_>>())?;
-            let cpu = crate::device::Device::Cpu;
-            let (b, w) = (bins.to_device(cpu)?, weight.map(|w| w.to_device(cpu)).transpose()?);
-            return crate::device::on_host(self, |h| h.histogram_edges(&b, w.as_ref(), density))?.moved_to(device);
-        }
+        crate::device::common_device(&[Some(self), Some(bins), weight].into_iter().flatten().collect::<Vec<_>>())?;
         require_float(self, "histogramdd")?;
         if bins.dtype() != self.dtype() {
             bail!(
@@ -249,75 +303,34 @@ impl Tensor {
         }
         check_bins(bins.numel() as i64 - 1)?;
         let weights = self.histogram_weights(weight)?;
-        let edges = as_f64(bins)?;
-        let hist = self.histogram_finish(&as_f64(self)?, weights, &edges, Rule::Search, density)?;
+        // The edges are read on the host (a wait on a device): the bin arithmetic needs them.
+        let edges = as_f64(&bins.to_device(crate::device::Device::Cpu)?)?;
+        let hist = self.histogram_finish(&flat_f64(self)?, weights, &edges, Rule::Search, density)?;
         Ok((hist, bins.clone_contiguous()?))
     }
 
     /// `bincount(weights, minlength)`: occurrences (or summed weights) of each non-negative
-    /// integer in a 1-D tensor.
+    /// integer in a 1-D tensor. The extremes are read first (the output's length depends on
+    /// them, as in PyTorch); CUDA tensors then count by `scatter_add` on the device.
     pub fn bincount(&self, weights: Option<&Tensor>, minlength: i64) -> Result<Tensor> {
-        if self.is_cuda() || weights.is_some_and(|w| w.is_cuda()) {
-            crate::device::common_device(&[Some(self), weights].into_iter().flatten().collect::<Vec<_>>())?;
-            return self.bincount_by_scatter(weights, minlength);
-        }
+        let device = crate::device::common_device(&[Some(self), weights].into_iter().flatten().collect::<Vec<_>>())?;
         if !self.dtype().is_int() {
-            bail!(Runtime, "\"bincount_cpu\" not implemented for '{}'", title(self.dtype()));
+            let kernel = if device != crate::device::Device::Cpu { "bincount_cuda" } else { "bincount_cpu" };
+            bail!(Runtime, "\"{}\" not implemented for '{}'", kernel, title(self.dtype()));
         }
         if minlength < 0 {
             bail!(Runtime, "minlength should be >= 0");
         }
         if self.ndim() == 1 && self.numel() == 0 {
-            return Tensor::zeros(&[minlength as usize], DType::I64);
+            return Tensor::full_on(&[minlength as usize], crate::Scalar::Int(0), DType::I64, device);
         }
-        let values = self.to_dtype(DType::I64)?.to_vec::<i64>()?;
-        if self.ndim() != 1 || values.iter().any(|&v| v < 0) {
+        if self.ndim() != 1 {
             bail!(Runtime, "bincount only supports 1-d non-negative integral inputs.");
-        }
-        if let Some(w) = weights {
-            if w.ndim() != 1 || w.numel() != values.len() {
-                bail!(Runtime, "weights should be 1-d and have the same length as input");
-            }
-        }
-        let max = values.iter().copied().max().unwrap_or(0);
-        let nbins = bin_count_for(max, minlength)?;
-        // Allocated as tensors so an absurd maximum fails cleanly instead of aborting.
-        let dtype = bincount_dtype(weights);
-        let out = Tensor::zeros(&[nbins], dtype)?;
-        match (weights, dtype) {
-            (None, _) => {
-                let o = unsafe { out.as_mut_slice::<i64>()? };
-                values.iter().for_each(|&v| o[v as usize] += 1);
-            }
-            (Some(w), DType::F32) => {
-                let (w, o) = (w.contiguous()?, unsafe { out.as_mut_slice::<f32>()? });
-                values.iter().zip(unsafe { w.as_slice::<f32>()? }).for_each(|(&v, &x)| o[v as usize] += x);
-            }
-            (Some(w), _) => {
-                let (w, o) = (as_f64(w)?, unsafe { out.as_mut_slice::<f64>()? });
-                values.iter().zip(&w).for_each(|(&v, &x)| o[v as usize] += x);
-            }
-        }
-        Ok(out)
-    }
-
-    /// `bincount` in device ops (what CUDA tensors run): the checks above, the extremes read
-    /// back once (the output's length depends on them, as in PyTorch), then `scatter_add` of
-    /// ones or the weights into zeros.
-    fn bincount_by_scatter(&self, weights: Option<&Tensor>, minlength: i64) -> Result<Tensor> {
-        if !self.dtype().is_int() {
-            bail!(Runtime, "\"bincount_cuda\" not implemented for '{}'", title(self.dtype()));
-        }
-        if minlength < 0 {
-            bail!(Runtime, "minlength should be >= 0");
-        }
-        if self.ndim() == 1 && self.numel() == 0 {
-            return Tensor::full_on(&[minlength as usize], crate::Scalar::Int(0), DType::I64, self.device());
         }
         let x = self.to_dtype(DType::I64)?;
         let (lo, hi) = x.aminmax(None, false)?;
         let (lo, hi) = (lo.item()?.to_f64() as i64, hi.item()?.to_f64() as i64);
-        if self.ndim() != 1 || lo < 0 {
+        if lo < 0 {
             bail!(Runtime, "bincount only supports 1-d non-negative integral inputs.");
         }
         if let Some(w) = weights {
@@ -325,14 +338,43 @@ impl Tensor {
                 bail!(Runtime, "weights should be 1-d and have the same length as input");
             }
         }
-        let dtype = bincount_dtype(weights);
-        let out = Tensor::full_on(&[bin_count_for(hi, minlength)?], crate::Scalar::Int(0), dtype, self.device())?;
-        let src = match weights {
-            Some(w) => w.to_dtype(dtype)?,
-            None => Tensor::full_on(&[x.numel()], crate::Scalar::Int(1), DType::I64, self.device())?,
-        };
-        out.scatter_add(0, &x, &src)
+        let bins = bin_count_for(hi, minlength)?;
+        // Allocated as tensors so an absurd maximum fails cleanly instead of aborting.
+        let out = Tensor::full_on(&[bins], crate::Scalar::Int(0), bincount_dtype(weights), device)?;
+        if device != crate::device::Device::Cpu {
+            return scatter_counts(out, &x, weights);
+        }
+        add_counts(out, &x, weights)
     }
+}
+
+/// Adds one (or the weight) per value of `x` to its bin of `out`, in order, on the CPU.
+fn add_counts(out: Tensor, x: &Tensor, weights: Option<&Tensor>) -> Result<Tensor> {
+    let values = x.to_vec::<i64>()?;
+    match (weights, out.dtype()) {
+        (None, _) => {
+            let o = unsafe { out.as_mut_slice::<i64>()? };
+            values.iter().for_each(|&v| o[v as usize] += 1);
+        }
+        (Some(w), DType::F32) => {
+            let (w, o) = (w.contiguous()?, unsafe { out.as_mut_slice::<f32>()? });
+            values.iter().zip(unsafe { w.as_slice::<f32>()? }).for_each(|(&v, &x)| o[v as usize] += x);
+        }
+        (Some(w), _) => {
+            let (w, o) = (as_f64(w)?, unsafe { out.as_mut_slice::<f64>()? });
+            values.iter().zip(&w).for_each(|(&v, &x)| o[v as usize] += x);
+        }
+    }
+    Ok(out)
+}
+
+/// `add_counts` in device ops (what CUDA tensors run): `scatter_add` of ones or the weights.
+fn scatter_counts(out: Tensor, x: &Tensor, weights: Option<&Tensor>) -> Result<Tensor> {
+    let src = match weights {
+        Some(w) => w.to_dtype(out.dtype())?,
+        None => Tensor::full_on(&[x.numel()], crate::Scalar::Int(1), DType::I64, x.device())?,
+    };
+    out.scatter_add(0, x, &src)
 }
 
 /// Bins of a `bincount` whose largest value is `max`.
@@ -354,21 +396,47 @@ fn bincount_dtype(weights: Option<&Tensor>) -> DType {
 mod tests {
     use super::*;
 
-    /// The device route's composition runs on any device: on the CPU it equals the counting
-    /// loop (counts, float32 and float64 weights, minlength beyond the data, errors).
+    /// The device route's bin arithmetic runs on any device: on the CPU it equals the host
+    /// loop for every rule, values on and between the edges, outside them, infinities and NaN,
+    /// with and without weights.
     #[test]
-    fn bincount_by_scatter_equals_the_counting_loop() {
+    fn bins_by_scatter_equal_the_host_loop() {
+        let nan = f64::NAN;
+        let xs = [0.0, 1.0, 0.1, 0.3, 0.7, 1e-17, 0.9999999999999999, -0.0, 1.5, -0.5, nan, f64::INFINITY, 0.2, 0.6, 0.30000000000000004, 0.5];
+        let ws: Vec<f64> = (0..xs.len()).map(|i| (i as f64 - 4.0) / 8.0).collect();
+        let values = Tensor::from_slice(&xs, &[xs.len()]).unwrap();
+        let weights = Tensor::from_slice(&ws, &[ws.len()]).unwrap();
+        let linear = as_f64(&linear_edges(0.0, 1.0, 10, DType::F32).unwrap()).unwrap();
+        let uneven = [-0.25, 0.0, 0.2, 0.2, 0.35, 1.0];
+        for (edges, rule) in [
+            (&linear[..], Rule::Linear { local_search: false }),
+            (&linear[..], Rule::Linear { local_search: true }),
+            (&uneven[..], Rule::Search),
+            (&linear[..], Rule::Search),
+        ] {
+            for w in [None, Some(&weights)] {
+                let want = bin_counts(&xs, w.map(|_| &ws[..]), edges, rule);
+                let got = bin_counts_by_scatter(&values, w, edges, rule).unwrap().to_vec::<f64>().unwrap();
+                for (g, e) in got.iter().zip(&want) {
+                    assert!((g - e).abs() < 1e-12, "{edges:?} weighted={}: {got:?} vs {want:?}", w.is_some());
+                }
+            }
+        }
+    }
+
+    /// The device route's counting runs on any device: on the CPU it equals the counting loop
+    /// (counts, float32 and float64 weights, minlength beyond the data).
+    #[test]
+    fn scatter_counts_equal_the_counting_loop() {
         let x = Tensor::from_slice(&[3i64, 0, 3, 7, 1, 3, 0], &[7]).unwrap();
         let w32 = Tensor::from_slice(&[0.5f32, 1.25, -2.0, 3.0, 0.125, 1.0, 4.0], &[7]).unwrap();
-        let w16 = w32.to_dtype(DType::F16).unwrap();
-        for (w, minlength) in [(None, 0), (None, 12), (Some(&w32), 3), (Some(&w16), 9)] {
-            let (want, got) = (x.bincount(w, minlength).unwrap(), x.bincount_by_scatter(w, minlength).unwrap());
+        let w64 = w32.to_dtype(DType::F16).unwrap().to_dtype(DType::F64).unwrap();
+        for (w, bins) in [(None, 8), (None, 12), (Some(&w32), 8), (Some(&w64), 9)] {
+            let zeros = || Tensor::zeros(&[bins], bincount_dtype(w)).unwrap();
+            let (want, got) = (add_counts(zeros(), &x, w).unwrap(), scatter_counts(zeros(), &x, w).unwrap());
             assert_eq!(got.dtype(), want.dtype());
             let (g, e) = (got.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap(), want.to_dtype(DType::F64).unwrap().to_vec::<f64>().unwrap());
-            assert_eq!(g, e, "weights {:?} minlength {minlength}", w.map(|w| w.dtype()));
+            assert_eq!(g, e, "weights {:?} bins {bins}", w.map(|w| w.dtype()));
         }
-        let negative = Tensor::from_slice(&[1i64, -1], &[2]).unwrap();
-        assert!(negative.bincount_by_scatter(None, 0).is_err());
-        assert_eq!(Tensor::from_slice::<i64>(&[], &[0]).unwrap().bincount_by_scatter(None, 4).unwrap().shape(), &[4]);
     }
 }

@@ -3,9 +3,12 @@
 
 use std::cmp::Ordering;
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::layout::wrap_dim;
+use crate::ops::binary::Operand;
+use crate::ops::index::{ScatterReduce, ScatterSrc};
+use crate::ops::join::cat::cat;
 use crate::ops::join::gather_slices;
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
@@ -81,6 +84,68 @@ fn unique_dim_typed<T: Sortable>(t: &Tensor, dim: usize, consecutive: bool) -> R
     Ok(Unique { values: gather_slices(t, dim, &firsts)?, inverse: long(&inverse, &[n])?, counts: long(&counts, &[counts.len()])? })
 }
 
+/// Runs in device ops (what CUDA tensors run), over items already in their order: `differs`
+/// marks each item after the first that differs from the one before it. Returns each item's
+/// run number, and each run's first item and length. The number of runs sizes the results:
+/// it is read once, as PyTorch waits for the device here too.
+fn runs_by_scan(differs: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+    let device = differs.device();
+    let n = differs.numel() + 1;
+    let first = Tensor::full_on(&[1], Scalar::Bool(true), DType::Bool, device)?;
+    let starts = cat(&[first, differs.clone()], 0)?;
+    let run = starts.cumsum(0, Some(DType::I64))?.sub(Operand::Scalar(Scalar::Int(1)))?;
+    let k = run.narrow(0, n as i64 - 1, 1)?.item()?.to_f64() as usize + 1;
+    let items = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    let firsts = Tensor::full_on(&[k], Scalar::Int(n as i64), DType::I64, device)?.scatter_reduce(0, &run, &items, ScatterReduce::Amin, true)?;
+    let ones = Tensor::full_on(&[n], Scalar::Int(1), DType::I64, device)?;
+    let counts = Tensor::full_on(&[k], Scalar::Int(0), DType::I64, device)?.scatter_add(0, &run, &ones)?;
+    Ok((run, firsts, counts))
+}
+
+/// `unique`/`unique_consecutive` over all elements of a non-empty tensor in device ops: the
+/// stable sort (or the elements as they are), runs where an element is `!=` the one before
+/// (every NaN its own), run numbers scattered back to the elements' places.
+fn unique_flat_by_scan(t: &Tensor, consecutive: bool) -> Result<Unique> {
+    let flat = t.reshape(&[-1])?;
+    let n = flat.numel() as i64;
+    let (sorted, order) = if consecutive { (flat, None) } else { flat.sort(0, false).map(|(s, o)| (s, Some(o)))? };
+    let (run, firsts, counts) = runs_by_scan(&sorted.narrow(0, 1, n - 1)?.ne(&sorted.narrow(0, 0, n - 1)?)?)?;
+    let inverse = match order {
+        Some(o) => run.scatter(0, &o, &ScatterSrc::Tensor(run.clone()), None)?,
+        None => run,
+    };
+    Ok(Unique { values: sorted.index_select(0, &firsts)?, inverse: inverse.reshape(&shape_i64(t.shape()))?, counts })
+}
+
+/// `unique`/`unique_consecutive` over the slices along `dim` of a non-empty tensor in device
+/// ops: the lexicographic order of the slices by stable sorts of their elements, last one
+/// first (each a stable sort of one column in the order so far); runs where any element of a
+/// slice is `!=` the one before's.
+fn unique_dim_by_scan(t: &Tensor, dim: usize, consecutive: bool) -> Result<Unique> {
+    let n = t.shape()[dim] as i64;
+    let slices = t.movedim(&[dim as i64], &[0])?.reshape(&[n, -1])?;
+    let device = t.device();
+    let mut order = Tensor::arange(Scalar::Int(0), Scalar::Int(n), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    if !consecutive {
+        for col in (0..slices.shape()[1] as i64).rev() {
+            let keys = slices.select(1, col)?.index_select(0, &order)?;
+            order = order.index_select(0, &keys.sort(0, false)?.1)?;
+        }
+    }
+    let sorted = slices.index_select(0, &order)?;
+    let differs = sorted.narrow(0, 1, n - 1)?.ne(&sorted.narrow(0, 0, n - 1)?)?.any(Some(&[1]), false)?;
+    let (run, firsts, counts) = runs_by_scan(&differs)?;
+    let inverse = run.scatter(0, &order, &ScatterSrc::Tensor(run.clone()), None)?;
+    Ok(Unique { values: t.index_select(dim as i64, &order.index_select(0, &firsts)?)?, inverse, counts })
+}
+
+/// The widest slices `unique(dim=)` orders on the device (one stable sort per element).
+const SORTS_PER_SLICE: usize = 16;
+
+fn shape_i64(shape: &[usize]) -> Vec<i64> {
+    shape.iter().map(|&d| d as i64).collect()
+}
+
 /// PyTorch records `unique`'s values with a backward that raises (`not_implemented`).
 fn not_differentiable(t: &Tensor, u: Unique, name: &'static str, op: &'static str) -> Unique {
     if !crate::autograd::needs_grad(&[t]) {
@@ -99,10 +164,13 @@ impl Tensor {
     /// `unique(dim=None)` (sorted ascending) or `unique_consecutive(dim=None)`: over all
     /// elements; the inverse has the input's shape.
     pub fn unique_all(&self, consecutive: bool) -> Result<Unique> {
-        if self.is_cuda() {
+        let u = if self.is_cuda() && self.numel() > 0 {
+            unique_flat_by_scan(self, consecutive)?
+        } else if self.is_cuda() {
             return crate::device::on_host(self, |h| h.unique_all(consecutive));
-        }
-        let u = with_dtype!(self.dtype(), T => unique_flat_typed::<T>(self, consecutive))?;
+        } else {
+            with_dtype!(self.dtype(), T => unique_flat_typed::<T>(self, consecutive))?
+        };
         Ok(if consecutive {
             not_differentiable(self, u, "UniqueConsecutiveBackward0", "unique_consecutive")
         } else {
@@ -112,7 +180,7 @@ impl Tensor {
 
     /// `unique(dim=d)` or `unique_consecutive(dim=d)`: over the slices along `dim`.
     pub fn unique_dim(&self, dim: i64, consecutive: bool) -> Result<Unique> {
-        if self.is_cuda() {
+        if self.is_cuda() && self.numel() == 0 {
             return crate::device::on_host(self, |h| h.unique_dim(dim, consecutive));
         }
         if self.ndim() == 0 {
@@ -126,11 +194,57 @@ impl Tensor {
             let empty = Tensor::zeros(&[0], DType::I64)?;
             return Ok(Unique { values: Tensor::zeros(self.shape(), self.dtype())?, inverse: empty.clone(), counts: empty });
         }
-        let u = with_dtype!(self.dtype(), T => unique_dim_typed::<T>(self, d, consecutive))?;
+        // Wide slices take a sort per element of a slice: beyond a few, the host is faster.
+        let width = self.numel() / self.shape()[d];
+        if self.is_cuda() && width > SORTS_PER_SLICE {
+            return crate::device::on_host(self, |h| h.unique_dim(dim, consecutive));
+        }
+        let u = if self.is_cuda() {
+            unique_dim_by_scan(self, d, consecutive)?
+        } else {
+            with_dtype!(self.dtype(), T => unique_dim_typed::<T>(self, d, consecutive))?
+        };
         Ok(if consecutive {
             not_differentiable(self, u, "UniqueDimConsecutiveBackward0", "unique_dim_consecutive")
         } else {
             not_differentiable(self, u, "UniqueDimBackward0", "unique_dim")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(got: &Unique, want: &Unique, what: &str) {
+        let bits = |t: &Tensor| t.to_dtype(DType::F64).unwrap().contiguous().unwrap().to_vec::<f64>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let longs = |t: &Tensor| (t.shape().to_vec(), t.contiguous().unwrap().to_vec::<i64>().unwrap());
+        assert_eq!(got.values.shape(), want.values.shape(), "{what}");
+        assert_eq!(bits(&got.values), bits(&want.values), "values {what}");
+        assert_eq!(longs(&got.inverse), longs(&want.inverse), "inverse {what}");
+        assert_eq!(longs(&got.counts), longs(&want.counts), "counts {what}");
+    }
+
+    /// The device routes' compositions run on any device: on the CPU they equal the host
+    /// loops (sorted and consecutive, over elements and over slices along each dim; NaN as its
+    /// own value, both zeros equal, bool and integer dtypes, one-element inputs).
+    #[test]
+    fn unique_by_scan_equals_the_host_loops() {
+        let nan = f64::NAN;
+        let v = [3.0, 1.0, nan, 1.0, 0.0, -0.0, 3.0, 3.0, nan, 2.0, 1.0, 0.0];
+        let x = Tensor::from_slice(&v, &[3, 4]).unwrap();
+        let ints = Tensor::from_slice(&[2i32, 2, 1, 2, 1, 2, 2, 2, 0, 2, 1, 2], &[4, 3]).unwrap();
+        let cases = [x.clone(), x.t().unwrap(), ints.clone(), ints.gt(1.0).unwrap(), x.narrow(0, 0, 1).unwrap().narrow(1, 0, 1).unwrap()];
+        for t in &cases {
+            for consecutive in [false, true] {
+                let what = format!("{:?} {:?} consecutive={consecutive}", t.dtype(), t.shape());
+                let want = with_dtype!(t.dtype(), T => unique_flat_typed::<T>(t, consecutive)).unwrap();
+                same(&unique_flat_by_scan(t, consecutive).unwrap(), &want, &what);
+                for d in 0..t.ndim() {
+                    let want = with_dtype!(t.dtype(), T => unique_dim_typed::<T>(t, d, consecutive)).unwrap();
+                    same(&unique_dim_by_scan(t, d, consecutive).unwrap(), &want, &format!("{what} dim={d}"));
+                }
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::autograd::node::Grads;
 use crate::autograd::record::record;
 use crate::cuda::attention::Sizes;
 use crate::error::Result;
-use crate::ops::nn::attention::{backward, fold, Attention};
+use crate::ops::nn::attention::{backward, fold, Attention, Operands};
 use crate::tensor::Tensor;
 
 /// Records `scaled_dot_product_attention` as one node over query, key and value, saving the
@@ -33,7 +33,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, n: Sizes, a: Attention) -> 
             // Recorded, the backward is tensor ops: in the compute type, as the CPU path.
             let recorded = is_grad_enabled();
             let dtype = if recorded { q.dtype().compute_type() } else { q.operand_type(n) };
-            let x = q.attention_operands(&k, &v, n, dtype)?;
+            let x = Operands::new(&q, &k, &v, n, dtype)?;
             let dout = fold(gr.g(), n.heads, n.l, n.ev, dtype)?;
             let grads = if recorded {
                 backward(&x, &a, &dout, None)?
