@@ -346,6 +346,24 @@ def test_gather_checks_index_values_on_the_device(dtype, wrap, rng):
     np.testing.assert_array_equal(got[keep], np.take_along_axis(src.reshape(cols, rows).T, bad % cols, 1)[keep])
 
 
+@pytest.mark.parametrize("wrap", [False, True])
+def test_index_check_reports_the_first_value_out_of_range(wrap, rng):
+    """The many-index forms check each index alone: in-range values (negative ones too when
+    wrap) leave the word clean; one out of range is reported with its code and size."""
+    mod = emu.Module.get("index")
+    size = 7
+    good = rng.integers(-size if wrap else 0, size, 300).astype(np.int64)
+    for grid, block in LAUNCHES:
+        faults = np.zeros(4, np.int64)
+        mod.launch("index_check", grid, block, emu.i64(good.size), good, *index_rule(size, 3, wrap, 0x204), faults)
+        np.testing.assert_array_equal(faults, 0)
+    bad = good.copy()
+    bad[123] = -size - 1 if wrap else -1
+    faults = np.zeros(4, np.int64)
+    mod.launch("index_check", 3, 64, emu.i64(bad.size), bad, *index_rule(size, 3, wrap, 0x204), faults)
+    np.testing.assert_array_equal(faults, [0x204, bad[123], size, 1])
+
+
 @pytest.mark.parametrize("how", ["assign"] + list(SCATTER))
 @pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.bfloat16, ft.int64, ft.int32, ft.uint8, ft.bool])
 def test_scatter_index_writes_along_one_dim(how, dtype, rng):

@@ -187,6 +187,9 @@ OUT_OF_RANGE = [
     ("take", lambda x, i: x.take(i + 11), IndexError, "out of range: tried to access index 20 on a tensor of 20 elements."),
     ("put", lambda x, i: x.clone().put_(i + 11, ft.ones(2, device=x.device), accumulate=True), IndexError,
      "out of range: tried to access index 20 on a tensor of 20 elements."),
+    ("getitem_two", lambda x, i: x[i.view(2, 1) % 4, i], IndexError, "index 9 is out of bounds for dimension 1 with size 5"),
+    ("setitem_two", lambda x, i: x.clone().index_put_((i % 4, i), ft.ones(2, device=x.device)), IndexError,
+     "index 9 is out of bounds for dimension 1 with size 5"),
     ("index_put_accumulate", lambda x, i: x.t().index_put((i,), ft.ones(2, 4, device=x.device), accumulate=True), IndexError,
      "index 9 is out of bounds for dimension 0 with size 5"),
 ]
@@ -301,3 +304,24 @@ def test_masks_and_index_values_on_a_user_stream():
     same(scattered, x.clone().masked_scatter_(m, -x))
     same(picked, x.index_select(1, ft.tensor([99, 0, 5])))
     del bad
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.int64, ft.bfloat16])
+def test_many_index_tensors_on_the_device(dtype):
+    """t[rows, cols] and its writes with index tensors on the device (checked there, their deltas
+    summed in device ops): broadcasting, negative values, separated index dims, duplicates
+    accumulating."""
+    x = sample((5, 6, 7), dtype)
+    rows, cols = ft.tensor([[0], [-1], [3]]), ft.tensor([6, -7, 2, 2])
+    g = (x.cuda(), rows.cuda(), cols.cuda())
+    same(g[0][g[1], :, g[2]], x[rows, :, cols])
+    same(g[0][g[1], 1:4, g[2]], x[rows, 1:4, cols])
+    same(g[0][:, g[1].view(-1), g[2][:3]], x[:, rows.view(-1), cols[:3]])
+    vals = sample((3, 4, 6), dtype, seed=3)
+    same(g[0].index_put((g[1], g[1] * 0, g[2]), vals[:, :, 0].cuda(), accumulate=True),
+         x.index_put((rows, rows * 0, cols), vals[:, :, 0], accumulate=True))
+    distinct = ft.tensor([6, -7, 2, 3])  # plain writes to one place twice keep either value on CUDA
+    y, yc = x.clone(), x.cuda().clone()
+    y[rows, :, distinct] = vals
+    yc[g[1], :, distinct.cuda()] = vals.cuda()
+    same(yc, y)

@@ -75,6 +75,20 @@ pub(crate) fn gather(src: &Tensor, src_layout: &Layout, deltas: &Deltas, table_l
     Ok(out)
 }
 
+/// Checks the contiguous int64 `index` on its device against `rule`, reporting the first value
+/// out of range in the fault word (nothing waits).
+pub(crate) fn check_values(index: &Tensor, rule: &IndexRule) -> Result<()> {
+    if index.numel() == 0 {
+        return Ok(());
+    }
+    let x = IndexArgs::new(&Deltas::Values { index: index.clone(), rule: *rule }, index.device())?;
+    let [size, stride, wrap, fault] = x.rule;
+    let (device, n, at) = (index_of(index)?, index.numel() as i64, x.at(0));
+    launch!(device, "index_check".to_string(), threads_for(index.numel()); &n, &at, &size, &stride, &wrap, &fault, &x.faults)?;
+    x.launched(device);
+    Ok(())
+}
+
 /// The scatter of `plan` whose deltas are index values on the device along one dim: every
 /// outer position and `k`, with sources stepping linearly in `k` (the one-dim ops' plans).
 pub(crate) fn scatter_values(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, index: &Tensor, rule: &IndexRule, how: Combine) -> Result<()> {

@@ -23,6 +23,15 @@ __device__ __forceinline__ bool index_delta(i64 v, i64 size, i64 stride, i64 wra
     return true;
 }
 
+// Checks n contiguous index values against the rule, reporting the first fault: the many-index
+// forms (t[rows, cols]) check each index so before summing their deltas in element-wise ops.
+__device__ __forceinline__ void index_check_loop(i64 n, const i64* index, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults) {
+    FT_GRID_STRIDE(i, n) {
+        i64 delta;
+        index_delta(index[i], size, stride, wrap, fault, faults, delta);
+    }
+}
+
 // out[i] = src[src_layout(i) + delta(index[index_layout(i)])]: strides index out, src (zero along
 // the indexed dim) and the index. A faulting element reads as zero.
 template <typename T>

@@ -6,7 +6,7 @@
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
 //! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|prod|max|min>_<dtype>`,
 //! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod|logcumsumexp|cummax|cummin>_<dtype>`, `softmax_<f32|f64>`,
-//! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, `scatter_index_<how>_<dtype>`, with `<dtype>` from
+//! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, `scatter_index_<how>_<dtype>`, `index_check`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
 //! (`unary_exp`, `binary_add`, `copy_f32`, ...): the first use of an op compiles about a second
 //! of kernels, not the whole backend; the disk cache makes later runs free.
@@ -76,7 +76,7 @@ pub fn modules() -> Vec<KernelModule> {
     all.extend(NumericUnaryOp::ALL.iter().map(|&op| unary_module(op.name(), ops::numeric_unary(op), &DType::ALL)));
     all.extend(BinaryOp::ALL.iter().map(|&op| binary_module(op)));
     all.push(reduce_module());
-    all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module(), scatter_index_module()]);
+    all.extend([argreduce_module(), scan_module(), softmax_module(), gather_module(), scatter_module(), scatter_index_module(), index_module()]);
     all.extend(Activation::every().into_iter().map(activation_module));
     all.extend([optim_module(), norm_module(), conv_module(), pool_module(), rnn_module(), random_module(), sort_module(), search_module(), attention_module()]);
     all
@@ -389,6 +389,13 @@ fn gather_module() -> KernelModule {
 const INDEX_PARAMS: &str = "const i64* index, i64 size, i64 stride, i64 wrap, i64 fault, i64* faults";
 const INDEX_ARGS: &str = "index, size, stride, wrap, fault, faults";
 
+/// `index_check`: reports the first index value out of range (module `index`).
+fn index_module() -> KernelModule {
+    module("index".into(), &[INDEX], |src, names| {
+        kernel(src, names, "index_check".into(), &format!("i64 n, {INDEX_PARAMS}"), &format!("index_check_loop(n, {INDEX_ARGS});"));
+    })
+}
+
 /// A module of one kernel `<name>_<how>_<dtype>` per combine rule of the CPU scatter
 /// (`ops::index::kernel::Combine`) and dtype: `params(t)` for storage type `t`, and the call of
 /// `loop<t, functor>` with `args`.
@@ -660,6 +667,7 @@ mod tests {
         assert_eq!(module_of("softmax_f32"), "softmax");
         assert_eq!(module_of("scatter_add_bf16"), "scatter");
         assert_eq!(module_of("scatter_index_add_bf16"), "scatter_index");
+        assert_eq!(module_of("index_check"), "index");
         assert_eq!(module_of("act_leaky_relu_bwd_f64"), "act_leaky_relu");
         assert_eq!(module_of("act_relu_fwd_f32"), "act_relu");
     }

@@ -2,7 +2,8 @@
 //! view. Index tensors (integer or boolean) are advanced indexing: they gather into a copy, or
 //! scatter on assignment, following NumPy's rule for where the indexed dims go.
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
+use crate::ops::binary::{where_, Operand};
 use crate::error::Result;
 use crate::layout::{broadcast_shapes, contiguous_strides, Layout};
 use crate::tensor::Tensor;
@@ -184,6 +185,32 @@ fn combined_deltas(src: &Tensor, indexed: &[(usize, Tensor)], b_shape: &[usize])
     Ok(deltas)
 }
 
+/// The rule of deltas already checked and summed: every value is in range.
+const SUMMED: IndexRule = IndexRule { size: i64::MAX as usize, stride: 1, wrap: false, fault: Fault::OutOfBounds(0) };
+
+/// `combined_deltas` in device ops, for index tensors on the data's device: each index,
+/// broadcast and checked by `check` (which reports its faults), wraps negative values and adds
+/// its deltas; positions with any value out of range take delta 0, so nothing reads outside
+/// the data before the fault is raised.
+fn summed_deltas(src: &Tensor, indexed: &[(usize, Tensor)], b_shape: &[usize], check: impl Fn(&Tensor, &IndexRule) -> Result<()>) -> Result<Tensor> {
+    let long = |v: usize| Operand::Scalar(Scalar::Int(v as i64));
+    let mut sum: Option<(Tensor, Tensor)> = None;
+    for (d, x) in indexed {
+        let (size, stride) = (src.shape()[*d], src.strides()[*d]);
+        let b = x.with_layout(x.layout().broadcast_to(b_shape)?).to_dtype(DType::I64)?.contiguous()?;
+        check(&b, &IndexRule { size, stride, wrap: true, fault: Fault::OutOfBounds(*d) })?;
+        let w = where_(&b.lt(Operand::Scalar(Scalar::Int(0)))?, &Operand::Tensor(b.add(long(size))?), &Operand::Tensor(b))?;
+        let ok = w.ge(Operand::Scalar(Scalar::Int(0)))?.logical_and(&w.lt(long(size))?)?;
+        let delta = w.mul(long(stride))?;
+        sum = Some(match sum {
+            None => (delta, ok),
+            Some((total, valid)) => (total.add(&delta)?, valid.logical_and(&ok)?),
+        });
+    }
+    let (total, valid) = sum.expect("at least one index tensor");
+    where_(&valid, &Operand::Tensor(total), &Operand::Scalar(Scalar::Int(0)))?.contiguous()
+}
+
 /// Advanced indexing of `src`: the result shape, which result dims the broadcast index dims
 /// occupy, which dims of `src` fill the other result dims, and the storage delta each
 /// broadcast index position selects.
@@ -218,6 +245,10 @@ impl Plan {
             [(d, x)] if x.is_cuda() && x.device() == src.device() => {
                 let rule = IndexRule { size: src.shape()[*d], stride: src.strides()[*d], wrap: true, fault: Fault::OutOfBounds(*d) };
                 Deltas::Values { index: x.to_dtype(DType::I64)?.contiguous()?, rule }
+            }
+            _ if !indexed.is_empty() && indexed.iter().all(|(_, x)| x.is_cuda() && x.device() == src.device()) => {
+                let deltas = summed_deltas(src, &indexed, &b_shape, crate::cuda::index::check_values)?;
+                Deltas::Values { index: deltas, rule: SUMMED }
             }
             _ => Deltas::Table(combined_deltas(src, &indexed, &b_shape)?),
         };
@@ -417,5 +448,35 @@ impl Tensor {
         Plan::new(&view, adv)?.write(&view, value, accumulate)?;
         self.bump_version();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device route's summed deltas (wrap, sum, broadcast) run on any device: on the CPU
+    /// they equal the host's, for strided data, negative values and broadcast index tensors; a
+    /// value out of range is handed to the check and its position reads delta 0.
+    #[test]
+    fn summed_deltas_equal_the_host_table() {
+        let src = Tensor::zeros(&[3, 4, 5], DType::F32).unwrap().transpose(0, 2).unwrap(); // (5, 4, 3), strided
+        let rows = Tensor::from_slice(&[0i64, -1, 4, 2], &[4, 1]).unwrap();
+        let cols = Tensor::from_slice(&[2i32, -3, 0], &[3]).unwrap();
+        let indexed = vec![(0usize, rows.clone()), (2usize, cols)];
+        let b_shape = [4usize, 3];
+        let want = combined_deltas(&src, &indexed, &b_shape).unwrap();
+        let checked = std::cell::Cell::new(0);
+        let got = summed_deltas(&src, &indexed, &b_shape, |b, rule| {
+            assert_eq!((b.shape(), rule.wrap), (&b_shape[..], true));
+            checked.set(checked.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(checked.get(), 2);
+        assert_eq!(got.to_vec::<i64>().unwrap(), want.iter().map(|&d| d as i64).collect::<Vec<_>>());
+        let bad = vec![(0usize, Tensor::from_slice(&[1i64, 5], &[2]).unwrap()), (1usize, Tensor::from_slice(&[3i64, 3], &[2]).unwrap())];
+        let got = summed_deltas(&src, &bad, &[2], |_, _| Ok(())).unwrap().to_vec::<i64>().unwrap();
+        assert_eq!(got, vec![(src.strides()[0] + 3 * src.strides()[1]) as i64, 0]);
     }
 }
