@@ -3,44 +3,68 @@
 # reference PyTorch, with no package registry: installs the prebuilt wheel from dist/, runs the
 # kernel self test, the `cuda` tests and the kernel compile test, then the GPU benchmarks side by
 # side with that PyTorch. Usage: scripts/gpu_check.sh [python]   (default: python3)
-set -euo pipefail
+#
+# Built for a short lease: every stage has a time limit (GPU_TEST_TIMEOUT, GPU_BENCH_TIMEOUT,
+# seconds), a failing stage does not stop the next, full logs go to $LOGS (default $OUT, the
+# device tool's folder that comes back, else gpu-logs/), and a short summary is printed last.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${1:-python3}
-VENV=${GPU_VENV:-.gpu-venv}
+LOGS=${LOGS:-${OUT:-gpu-logs}}
+TEST_TIMEOUT=${GPU_TEST_TIMEOUT:-240}
+BENCH_TIMEOUT=${GPU_BENCH_TIMEOUT:-150}
+mkdir -p "$LOGS"
+export PYTHONUNBUFFERED=1
 WHEEL=$(ls dist/ferrotorch-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$WHEEL" ]; then
     echo "gpu-check: no dist/ferrotorch-*.whl; build one with 'make wheels' first" >&2
     exit 2
 fi
 
-# The machine's own packages (torch, numpy, pytest) stay visible; only ferrotorch is added.
-"$PY" -m venv --system-site-packages "$VENV"
-"$VENV/bin/pip" install -q --no-deps --no-index --force-reinstall "$WHEEL"
-PYV="$VENV/bin/python"
+# The machine's own packages (torch, numpy, pytest) stay visible; only ferrotorch is added, in a
+# folder of its own on PYTHONPATH (a venv made from a venv's python would not see the packages).
+SITE=${GPU_SITE:-$(pwd)/.gpu-site}
+rm -rf "$SITE"
+"$PY" -m pip install -q --no-deps --no-index --no-compile --target "$SITE" "$WHEEL" || exit 2
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+PYV=$("$PY" -c "import sys; print(sys.executable)")
+declare -A STATUS
 
 echo "== device"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-"$PYV" - <<'PY'
+timeout 60 "$PYV" - <<'PY' 2>&1 | tee "$LOGS/device.log"
 import ferrotorch as ft
 from ferrotorch.cuda import _libs
 print("ferrotorch.cuda.is_available():", ft.cuda.is_available(), " device_count:", ft.cuda.device_count())
-for lib in ("cuda", "nvrtc", "cublas"):
+for lib in ("cuda", "nvrtc", "cublas", "cublasLt"):
     print(f"  {lib}: {_libs.library_location(lib)}")
 if ft.cuda.is_available():
     print(" ", ft.cuda.get_device_properties(0))
 PY
+STATUS[device]=$?
 
 echo "== kernel self test (compile, load, launch, compare with the CPU)"
-"$PYV" -c "from ferrotorch import _C; [print('  ok', name) for name in _C._cuda_self_test(0)]"
+timeout 120 "$PYV" -c "from ferrotorch import _C; [print('  ok', name) for name in _C._cuda_self_test(0)]" 2>&1 | tee "$LOGS/selftest.log" | tail -n 5
+STATUS[selftest]=$?
 
-echo "== tests"
-if "$PYV" -c "import pytest, numpy" 2>/dev/null; then
-    (cd tests && "../$PYV" -m pytest -q -p no:cacheprovider -m cuda cuda)
-    (cd tests && "../$PYV" -m pytest -q -p no:cacheprovider cuda/test_kernel_compile.py)
-else
-    echo "  pytest or numpy missing on this machine: tests skipped"
-fi
+echo "== tests (limit ${TEST_TIMEOUT}s)"
+PYTEST_ARGS=(-q -p no:cacheprovider -rfE --junitxml="$LOGS/cuda-tests.xml")
+"$PYV" -c "import xdist" 2>/dev/null && PYTEST_ARGS+=(-n 8)
+"$PYV" -c "import pytest_timeout" 2>/dev/null && PYTEST_ARGS+=(--timeout 120)
+(cd tests && timeout "$TEST_TIMEOUT" "$PYV" -m pytest "${PYTEST_ARGS[@]}" -m cuda cuda) > "$LOGS/cuda-tests.log" 2>&1
+STATUS[tests]=$?
+(cd tests && timeout 120 "$PYV" -m pytest -q -p no:cacheprovider cuda/test_kernel_compile.py) > "$LOGS/compile-test.log" 2>&1
+STATUS[compile]=$?
 
-echo "== benchmarks against PyTorch"
-"$PYV" bench/gpu.py
+echo "== benchmarks against PyTorch (limit ${BENCH_TIMEOUT}s)"
+timeout "$BENCH_TIMEOUT" "$PYV" bench/gpu.py --repeats 3 > "$LOGS/bench.log" 2> "$LOGS/bench-errors.log"
+STATUS[bench]=$?
+
+echo "== summary"
+echo "failed tests (first 60 of $(grep -c '^FAILED\|^ERROR' "$LOGS/cuda-tests.log")):"
+grep '^FAILED\|^ERROR' "$LOGS/cuda-tests.log" | cut -c1-220 | head -n 60
+tail -n 3 "$LOGS/cuda-tests.log"
+tail -n 2 "$LOGS/compile-test.log"
+cat "$LOGS/bench.log"
+for stage in device selftest tests compile bench; do printf '%s=%s ' "$stage" "${STATUS[$stage]}"; done; echo
