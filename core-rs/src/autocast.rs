@@ -1,7 +1,8 @@
 //! Autocast (automatic mixed precision), as `torch.autocast`: inside an enabled region, listed
 //! ops cast their floating inputs to the op's dtype first: matrix products and convolutions
-//! to the fast dtype (bfloat16 on the CPU by default), precision-sensitive ops (losses,
-//! decompositions, some pools) to float32, and joins to the widest input type.
+//! to the fast dtype (bfloat16 on the CPU, float16 on CUDA by default), precision-sensitive ops
+//! (losses, decompositions, some pools) to float32, and joins to the widest input type; each
+//! device type has its own switch, fast dtype and table, chosen by the op's first input.
 //!
 //! The state is thread-local, as PyTorch's is, and lives here rather than in Python because ops
 //! are reached from Rust with no Python frame (`a @ b`, `F.linear`, convolutions). Each listed
@@ -13,7 +14,7 @@ pub mod policy;
 pub mod scaler;
 mod state;
 
-pub use cast::{cast_inputs, clear_cache, run, OpName};
+pub use cast::{cast_for, cast_inputs, clear_cache, run, OpName};
 pub use policy::Policy;
 pub use state::{
     decrement_nesting, dtype, increment_nesting, is_available, is_cache_enabled, is_enabled, is_excluded, set_cache_enabled,

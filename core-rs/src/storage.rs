@@ -231,10 +231,14 @@ impl Storage {
     /// Host pointer to byte 0; an error for device memory.
     pub fn as_ptr(&self) -> Result<*mut u8> {
         if let Owner::Cuda(buffer) = &self.owner {
+            // With RUST_BACKTRACE=1 the message names the op that reached for host memory.
+            let trace = std::backtrace::Backtrace::capture();
+            let trace = if trace.status() == std::backtrace::BacktraceStatus::Captured { format!("\n{trace}") } else { String::new() };
             crate::bail!(
                 NotImplemented,
-                "this operation is not implemented for CUDA tensors yet (tensor on cuda:{}); move it to the CPU with .cpu() first",
-                buffer.device()
+                "this operation is not implemented for CUDA tensors yet (tensor on cuda:{}); move it to the CPU with .cpu() first{}",
+                buffer.device(),
+                trace
             );
         }
         Ok(self.ptr)

@@ -64,6 +64,15 @@ impl Tensor {
         Ok(Self::from_parts(Arc::new(Storage::zeros(numel, dtype)?), Layout::contiguous(shape)))
     }
 
+    /// Zeros of `shape` and `dtype` on `device` (gradients and buffers made beside a tensor
+    /// that may live on a GPU).
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: crate::Device) -> Result<Tensor> {
+        if device == crate::Device::Cpu {
+            return Tensor::zeros(shape, dtype);
+        }
+        Tensor::full_on(shape, crate::Scalar::Int(0), dtype, device)
+    }
+
     /// A contiguous tensor holding `data` (row-major) with `shape`.
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
         let numel = checked_numel(shape)?;

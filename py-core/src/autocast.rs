@@ -89,20 +89,13 @@ fn _is_autocast_available(device_type: &str) -> PyResult<bool> {
 }
 
 /// For Python composite ops (`ferrotorch.amp.autocast_op`): `tensors` cast by the policy of
-/// `op`, or None when autocast does not apply (off, inside another autocast op, not on the
-/// CPU, or `op` not listed).
+/// `op`, or None when autocast does not apply (off for the first tensor's device type, inside
+/// another autocast op, or `op` not listed for that device type).
 #[pyfunction]
 fn _autocast_cast<'py>(py: Python<'py>, op: &str, tensors: &Bound<'py, PyAny>) -> PyResult<Option<Vec<Bound<'py, PyTensor>>>> {
-    if autocast::is_excluded() || !autocast::is_enabled(DeviceType::Cpu) {
-        return Ok(None);
-    }
-    let Some(policy) = autocast::policy::cpu_policy(op) else { return Ok(None) };
     let inputs = tensor_list(tensors, "_autocast_cast")?;
-    if inputs.first().is_none_or(|t| t.device() != ferrotorch_core::Device::Cpu) {
-        return Ok(None);
-    }
-    let cast = autocast::cast_inputs(policy, &inputs.iter().collect::<Vec<_>>()).py()?;
-    cast.into_iter().map(|t| Bound::new(py, PyTensor::new(t))).collect::<PyResult<Vec<_>>>().map(Some)
+    let Some(cast) = autocast::cast_for(op, &inputs.iter().collect::<Vec<_>>()) else { return Ok(None) };
+    cast.py()?.into_iter().map(|t| Bound::new(py, PyTensor::new(t))).collect::<PyResult<Vec<_>>>().map(Some)
 }
 
 /// Sets whether autocast is excluded (ops run as they are); returns the previous setting.

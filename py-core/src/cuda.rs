@@ -126,6 +126,16 @@ fn _cuda_compile_kernels(py: Python<'_>, arch: &str, modules: Option<Vec<String>
     .py()
 }
 
+/// The bytes of the element-wise kernels' `Shape` argument for `sizes` (with its 32-bit
+/// division constants), for the tests' host emulator of the kernels.
+#[pyfunction]
+fn _cuda_kernel_shape(py: Python<'_>, sizes: Vec<usize>) -> PyResult<Bound<'_, pyo3::types::PyBytes>> {
+    let shape = ferrotorch_core::cuda::launch_layout::KernelShape::new(&sizes).py()?;
+    // SAFETY: a `#[repr(C)]` struct of integers, read as its bytes.
+    let bytes = unsafe { std::slice::from_raw_parts((&shape as *const _) as *const u8, std::mem::size_of_val(&shape)) };
+    Ok(pyo3::types::PyBytes::new(py, bytes))
+}
+
 /// Runs the kernel self test on device `index` (compile, load, launch, compare with the CPU);
 /// returns the names of the checks that passed, raises on the first failure.
 #[pyfunction]
@@ -283,6 +293,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_nvrtc_version, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_modules, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_module, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_kernel_shape, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_cache_dir, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_self_test, m)?)?;

@@ -33,7 +33,8 @@ def compiler():
 
 
 class Shape(ctypes.Structure):
-    _fields_ = [("ndim", ctypes.c_int32), ("sizes", ctypes.c_int64 * FT_MAX_DIMS)]
+    _fields_ = [("ndim", ctypes.c_int32), ("narrow", ctypes.c_int32), ("sizes", ctypes.c_int64 * FT_MAX_DIMS),
+                ("magic", ctypes.c_uint32 * FT_MAX_DIMS), ("shift", ctypes.c_uint32 * FT_MAX_DIMS)]
 
 
 def strides_type(n):
@@ -41,11 +42,12 @@ def strides_type(n):
     return type(f"Strides{n}", (ctypes.Structure,), {"_fields_": [("of", (ctypes.c_int64 * FT_MAX_DIMS) * n)]})
 
 
-def shape_of(sizes):
-    shape = Shape()
-    shape.ndim = len(sizes)
-    for d, s in enumerate(sizes):
-        shape.sizes[d] = s
+def shape_of(sizes, narrow=True):
+    """`Shape` for `sizes` as the core builds it (with its 32-bit division constants); with
+    `narrow=False`, the 64-bit index path that shapes of 2^31 elements or more take."""
+    shape = Shape.from_buffer_copy(_C._cuda_kernel_shape(list(sizes)))
+    if not narrow:
+        shape.narrow = 0
     return shape
 
 

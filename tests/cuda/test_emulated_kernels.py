@@ -183,10 +183,11 @@ def test_every_binary_kernel_matches_the_cpu_op(module, rng):
             out = np.zeros(n + 1, STORAGE[out_dtype])
             mod.launch(kernel, grid, block, emu.i64(n), dense(n), strides, emu.i32(1), out[1:], a[1:], b[1:])
             assert_stored_equal(out[1:], want_all[1:], out_dtype)
-            out = np.zeros(n, STORAGE[out_dtype])
-            mod.launch(kernel, grid, block, emu.i64(n), emu.shape_of([rows, cols]), emu.strides_of([[cols, 1], [1, 0], [0, 1]]),
-                       emu.i32(0), out, col, row)
-            assert_stored_equal(out.reshape(rows, cols), want_bcast, out_dtype)
+            for narrow in (True, False):  # 32-bit and 64-bit index arithmetic
+                out = np.zeros(n, STORAGE[out_dtype])
+                mod.launch(kernel, grid, block, emu.i64(n), emu.shape_of([rows, cols], narrow), emu.strides_of([[cols, 1], [1, 0], [0, 1]]),
+                           emu.i32(0), out, col, row)
+                assert_stored_equal(out.reshape(rows, cols), want_bcast, out_dtype)
 
 
 @pytest.mark.parametrize("source", list(SUFFIX))
@@ -425,13 +426,15 @@ def test_im2col_and_col2im_are_unfold_and_fold(suffix, kernel, stride, padding, 
     F = ft.nn.functional
     args = dict(kernel_size=kernel, dilation=dilation, padding=padding, stride=stride)
     want = F.unfold(ft.tensor(x), **args).numpy()
-    cols = np.zeros(want.shape, dtype)
-    mod.launch(f"conv_im2col_{suffix}", 3, 64, emu.i64(n * c), x, cols, w)
-    np.testing.assert_array_equal(cols, want)  # a copy, zeros in the padding
     grads = rng.normal(size=want.shape).astype(dtype)
-    back = np.zeros_like(x)
-    mod.launch(f"conv_col2im_{suffix}", 3, 64, emu.i64(n * c), grads, back, w)
-    np.testing.assert_allclose(back, F.fold(ft.tensor(grads), output_size=image, **args).numpy(), rtol=1e-6, atol=1e-6)
+    folded = F.fold(ft.tensor(grads), output_size=image, **args).numpy()
+    for grid, block in [(3, 64), ((2, 5), 32)]:  # one block row, and rows strided over y
+        cols = np.zeros(want.shape, dtype)
+        mod.launch(f"conv_im2col_{suffix}", grid, block, emu.i64(n * c), x, cols, w)
+        np.testing.assert_array_equal(cols, want)  # a copy, zeros in the padding
+        back = np.zeros_like(x)
+        mod.launch(f"conv_col2im_{suffix}", grid, block, emu.i64(n * c), grads, back, w)
+        np.testing.assert_allclose(back, folded, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [ft.float32, ft.float64, ft.float16, ft.bfloat16, ft.int64, ft.int16, ft.uint8, ft.bool])
@@ -639,16 +642,31 @@ def test_row_reductions_across_warps_and_blocks(op, dtype, rng):
     acc = accumulator(op, dtype)
     ref = getattr(ft, "amax" if op == "max" else "amin" if op == "min" else op)
     want = to_numpy(ref(tensor(x, dtype).reshape(rows, cols).to(acc), 1)).astype(np.float64)
-    for grid_x, block in [(1, 32), (4, 96), (2, 1024)]:
-        partial = np.zeros(rows * grid_x, STORAGE[acc])
-        mod.launch(f"reduce_{op}_{SUFFIX[dtype]}", (grid_x, rows), block, emu.i64(rows), emu.i64(cols), x, partial)
-        if grid_x > 1:  # the second pass: the accumulator's own kernel over the partials
-            final = np.zeros(rows, STORAGE[acc])
-            mod.launch(f"reduce_{op}_{SUFFIX[acc]}", (1, rows), 64, emu.i64(rows), emu.i64(grid_x), partial, final)
-            partial = final
-        got = to_numpy(tensor(partial, acc)).astype(np.float64)
-        rtol = 1e-5 if acc == ft.float32 else 1e-12
-        np.testing.assert_allclose(got, want, rtol=rtol if op in ("sum", "prod") else 0, equal_nan=True)
+    grid = x.reshape(rows, cols)
+    # The rows laid out three ways: dense; transposed (rows are neighbours); batch-norm-like,
+    # each row's elements in 10 runs of 100, one run per outer block (kept stride 100).
+    layouts = [
+        (x, ([rows], [cols]), ([cols], [1])),
+        (grid.T.copy().ravel(), ([rows], [1]), ([cols], [rows])),
+        (grid.reshape(rows, 10, 100).transpose(1, 0, 2).copy().ravel(), ([rows], [100]), ([10, 100], [rows * 100, 1])),
+    ]
+    rtol = 1e-5 if acc == ft.float32 else 1e-12
+    check = lambda out: np.testing.assert_allclose(to_numpy(tensor(out, acc)).astype(np.float64), want,  # noqa: E731
+                                                   rtol=rtol if op in ("sum", "prod") else 0, equal_nan=True)
+    for data, (kept, kept_strides), (reduced, reduced_strides) in layouts:
+        args = (emu.shape_of(kept), emu.strides_of([kept_strides]), emu.shape_of(reduced), emu.strides_of([reduced_strides]))
+        for grid_x, block in [(1, 32), (4, 96), (2, 1024)]:
+            partial = np.zeros(rows * grid_x, STORAGE[acc])
+            mod.launch(f"reduce_{op}_{SUFFIX[dtype]}", (grid_x, rows), block, emu.i64(rows), emu.i64(cols), *args, data, partial)
+            if grid_x > 1:  # the second pass: the accumulator's own kernel over the dense partials
+                final = np.zeros(rows, STORAGE[acc])
+                dense = (emu.shape_of([rows]), emu.strides_of([[grid_x]]), emu.shape_of([grid_x]), emu.strides_of([[1]]))
+                mod.launch(f"reduce_{op}_{SUFFIX[acc]}", (1, rows), 64, emu.i64(rows), emu.i64(grid_x), *dense, partial, final)
+                partial = final
+            check(partial)
+        out = np.zeros(rows, STORAGE[acc])  # a thread per row
+        mod.launch(f"reduce_columns_{op}_{SUFFIX[dtype]}", 1, 32, emu.i64(rows), emu.i64(cols), *args, data, out)
+        check(out)
 
 
 @pytest.mark.parametrize("op", ["max", "min"])

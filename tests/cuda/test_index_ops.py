@@ -143,7 +143,7 @@ def test_gradients_through_gather_index_select_and_max(dtype):
     x = sample((4, 5), dtype)
     idx = ft.tensor([[0, 2], [1, 1], [4, 0], [3, 3]])
     for op in (lambda t: t.gather(1, idx.to(t.device)), lambda t: t.index_select(1, idx[0].to(t.device)),
-               lambda t: t.max(1)[0], lambda t: t[idx[:, 0].to(t.device)]):
+               lambda t: t.max(1)[0], lambda t: t[idx[:, 1].to(t.device)]):
         gx, cx = x.cuda().requires_grad_(), x.clone().requires_grad_()
         (op(gx) * 2).sum().backward()
         (op(cx) * 2).sum().backward()

@@ -9,7 +9,6 @@ use super::state::{self, DeviceType, ExcludeGuard};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::Device;
 
 thread_local! {
     /// Fast-dtype copies of float32 leaf weights made in the current autocast region, keyed by
@@ -45,10 +44,11 @@ impl OpName for std::fmt::Arguments<'_> {
     }
 }
 
-/// The autocast hook of a listed op: when CPU autocast is on (and not already inside an
-/// autocast op) and `op` is listed, runs `f` on the inputs cast by the op's policy, with
-/// autocast excluded so `f` (which calls the op again) and the op's inner ops run as they are.
-/// `None` means "no autocast here: run the op's own body". An op starts with
+/// The autocast hook of a listed op: when autocast is on for the device type of the first
+/// input (and not already inside an autocast op) and `op` is on that device type's list, runs
+/// `f` on the inputs cast by the op's policy, with autocast excluded so `f` (which calls the op
+/// again) and the op's inner ops run as they are. `None` means "no autocast here: run the op's
+/// own body". An op starts with
 ///
 /// ```ignore
 /// if let Some(r) = autocast::run("mm", [self, other], |t| t[0].mm(&t[1])) { return r; }
@@ -58,28 +58,37 @@ pub fn run<'a, R>(op: impl OpName, inputs: impl IntoIterator<Item = &'a Tensor>,
         return None;
     }
     let inputs: Vec<&Tensor> = inputs.into_iter().collect();
-    if inputs.first()?.device() != Device::Cpu || !state::is_enabled(DeviceType::Cpu) {
+    let cast = op.with_name(|name| cast_for(name, &inputs))?;
+    let _excluded = ExcludeGuard::new();
+    Some(cast.and_then(|cast| f(&cast)))
+}
+
+/// `inputs` of op `name` cast as autocast says now, or None when it does not apply (off for
+/// the first input's device type, inside an autocast op, or `name` not on that type's list).
+/// Shared by `run` and the Python composite ops' hook.
+pub fn cast_for(name: &str, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>>> {
+    let device = DeviceType::of(inputs.first()?.device());
+    if state::is_excluded() || !state::is_enabled(device) {
         return None;
     }
-    let policy = op.with_name(policy::cpu_policy)?;
-    let _excluded = ExcludeGuard::new();
-    Some(cast_inputs(policy, &inputs).and_then(|cast| f(&cast)))
+    let policy = policy::policy(device, name)?;
+    Some(cast_inputs(device, policy, inputs))
 }
 
-/// Floating CPU tensors other than float64 are what autocast casts (PyTorch's
-/// `is_autocast_eligible`).
-fn eligible(t: &Tensor) -> bool {
-    t.dtype().is_float() && t.dtype() != DType::F64 && t.device() == Device::Cpu
+/// Floating tensors other than float64 on the region's device type are what autocast casts
+/// (PyTorch's `is_autocast_eligible`).
+fn eligible(t: &Tensor, device: DeviceType) -> bool {
+    t.dtype().is_float() && t.dtype() != DType::F64 && DeviceType::of(t.device()) == device
 }
 
-/// `inputs` cast as `policy` says for the CPU: eligible inputs of another dtype are cast with
+/// `inputs` cast as `policy` says for `device`: eligible inputs of another dtype are cast with
 /// history (gradients flow back in their own dtype), the others are passed through.
-pub fn cast_inputs(policy: Policy, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-    let fast = state::dtype(DeviceType::Cpu);
-    let target = policy::target_dtype(policy, fast, inputs.iter().filter(|t| eligible(t)).map(|t| t.dtype()))?;
+pub fn cast_inputs(device: DeviceType, policy: Policy, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    let fast = state::dtype(device);
+    let target = policy::target_dtype(policy, fast, inputs.iter().filter(|t| eligible(t, device)).map(|t| t.dtype()))?;
     inputs
         .iter()
-        .map(|&t| if eligible(t) && t.dtype() != target { cached_cast(t, target, fast) } else { Ok(t.clone()) })
+        .map(|&t| if eligible(t, device) && t.dtype() != target { cached_cast(t, target, fast) } else { Ok(t.clone()) })
         .collect()
 }
 

@@ -1,11 +1,12 @@
-//! Which ops autocast casts, and to what: PyTorch's CPU lists (aten/src/ATen/autocast_mode.cpp),
-//! restricted to the ops ferrotorch has. Names are PyTorch's op names; the Rust ops pass them
+//! Which ops autocast casts, and to what: PyTorch's CPU and CUDA lists
+//! (aten/src/ATen/autocast_mode.cpp), restricted to the ops ferrotorch has. Names are PyTorch's op names; the Rust ops pass them
 //! to `autocast::run`, the Python composites (losses, `linear`, ...) to `ferrotorch.amp`'s
 //! `autocast_op` decorator.
 
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::bail;
+use super::state::DeviceType;
 
 /// What autocast does to an op's floating inputs (float64 inputs are never cast).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,12 +18,14 @@ pub enum Policy {
     /// Cast to the widest input type (float32 if any input is, else the fast dtype):
     /// PyTorch's `promote`.
     Promote,
+    /// Refused under autocast (CUDA's `binary_cross_entropy`): an error naming the safe op.
+    Banned,
 }
 
 use Policy::*;
 
-/// The CPU autocast table.
-pub const CPU_OPS: &[(&str, Policy)] = &[
+/// Ops on both device types' lists with the same policy.
+pub const COMMON_OPS: &[(&str, Policy)] = &[
     ("conv1d", LowerPrecision),
     ("conv2d", LowerPrecision),
     ("conv3d", LowerPrecision),
@@ -39,9 +42,32 @@ pub const CPU_OPS: &[(&str, Policy)] = &[
     ("linear", LowerPrecision),
     ("prelu", LowerPrecision),
     ("scaled_dot_product_attention", LowerPrecision),
+    ("prod", Fp32),
+    ("binary_cross_entropy_with_logits", Fp32),
+    ("mse_loss", Fp32),
+    ("l1_loss", Fp32),
+    ("smooth_l1_loss", Fp32),
+    ("huber_loss", Fp32),
+    ("kl_div", Fp32),
+    ("poisson_nll_loss", Fp32),
+    ("nll_loss", Fp32),
+    ("nll_loss2d", Fp32),
+    // PyTorch lists it for the CPU only: on CUDA it runs `log_softmax` and `nll_loss`, both
+    // float32 there, which this entry reproduces.
+    ("cross_entropy_loss", Fp32),
+    ("margin_ranking_loss", Fp32),
+    ("hinge_embedding_loss", Fp32),
+    ("soft_margin_loss", Fp32),
+    ("multilabel_margin_loss", Fp32),
+    ("multi_margin_loss", Fp32),
+    ("cosine_embedding_loss", Fp32),
+    ("triplet_margin_loss", Fp32),
+];
+
+/// The CPU's own entries.
+pub const CPU_OPS: &[(&str, Policy)] = &[
     // Not listed in PyTorch, but its tensordot always reaches a listed mm, so it ends the same.
     ("tensordot", LowerPrecision),
-    ("prod", Fp32),
     ("trace", Fp32),
     ("quantile", Fp32),
     ("nanquantile", Fp32),
@@ -70,32 +96,22 @@ pub const CPU_OPS: &[(&str, Policy)] = &[
     ("replication_pad3d", Fp32),
     ("grid_sampler", Fp32),
     ("binary_cross_entropy", Fp32),
-    ("binary_cross_entropy_with_logits", Fp32),
-    ("mse_loss", Fp32),
-    ("l1_loss", Fp32),
-    ("smooth_l1_loss", Fp32),
-    ("huber_loss", Fp32),
-    ("kl_div", Fp32),
-    ("poisson_nll_loss", Fp32),
-    ("nll_loss", Fp32),
-    ("nll_loss2d", Fp32),
-    ("cross_entropy_loss", Fp32),
-    ("margin_ranking_loss", Fp32),
-    ("hinge_embedding_loss", Fp32),
-    ("soft_margin_loss", Fp32),
-    ("multilabel_margin_loss", Fp32),
-    ("multi_margin_loss", Fp32),
-    ("cosine_embedding_loss", Fp32),
-    ("triplet_margin_loss", Fp32),
     ("ctc_loss", Fp32),
     ("cat", Promote),
     ("stack", Promote),
     ("index_copy", Promote),
 ];
 
-/// The CPU policy of op `name`, if it is listed.
-pub fn cpu_policy(name: &str) -> Option<Policy> {
-    CPU_OPS.iter().find(|(n, _)| *n == name).map(|&(_, p)| p)
+/// CUDA's own entries.
+pub const CUDA_OPS: &[(&str, Policy)] = &[("grid_sampler", Promote), ("tensordot", Promote), ("binary_cross_entropy", Banned)];
+
+/// The policy of op `name` under autocast on `device`, if it is listed there.
+pub fn policy(device: DeviceType, name: &str) -> Option<Policy> {
+    let own = match device {
+        DeviceType::Cpu => CPU_OPS,
+        DeviceType::Cuda => CUDA_OPS,
+    };
+    own.iter().chain(COMMON_OPS).find(|(n, _)| *n == name).map(|&(_, p)| p)
 }
 
 /// The dtype `policy` casts eligible inputs (floating, not float64) to, given the fast dtype
@@ -103,6 +119,14 @@ pub fn cpu_policy(name: &str) -> Option<Policy> {
 pub fn target_dtype(policy: Policy, fast: DType, eligible: impl Iterator<Item = DType>) -> Result<DType> {
     match policy {
         LowerPrecision => Ok(fast),
+        Banned => bail!(
+            Runtime,
+            "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n\
+             Many models use a sigmoid layer right before the binary cross entropy layer.\n\
+             In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits\n\
+             or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n\
+             safe to autocast."
+        ),
         Fp32 => Ok(DType::F32),
         Promote => {
             let mut current = fast;

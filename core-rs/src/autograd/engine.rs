@@ -241,7 +241,7 @@ fn apply(node: &Node, grads: Vec<Option<Tensor>>) -> Result<Vec<Option<Tensor>>>
         .zip(&node.outputs)
         .map(|(g, m)| match g {
             Some(g) => Ok(g),
-            None => Tensor::zeros(&m.shape, m.dtype),
+            None => Tensor::zeros_on(&m.shape, m.dtype, m.device),
         })
         .collect::<Result<Vec<_>>>()?;
     let needs: Vec<bool> = node.next.iter().map(|e| e.is_some()).collect();

@@ -88,7 +88,7 @@ fn write(dst: &Tensor, value: &Tensor) -> Result<()> {
             for &p in &positions.to_vec::<i64>()? {
                 keep[p as usize] = false;
             }
-            let keep = Tensor::from_slice(&keep, base.shape())?;
+            let keep = Tensor::from_slice(&keep, base.shape())?.to_device(base.device())?;
             let base_in = base.clone();
             attach("CopySlices".into(), &[&base_in, &value], vec![base.clone()], move |s| {
                 s.keeps_state();

@@ -26,10 +26,10 @@ where
     F: Fn(&Tensor) -> Result<Tensor> + Send + Sync + Clone + 'static,
 {
     // The view of fresh zeros says whether elements overlap, and is where `g` goes if not.
-    let zeros = Tensor::zeros(shape, g.dtype())?;
+    let zeros = Tensor::zeros_on(shape, g.dtype(), g.device())?;
     let region = crate::autograd::mode::no_grad(|| f(&zeros))?;
     if !is_non_overlapping(region.layout()) {
-        let positions = crate::autograd::mode::no_grad(|| f(&Tensor::arange_i64(shape)?)?.contiguous())?;
+        let positions = crate::autograd::mode::no_grad(|| f(&Tensor::arange_i64(shape)?)?.contiguous()?.to_device(g.device()))?;
         return scatter_add_linear(g, &positions, shape);
     }
     record("ViewScatterBackward", &[g], move || {
@@ -79,7 +79,7 @@ pub fn scatter_add_linear(g: &Tensor, positions: &Tensor, shape: &[usize]) -> Re
     let out_shape = shape.to_vec();
     record("PutBackward0", &[g], || {
         let n: usize = out_shape.iter().product();
-        let z = Tensor::zeros(&[n], g.dtype())?;
+        let z = Tensor::zeros_on(&[n], g.dtype(), g.device())?;
         let flat_pos = positions.reshape(&[-1])?;
         let flat_g = g.contiguous()?.reshape(&[-1])?;
         z.index_add_(0, &flat_pos, &flat_g, Scalar::Int(1))?;

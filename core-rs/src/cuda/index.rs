@@ -89,6 +89,15 @@ pub(crate) fn check_values(index: &Tensor, rule: &IndexRule) -> Result<()> {
     Ok(())
 }
 
+/// `src` shares `dst`'s device, or is one host element (a scatter's value, which the index ops
+/// make at least 1-d): the device ops' one exception to the same-device rule.
+fn same_device_or_host_value(dst: &Tensor, src: &Tensor) -> Result<()> {
+    if src.device() == crate::Device::Cpu && src.numel() == 1 {
+        return Ok(());
+    }
+    crate::device::common_device(&[dst, src]).map(|_| ())
+}
+
 /// The scatter of `plan` whose deltas are index values on the device along one dim: every
 /// outer position and `k`, with sources stepping linearly in `k` (the one-dim ops' plans).
 pub(crate) fn scatter_values(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, index: &Tensor, rule: &IndexRule, how: Combine) -> Result<()> {
@@ -96,7 +105,7 @@ pub(crate) fn scatter_values(dst: &Tensor, src: &Tensor, plan: &ScatterPlan, ind
     if k == 0 || plan.outer.contains(&0) {
         return Ok(());
     }
-    crate::device::common_device(&[dst, src])?;
+    same_device_or_host_value(dst, src)?;
     // A 0-d host value joins a GPU destination as in element-wise ops; its copy on the device
     // starts at its own offset (the plan's strides are all zero for it).
     let (src, base) = if src.device() == dst.device() {
@@ -132,7 +141,7 @@ pub(crate) fn scatter(dst: &Tensor, src: &Tensor, dst_at: &[usize], src_at: &[us
     }
     // A 0-d host tensor (a scatter's value) joins a GPU destination, as in element-wise ops;
     // its copy on the device starts at its own offset, which every pair then reads.
-    crate::device::common_device(&[dst, src])?;
+    same_device_or_host_value(dst, src)?;
     let moved;
     let (src, src_at) = if src.device() == dst.device() {
         (src, std::borrow::Cow::Borrowed(src_at))

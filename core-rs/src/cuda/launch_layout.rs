@@ -9,12 +9,26 @@ use crate::error::Result;
 /// The most dims a kernel iterates over; callers coalesce layouts first.
 pub const MAX_DIMS: usize = 8;
 
-/// prelude.cu's `Shape`: the iteration shape.
+/// prelude.cu's `Shape`: the iteration shape, and for shapes of fewer than 2^31 elements
+/// (`narrow`) each size's 32-bit division constants (see [`divider`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelShape {
     pub ndim: i32,
+    pub narrow: i32,
     pub sizes: [i64; MAX_DIMS],
+    pub magic: [u32; MAX_DIMS],
+    pub shift: [u32; MAX_DIMS],
+}
+
+/// `(magic, shift)` such that `n / d == (umulhi(n, magic) + n) >> shift` for every
+/// `n < 2^31` and `1 <= d < 2^31` (PyTorch's IntDivider; Granlund and Montgomery): the kernels'
+/// index arithmetic without a division instruction.
+pub fn divider(d: u32) -> (u32, u32) {
+    debug_assert!((1..1 << 31).contains(&d));
+    let shift = (0..32).find(|&s| (1u64 << s) >= d as u64).unwrap_or(32);
+    let magic = ((1u64 << 32) * ((1u64 << shift) - d as u64)) / d as u64 + 1;
+    (magic as u32, shift)
 }
 
 /// prelude.cu's `Strides<N>`: the strides, in elements, of N operands (output first).
@@ -51,7 +65,15 @@ impl KernelShape {
         for (size, &s) in sizes.iter_mut().zip(shape) {
             *size = to_i64(s)?;
         }
-        Ok(KernelShape { ndim: shape.len() as i32, sizes })
+        // Every linear index below 2^31 (and every size, for an empty shape with a huge dim).
+        let narrow = shape.iter().try_fold(1usize, |n, &s| n.checked_mul(s)).is_some_and(|n| n < 1 << 31) && shape.iter().all(|&s| s < 1 << 31);
+        let (mut magic, mut shift) = ([1u32; MAX_DIMS], [0u32; MAX_DIMS]);
+        if narrow {
+            for (d, &s) in shape.iter().enumerate().filter(|&(_, &s)| s > 0) {
+                (magic[d], shift[d]) = divider(s as u32);
+            }
+        }
+        Ok(KernelShape { ndim: shape.len() as i32, narrow: i32::from(narrow), sizes, magic, shift })
     }
 }
 
@@ -75,8 +97,8 @@ mod tests {
 
     #[test]
     fn structs_have_the_cuda_layout() {
-        // i32 + padding + 8 i64, as `struct Shape { i32 ndim; i64 sizes[8]; }` in CUDA C.
-        assert_eq!(std::mem::size_of::<KernelShape>(), 72);
+        // Two i32, 8 i64, 16 u32, as `struct Shape` in prelude.cu.
+        assert_eq!(std::mem::size_of::<KernelShape>(), 136);
         assert_eq!(std::mem::align_of::<KernelShape>(), 8);
         assert_eq!(std::mem::size_of::<KernelStrides<3>>(), 3 * 64);
     }
@@ -87,6 +109,28 @@ mod tests {
         assert_eq!((s.ndim, &s.sizes[..3]), (2, &[2, 3, 1][..]));
         assert!(KernelShape::new(&[1; 9]).is_err());
         assert!(KernelStrides::<1>::new([&[1; 9]]).is_err());
+    }
+
+    /// The divider's quotients against integer division: every divisor up to 4096 on dividends
+    /// spread over [0, 2^31), and the largest divisors.
+    #[test]
+    fn divider_divides_every_narrow_index() {
+        let dividends: Vec<u32> = (0..4096).chain((0..1 << 31).step_by(65_521)).chain([(1 << 31) - 1]).collect();
+        for d in (1..=4096).chain([65_535, 65_536, 1_000_003, (1 << 30) + 7, (1 << 31) - 1]) {
+            let (magic, shift) = divider(d);
+            for &n in &dividends {
+                let q = ((((n as u64 * magic as u64) >> 32) as u32 + n) as u64 >> shift) as u32;
+                assert_eq!(q, n / d, "{n} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_of_2_31_elements_or_more_are_not_narrow() {
+        assert_eq!(KernelShape::new(&[1 << 16, (1 << 15) - 1]).unwrap().narrow, 1);
+        assert_eq!(KernelShape::new(&[1 << 16, 1 << 15]).unwrap().narrow, 0);
+        assert_eq!(KernelShape::new(&[3, 0]).unwrap().narrow, 1);
+        assert_eq!(KernelShape::new(&[0, 1 << 32]).unwrap().narrow, 0);
     }
 
     #[test]

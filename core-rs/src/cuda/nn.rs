@@ -4,7 +4,7 @@
 //! point takes operands already checked, promoted and converted to the compute type (and made
 //! contiguous where it says so) by its CPU twin in `ops/nn/`.
 
-use super::dispatch::{address, grid, index_of, launch, threads_for, Elementwise};
+use super::dispatch::{address, grid, index_of, launch, threads_for, Elementwise, BLOCK, MAX_BLOCKS};
 use super::kernels::suffix;
 use crate::cpu::im2col::Window;
 use crate::error::Result;
@@ -122,8 +122,20 @@ pub fn im2col(x: &Tensor, planes: usize, win: &Window) -> Result<Tensor> {
         return Ok(out);
     }
     let (p, s, d, w) = (planes as i64, address(x, x.offset()), address(&out, 0), ConvWindow::of(win));
-    launch!(index_of(x)?, format!("conv_im2col_{}", suffix(x.dtype())), threads_for(out.numel()); &p, &s, &d, &w)?;
+    let config = rows_of(planes * win.kernel_numel(), win.block_count());
+    launch!(index_of(x)?, format!("conv_im2col_{}", suffix(x.dtype())), config; &p, &s, &d, &w)?;
     Ok(out)
+}
+
+/// conv.cu's launch: a block row (y) per row of `len` elements, threads (x) along the row; a
+/// block is as wide as the row (in warps) up to `BLOCK`, so short rows leave few threads idle.
+fn rows_of(rows: usize, len: usize) -> cudarc::driver::LaunchConfig {
+    let threads = len.next_multiple_of(32).clamp(32, BLOCK as usize);
+    cudarc::driver::LaunchConfig {
+        grid_dim: (len.div_ceil(threads).clamp(1, MAX_BLOCKS) as u32, rows.clamp(1, MAX_BLOCKS) as u32, 1),
+        block_dim: (threads as u32, 1, 1),
+        shared_mem_bytes: 0,
+    }
 }
 
 /// The contiguous float32/float64 columns `cols` (`(N, C * K, L)`) summed back into planes of
@@ -135,7 +147,8 @@ pub fn col2im(cols: &Tensor, shape: &[usize], win: &Window) -> Result<Tensor> {
     }
     let planes = shape[0] * shape[1];
     let (p, s, d, w) = (planes as i64, address(cols, cols.offset()), address(&out, 0), ConvWindow::of(win));
-    launch!(index_of(cols)?, format!("conv_col2im_{}", suffix(cols.dtype())), threads_for(out.numel()); &p, &s, &d, &w)?;
+    let config = rows_of(planes, win.image.iter().product());
+    launch!(index_of(cols)?, format!("conv_col2im_{}", suffix(cols.dtype())), config; &p, &s, &d, &w)?;
     Ok(out)
 }
 

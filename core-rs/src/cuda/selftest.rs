@@ -158,10 +158,14 @@ impl Tester {
         let f = loader::kernel(self.index, kernel)?;
         let mut out = self.zeros::<A>(rows * blocks as usize)?;
         let (r, c) = (rows as i64, cols as i64);
+        // Dense rows: kept dim `rows` of stride `cols`, reduced dim `cols` of stride 1.
+        let (kept, reduced) = (KernelShape::new(&[rows])?, KernelShape::new(&[cols])?);
+        let (kept_strides, reduced_strides) = (KernelStrides::new([&[cols]])?, KernelStrides::new([&[1]])?);
         let mut launch = self.stream.launch_builder(&f);
-        launch.arg(&r).arg(&c).arg(input).arg(&mut out);
+        launch.arg(&r).arg(&c).arg(&kept).arg(&kept_strides).arg(&reduced).arg(&reduced_strides).arg(input).arg(&mut out);
         let config = LaunchConfig { grid_dim: (blocks, rows.min(65535) as u32, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
-        // SAFETY: reduce_*(i64 rows, i64 cols, const S*, A*); out holds rows * blocks partials.
+        // SAFETY: reduce_*(i64 rows, i64 cols, Shape, Strides<1>, Shape, Strides<1>, const S*, A*);
+        // out holds rows * blocks partials.
         unsafe { launch.launch(config) }.map_err(driver_error)?;
         Ok(out)
     }

@@ -465,7 +465,7 @@ impl Tensor {
         }
         let size = self.shape()[nd - 1];
         if n == 0 {
-            let eye = Tensor::eye(size, size, self.dtype())?;
+            let eye = Tensor::eye(size, size, self.dtype())?.to_device(self.device())?;
             let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
             return eye.expand(&shape)?.clone_contiguous();
         }
@@ -501,7 +501,11 @@ pub(crate) fn sum_trailing(t: &Tensor, count: usize) -> Result<Tensor> {
     let rows: usize = keep.iter().product();
     let cols: usize = t.shape()[t.ndim() - count..].iter().product();
     let flat = t.reshape(&[rows as i64, cols as i64])?;
-    let ones = Tensor::full(&[cols, 1], Scalar::Int(1), t.dtype())?;
+    if t.is_cuda() && !t.dtype().is_float() {
+        // cuBLAS multiplies floats only.
+        return flat.sum(Some(&[1]), false, Some(t.dtype()))?.reshape(&keep.iter().map(|&s| s as i64).collect::<Vec<_>>());
+    }
+    let ones = Tensor::full_on(&[cols, 1], Scalar::Int(1), t.dtype(), t.device())?;
     let keep: Vec<i64> = keep.iter().map(|&s| s as i64).collect();
     product(&flat, &ones, None, one())?.reshape(&keep)
 }

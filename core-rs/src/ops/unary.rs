@@ -6,6 +6,7 @@ use crate::cpu::map::map1;
 use crate::cpu::real::Real;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
+use crate::ops::binary::Operand;
 use crate::tensor::Tensor;
 use crate::{bail, default_dtype};
 
@@ -199,6 +200,9 @@ impl Tensor {
             return crate::autograd::formulas::unary::frac(self);
         }
         require_float(self, "frac")?;
+        if self.is_cuda() {
+            return self.sub(&self.numeric_unary(NumericUnaryOp::Trunc)?);
+        }
         in_compute_type(self, self.dtype(), |t, c| with_real_dtype!(c, R => map1::<R, R>(t, |x| x - x.trunc())))
     }
 
@@ -212,6 +216,9 @@ impl Tensor {
                 bail!(Runtime, "round_cpu not implemented for '{}' with decimals", crate::dtype::title(self.dtype()));
             }
             return self.clone_contiguous();
+        }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.round_decimals(decimals));
         }
         let scale = 10f64.powi(decimals.unsigned_abs() as i32);
         in_compute_type(self, self.dtype(), |t, c| {
@@ -230,6 +237,9 @@ impl Tensor {
     pub fn logit(&self, eps: Option<f64>) -> Result<Tensor> {
         if crate::autograd::needs_grad(&[self]) {
             return crate::autograd::formulas::unary::logit(self, eps);
+        }
+        if self.is_cuda() {
+            return crate::device::on_host(self, |h| h.logit(eps));
         }
         in_compute_type(self, float_result_type(self.dtype()), |t, c| {
             with_real_dtype!(c, R => match eps {
@@ -260,6 +270,13 @@ impl Tensor {
             _ => (f64::MAX, f64::MIN),
         };
         let (pos, neg) = (posinf.unwrap_or(max), neginf.unwrap_or(min));
+        if self.is_cuda() {
+            // Three selections on the device: NaN, then each infinity, replaced.
+            let pick = |mask: Tensor, v: f64, rest: Tensor| crate::ops::binary::where_(&mask, &Operand::Scalar(Scalar::Float(v)), &Operand::Tensor(rest));
+            let x = pick(self.eq(f64::NEG_INFINITY)?, neg, self.clone())?;
+            let x = pick(self.eq(f64::INFINITY)?, pos, x)?;
+            return pick(self.ne(self)?, nan, x);
+        }
         in_compute_type(self, self.dtype(), |t, c| {
             with_real_dtype!(c, R => map1::<R, R>(t, |x| {
                 if x.is_nan() { R::of(nan) } else if x.is_infinite() { if x > R::of(0.0) { R::of(pos) } else { R::of(neg) } } else { x }
@@ -270,14 +287,22 @@ impl Tensor {
     /// A bool test of each element: `isnan`, `isinf`, `isfinite`, `isposinf`, `isneginf`, `signbit`.
     pub fn float_test(&self, name: &str) -> Result<Tensor> {
         if !self.dtype().is_float() {
-            let v = name == "isfinite";
-            return Tensor::full(self.shape(), Scalar::Bool(v), DType::Bool).and_then(|t| {
-                if name == "signbit" {
-                    self.lt_scalar_zero()
-                } else {
-                    Ok(t)
-                }
-            });
+            if name == "signbit" {
+                return self.lt_scalar_zero();
+            }
+            return Tensor::full_on(self.shape(), Scalar::Bool(name == "isfinite"), DType::Bool, self.device());
+        }
+        if self.is_cuda() {
+            // Comparisons on the device: NaN is the one value unequal to itself, and x - x is
+            // 0 exactly for finite x. The sign of zeros and NaNs needs the bits: the host.
+            return match name {
+                "isnan" => self.ne(self),
+                "isinf" => self.abs()?.eq(f64::INFINITY),
+                "isfinite" => self.sub(self)?.eq(0.0),
+                "isposinf" => self.eq(f64::INFINITY),
+                "isneginf" => self.eq(f64::NEG_INFINITY),
+                _ => crate::device::on_host(self, |h| h.float_test(name)),
+            };
         }
         let t = self.to_dtype(self.dtype().compute_type())?;
         with_real_dtype!(t.dtype(), R => match name {
@@ -292,18 +317,32 @@ impl Tensor {
     }
 
     fn lt_scalar_zero(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            return self.lt(0.0);
+        }
         let t = self.to_dtype(self.dtype().compute_type())?;
         with_arith_dtype!(t.dtype(), T => map1::<T, bool>(&t, |x| Arith::lt_zero(x)))
     }
 
     /// `logical_not`: bool result.
     pub fn logical_not(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            // Zero is the one value that is not "nonzero" (NaN is nonzero, and unequal to 0).
+            return self.eq(0.0);
+        }
         let t = self.to_dtype(self.dtype().compute_type())?;
         with_arith_dtype!(t.dtype(), T => map1::<T, bool>(&t, |x| !x.is_nonzero()))
     }
 
     /// `bitwise_not` (`~`): integers and bool only.
     pub fn bitwise_not(&self) -> Result<Tensor> {
+        if self.is_cuda() && self.dtype() == DType::Bool {
+            return self.logical_not();
+        }
+        if self.is_cuda() && self.dtype().is_int() {
+            // In two's complement (and modulo 2^8 for uint8), !x = -x - 1.
+            return self.neg()?.sub(Operand::Scalar(Scalar::Int(1)));
+        }
         macro_rules! go { ($($d:ident $t:ty),*) => { match self.dtype() {
             $(DType::$d => map1::<$t, $t>(self, |x| x.not()),)*
             d => bail!(Runtime, "\"bitwise_not_cpu\" not implemented for '{}'", crate::dtype::title(d)),

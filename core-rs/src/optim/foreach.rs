@@ -218,28 +218,28 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
     let coefs = &coefs()?;
     let tuples: Vec<[Option<&Tensor>; K]> =
         (0..coefs.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
-    if tuples.first().and_then(|ts| ts[0]).is_some_and(|p| p.is_cuda()) {
+    // Parameters go by the device of their first operand, as PyTorch's foreach groups them.
+    let (on_gpu, on_cpu): (Vec<_>, Vec<_>) = tuples.iter().zip(coefs).partition(|(ts, _)| ts[0].is_some_and(|p| p.is_cuda()));
+    if !on_gpu.is_empty() {
         // Rules with a CUDA kernel over dense operands: a few multi-parameter launches; the
         // rest one parameter at a time through host copies.
         let mut updates = Vec::new();
-        for (ts, c) in tuples.iter().zip(coefs) {
+        for (ts, c) in on_gpu {
             match rule.cuda(c).filter(|_| ts.iter().flatten().all(|t| t.is_contiguous())) {
                 Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars }),
                 None => run_on_host(rule, ts, c)?,
             }
         }
         crate::cuda::optim::step(&updates)?;
-    } else {
-        // The kernels below take host pointers without a further check.
-        for t in lists.iter().flatten().flat_map(|l| l.iter()) {
-            t.storage().as_ptr()?;
-        }
-        let (dense, strided): (Vec<_>, Vec<_>) =
-            tuples.iter().zip(coefs).partition(|(ts, _)| ts.iter().flatten().all(|t| t.is_contiguous()));
-        run_dense(rule, &dense);
-        for (ts, c) in strided {
-            run_tensor(rule, ts, c, None);
-        }
+    }
+    // The kernels below take host pointers without a further check.
+    for t in on_cpu.iter().flat_map(|(ts, _)| ts.iter().flatten()) {
+        t.storage().as_ptr()?;
+    }
+    let (dense, strided): (Vec<_>, Vec<_>) = on_cpu.into_iter().partition(|(ts, _)| ts.iter().flatten().all(|t| t.is_contiguous()));
+    run_dense(rule, &dense);
+    for (ts, c) in strided {
+        run_tensor(rule, ts, c, None);
     }
     for ts in &tuples {
         for (k, t) in ts.iter().enumerate() {

@@ -209,8 +209,8 @@ def vander(x, N=None, increasing=False):
         raise RuntimeError("N must be non-negative.")
     dtype = _C.promote_types(x.dtype, _C.int64)
     if n == 0:
-        return _C.empty(x.shape[0], 0, dtype=dtype)
-    ones = _C.ones(x.shape[0], 1, dtype=dtype)
+        return _C.empty(x.shape[0], 0, dtype=dtype, device=x.device)
+    ones = _C.ones(x.shape[0], 1, dtype=dtype, device=x.device)
     powers = x.to(dtype).unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)  # x, x**2, ..., x**(n-1)
     result = _C.cat([ones, powers], 1)
     return result if increasing else result.flip(1)

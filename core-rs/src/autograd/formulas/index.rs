@@ -13,7 +13,7 @@ use crate::tensor::Tensor;
 
 /// Zeros of `shape` in `g`'s dtype.
 fn zeros(shape: &[usize], g: &Tensor) -> Result<Tensor> {
-    Tensor::zeros(shape, g.dtype())
+    Tensor::zeros_on(shape, g.dtype(), g.device())
 }
 
 /// A 0-d zero in `g`'s dtype (the value written to clear positions).
@@ -216,7 +216,7 @@ pub fn scatter(x: &Tensor, dim: i64, index: &Tensor, src: &ScatterSrc, reduce: O
                         Some(ScatterReduce::Sum) => g.clone(),
                         // Each time a position is indexed it is multiplied by `v` once more.
                         Some(_) => {
-                            let ones = Tensor::full(index.shape(), Scalar::Int(1), g.dtype())?;
+                            let ones = Tensor::full_on(index.shape(), Scalar::Int(1), g.dtype(), g.device())?;
                             let count = zeros(g.shape(), g)?.scatter_add(dim, &index, &ones)?;
                             g.mul(&Tensor::scalar(v, g.dtype()).pow(&count)?)?
                         }
@@ -309,7 +309,8 @@ fn scatter_reduce_grads(
         ScatterReduce::Sum => (when(need.0, &|| Ok(g.clone()))?, when(need.1, &|| g.gather(dim, index))?),
         ScatterReduce::Mean => {
             let start = if include_self { 1 } else { 0 };
-            let n = Tensor::full(g.shape(), Scalar::Int(start), g.dtype())?.scatter_add(dim, index, &Tensor::full(index.shape(), Scalar::Int(1), g.dtype())?)?;
+            let n = Tensor::full_on(g.shape(), Scalar::Int(start), g.dtype(), g.device())?
+                .scatter_add(dim, index, &Tensor::full_on(index.shape(), Scalar::Int(1), g.dtype(), g.device())?)?;
             let n = n.masked_fill(&n.eq(0.0)?, Scalar::Int(1))?;
             (when(need.0, &|| g.div(&n))?, when(need.1, &|| g.gather(dim, index)?.div(&n.gather(dim, index)?))?)
         }
@@ -431,7 +432,7 @@ pub fn put(x: &Tensor, index: &Tensor, source: &Tensor, accumulate: bool) -> Res
         move |gr: &Grads| {
             let g = gr.g();
             Ok(vec![
-                gr.when(0, || if accumulate { Ok(g.clone()) } else { g.put(&index, &Tensor::zeros(index.shape(), g.dtype())?, false) })?,
+                gr.when(0, || if accumulate { Ok(g.clone()) } else { g.put(&index, &zeros(index.shape(), g)?, false) })?,
                 gr.when(1, || g.take(&index)?.reshape(&src_shape))?,
             ])
         }

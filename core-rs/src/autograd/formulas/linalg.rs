@@ -20,10 +20,10 @@ fn per_matrix(t: &Tensor) -> Result<Tensor> {
 
 /// A constant `rows x cols` mask of the elements on or below diagonal `k` (`lower`), or on or
 /// above it: `tril`/`triu` as a product, which records like any product.
-fn triangle(rows: usize, cols: usize, k: i64, lower: bool, dtype: DType) -> Result<Tensor> {
+fn triangle(rows: usize, cols: usize, k: i64, lower: bool, like: &Tensor) -> Result<Tensor> {
     let keep = |i: usize, j: usize| if lower { (j as i64) - (i as i64) <= k } else { (j as i64) - (i as i64) >= k };
     let v: Vec<f64> = (0..rows * cols).map(|e| keep(e / cols.max(1), e % cols.max(1)) as i64 as f64).collect();
-    Tensor::from_slice(&v, &[rows, cols])?.to_dtype(dtype)
+    Tensor::from_slice(&v, &[rows, cols])?.to_dtype(like.dtype())?.to_device(like.device())
 }
 
 /// The last two sizes of a matrix batch.
@@ -34,7 +34,7 @@ fn matrix_size(t: &Tensor) -> (usize, usize) {
 /// `X + X^T` with the diagonal counted once.
 fn symmetrize_upper(x: &Tensor) -> Result<Tensor> {
     let (n, _) = matrix_size(x);
-    x.add(&x.mul(&triangle(n, n, 1, false, x.dtype())?)?.mt()?)
+    x.add(&x.mul(&triangle(n, n, 1, false, &x)?)?.mt()?)
 }
 
 /// Records `linalg.det` (`LinalgDetBackward0`): `g det A^{-T}`; singular (or nearly singular)
@@ -125,8 +125,8 @@ pub fn cholesky(a: &Tensor, upper: bool) -> Result<Tensor> {
         move |gr: &Grads| {
             let (l, gl) = if upper { (out.get()?.mt()?, gr.g().mt()?) } else { (out.get()?, gr.g().clone()) };
             let (n, _) = matrix_size(&l);
-            let phi = l.mt()?.matmul(&gl)?.mul(&triangle(n, n, 0, true, l.dtype())?)?;
-            let phi = phi.add(&phi.mul(&triangle(n, n, -1, true, l.dtype())?)?.mt()?)?.mul(0.5)?;
+            let phi = l.mt()?.matmul(&gl)?.mul(&triangle(n, n, 0, true, &l)?)?;
+            let phi = phi.add(&phi.mul(&triangle(n, n, -1, true, &l)?)?.mt()?)?.mul(0.5)?;
             let l_inv = l.linalg_inv()?;
             Ok(vec![Some(l_inv.mt()?.matmul(&phi)?.matmul(&l_inv)?)])
         }
@@ -152,17 +152,17 @@ pub fn qr(a: &Tensor, mode: QrMode) -> Result<(Tensor, Tensor)> {
             let ga = g_r.matmul(&r.mt()?)?.sub(&q.mt()?.matmul(gq)?)?;
             if m >= n {
                 let k = n;
-                let upper = ga.mul(&triangle(k, k, 0, false, ga.dtype())?)?;
+                let upper = ga.mul(&triangle(k, k, 0, false, &ga)?)?;
                 let ga = q.matmul(&symmetrize_upper(&upper)?)?.add(gq)?;
                 // ga R^{-T}
                 return Ok(vec![Some(r.mt()?.linalg_solve(&ga, false)?)]);
             }
             let skew = ga.neg()?;
-            let skew = skew.sub(&skew.mt()?)?.mul(&triangle(m, m, 0, true, ga.dtype())?)?;
+            let skew = skew.sub(&skew.mt()?)?.mul(&triangle(m, m, 0, true, &ga)?)?;
             let r1 = r.narrow(-1, 0, m as i64)?;
             let ga = r1.mt()?.linalg_solve(&q.matmul(&skew)?, false)?;
             // Pads the m x m block with zero columns to m x n, as a product with [I 0].
-            let pad = Tensor::eye(m, n, ga.dtype())?;
+            let pad = Tensor::eye(m, n, ga.dtype())?.to_device(ga.device())?;
             Ok(vec![Some(ga.matmul(&pad)?.add(&q.matmul(g_r)?)?)])
         }
     })?;
@@ -184,7 +184,7 @@ pub fn eigh(a: &Tensor, uplo: &str) -> Result<(Tensor, Tensor)> {
                 return Ok(vec![Some(v.mul(&gw.unsqueeze(-2)?)?.matmul(&v.mt()?)?)]);
             }
             let n = w.shape()[w.ndim() - 1];
-            let eye = Tensor::eye(n, n, w.dtype())?;
+            let eye = Tensor::eye(n, n, w.dtype())?.to_device(w.device())?;
             let vtgv = v.mt()?.matmul(&gr.outputs[1])?;
             let skew = vtgv.sub(&vtgv.mt()?)?.mul(0.5)?;
             let gaps = w.unsqueeze(-2)?.sub(&w.unsqueeze(-1)?)?.add(&eye)?;
@@ -228,7 +228,7 @@ fn svd_backward(gr: &Grads, su: &Saved, ss: &Saved, svh: &Saved, full: bool, m: 
     }
     let skew = |x: Tensor| -> Result<Tensor> { x.sub(&x.mt()?) };
     let s2 = s.square()?;
-    let eye = Tensor::eye(k as usize, k as usize, s.dtype())?;
+    let eye = Tensor::eye(k as usize, k as usize, s.dtype())?.to_device(s.device())?;
     let gaps = s2.unsqueeze(-2)?.sub(&s2.unsqueeze(-1)?)?.add(&eye)?;
     let mut inner = eye.mul(&gs.unsqueeze(-2)?)?;
     if has_u {

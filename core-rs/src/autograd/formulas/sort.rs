@@ -17,7 +17,7 @@ fn selected_backward(g: &Tensor, dim: usize, indices: &Tensor, shape: &[usize], 
     } else {
         (g.unsqueeze(dim as i64)?, indices.unsqueeze(dim as i64)?)
     };
-    Tensor::zeros(shape, g.dtype())?.scatter(dim as i64, &indices, &ScatterSrc::Tensor(g), None)
+    Tensor::zeros_on(shape, g.dtype(), g.device())?.scatter(dim as i64, &indices, &ScatterSrc::Tensor(g), None)
 }
 
 /// Gives `(values, indices)` of a selection along `dim` of `x` the node `name`.

@@ -101,8 +101,10 @@ pub fn trigamma(x: &Tensor) -> Result<Tensor> {
         acc + inv + inv2 / 2.0 + inv * inv2 * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 / 30.0)))
     }
     record("PolygammaBackward0", &[x], || {
-        crate::ops::unary::in_compute_type(x, x.dtype(), |t, c| {
-            crate::with_real_dtype!(c, R => crate::cpu::map::map1::<R, R>(t, |v: R| R::of(scalar(v.to_f64()))))
+        crate::device::on_host(x, |x| {
+            crate::ops::unary::in_compute_type(x, x.dtype(), |t, c| {
+                crate::with_real_dtype!(c, R => crate::cpu::map::map1::<R, R>(t, |v: R| R::of(scalar(v.to_f64()))))
+            })
         })
     }, |_| {
         |_: &Grads| -> Result<Vec<Option<Tensor>>> { crate::bail!(NotImplemented, "the derivative for 'polygamma' is not implemented.") }

@@ -4,7 +4,7 @@
 //! `NumericUnaryOp::ALL`, `BinaryOp::ALL`) so that every CPU op gets its CUDA kernels.
 //!
 //! Kernel names: `unary_<op>_<dtype>`, `binary_<op>_<dtype>` (the inputs' dtype),
-//! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_<sum|prod|max|min>_<dtype>`,
+//! `fill_<dtype>`, `where_<dtype>`, `copy_<src>_<dst>`, `reduce_[columns_]<sum|prod|max|min>_<dtype>`,
 //! `argreduce_<max|min>_<dtype>`, `scan_<sum|prod|logcumsumexp|cummax|cummin>_<dtype>`, `softmax_<f32|f64>`,
 //! `gather_<dtype>`, `scatter_<assign|add|mul|max|min>_<dtype>`, `scatter_index_<how>_<dtype>`, `index_check`, with `<dtype>` from
 //! [`suffix`]. NVRTC spends ~50-100 ms per kernel, so a module holds one op in every dtype
@@ -283,9 +283,12 @@ fn reduce_module() -> KernelModule {
         for reduction in Reduction::ALL {
             for dtype in DType::ALL {
                 let (s, a) = (storage_type(dtype), storage_type(reduction.accumulator(dtype)));
-                let params = format!("i64 rows, i64 cols, const {s}* in, {a}* out");
-                let body = format!("reduce_rows<{s}, {a}, {}>(rows, cols, in, out);", reduction.functor());
-                kernel(src, names, format!("reduce_{}_{}", reduction.name(), suffix(dtype)), &params, &body);
+                let params = format!("i64 rows, i64 cols, Shape kept, Strides<1> kept_strides, Shape reduced, Strides<1> reduced_strides, const {s}* in, {a}* out");
+                let args = "rows, cols, kept, kept_strides, reduced, reduced_strides, in, out";
+                for (form, function) in [("", "reduce_rows"), ("columns_", "reduce_columns")] {
+                    let body = format!("{function}<{s}, {a}, {}>({args});", reduction.functor());
+                    kernel(src, names, format!("reduce_{form}{}_{}", reduction.name(), suffix(dtype)), &params, &body);
+                }
             }
         }
     })

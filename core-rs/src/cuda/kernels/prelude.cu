@@ -110,26 +110,52 @@ template <typename D, typename S> __device__ __forceinline__ D cast_value(S x) {
     return Num<D>::store(Convert<typename Num<D>::compute, typename Num<S>::compute>::from(Num<S>::load(x)));
 }
 
-// The iteration shape and, per operand, its strides in elements (0 where broadcast).
+// The iteration shape and, per operand, its strides in elements (0 where broadcast). When every
+// linear index fits in 31 bits (`narrow`), each size also has a multiplier and shift that divide
+// by it in 32 bits without a division instruction (PyTorch's IntDivider):
+// q = (umulhi(i, magic) + i) >> shift.
 struct Shape {
     i32 ndim;
+    i32 narrow;
     i64 sizes[FT_MAX_DIMS];
+    unsigned magic[FT_MAX_DIMS];
+    unsigned shift[FT_MAX_DIMS];
 };
 template <int N> struct Strides {
     i64 of[N][FT_MAX_DIMS];
 };
 
 // The element offsets of linear index i in each of N operands, computed with one pass of
-// divisions shared by all operands.
+// divisions shared by all operands. The dims loop is unrolled with constant indices: indexing
+// the parameter arrays with a variable would copy them to local memory in every thread.
 template <int N>
 __device__ __forceinline__ void offsets_of(i64 i, const Shape& shape, const Strides<N>& strides, i64 (&out)[N]) {
+#pragma unroll
     for (int k = 0; k < N; ++k) out[k] = 0;
-    for (int d = shape.ndim - 1; d >= 0; --d) {
-        i64 size = shape.sizes[d];
-        i64 q = i / size;
-        i64 index = i - q * size;
-        for (int k = 0; k < N; ++k) out[k] += index * strides.of[k][d];
-        i = q;
+    if (shape.narrow) {
+        unsigned r = (unsigned)i;
+#pragma unroll
+        for (int d = FT_MAX_DIMS - 1; d >= 0; --d) {
+            if (d < shape.ndim) {
+                const unsigned q = (__umulhi(r, shape.magic[d]) + r) >> shape.shift[d];
+                const i64 index = (i64)(r - q * (unsigned)shape.sizes[d]);
+#pragma unroll
+                for (int k = 0; k < N; ++k) out[k] += index * strides.of[k][d];
+                r = q;
+            }
+        }
+        return;
+    }
+#pragma unroll
+    for (int d = FT_MAX_DIMS - 1; d >= 0; --d) {
+        if (d < shape.ndim) {
+            const i64 size = shape.sizes[d];
+            const i64 q = i / size;
+            const i64 index = i - q * size;
+#pragma unroll
+            for (int k = 0; k < N; ++k) out[k] += index * strides.of[k][d];
+            i = q;
+        }
     }
 }
 

@@ -49,16 +49,50 @@ template <typename R, typename Op> __device__ __forceinline__ R block_all_reduce
     return v;
 }
 
+// Output row `row` folds the elements at base(row) + offset(c), c < cols: base from the kept
+// dims' shape and strides, offset from the reduced dims' (the input is read in place, however
+// strided). Blocks stride over the rows (y) and split each row (x): with gridDim.x > 1 each
+// writes a partial, out[row * gridDim.x + blockIdx.x], which a second launch folds. A row of
+// one reduced dim of stride 1 skips the index arithmetic.
 template <typename S, typename A, typename Op>
-__device__ __forceinline__ void reduce_rows(i64 rows, i64 cols, const S* in, A* out) {
+__device__ __forceinline__ void reduce_rows(i64 rows, i64 cols, const Shape& kept, const Strides<1>& kept_strides,
+                                            const Shape& reduced, const Strides<1>& reduced_strides, const S* in, A* out) {
+    const bool dense = reduced.ndim == 1 && reduced_strides.of[0][0] == 1;
     for (i64 row = blockIdx.y; row < rows; row += gridDim.y) {
-        const S* x = in + row * cols;
+        i64 base[1];
+        offsets_of<1>(row, kept, kept_strides, base);
+        const S* x = in + base[0];
         A acc = Op::template identity<A>();
         for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < cols; c += (i64)blockDim.x * gridDim.x) {
-            acc = Op::template combine<A>(acc, (A)Num<S>::load(x[c]));
+            i64 at[1] = {c};
+            if (!dense) offsets_of<1>(c, reduced, reduced_strides, at);
+            acc = Op::template combine<A>(acc, (A)Num<S>::load(x[at[0]]));
         }
         acc = block_reduce<A, Op>(acc);
         if (threadIdx.x == 0) out[row * gridDim.x + blockIdx.x] = acc;
+    }
+}
+
+// The same folds with a thread per output row, for rows that are neighbours in memory (the
+// kept dims innermost, as a sum over the batch of an (N, F) tensor): a warp reads 32 adjacent
+// elements per step instead of one row's strided ones. Long columns are cut into gridDim.y
+// chunks, chunk y writing its partials to out[y * rows + row] for a second launch to fold.
+template <typename S, typename A, typename Op>
+__device__ __forceinline__ void reduce_columns(i64 rows, i64 cols, const Shape& kept, const Strides<1>& kept_strides,
+                                               const Shape& reduced, const Strides<1>& reduced_strides, const S* in, A* out) {
+    const i64 chunk = (cols + gridDim.y - 1) / gridDim.y;
+    const i64 first = blockIdx.y * chunk, last = first + chunk < cols ? first + chunk : cols;
+    const bool single = reduced.ndim == 1;
+    FT_GRID_STRIDE(row, rows) {
+        i64 base[1];
+        offsets_of<1>(row, kept, kept_strides, base);
+        A acc = Op::template identity<A>();
+        for (i64 c = first; c < last; ++c) {
+            i64 at[1] = {c * reduced_strides.of[0][0]};
+            if (!single) offsets_of<1>(c, reduced, reduced_strides, at);
+            acc = Op::template combine<A>(acc, (A)Num<S>::load(in[base[0] + at[0]]));
+        }
+        out[blockIdx.y * rows + row] = acc;
     }
 }
 

@@ -163,7 +163,8 @@ pub fn block_diag(tensors: &[Tensor]) -> Result<Tensor> {
     let dtype = tensors.iter().fold(ResultTypeState::default(), |s, t| s.tensor(t.dtype(), t.ndim())).result();
     let rows = blocks.iter().map(|b| b.shape()[0]).sum::<usize>();
     let cols = blocks.iter().map(|b| b.shape()[1]).sum::<usize>();
-    let out = Tensor::zeros(&[rows, cols], dtype)?;
+    let device = crate::device::common_device(&tensors.iter().collect::<Vec<_>>())?;
+    let out = Tensor::zeros_on(&[rows, cols], dtype, device)?;
     let (mut r, mut c) = (0, 0);
     for b in &blocks {
         let (h, w) = (b.shape()[0], b.shape()[1]);

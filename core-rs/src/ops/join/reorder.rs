@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::cpu::iter::{SendPtr, GRAIN};
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::layout::{wrap_dim, Layout};
 use crate::ops::shape::to_sizes;
@@ -126,7 +126,8 @@ fn repeat_counts(repeats: &Tensor) -> Result<Vec<i64>> {
     if !matches!(repeats.dtype(), DType::I64 | DType::I32) {
         bail!(Runtime, "repeats has to be Long or Int tensor");
     }
-    let counts = repeats.to_dtype(DType::I64)?.to_vec::<i64>()?;
+    // The output's size depends on the counts: they are read on the host, as PyTorch syncs too.
+    let counts = repeats.to_device(crate::Device::Cpu)?.to_dtype(DType::I64)?.to_vec::<i64>()?;
     if counts.iter().any(|&c| c < 0) {
         bail!(Runtime, "repeats can not be negative");
     }
@@ -160,7 +161,7 @@ pub fn repeat_interleave_index(repeats: &Tensor, output_size: Option<i64>) -> Re
     let counts = repeat_counts(repeats)?;
     let idx: Vec<i64> = expand_counts(&counts)?.into_iter().map(|i| i as i64).collect();
     check_output_size(idx.len(), output_size)?;
-    Tensor::from_slice(&idx, &[idx.len()])?.to_dtype(repeats.dtype())
+    Tensor::from_slice(&idx, &[idx.len()])?.to_dtype(repeats.dtype())?.to_device(repeats.device())
 }
 
 impl Tensor {
@@ -179,6 +180,19 @@ impl Tensor {
                 bail!(Runtime, "dim {} appears multiple times in the list of dims", w);
             }
             flip[w] = true;
+        }
+        if self.is_cuda() && !flip.contains(&true) {
+            return self.clone_contiguous();
+        }
+        if self.is_cuda() {
+            // Strides cannot be negative: each flipped dim is a device gather in reverse order.
+            let mut out = self.clone();
+            for d in (0..self.ndim()).filter(|&d| flip[d]) {
+                let n = self.shape()[d] as i64;
+                let reversed = Tensor::arange(Scalar::Int(n - 1), Scalar::Int(-1), Scalar::Int(-1), DType::I64)?.to_device(self.device())?;
+                out = out.index_select(d as i64, &reversed)?;
+            }
+            return Ok(out);
         }
         flipped_copy(self, &flip)
     }
@@ -273,7 +287,7 @@ impl Tensor {
         let lead = repeats.len() - self.ndim();
         let padded = |i: usize| if i < lead { (1, 0) } else { (self.shape()[i - lead], self.strides()[i - lead]) };
         let target: Vec<i64> = repeats.iter().enumerate().map(|(i, &r)| r.saturating_mul(padded(i).0 as i64)).collect();
-        let out = Tensor::uninit(&to_sizes(&target)?, self.dtype())?;
+        let out = Tensor::uninit_on(&to_sizes(&target)?, self.dtype(), self.device())?;
         if out.numel() == 0 {
             return Ok(out);
         }
@@ -339,10 +353,11 @@ impl Tensor {
         };
         let idx = expand_counts(&counts)?;
         check_output_size(idx.len(), output_size)?;
-        if crate::autograd::needs_grad(&[self]) {
-            // As PyTorch composes it: an `index_select` (`IndexSelectBackward0`).
+        if crate::autograd::needs_grad(&[self]) || input.is_cuda() {
+            // As PyTorch composes it: an `index_select` (`IndexSelectBackward0`), which also
+            // runs on the device.
             let idx: Vec<i64> = idx.into_iter().map(|i| i as i64).collect();
-            return input.index_select(d as i64, &Tensor::from_slice(&idx, &[idx.len()])?);
+            return input.index_select(d as i64, &Tensor::from_slice(&idx, &[idx.len()])?.to_device(input.device())?);
         }
         gather_slices(&input, d, &idx)
     }

@@ -1,6 +1,8 @@
 //! Triangles and diagonals of matrices: `tril`, `triu`, `diag`, `diag_embed`, `diagflat`.
 
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
+use crate::ops::binary::Operand;
 use crate::layout::{wrap_dim, Layout};
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
@@ -37,9 +39,18 @@ impl Tensor {
         if self.ndim() < 2 {
             bail!(Runtime, "{}: input tensor must have at least 2 dimensions", name);
         }
-        let out = self.clone_contiguous()?;
         let nd = self.ndim();
         let (rows, cols) = (self.shape()[nd - 2], self.shape()[nd - 1]);
+        if self.is_cuda() {
+            // Zero where the column's offset from the diagonal is on the dropped side.
+            let iota = |n: usize| Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(self.device());
+            let offset = iota(cols)?.sub(&iota(rows)?.view(&[rows as i64, 1])?)?;
+            let diagonal = Operand::Scalar(Scalar::Int(diagonal));
+            let drop = if upper { offset.lt(diagonal)? } else { offset.gt(diagonal)? };
+            let zero = Tensor::full_on(&[], Scalar::Int(0), self.dtype(), self.device())?;
+            return crate::ops::binary::where_(&drop, &Operand::Tensor(zero), &Operand::Tensor(self.clone()));
+        }
+        let out = self.clone_contiguous()?;
         if out.numel() == 0 {
             return Ok(out);
         }
@@ -78,7 +89,7 @@ impl Tensor {
         let mut shape = self.shape()[..self.ndim() - 1].to_vec();
         shape.insert(d1.min(d2), len);
         shape.insert(d1.max(d2), len);
-        let out = Tensor::zeros(&shape, self.dtype())?;
+        let out = Tensor::zeros_on(&shape, self.dtype(), self.device())?;
         out.with_layout(diagonal_layout(out.layout(), offset, d1, d2)).copy_from(self)?;
         Ok(out)
     }

@@ -47,6 +47,10 @@ impl Tensor {
             return crate::autograd::formulas::matmul::trace(self);
         }
         let diag = self.diagonal(0, 0, 1)?;
+        if self.is_cuda() {
+            // The device sum gives trace's dtypes: the float itself, int64 for integers and bool.
+            return diag.sum(None, false, None);
+        }
         let p_len = diag.numel();
         let (off, stride) = (diag.offset(), diag.strides()[0]);
         let dtype = self.dtype();

@@ -131,7 +131,7 @@ impl Tensor {
             return crate::autograd::formulas::reduce::minmax::picked(name, self, None, || self.median_all(ignore_nan));
         }
         if self.numel() == 0 {
-            return Tensor::full(&[], crate::Scalar::Float(f64::NAN), self.dtype());
+            return Tensor::full_on(&[], crate::Scalar::Float(f64::NAN), self.dtype(), self.device());
         }
         Ok(self.reshape(&[-1])?.median_dim(0, false, ignore_nan)?.0)
     }

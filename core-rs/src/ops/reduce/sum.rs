@@ -50,6 +50,10 @@ impl Tensor {
 
     fn sum_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
         let x = with_optional_dtype(self, dtype)?;
+        if x.is_cuda() && skip_nan {
+            let numbers = if x.dtype().is_float() { x.keep_where(&x.eq(&x)?)? } else { x.clone() };
+            return numbers.sum_like(dims, keepdim, None, false).and_then(|r| cast_result(r, dtype));
+        }
         if x.is_cuda() && !skip_nan {
             let out = with_dtype!(x.dtype(), T => <SumOf<T> as crate::dtype::Element>::DTYPE);
             let r = crate::cuda::dispatch::reduce(crate::cuda::kernels::Reduction::Sum, &x, &reduce_mask(dims, x.ndim())?, keepdim, out)?;
@@ -137,6 +141,12 @@ impl Tensor {
 
     fn mean_like(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>, skip_nan: bool) -> Result<Tensor> {
         let x = with_optional_dtype(self, dtype)?;
+        if x.is_cuda() && skip_nan {
+            // The numbers' sum over their count, both in the compute type (NaN is unequal to itself).
+            let (keep, c) = (x.eq(&x)?, x.dtype().compute_type());
+            let sum = x.keep_where(&keep)?.sum(dims, keepdim, Some(c))?;
+            return sum.div(&keep.sum(dims, keepdim, Some(c))?)?.to_dtype(x.dtype());
+        }
         if x.is_cuda() && !skip_nan {
             // The sum in the compute type, divided there (an empty mean is 0/0 = NaN).
             let sum = crate::cuda::dispatch::reduce(crate::cuda::kernels::Reduction::Sum, &x, &reduce_mask(dims, x.ndim())?, keepdim, x.dtype().compute_type())?;

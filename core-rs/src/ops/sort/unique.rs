@@ -191,8 +191,8 @@ impl Tensor {
             if self.shape().iter().filter(|&&s| s == 0).count() > 1 {
                 bail!(Runtime, "Number of zero sized dimensions is more than one, so unique cannot be applied ");
             }
-            let empty = Tensor::zeros(&[0], DType::I64)?;
-            return Ok(Unique { values: Tensor::zeros(self.shape(), self.dtype())?, inverse: empty.clone(), counts: empty });
+            let empty = Tensor::zeros_on(&[0], DType::I64, self.device())?;
+            return Ok(Unique { values: Tensor::zeros_on(self.shape(), self.dtype(), self.device())?, inverse: empty.clone(), counts: empty });
         }
         // Wide slices take a sort per element of a slice: beyond a few, the host is faster.
         let width = self.numel() / self.shape()[d];

@@ -169,14 +169,15 @@ def custom_bwd(bwd=None, *, device_type):
 
 def autocast_op(name):
     """Decorator that puts a Python composite op on autocast's lists under PyTorch's op
-    ``name`` (e.g. ``@autocast_op("mse_loss")``): in a CPU autocast region its tensor arguments
-    are cast by the op's policy (the core's table) and its body runs with autocast off, so it
-    computes in one dtype as PyTorch's native op does. Outside a region it costs one check."""
+    ``name`` (e.g. ``@autocast_op("mse_loss")``): in an autocast region of its tensors' device
+    type its tensor arguments are cast by the op's policy (the core's table for that device
+    type) and its body runs with autocast off, so it computes in one dtype as PyTorch's native
+    op does. Outside a region it costs one check."""
 
     def decorate(fn):
         @functools.wraps(fn)
         def autocast_wrapper(*args, **kwargs):
-            if not _C.is_autocast_enabled("cpu"):
+            if not (_C.is_autocast_enabled("cpu") or _C.is_autocast_enabled("cuda")):
                 return fn(*args, **kwargs)
             positions = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
             keys = [k for k, v in kwargs.items() if isinstance(v, _C.Tensor)]

@@ -30,9 +30,9 @@ def _numerical_jacobians(func, inputs, targets, eps):
             with no_grad():
                 orig = x[idx].item()
                 x[idx] = orig + eps
-                plus = [o.detach().double().numpy().copy() for o in _differentiable_outputs(func, inputs)]
+                plus = [o.detach().double().cpu().numpy().copy() for o in _differentiable_outputs(func, inputs)]
                 x[idx] = orig - eps
-                minus = [o.detach().double().numpy().copy() for o in _differentiable_outputs(func, inputs)]
+                minus = [o.detach().double().cpu().numpy().copy() for o in _differentiable_outputs(func, inputs)]
                 x[idx] = orig
             for j, (p, m) in enumerate(zip(plus, minus)):
                 col = jac.setdefault((i, j), np.zeros((x.numel(), p.size)))
@@ -55,7 +55,7 @@ def _analytical_jacobians(func, inputs, targets):
             grads = _C._grad([out], [inputs[i] for i in targets], [grad_out], True, False, True)
             for i, g in zip(targets, grads):
                 if g is not None:
-                    jac[(i, j)][:, m] = g.detach().double().numpy().reshape(-1)
+                    jac[(i, j)][:, m] = g.detach().double().cpu().numpy().reshape(-1)
     return jac
 
 

@@ -39,7 +39,7 @@ pub fn positions_along(shape: &[usize], dim: usize, indices: &Tensor) -> Result<
     if shape.is_empty() {
         return indices.zeros_like();
     }
-    crate::autograd::no_grad(|| Tensor::arange_i64(shape)?.gather(dim as i64, indices))
+    crate::autograd::no_grad(|| Tensor::arange_i64(shape)?.to_device(indices.device())?.gather(dim as i64, indices))
 }
 
 /// Records an op returning `(values, indices)` whose values are the elements of `x` at
