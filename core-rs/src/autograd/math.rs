@@ -105,10 +105,7 @@ impl Tensor {
 
     /// Zeros with this tensor's shape and dtype.
     pub fn zeros_like(&self) -> Result<Tensor> {
-        if self.is_cuda() {
-            return Tensor::full_on(self.shape(), Scalar::Int(0), self.dtype(), self.device());
-        }
-        Tensor::zeros(self.shape(), self.dtype())
+        Tensor::zeros_on(self.shape(), self.dtype(), self.device())
     }
 
     /// `value` with this tensor's shape and dtype.

@@ -181,10 +181,10 @@ impl Tensor {
             }
             flip[w] = true;
         }
-        if self.is_cuda() && !flip.contains(&true) {
-            return self.clone_contiguous();
-        }
         if self.is_cuda() {
+            if !flip.contains(&true) {
+                return self.clone_contiguous();
+            }
             // Strides cannot be negative: each flipped dim is a device gather in reverse order.
             let mut out = self.clone();
             for d in (0..self.ndim()).filter(|&d| flip[d]) {
