@@ -154,12 +154,21 @@ fn _cuda_set_allow_tf32(allow: bool) {
 fn _cuda_memory_stats(py: Python<'_>, index: usize) -> PyResult<Bound<'_, PyDict>> {
     let s = ferrotorch_core::cuda::memory::stats(index).py()?;
     let d = PyDict::new(py);
-    d.set_item("allocated_bytes.all.current", s.allocated)?;
-    d.set_item("allocated_bytes.all.peak", s.peak_allocated)?;
-    d.set_item("reserved_bytes.all.current", s.reserved)?;
-    d.set_item("reserved_bytes.all.peak", s.peak_reserved)?;
-    d.set_item("num_alloc_retries", s.device_allocations)?;
-    d.set_item("num_ooms", s.ooms)?;
+    for (key, value) in [
+        ("allocated_bytes.all.current", s.allocated),
+        ("allocated_bytes.all.peak", s.peak_allocated),
+        ("reserved_bytes.all.current", s.reserved),
+        ("reserved_bytes.all.peak", s.peak_reserved),
+        ("allocation.all.current", s.allocations),
+        ("segment.all.current", s.segments),
+        ("inactive_split_bytes.all.current", s.inactive_split),
+        ("num_device_alloc", s.device_allocations),
+        ("num_device_free", s.device_releases),
+        ("num_alloc_retries", s.alloc_retries),
+        ("num_ooms", s.ooms),
+    ] {
+        d.set_item(key, value)?;
+    }
     Ok(d)
 }
 

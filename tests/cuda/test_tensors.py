@@ -203,13 +203,28 @@ def test_numpy_needs_the_host():
 def test_allocator_counts_reuses_and_releases():
     ft.cuda.empty_cache()
     before = ft.cuda.memory_allocated()
-    t = ft.empty(1 << 20, device="cuda")
-    assert ft.cuda.memory_allocated() >= before + 4 * (1 << 20)
+    t = ft.empty(16 << 20, device="cuda")  # 64 MiB: a segment of its own, unsplit
+    assert ft.cuda.memory_allocated() == before + (64 << 20)
     reserved = ft.cuda.memory_reserved()
     del t
     assert ft.cuda.memory_allocated() == before and ft.cuda.memory_reserved() == reserved
     ft.cuda.empty_cache()
-    assert ft.cuda.memory_reserved() < reserved
+    assert ft.cuda.memory_reserved() <= reserved - (64 << 20)
+
+
+def test_allocator_splits_segments_and_reports_pytorchs_counters():
+    ft.cuda.empty_cache()
+    stats = ft.cuda.memory_stats()
+    for key in ("allocation.all.current", "segment.all.current", "inactive_split_bytes.all.current",
+                "num_device_alloc", "num_device_free", "num_alloc_retries", "num_ooms"):
+        assert key in stats, key
+    small = [ft.empty(1000, dtype=ft.uint8, device="cuda") for _ in range(64)]
+    after = ft.cuda.memory_stats()
+    assert after["allocation.all.current"] == stats["allocation.all.current"] + 64
+    # 64 blocks of 1 KiB are cut from at most one new 2 MiB segment.
+    assert after["segment.all.current"] <= stats["segment.all.current"] + 1
+    assert after["allocated_bytes.all.current"] == stats["allocated_bytes.all.current"] + 64 * 1024
+    del small
 
 
 def test_out_of_memory_raises_and_the_allocator_recovers():

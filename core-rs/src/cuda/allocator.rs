@@ -1,16 +1,20 @@
 //! A caching allocator for device memory, as PyTorch's: `cuMemAlloc`/`cuMemFree` synchronise
-//! the device and cost tens of microseconds, so freed blocks are kept by size class and handed
-//! out again. Out of memory empties the cache and retries once before raising PyTorch's
-//! "CUDA out of memory" error, after which the allocator is still usable.
+//! the device and cost tens of microseconds, so memory is taken from the driver in segments and
+//! kept. Out of memory empties the cache and retries once before raising PyTorch's "CUDA out of
+//! memory" error, after which the allocator is still usable.
+//!
+//! PyTorch's shape: requests round up to 512 bytes; those of at most 1 MiB come from 2 MiB
+//! segments of a small pool, larger ones from a large pool (20 MiB segments below 10 MiB, else
+//! their size rounded up to 2 MiB). The best-fitting free block is split when what is left is
+//! worth keeping (at least 512 bytes in the small pool, more than 1 MiB in the large one), a
+//! freed block merges with its free neighbours, and `empty_cache` gives back wholly free
+//! segments. Every block of a segment belongs to the stream the segment was allocated for and is
+//! handed out only for work on that stream, whose order makes the reuse safe without waiting.
 //!
 //! The policy is written against [`DeviceMemory`] so it is tested without a GPU; the CUDA
-//! implementation of that trait is `memory.rs`. Blocks are pooled per stream, as PyTorch's: a
-//! freed block is handed out again only for work on the stream it was allocated for, whose
-//! order makes the reuse safe without waiting. Block splitting is a later step: a block is
-//! reused whole, for the same size class (small blocks) or a request at most a quarter smaller
-//! (large blocks).
+//! implementation of that trait is `memory.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::err;
 use crate::error::{Error, Result};
@@ -25,109 +29,232 @@ pub trait DeviceMemory {
     fn free_and_total(&self) -> (usize, usize);
 }
 
-/// Requests up to this size are "small": rounded to [`SMALL_GRANULE`] and reused only for the
-/// same rounded size.
+/// Every request rounds up to a multiple of this (PyTorch's `kMinBlockSize`).
+pub const MIN_BLOCK: usize = 512;
+/// Requests up to this size are served by the small pool (PyTorch's `kSmallSize`).
 pub const SMALL_LIMIT: usize = 1 << 20;
-/// The rounding of small requests (PyTorch's 512 bytes).
-pub const SMALL_GRANULE: usize = 512;
-/// The rounding of large requests (PyTorch's 2 MiB).
+/// The segment size of the small pool (`kSmallBuffer`).
+pub const SMALL_SEGMENT: usize = 2 << 20;
+/// Large requests below this share a [`LARGE_SEGMENT`] (`kMinLargeAlloc`).
+pub const LARGE_SHARED_LIMIT: usize = 10 << 20;
+/// The segment size for large requests below [`LARGE_SHARED_LIMIT`] (`kLargeBuffer`).
+pub const LARGE_SEGMENT: usize = 20 << 20;
+/// The rounding of segments for larger requests (`kRoundLarge`).
 pub const LARGE_GRANULE: usize = 2 << 20;
 
-/// The size class of a request of `bytes`.
+/// The size of the block that serves a request of `bytes`.
 pub fn round_size(bytes: usize) -> usize {
-    let granule = if bytes <= SMALL_LIMIT { SMALL_GRANULE } else { LARGE_GRANULE };
-    bytes.max(1).div_ceil(granule).saturating_mul(granule)
+    bytes.max(1).div_ceil(MIN_BLOCK).saturating_mul(MIN_BLOCK)
+}
+
+/// The size of the segment taken from the device when no cached block serves a block of `size`.
+pub fn segment_size(size: usize) -> usize {
+    if size <= SMALL_LIMIT {
+        SMALL_SEGMENT
+    } else if size < LARGE_SHARED_LIMIT {
+        LARGE_SEGMENT
+    } else {
+        size.div_ceil(LARGE_GRANULE).saturating_mul(LARGE_GRANULE)
+    }
 }
 
 /// A block handed out by the allocator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Block {
     pub ptr: u64,
-    /// The block's size class (at least the requested size).
+    /// The block's size (at least the requested size).
     pub size: usize,
 }
 
-/// The counters behind `torch.cuda.memory_allocated()` and friends, in bytes.
+/// The counters behind `torch.cuda.memory_allocated()` and friends; sizes in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryStats {
+    /// Bytes of the blocks in use.
     pub allocated: usize,
+    /// Bytes of the segments held (in use or cached).
     pub reserved: usize,
     pub peak_allocated: usize,
     pub peak_reserved: usize,
-    /// Calls to the driver's allocation (cache misses).
+    /// Blocks in use.
+    pub allocations: usize,
+    /// Segments held.
+    pub segments: usize,
+    /// Bytes of free blocks in segments that also hold other blocks (PyTorch's
+    /// `inactive_split_bytes`): the memory splitting keeps from `empty_cache`.
+    pub inactive_split: usize,
+    /// Calls to the driver's allocation (cache misses) and release.
     pub device_allocations: usize,
+    pub device_releases: usize,
+    /// Failed device allocations retried after emptying the cache.
+    pub alloc_retries: usize,
     /// Out-of-memory errors raised.
     pub ooms: usize,
 }
+
+/// Which pool a block belongs to: blocks of at most [`SMALL_LIMIT`] never share a segment with
+/// larger ones, so small tensors do not pin large segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Pool {
+    Small,
+    Large,
+}
+
+impl Pool {
+    fn of(size: usize) -> Pool {
+        if size <= SMALL_LIMIT { Pool::Small } else { Pool::Large }
+    }
+
+    /// Whether a free block of `block` bytes is split to serve `size`: the rest must be worth
+    /// caching (PyTorch's `should_split`).
+    fn splits(self, block: usize, size: usize) -> bool {
+        let rest = block - size;
+        match self {
+            Pool::Small => rest >= MIN_BLOCK,
+            Pool::Large => rest > SMALL_LIMIT,
+        }
+    }
+}
+
+/// A block of a segment: the segment's blocks tile it, linked by address.
+#[derive(Clone, Copy, Debug)]
+struct BlockState {
+    size: usize,
+    pool: Pool,
+    stream: u64,
+    in_use: bool,
+    /// The blocks before and after this one in its segment.
+    prev: Option<u64>,
+    next: Option<u64>,
+}
+
+impl BlockState {
+    /// The free-index key of this block at `ptr`.
+    fn key(&self, ptr: u64) -> FreeKey {
+        (self.pool, self.stream, self.size, ptr)
+    }
+
+    /// Whether this block is its whole segment.
+    fn is_segment(&self) -> bool {
+        self.prev.is_none() && self.next.is_none()
+    }
+}
+
+/// Free blocks ordered for best fit: by pool, stream, then size and address.
+type FreeKey = (Pool, u64, usize, u64);
 
 /// The caching allocator of one device.
 pub struct CachingAllocator<M: DeviceMemory> {
     device: usize,
     memory: M,
-    /// Free blocks by (stream, size).
-    cached: BTreeMap<(u64, usize), Vec<u64>>,
-    /// Sizes and streams of the blocks in use.
-    in_use: HashMap<u64, (usize, u64)>,
+    /// Every block, free or in use, by address.
+    blocks: HashMap<u64, BlockState>,
+    /// The free blocks.
+    free: BTreeSet<FreeKey>,
     stats: MemoryStats,
 }
 
 impl<M: DeviceMemory> CachingAllocator<M> {
     /// An empty allocator for device `device` over `memory`.
     pub fn new(device: usize, memory: M) -> Self {
-        CachingAllocator { device, memory, cached: BTreeMap::new(), in_use: HashMap::new(), stats: MemoryStats::default() }
+        CachingAllocator { device, memory, blocks: HashMap::new(), free: BTreeSet::new(), stats: MemoryStats::default() }
     }
 
-    /// A block of at least `bytes` for work on `stream` (an id; 0 is the default stream), from
-    /// that stream's cache when one fits, else from the device.
+    /// A block of at least `bytes` for work on `stream` (an id; 0 is the default stream): the
+    /// smallest free block of that stream's pool that fits, else a new segment, split when the
+    /// rest is worth keeping.
     pub fn allocate(&mut self, bytes: usize, stream: u64) -> Result<Block> {
         let size = round_size(bytes);
-        let block = match self.take_cached(size, stream) {
-            Some(block) => block,
-            None => self.allocate_on_device(bytes, size)?,
+        let pool = Pool::of(size);
+        let ptr = match self.take_free(pool, stream, size) {
+            Some(ptr) => ptr,
+            None => self.new_segment(bytes, size, pool, stream)?,
         };
-        self.in_use.insert(block.ptr, (block.size, stream));
-        self.stats.allocated += block.size;
+        let block = self.blocks.get_mut(&ptr).expect("a free block is indexed");
+        if pool.splits(block.size, size) {
+            let rest_ptr = ptr + size as u64;
+            let rest = BlockState { size: block.size - size, prev: Some(ptr), in_use: false, ..*block };
+            block.size = size;
+            block.next = Some(rest_ptr);
+            if let Some(after) = rest.next {
+                self.blocks.get_mut(&after).expect("a linked block exists").prev = Some(rest_ptr);
+            }
+            self.free.insert(rest.key(rest_ptr));
+            self.blocks.insert(rest_ptr, rest);
+        }
+        let block = self.blocks.get_mut(&ptr).expect("the block exists");
+        block.in_use = true;
+        let size = block.size;
+        self.stats.allocated += size;
+        self.stats.allocations += 1;
         self.stats.peak_allocated = self.stats.peak_allocated.max(self.stats.allocated);
-        Ok(block)
+        Ok(Block { ptr, size })
     }
 
-    /// Returns a block to the cache. Freeing an unknown pointer is an error, not a panic.
+    /// Returns a block to the cache, merged with its free neighbours. Freeing an unknown
+    /// pointer is an error, not a panic.
     pub fn free(&mut self, ptr: u64) -> Result<()> {
-        let Some((size, stream)) = self.in_use.remove(&ptr) else {
+        let Some(block) = self.blocks.get_mut(&ptr).filter(|b| b.in_use) else {
             return Err(err!(Runtime, "CUDA caching allocator: pointer {ptr:#x} was not allocated here"));
         };
-        self.stats.allocated -= size;
-        self.cached.entry((stream, size)).or_default().push(ptr);
+        block.in_use = false;
+        let mut merged = *block;
+        self.stats.allocated -= merged.size;
+        self.stats.allocations -= 1;
+        let mut start = ptr;
+        if let Some(before) = merged.prev.filter(|p| !self.blocks[p].in_use) {
+            let b = self.unlink(before);
+            merged.size += b.size;
+            merged.prev = b.prev;
+            self.blocks.remove(&start);
+            start = before;
+        }
+        if let Some(after) = merged.next.filter(|p| !self.blocks[p].in_use) {
+            let b = self.unlink(after);
+            merged.size += b.size;
+            merged.next = b.next;
+            self.blocks.remove(&after);
+        }
+        if let Some(after) = merged.next {
+            self.blocks.get_mut(&after).expect("a linked block exists").prev = Some(start);
+        }
+        self.free.insert(merged.key(start));
+        self.blocks.insert(start, merged);
         Ok(())
     }
 
-    /// Hands the blocks of a stream being destroyed (whose work has finished) to the default
-    /// stream's pool, so a later stream that gets the same id starts with none of them.
+    /// Hands the segments of a stream being destroyed (whose work has finished) to the default
+    /// stream, so a later stream that gets the same id starts with none of them.
     pub fn retire_stream(&mut self, stream: u64) {
-        let moved: Vec<(usize, Vec<u64>)> =
-            self.cached.range((stream, 0)..=(stream, usize::MAX)).map(|(&(_, size), ptrs)| (size, ptrs.clone())).collect();
-        for (size, ptrs) in moved {
-            self.cached.remove(&(stream, size));
-            self.cached.entry((0, size)).or_default().extend(ptrs);
-        }
-        for (_, tag) in self.in_use.values_mut().filter(|(_, tag)| *tag == stream) {
-            *tag = 0;
+        for (&ptr, block) in self.blocks.iter_mut().filter(|(_, b)| b.stream == stream) {
+            if !block.in_use {
+                self.free.remove(&block.key(ptr));
+            }
+            block.stream = 0;
+            if !block.in_use {
+                self.free.insert(block.key(ptr));
+            }
         }
     }
 
-    /// Gives every cached block back to the device (`torch.cuda.empty_cache()`).
+    /// Gives every wholly free segment back to the device (`torch.cuda.empty_cache()`);
+    /// segments with a block in use stay.
     pub fn empty_cache(&mut self) {
-        for ((_, size), ptrs) in std::mem::take(&mut self.cached) {
-            for ptr in ptrs {
-                self.memory.release(ptr, size);
-                self.stats.reserved -= size;
-            }
+        let whole: Vec<FreeKey> = self.free.iter().filter(|&&(.., ptr)| self.blocks[&ptr].is_segment()).copied().collect();
+        for key in whole {
+            let (.., size, ptr) = key;
+            self.free.remove(&key);
+            self.blocks.remove(&ptr);
+            self.memory.release(ptr, size);
+            self.stats.reserved -= size;
+            self.stats.segments -= 1;
+            self.stats.device_releases += 1;
         }
     }
 
     /// The counters.
     pub fn stats(&self) -> MemoryStats {
-        self.stats
+        let inactive_split = self.free.iter().filter(|&&(.., ptr)| !self.blocks[&ptr].is_segment()).map(|&(_, _, size, _)| size).sum();
+        MemoryStats { inactive_split, ..self.stats }
     }
 
     /// Resets the peaks to the current values (`torch.cuda.reset_peak_memory_stats()`).
@@ -136,27 +263,32 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         self.stats.peak_reserved = self.stats.reserved;
     }
 
-    /// The smallest block cached for `stream` that serves `size`: the same class for small
-    /// requests, at most a quarter larger for large ones (a whole block is handed out, so more
-    /// would waste).
-    fn take_cached(&mut self, size: usize, stream: u64) -> Option<Block> {
-        let limit = if size <= SMALL_LIMIT { size } else { size + size / 4 };
-        let (&found, _) = self.cached.range((stream, size)..=(stream, limit)).next()?;
-        let ptrs = self.cached.get_mut(&found)?;
-        let ptr = ptrs.pop()?;
-        if ptrs.is_empty() {
-            self.cached.remove(&found);
-        }
-        Some(Block { ptr, size: found.1 })
+    /// Takes the smallest free block of `pool` and `stream` of at least `size` off the free
+    /// index.
+    fn take_free(&mut self, pool: Pool, stream: u64, size: usize) -> Option<u64> {
+        let key = *self.free.range((pool, stream, size, 0)..=(pool, stream, usize::MAX, u64::MAX)).next()?;
+        self.free.remove(&key);
+        Some(key.3)
     }
 
-    fn allocate_on_device(&mut self, bytes: usize, size: usize) -> Result<Block> {
-        let ptr = match self.memory.allocate(size) {
+    /// Removes the free block at `ptr` from the index and the table, returning it.
+    fn unlink(&mut self, ptr: u64) -> BlockState {
+        let block = self.blocks.remove(&ptr).expect("a linked block exists");
+        self.free.remove(&block.key(ptr));
+        block
+    }
+
+    /// A new segment for a block of `size` (for a request of `bytes`), entered as one free
+    /// block but not indexed: the caller takes it.
+    fn new_segment(&mut self, bytes: usize, size: usize, pool: Pool, stream: u64) -> Result<u64> {
+        let segment = segment_size(size);
+        let ptr = match self.memory.allocate(segment) {
             Some(ptr) => ptr,
             None => {
-                // Cached blocks may be what is missing: give them back and try once more.
+                // Cached segments may be what is missing: give them back and try once more.
+                self.stats.alloc_retries += 1;
                 self.empty_cache();
-                match self.memory.allocate(size) {
+                match self.memory.allocate(segment) {
                     Some(ptr) => ptr,
                     None => {
                         self.stats.ooms += 1;
@@ -166,11 +298,12 @@ impl<M: DeviceMemory> CachingAllocator<M> {
             }
         };
         self.stats.device_allocations += 1;
-        self.stats.reserved += size;
+        self.stats.segments += 1;
+        self.stats.reserved += segment;
         self.stats.peak_reserved = self.stats.peak_reserved.max(self.stats.reserved);
-        Ok(Block { ptr, size })
+        self.blocks.insert(ptr, BlockState { size: segment, pool, stream, in_use: false, prev: None, next: None });
+        Ok(ptr)
     }
-
     /// PyTorch's message.
     fn out_of_memory(&self, bytes: usize) -> Error {
         let (free, total) = self.memory.free_and_total();
@@ -207,37 +340,43 @@ pub fn format_size(bytes: usize) -> String {
 mod tests {
     use super::*;
 
-    /// Device memory with a capacity; pointers count up from 0x1000.
+    const MIB: usize = 1 << 20;
+
+    /// Device memory with a capacity; segments are laid out one after another from 0x1000 and
+    /// each release must name a live segment and its size.
     struct FakeMemory {
         capacity: usize,
-        used: usize,
         next: u64,
-        calls: usize,
+        live: HashMap<u64, usize>,
     }
 
     impl FakeMemory {
         fn new(capacity: usize) -> Self {
-            FakeMemory { capacity, used: 0, next: 0x1000, calls: 0 }
+            FakeMemory { capacity, next: 0x1000, live: HashMap::new() }
+        }
+
+        fn used(&self) -> usize {
+            self.live.values().sum()
         }
     }
 
     impl DeviceMemory for FakeMemory {
         fn allocate(&mut self, bytes: usize) -> Option<u64> {
-            self.calls += 1;
-            if self.used + bytes > self.capacity {
+            if self.used() + bytes > self.capacity {
                 return None;
             }
-            self.used += bytes;
+            let ptr = self.next;
             self.next += bytes as u64;
-            Some(self.next)
+            self.live.insert(ptr, bytes);
+            Some(ptr)
         }
 
-        fn release(&mut self, _ptr: u64, bytes: usize) {
-            self.used -= bytes;
+        fn release(&mut self, ptr: u64, bytes: usize) {
+            assert_eq!(self.live.remove(&ptr), Some(bytes), "released {ptr:#x} of {bytes} bytes: not a live segment");
         }
 
         fn free_and_total(&self) -> (usize, usize) {
-            (self.capacity - self.used, self.capacity)
+            (self.capacity - self.used(), self.capacity)
         }
     }
 
@@ -246,14 +385,30 @@ mod tests {
     }
 
     #[test]
-    fn sizes_round_to_512_bytes_then_2_mib() {
+    fn requests_round_to_512_bytes_and_segments_by_pytorchs_rules() {
         assert_eq!(round_size(0), 512);
         assert_eq!(round_size(1), 512);
         assert_eq!(round_size(513), 1024);
-        assert_eq!(round_size(SMALL_LIMIT), SMALL_LIMIT);
-        assert_eq!(round_size(SMALL_LIMIT + 1), LARGE_GRANULE);
-        assert_eq!(round_size(5 << 20), 6 << 20);
+        assert_eq!(round_size(5 * MIB + 1), 5 * MIB + 512);
         assert_eq!(round_size(usize::MAX), usize::MAX, "saturates instead of overflowing");
+        assert_eq!(segment_size(512), 2 * MIB);
+        assert_eq!(segment_size(MIB), 2 * MIB);
+        assert_eq!(segment_size(MIB + 512), 20 * MIB);
+        assert_eq!(segment_size(10 * MIB - 512), 20 * MIB);
+        assert_eq!(segment_size(10 * MIB), 10 * MIB);
+        assert_eq!(segment_size(11 * MIB), 12 * MIB);
+    }
+
+    #[test]
+    fn small_blocks_are_cut_from_one_two_mib_segment() {
+        let mut a = allocator(1 << 30);
+        let x = a.allocate(1000, 0).unwrap();
+        let y = a.allocate(3000, 0).unwrap();
+        assert_eq!((x.size, y.size), (1024, 3072));
+        assert_eq!(y.ptr, x.ptr + 1024, "the second block is the first's remainder");
+        let s = a.stats();
+        assert_eq!((s.device_allocations, s.segments, s.reserved, s.allocated), (1, 1, 2 * MIB, 4096));
+        assert_eq!(s.inactive_split, 2 * MIB - 4096);
     }
 
     #[test]
@@ -267,78 +422,129 @@ mod tests {
     }
 
     #[test]
-    fn small_blocks_are_reused_only_for_their_size_class() {
+    fn large_blocks_split_only_when_more_than_a_mib_is_left() {
         let mut a = allocator(1 << 30);
-        let big = a.allocate(4096, 0).unwrap();
-        a.free(big.ptr).unwrap();
-        assert_ne!(a.allocate(512, 0).unwrap().ptr, big.ptr);
+        let x = a.allocate(3 * MIB, 0).unwrap();
+        assert_eq!(x.size, 3 * MIB, "a 20 MiB segment split");
+        let y = a.allocate(16 * MIB + 512, 0).unwrap();
+        assert_eq!(y.ptr, x.ptr + (3 * MIB) as u64);
+        assert_eq!(y.size, 17 * MIB, "the rest (512 KiB) is not worth a block");
+        assert_eq!(a.stats().device_allocations, 1);
+        assert_eq!(a.stats().allocated, 20 * MIB);
     }
 
     #[test]
-    fn large_blocks_serve_requests_at_most_a_quarter_smaller() {
+    fn small_and_large_requests_never_share_a_segment() {
         let mut a = allocator(1 << 30);
-        let block = a.allocate(10 << 20, 0).unwrap();
-        a.free(block.ptr).unwrap();
-        assert_eq!(a.allocate(9 << 20, 0).unwrap().ptr, block.ptr);
-        a.free(block.ptr).unwrap();
-        assert_ne!(a.allocate(4 << 20, 0).unwrap().ptr, block.ptr);
+        let big = a.allocate(2 * MIB, 0).unwrap();
+        a.free(big.ptr).unwrap();
+        let small = a.allocate(4096, 0).unwrap();
+        assert!(small.ptr >= big.ptr + (20 * MIB) as u64, "a small segment of its own");
+        assert_eq!(a.stats().segments, 2);
+    }
+
+    #[test]
+    fn the_best_fitting_free_block_is_taken() {
+        let mut a = allocator(1 << 30);
+        let blocks: Vec<Block> = [4096, 512, 2048, 512, 8192, 512].iter().map(|&n| a.allocate(n, 0).unwrap()).collect();
+        a.free(blocks[0].ptr).unwrap();
+        a.free(blocks[2].ptr).unwrap();
+        a.free(blocks[4].ptr).unwrap();
+        let got = a.allocate(1500, 0).unwrap();
+        assert_eq!(got.ptr, blocks[2].ptr, "the 2 KiB hole, not the 4 KiB or 8 KiB one");
+        assert_eq!(got.size, 1536, "split: the 512 bytes left are a block");
+    }
+
+    #[test]
+    fn freed_neighbours_merge_and_a_whole_segment_goes_back_on_empty_cache() {
+        let mut a = allocator(1 << 30);
+        let (x, y, z) = (a.allocate(1000, 0).unwrap(), a.allocate(1000, 0).unwrap(), a.allocate(1000, 0).unwrap());
+        a.free(x.ptr).unwrap();
+        a.free(z.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!(a.stats().reserved, 2 * MIB, "y keeps its segment");
+        a.free(y.ptr).unwrap();
+        let s = a.stats();
+        assert_eq!((s.inactive_split, s.allocated), (0, 0), "the three blocks and the rest are one again");
+        let whole = a.allocate(SMALL_LIMIT, 0).unwrap();
+        assert_eq!((whole.ptr, a.stats().device_allocations), (x.ptr, 1));
+        a.free(whole.ptr).unwrap();
+        a.empty_cache();
+        let s = a.stats();
+        assert_eq!((s.reserved, s.segments, s.device_releases), (0, 0, 1));
+    }
+
+    #[test]
+    fn a_merged_block_serves_a_request_larger_than_its_parts() {
+        let mut a = allocator(1 << 30);
+        let parts: Vec<Block> = (0..4).map(|_| a.allocate(3 * MIB, 0).unwrap()).collect();
+        for p in &parts[..3] {
+            a.free(p.ptr).unwrap();
+        }
+        let big = a.allocate(9 * MIB, 0).unwrap();
+        assert_eq!(big.ptr, parts[0].ptr);
+        assert_eq!(a.stats().device_allocations, 1);
     }
 
     #[test]
     fn stats_track_allocated_reserved_and_peaks() {
         let mut a = allocator(1 << 30);
-        let x = a.allocate(1 << 20, 0).unwrap();
-        let y = a.allocate(3 << 20, 0).unwrap();
+        let x = a.allocate(MIB, 0).unwrap();
+        let y = a.allocate(3 * MIB, 0).unwrap();
         a.free(x.ptr).unwrap();
         let s = a.stats();
-        assert_eq!((s.allocated, s.reserved), (4 << 20, 5 << 20));
-        assert_eq!((s.peak_allocated, s.peak_reserved), (5 << 20, 5 << 20));
+        assert_eq!((s.allocated, s.reserved, s.allocations), (3 * MIB, 22 * MIB, 1));
+        assert_eq!((s.peak_allocated, s.peak_reserved), (4 * MIB, 22 * MIB));
         a.reset_peak_stats();
-        assert_eq!(a.stats().peak_allocated, 4 << 20);
+        assert_eq!(a.stats().peak_allocated, 3 * MIB);
         a.free(y.ptr).unwrap();
         a.empty_cache();
         let s = a.stats();
-        assert_eq!((s.allocated, s.reserved), (0, 0));
+        assert_eq!((s.allocated, s.reserved, s.segments), (0, 0, 0));
+        assert!(a.memory.live.is_empty());
     }
 
     #[test]
     fn out_of_memory_empties_the_cache_and_retries() {
-        let mut a = allocator(8 << 20);
-        let x = a.allocate(6 << 20, 0).unwrap();
+        let mut a = allocator(21 * MIB);
+        let x = a.allocate(1000, 0).unwrap();
         a.free(x.ptr).unwrap();
-        // 6 MiB are cached; 4 MiB more only fit once the cache is given back.
-        let y = a.allocate(3 << 20, 0).unwrap();
-        assert_eq!(y.size, 4 << 20);
-        assert_eq!(a.stats().reserved, 4 << 20);
+        // The cached small segment is what stands in the way of a 20 MiB one.
+        let y = a.allocate(19 * MIB, 0).unwrap();
+        assert_eq!(y.size, 20 * MIB, "the 1 MiB left of its segment is not split off");
+        let s = a.stats();
+        assert_eq!((s.reserved, s.segments, s.alloc_retries, s.ooms), (20 * MIB, 1, 1, 0));
     }
 
     #[test]
     fn out_of_memory_raises_pytorchs_message_and_the_allocator_recovers() {
-        let mut a = allocator(8 << 20);
-        let x = a.allocate(6 << 20, 0).unwrap();
-        let e = a.allocate(4 << 20, 0).unwrap_err();
-        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 4.00 MiB. GPU 0 has a total capacity of 8.00 MiB"), "{}", e.message);
+        let mut a = allocator(24 * MIB);
+        let x = a.allocate(6 * MIB, 0).unwrap();
+        let e = a.allocate(15 * MIB, 0).unwrap_err();
+        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 15.00 MiB. GPU 0 has a total capacity of 24.00 MiB"), "{}", e.message);
+        assert!(e.message.contains("6.00 MiB is allocated by PyTorch, and 14.00 MiB is reserved by PyTorch but unallocated"), "{}", e.message);
         assert_eq!(a.stats().ooms, 1);
         a.free(x.ptr).unwrap();
-        assert!(a.allocate(4 << 20, 0).is_ok());
+        assert!(a.allocate(15 * MIB, 0).is_ok());
     }
 
     #[test]
     fn blocks_are_reused_only_for_the_stream_they_were_allocated_for() {
-        let mut a = allocator(64 << 20);
+        let mut a = allocator(64 * MIB);
         let on_side = a.allocate(1000, 7).unwrap();
         a.free(on_side.ptr).unwrap();
         let on_default = a.allocate(1000, 0).unwrap();
         assert_ne!(on_default.ptr, on_side.ptr);
+        assert_eq!(a.stats().segments, 2, "a stream's segment is not cut for another");
         assert_eq!(a.allocate(1000, 7).unwrap().ptr, on_side.ptr);
         a.free(on_default.ptr).unwrap();
         a.empty_cache();
-        assert_eq!(a.stats().reserved, 1024);
+        assert_eq!(a.stats().reserved, 2 * MIB);
     }
 
     #[test]
-    fn a_retired_streams_blocks_go_to_the_default_pool() {
-        let mut a = allocator(64 << 20);
+    fn a_retired_streams_segments_go_to_the_default_stream() {
+        let mut a = allocator(64 * MIB);
         let cached = a.allocate(1000, 7).unwrap();
         let live = a.allocate(5000, 7).unwrap();
         a.free(cached.ptr).unwrap();
@@ -346,16 +552,93 @@ mod tests {
         assert_eq!(a.allocate(1000, 0).unwrap().ptr, cached.ptr);
         a.free(live.ptr).unwrap();
         assert_eq!(a.allocate(5000, 0).unwrap().ptr, live.ptr);
-        assert_ne!(a.allocate(5000, 7).unwrap().ptr, live.ptr);
+        let fresh = a.allocate(5000, 7).unwrap();
+        assert_eq!(a.stats().segments, 2, "stream 7 starts a segment of its own: {fresh:?}");
     }
 
     #[test]
     fn freeing_an_unknown_pointer_is_an_error() {
-        let mut a = allocator(1 << 20);
+        let mut a = allocator(64 * MIB);
         assert!(a.free(0xdead).is_err());
         let x = a.allocate(10, 0).unwrap();
+        let y = a.allocate(10, 0).unwrap();
         a.free(x.ptr).unwrap();
         assert!(a.free(x.ptr).is_err(), "double free");
+        assert!(a.free(y.ptr + 8).is_err(), "an address inside a block");
+        a.free(y.ptr).unwrap();
+        assert_eq!(a.stats().allocations, 0);
+    }
+
+    /// Random allocations and frees over two streams keep the layout sound: the blocks of a
+    /// segment tile it in address order, no two free neighbours are left unmerged, blocks in
+    /// use never overlap, and the counters match the table.
+    #[test]
+    fn random_use_keeps_the_segments_tiled_and_merged() {
+        let mut a = allocator(1 << 34);
+        let mut live: Vec<(Block, usize)> = Vec::new();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..4000 {
+            if live.is_empty() || next() % 5 < 3 {
+                let bytes = match next() % 4 {
+                    0 => (next() % 4096) as usize,
+                    1 => (next() % (SMALL_LIMIT as u64)) as usize + 1,
+                    2 => (next() % (12 * MIB as u64)) as usize + SMALL_LIMIT,
+                    _ => (next() % (40 * MIB as u64)) as usize,
+                };
+                let block = a.allocate(bytes, next() % 2).unwrap();
+                assert!(block.size >= bytes);
+                live.push((block, bytes));
+            } else {
+                let (block, _) = live.swap_remove((next() % live.len() as u64) as usize);
+                a.free(block.ptr).unwrap();
+            }
+            if step % 500 == 499 {
+                a.empty_cache();
+            }
+            check_layout(&a);
+        }
+        for (block, _) in live.drain(..) {
+            a.free(block.ptr).unwrap();
+        }
+        a.empty_cache();
+        assert_eq!(a.stats().reserved, 0);
+        assert!(a.memory.live.is_empty());
+    }
+
+    fn check_layout(a: &CachingAllocator<FakeMemory>) {
+        let (mut allocated, mut walked) = (0, 0);
+        for (&base, &segment) in &a.memory.live {
+            let (mut at, mut prev) = (base, None);
+            let mut prev_free = false;
+            let head = a.blocks[&base];
+            while at < base + segment as u64 {
+                let b = a.blocks.get(&at).unwrap_or_else(|| panic!("no block at {at:#x} in segment {base:#x}"));
+                assert_eq!(b.prev, prev);
+                assert_eq!((b.stream, b.pool), (head.stream, head.pool), "a segment has one stream and pool");
+                assert!(!(prev_free && !b.in_use), "two free neighbours at {at:#x}");
+                assert_eq!(a.free.contains(&b.key(at)), !b.in_use);
+                if b.in_use {
+                    allocated += b.size;
+                }
+                prev_free = !b.in_use;
+                prev = Some(at);
+                walked += 1;
+                at += b.size as u64;
+                assert_eq!(b.next, (at < base + segment as u64).then_some(at));
+            }
+            assert_eq!(at, base + segment as u64, "the blocks tile the segment");
+        }
+        assert_eq!(walked, a.blocks.len(), "every block lies in a segment");
+        let s = a.stats();
+        assert_eq!(s.allocated, allocated);
+        assert_eq!(s.reserved, a.memory.used());
+        assert_eq!(s.segments, a.memory.live.len());
     }
 
     #[test]

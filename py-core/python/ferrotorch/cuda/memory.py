@@ -83,9 +83,17 @@ def memory_summary(device=None, abbreviated=False):
         ("Allocated memory (peak)", stats.get("allocated_bytes.all.peak", 0)),
         ("Reserved memory", stats.get("reserved_bytes.all.current", 0)),
         ("Reserved memory (peak)", stats.get("reserved_bytes.all.peak", 0)),
+        ("Non-releasable memory (free, split)", stats.get("inactive_split_bytes.all.current", 0)),
+    ]
+    counts = [
+        ("Allocations", stats.get("allocation.all.current", 0)),
+        ("Segments", stats.get("segment.all.current", 0)),
+        ("Device allocations / frees", f"{stats.get('num_device_alloc', 0)} / {stats.get('num_device_free', 0)}"),
+        ("Out-of-memory retries / errors", f"{stats.get('num_alloc_retries', 0)} / {stats.get('num_ooms', 0)}"),
     ]
     width = 75
     lines = ["=" * width, f" ferrotorch CUDA memory summary, {where}".ljust(width), "-" * width]
     lines += [f" {name:<40}{value:>14} B".ljust(width) for name, value in rows]
+    lines += [f" {name:<40}{value:>14}".ljust(width) for name, value in counts]
     lines.append("=" * width)
     return "\n".join(lines) + "\n"
