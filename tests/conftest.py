@@ -94,6 +94,20 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def float32_convolutions_in_full_precision(request):
+    """`cuda` tests compare with the CPU at float32 tolerances, which needs full float32
+    products: as PyTorch's own tests do (``tf32_off``), their convolutions run without TF32
+    unless a test turns ``backends.cudnn.allow_tf32`` back on."""
+    if request.node.get_closest_marker("cuda") is None:
+        yield
+        return
+    previous = ft.backends.cudnn.allow_tf32
+    ft.backends.cudnn.allow_tf32 = False
+    yield
+    ft.backends.cudnn.allow_tf32 = previous
+
+
 def leaf(shape, rng, layout="contiguous", low=-2.0, high=2.0, dtype=None):
     """A float64 leaf tensor that requires grad, laid out as ``make`` describes (not
     'broadcast': finite differences need each element in its own memory)."""

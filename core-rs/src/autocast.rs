@@ -6,17 +6,19 @@
 //!
 //! The state is thread-local, as PyTorch's is, and lives here rather than in Python because ops
 //! are reached from Rust with no Python frame (`a @ b`, `F.linear`, convolutions). Each listed
-//! op has one hook line at its entry (`autocast::run`); which list an op is on is decided by
-//! one table ([`policy`]). GradScaler's fused kernels live in [`scaler`].
+//! op has one hook line at its entry (`autocast::run`), or, when other ops compose it (`sum`,
+//! `exp`, `softmax`), at its Python binding (`autocast::apply`), so that only a user's call is
+//! cast; which list an op is on is decided by one table ([`policy`]). GradScaler's fused
+//! kernels live in [`scaler`].
 
 mod cast;
 pub mod policy;
 pub mod scaler;
 mod state;
 
-pub use cast::{cast_for, cast_inputs, clear_cache, run, OpName};
+pub use cast::{apply, cast_for, cast_inputs, clear_cache, run, trace, OpName};
 pub use policy::Policy;
 pub use state::{
-    decrement_nesting, dtype, increment_nesting, is_available, is_cache_enabled, is_enabled, is_excluded, set_cache_enabled,
+    any_active, decrement_nesting, dtype, increment_nesting, is_available, is_cache_enabled, is_enabled, is_excluded, set_cache_enabled,
     set_dtype, set_excluded, set_enabled, DeviceType, ExcludeGuard,
 };

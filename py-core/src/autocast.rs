@@ -1,7 +1,8 @@
 //! Autocast state and GradScaler kernels: PyTorch's `torch.is_autocast_enabled` family and the
 //! private `_amp_*` kernels. The state itself lives in the core (`ferrotorch_core::autocast`).
 
-use ferrotorch_core::autocast::{self, scaler, DeviceType};
+use ferrotorch_core::autocast::{self, scaler, DeviceType, Policy};
+use ferrotorch_core::{DType, Result, Tensor};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
@@ -98,6 +99,41 @@ fn _autocast_cast<'py>(py: Python<'py>, op: &str, tensors: &Bound<'py, PyAny>) -
     cast.py()?.into_iter().map(|t| Bound::new(py, PyTensor::new(t))).collect::<PyResult<Vec<_>>>().map(Some)
 }
 
+/// PyTorch's `fp32_set_opt_dtype` ops (`sum`, `softmax`, `cumsum`, norms): under autocast's
+/// hook for `name` only when the caller asks for no dtype of its own.
+pub fn unless_dtype<R>(name: &str, t: &Tensor, dtype: Option<DType>, f: impl Fn(&Tensor) -> Result<R>) -> Result<R> {
+    match dtype {
+        Some(_) => f(t),
+        None => autocast::apply(name, &[t], |cast| f(&cast[0])),
+    }
+}
+
+/// Whether autocast would cast some op now (on for a device type, not inside an autocast op):
+/// the one check Python composite ops make before anything else.
+#[pyfunction]
+fn _autocast_any_active() -> bool {
+    autocast::any_active()
+}
+
+/// Op `name`'s policy on `device_type` ('lower_precision_fp', 'fp32', 'promote', 'banned'), or
+/// None when it is not on that device type's list.
+#[pyfunction]
+fn _autocast_policy(device_type: &str, name: &str) -> PyResult<Option<&'static str>> {
+    Ok(autocast::policy::policy(self::device_type(device_type)?, name).map(|p| match p {
+        Policy::LowerPrecision => "lower_precision_fp",
+        Policy::Fp32 => "fp32",
+        Policy::Promote => "promote",
+        Policy::Banned => "banned",
+    }))
+}
+
+/// Starts (`True`) or stops recording the names of the ops whose autocast hook consults a list;
+/// returns the names recorded so far.
+#[pyfunction]
+fn _autocast_trace(on: bool) -> Vec<String> {
+    autocast::trace(on)
+}
+
 /// Sets whether autocast is excluded (ops run as they are); returns the previous setting.
 #[pyfunction]
 fn _autocast_set_excluded(excluded: bool) -> bool {
@@ -139,6 +175,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_is_autocast_available, m)?)?;
     m.add_function(wrap_pyfunction!(_autocast_cast, m)?)?;
     m.add_function(wrap_pyfunction!(_autocast_set_excluded, m)?)?;
+    m.add_function(wrap_pyfunction!(_autocast_any_active, m)?)?;
+    m.add_function(wrap_pyfunction!(_autocast_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(_autocast_trace, m)?)?;
     m.add_function(wrap_pyfunction!(_amp_foreach_non_finite_check_and_unscale_, m)?)?;
     m.add_function(wrap_pyfunction!(_amp_update_scale_, m)?)?;
     Ok(())

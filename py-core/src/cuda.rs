@@ -149,6 +149,17 @@ fn _cuda_set_allow_tf32(allow: bool) {
     ferrotorch_core::cuda::blas::set_allow_tf32(allow);
 }
 
+/// Whether float32 convolutions on CUDA may use TF32 (`backends.cudnn.allow_tf32`).
+#[pyfunction]
+fn _cuda_set_conv_allow_tf32(allow: bool) {
+    ferrotorch_core::cuda::blas::set_conv_allow_tf32(allow);
+}
+
+#[pyfunction]
+fn _cuda_conv_allow_tf32() -> bool {
+    ferrotorch_core::cuda::blas::conv_allow_tf32()
+}
+
 /// The caching allocator's counters of device `index`, in bytes, as a dict.
 #[pyfunction]
 fn _cuda_memory_stats(py: Python<'_>, index: usize) -> PyResult<Bound<'_, PyDict>> {
@@ -296,6 +307,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_get_device_properties, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_set_conv_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_conv_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_reset_peak_memory_stats, m)?)?;

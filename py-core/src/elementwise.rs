@@ -2,6 +2,7 @@
 //! from the core's op tables.
 
 use ferrotorch_core::ops::binary::{binary, where_, BinaryOp, Operand};
+use ferrotorch_core::autocast;
 use ferrotorch_core::ops::unary::{FloatUnaryOp, NumericUnaryOp};
 use ferrotorch_core::{Scalar, Tensor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -102,7 +103,28 @@ fn run_binary(lhs: &Operand, op: BinaryOp, rhs: Operand, alpha: Option<&Bound<'_
         return trunc_div(lhs, &rhs);
     }
     let (op, rhs) = prepare(op, rhs, alpha, rounding_mode)?;
-    binary(lhs, op, &rhs).py()
+    autocast_binary(lhs, op, &rhs).py()
+}
+
+/// `binary` under autocast's hook (`pow` and `atan2` are on its CUDA lists).
+fn autocast_binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> ferrotorch_core::Result<Tensor> {
+    if !autocast::any_active() {
+        return binary(lhs, op, rhs);  // the common case, without the operands' copies
+    }
+    let tensors: Vec<&Tensor> = [lhs, rhs].into_iter().filter_map(Operand::tensor).collect();
+    autocast::apply(op.name(), &tensors, |cast| {
+        let [l, r] = relink([lhs, rhs], cast);
+        binary(&l, op, &r)
+    })
+}
+
+/// `operands` with their tensors, in order, replaced by `cast` (autocast's casts of them).
+fn relink<const N: usize>(operands: [&Operand; N], cast: &[Tensor]) -> [Operand; N] {
+    let mut cast = cast.iter();
+    operands.map(|o| match o.tensor().and(cast.next()) {
+        Some(t) => Operand::Tensor(t.clone()),
+        None => o.clone(),
+    })
 }
 
 /// `div(a, b, rounding_mode='trunc')`: integer inputs stay integers.
@@ -127,7 +149,7 @@ macro_rules! bind_unary {
         impl PyTensor {
             $(
                 fn $name(&self) -> PyResult<PyTensor> {
-                    wrap(self.t.$method($Op::$variant))
+                    wrap(autocast::apply(stringify!($name), &[&self.t], |t| t[0].$method($Op::$variant)))
                 }
 
                 fn [<$name _>]<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
@@ -143,7 +165,12 @@ macro_rules! bind_unary {
                 #[pyfunction]
                 #[pyo3(signature = (input, *, out=None))]
                 pub fn $name<'py>(py: Python<'py>, input: &PyTensor, out: Option<&Bound<'py, PyTensor>>) -> PyResult<Bound<'py, PyAny>> {
-                    with_out(py, input.t.$method($Op::$variant).py()?, out)
+                    // As in PyTorch, autocast casts no `out=` form.
+                    let r = match out {
+                        None => autocast::apply(stringify!($name), &[&input.t], |t| t[0].$method($Op::$variant)),
+                        Some(_) => input.t.$method($Op::$variant),
+                    };
+                    with_out(py, r.py()?, out)
                 }
             )*
 
@@ -224,7 +251,7 @@ fn operator(py: Python<'_>, lhs: Operand, op: BinaryOp, rhs: &Bound<'_, PyAny>, 
     let Some(rhs) = operand(rhs) else {
         return Ok(py.NotImplemented());
     };
-    let r = if reflected { binary(&rhs, op, &lhs) } else { binary(&lhs, op, &rhs) }.py()?;
+    let r = if reflected { autocast_binary(&rhs, op, &lhs) } else { autocast_binary(&lhs, op, &rhs) }.py()?;
     Ok(Py::new(py, PyTensor::new(r))?.into_any())
 }
 
@@ -377,7 +404,7 @@ impl PyTensor {
     /// `addcmul(t1, t2, value)`: `self + value * t1 * t2`.
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcmul(&self, tensor1: &Bound<'_, PyAny>, tensor2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        addc(&self.t, BinaryOp::Mul, tensor1, tensor2, value).map(PyTensor::new)
+        autocast_addc("addcmul", &self.t, BinaryOp::Mul, tensor1, tensor2, value).map(PyTensor::new)
     }
 
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -388,7 +415,7 @@ impl PyTensor {
     /// `addcdiv(t1, t2, value)`: `self + value * t1 / t2`.
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcdiv(&self, tensor1: &Bound<'_, PyAny>, tensor2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        addc(&self.t, BinaryOp::Div, tensor1, tensor2, value).map(PyTensor::new)
+        autocast_addc("addcdiv", &self.t, BinaryOp::Div, tensor1, tensor2, value).map(PyTensor::new)
     }
 
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -416,13 +443,34 @@ fn lerp(start: &Tensor, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> Py
     r.cast(start.dtype()).py()
 }
 
+/// `self + value * (t1 op t2)`: `addcmul` (`op` Mul), `addcdiv` (Div).
 fn addc(t: &Tensor, op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
-    let prod = binary(&operand_arg(t1, op.name())?, op, &operand_arg(t2, op.name())?).py()?;
+    let (a, b, value) = addc_args(op, t1, t2, value)?;
+    combine(t, op, &a, &b, value).py()
+}
+
+/// `addc` under autocast's hook for `name` (the out-of-place forms).
+fn autocast_addc(name: &str, t: &Tensor, op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+    let (a, b, value) = addc_args(op, t1, t2, value)?;
+    let tensors: Vec<&Tensor> = std::iter::once(t).chain(a.tensor()).chain(b.tensor()).collect();
+    autocast::apply(name, &tensors, |cast| {
+        let [a, b] = relink([&a, &b], &cast[1..]);
+        combine(&cast[0], op, &a, &b, value)
+    })
+    .py()
+}
+
+fn addc_args(op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<(Operand, Operand, Option<Scalar>)> {
+    Ok((operand_arg(t1, op.name())?, operand_arg(t2, op.name())?, value.map(scalar).transpose()?))
+}
+
+fn combine(t: &Tensor, op: BinaryOp, a: &Operand, b: &Operand, value: Option<Scalar>) -> ferrotorch_core::Result<Tensor> {
+    let prod = binary(a, op, b)?;
     let scaled = match value {
-        Some(v) => prod.binary(BinaryOp::Mul, &Operand::Scalar(scalar(v)?)).py()?,
+        Some(v) => prod.binary(BinaryOp::Mul, &Operand::Scalar(v))?,
         None => prod,
     };
-    t.binary(BinaryOp::Add, &Operand::Tensor(scaled)).py()
+    t.binary(BinaryOp::Add, &Operand::Tensor(scaled))
 }
 
 /// `ferrotorch.where(cond, a, b)`.

@@ -135,7 +135,7 @@ impl PyTensor {
     }
 
     fn scatter_add(&self, dim: i64, index: PyRef<'_, PyTensor>, src: PyRef<'_, PyTensor>) -> PyResult<PyTensor> {
-        wrap(self.t.scatter_add(dim, &index.t, &src.t))
+        wrap(ferrotorch_core::autocast::apply("scatter_add", &[&self.t, &src.t], |t| t[0].scatter_add(dim, &index.t, &t[1])))
     }
 
     fn scatter_add_<'py>(slf: &Bound<'py, Self>, dim: i64, index: PyRef<'py, PyTensor>, src: PyRef<'py, PyTensor>) -> PyResult<Bound<'py, Self>> {
@@ -203,7 +203,7 @@ impl PyTensor {
     #[pyo3(signature = (indices, values, accumulate=false))]
     fn index_put(&self, indices: &Bound<'_, PyAny>, values: PyRef<'_, PyTensor>, accumulate: bool) -> PyResult<PyTensor> {
         let indices = index_list(indices)?;
-        wrap(self.t.index_put(&indices, &values.t, accumulate))
+        wrap(ferrotorch_core::autocast::apply("index_put", &[&self.t, &values.t], |t| t[0].index_put(&indices, &t[1], accumulate)))
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]

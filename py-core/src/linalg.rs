@@ -3,6 +3,7 @@
 
 mod functions;
 
+use ferrotorch_core::autocast;
 use ferrotorch_core::ops::linalg::{matrix_norm, vector_norm, MatrixOrd, QrMode};
 use ferrotorch_core::ops::matmul::{einsum, tensordot};
 use ferrotorch_core::{Scalar, Tensor};
@@ -10,6 +11,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use crate::autocast::unless_dtype;
 use crate::dtype::opt_dtype;
 use crate::elementwise::assign_inplace;
 use crate::error::IntoPy;
@@ -89,7 +91,7 @@ fn einsum_fn(args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
     let first = args.get_item(0)?;
     let Ok(eq) = first.extract::<String>() else {
         let (eq, ops) = sublist_equation(args)?;
-        return wrap(einsum(&eq, &ops));
+        return wrap(autocast_einsum(&eq, &ops));
     };
     let rest: Vec<Bound<'_, PyAny>> = args.iter().skip(1).collect();
     let ops: Vec<Tensor> = if rest.len() == 1 && rest[0].cast::<PyTensor>().is_err() {
@@ -97,7 +99,12 @@ fn einsum_fn(args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
     } else {
         rest.iter().map(|o| crate::convert::tensor_arg(o, "einsum()")).collect::<PyResult<_>>()?
     };
-    wrap(einsum(&eq, &ops))
+    wrap(autocast_einsum(&eq, &ops))
+}
+
+/// `einsum` under autocast's hook.
+fn autocast_einsum(eq: &str, ops: &[Tensor]) -> ferrotorch_core::Result<Tensor> {
+    autocast::apply("einsum", &ops.iter().collect::<Vec<_>>(), |cast| einsum(eq, cast))
 }
 
 /// `tensordot(a, b, dims=2)`: `dims` is a count of trailing/leading dims or two dim lists.
@@ -146,15 +153,15 @@ impl PyTensor {
     }
 
     fn mv(&self, vec: &PyTensor) -> PyResult<PyTensor> {
-        wrap(self.t.mv(&vec.t))
+        wrap(autocast::apply("mv", &[&self.t, &vec.t], |t| t[0].mv(&t[1])))
     }
 
     fn dot(&self, other: &PyTensor) -> PyResult<PyTensor> {
-        wrap(self.t.dot(&other.t))
+        wrap(autocast::apply("dot", &[&self.t, &other.t], |t| t[0].dot(&t[1])))
     }
 
     fn vdot(&self, other: &PyTensor) -> PyResult<PyTensor> {
-        wrap(self.t.vdot(&other.t))
+        wrap(autocast::apply("vdot", &[&self.t, &other.t], |t| t[0].vdot(&t[1])))
     }
 
     fn matmul(&self, other: &PyTensor) -> PyResult<PyTensor> {
@@ -187,7 +194,8 @@ impl PyTensor {
 
     #[pyo3(signature = (mat, vec, *, beta=None, alpha=None))]
     fn addmv(&self, mat: &PyTensor, vec: &PyTensor, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.addmv(&mat.t, &vec.t, coefficient(beta)?, coefficient(alpha)?))
+        let (beta, alpha) = (coefficient(beta)?, coefficient(alpha)?);
+        wrap(autocast::apply("addmv", &[&self.t, &mat.t, &vec.t], |t| t[0].addmv(&t[1], &t[2], beta, alpha)))
     }
 
     #[pyo3(signature = (mat, vec, *, beta=None, alpha=None))]
@@ -197,7 +205,8 @@ impl PyTensor {
 
     #[pyo3(signature = (vec1, vec2, *, beta=None, alpha=None))]
     fn addr(&self, vec1: &PyTensor, vec2: &PyTensor, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.addr(&vec1.t, &vec2.t, coefficient(beta)?, coefficient(alpha)?))
+        let (beta, alpha) = (coefficient(beta)?, coefficient(alpha)?);
+        wrap(autocast::apply("addr", &[&self.t, &vec1.t, &vec2.t], |t| t[0].addr(&t[1], &t[2], beta, alpha)))
     }
 
     #[pyo3(signature = (vec1, vec2, *, beta=None, alpha=None))]
@@ -307,18 +316,19 @@ impl PyTensor {
     fn norm(&self, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let dims = opt_dims(dim)?;
         let dtype = opt_dtype(dtype)?;
-        match norm_ord(p)?.unwrap_or(MatrixOrd::Fro) {
-            MatrixOrd::Fro => wrap(vector_norm(&self.t, 2.0, dims.as_deref(), keepdim, dtype)),
-            MatrixOrd::P(p) => wrap(vector_norm(&self.t, p, dims.as_deref(), keepdim, dtype)),
-            MatrixOrd::Nuc => {
-                let d = match dims.as_deref() {
-                    None => [-2, -1],
-                    Some(&[a, b]) => [a, b],
-                    Some(_) => return Err(pyo3::exceptions::PyRuntimeError::new_err("nuclear norm requires a 2-D dim")),
-                };
-                wrap(matrix_norm(&self.t, MatrixOrd::Nuc, d, keepdim, dtype))
-            }
-        }
+        let ord = norm_ord(p)?.unwrap_or(MatrixOrd::Fro);
+        let nuclear = match (&ord, dims.as_deref()) {
+            (MatrixOrd::Nuc, None) => Some([-2, -1]),
+            (MatrixOrd::Nuc, Some(&[a, b])) => Some([a, b]),
+            (MatrixOrd::Nuc, Some(_)) => return Err(pyo3::exceptions::PyRuntimeError::new_err("nuclear norm requires a 2-D dim")),
+            _ => None,
+        };
+        // PyTorch's `norm` computes in float32 under CUDA autocast (`fp32_append_dtype`).
+        wrap(unless_dtype("norm", &self.t, dtype, |t| match (&ord, nuclear) {
+            (_, Some(d)) => matrix_norm(t, MatrixOrd::Nuc, d, keepdim, dtype),
+            (MatrixOrd::P(p), None) => vector_norm(t, *p, dims.as_deref(), keepdim, dtype),
+            _ => vector_norm(t, 2.0, dims.as_deref(), keepdim, dtype),
+        }))
     }
 }
 

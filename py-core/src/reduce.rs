@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyTuple};
 
+use crate::autocast::unless_dtype;
 use crate::dtype::opt_dtype;
 use crate::elementwise::with_out;
 use crate::error::IntoPy;
@@ -93,7 +94,8 @@ fn quantile(t: &Tensor, q: &Bound<'_, PyAny>, dim: Option<i64>, keepdim: bool, i
 impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn sum(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.sum(dims_arg(dim)?.as_deref(), keepdim, opt_dtype(dtype)?))
+        let (dims, dtype) = (dims_arg(dim)?, opt_dtype(dtype)?);
+        wrap(unless_dtype("sum", &self.t, dtype, |t| t.sum(dims.as_deref(), keepdim, dtype)))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
@@ -184,27 +186,32 @@ impl PyTensor {
 
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<PyTensor> {
-        wrap(self.t.logsumexp(dims_arg(Some(dim))?.as_deref(), keepdim))
+        let dims = dims_arg(Some(dim))?;
+        wrap(ferrotorch_core::autocast::apply("logsumexp", &[&self.t], |t| t[0].logsumexp(dims.as_deref(), keepdim)))
     }
 
     #[pyo3(signature = (dim, dtype=None))]
     fn softmax(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.softmax(dim, opt_dtype(dtype)?, false))
+        let dtype = opt_dtype(dtype)?;
+        wrap(unless_dtype("softmax", &self.t, dtype, |t| t.softmax(dim, dtype, false)))
     }
 
     #[pyo3(signature = (dim, dtype=None))]
     fn log_softmax(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.softmax(dim, opt_dtype(dtype)?, true))
+        let dtype = opt_dtype(dtype)?;
+        wrap(unless_dtype("log_softmax", &self.t, dtype, |t| t.softmax(dim, dtype, true)))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.cumsum(dim, opt_dtype(dtype)?))
+        let dtype = opt_dtype(dtype)?;
+        wrap(unless_dtype("cumsum", &self.t, dtype, |t| t.cumsum(dim, dtype)))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        wrap(self.t.cumprod(dim, opt_dtype(dtype)?))
+        let dtype = opt_dtype(dtype)?;
+        wrap(unless_dtype("cumprod", &self.t, dtype, |t| t.cumprod(dim, dtype)))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]

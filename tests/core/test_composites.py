@@ -162,6 +162,81 @@ def test_cosine_similarity_pairwise_distance_pdist(rng):
     assert_close(ft.pdist(x), expected)
 
 
+# --- dist and renorm -------------------------------------------------------------------------
+
+def p_norm(d, p):
+    d = np.abs(d)
+    if p == 0:
+        return float((d != 0).sum())
+    if p == np.inf:
+        return d.max() if d.size else 0.0
+    return (d ** p).sum() ** (1 / p)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 2.0, 3.5, np.inf])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_dist_matches_numpy(p, layout, rng):
+    x, a = make((3, 4), ft.float64, rng, layout)
+    y, b = make((4,), ft.float64, rng)  # broadcast against x
+    got = ft.dist(x, y, p)
+    assert got.dim() == 0
+    assert_close(got, np.asarray(p_norm(a - b, p)))
+    assert_close(x.dist(y, p), np.asarray(p_norm(a - b, p)))
+
+
+def test_dist_empty_zero_dim_and_nan():
+    assert ft.dist(ft.zeros(0, 3), ft.zeros(3)).item() == 0.0
+    assert ft.dist(ft.tensor(3.0), ft.tensor(-1.0)).item() == 4.0
+    assert np.isnan(ft.dist(ft.tensor([1.0, float("nan")]), ft.zeros(2)).item())
+    assert ft.dist(ft.tensor([1.0, float("inf")]), ft.zeros(2)).item() == float("inf")
+
+
+def renorm_ref(a, p, dim, maxnorm):
+    moved = np.moveaxis(a, dim, 0)
+    norms = np.array([p_norm(s, p) for s in moved]).reshape((-1,) + (1,) * (a.ndim - 1))
+    factor = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return np.moveaxis(moved * factor, 0, dim)
+
+
+@pytest.mark.parametrize("p,dim,maxnorm", [(2.0, 0, 3.0), (1.0, 1, 5.0), (np.inf, -1, 2.0), (3.0, 2, 100.0)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_renorm_matches_numpy(p, dim, maxnorm, layout, rng):
+    x, a = make((3, 4, 2), ft.float64, rng, layout)
+    assert_close(ft.renorm(x, p, dim, maxnorm), renorm_ref(a, p, dim, maxnorm))
+    y = x.clone()
+    assert y.renorm_(p, dim, maxnorm) is y
+    assert_close(y, renorm_ref(a, p, dim, maxnorm))
+
+
+@pytest.mark.parametrize("dtype", [ft.float32, ft.bfloat16, ft.float16])
+def test_renorm_low_precision_and_empty(dtype, rng):
+    x, a = make((4, 3), dtype, rng)
+    assert_close(x.renorm(2, 0, 1.0), renorm_ref(a.astype(np.float64), 2, 0, 1.0), dtype=dtype)
+    assert tuple(ft.renorm(ft.zeros(0, 3), 2, 0, 1.0).shape) == (0, 3)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ft.renorm(ft.ones(3, 2), 0, 0, 1.0), "non-positive-norm not supported"),
+    (lambda: ft.renorm(ft.ones(3, 2), 2, 0, -1.0), "expected maxnorm to be >= 0 but got -1.0"),
+    (lambda: ft.renorm(ft.ones(3), 2, 0, 1.0), "needs at least 2 dimensions, got 1 dimensions"),
+    (lambda: ft.renorm(ft.ones(3, 2, dtype=ft.int64), 2, 0, 1.0), "expected a floating point dtype"),
+])
+def test_renorm_errors_are_pytorchs(call, match):
+    with pytest.raises(RuntimeError, match=match):
+        call()
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ft.renorm(ft.ones(3, 2), 2, 2, 1.0)
+
+
+def test_dist_and_renorm_gradcheck(rng):
+    x, y = leaf((3, 4), rng), leaf((4,), rng)
+    assert gradcheck(lambda a, b: ft.dist(a, b, 3.0), (x, y))
+    assert gradgradcheck(lambda a, b: ft.dist(a, b), (x, y))
+    z = leaf((3, 4), rng, "transposed")
+    assert gradcheck(lambda a: ft.renorm(a, 2, 0, 1.5), (z,))
+    assert gradcheck(lambda a: ft.renorm(a, 1, 1, 2.0), (z,))
+
+
 # --- cov / corrcoef --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("layout", LAYOUTS)

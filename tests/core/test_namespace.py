@@ -184,6 +184,19 @@ def test_cudnn_flags_default_and_settable():
         cudnn.benchmark = False
 
 
+def test_cudnn_allow_tf32_reaches_the_core():
+    cudnn = ft.backends.cudnn
+    cudnn.allow_tf32 = False
+    try:
+        assert cudnn.allow_tf32 is False and ft._C._cuda_conv_allow_tf32() is False
+        with cudnn.flags(allow_tf32=True):
+            assert ft._C._cuda_conv_allow_tf32() is True
+        assert ft._C._cuda_conv_allow_tf32() is False
+    finally:
+        cudnn.allow_tf32 = True
+    assert ft._C._cuda_conv_allow_tf32() is True
+
+
 def test_cudnn_flags_context_sets_and_restores_even_on_error():
     cudnn = ft.backends.cudnn
     with pytest.raises(ValueError):

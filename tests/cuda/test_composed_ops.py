@@ -153,6 +153,25 @@ def test_cuda_autocast_casts_by_pytorchs_cuda_lists():
         assert (x @ w.t()).dtype == ft.float32  # the CUDA region is off
 
 
+def test_cuda_autocast_runs_the_float32_list_in_float32():
+    """PyTorch's CUDA float32 list: a float16 activation into softmax, sum, exp, pow, layer_norm
+    and the norms comes out float32 (the values of float32 maths on it); an explicit dtype wins."""
+    F = ft.nn.functional
+    x = sample((4, 8), ft.float32).cuda()
+    h = x.half()
+    with ft.autocast("cuda"):
+        for name, op in [("softmax", lambda t: t.softmax(-1)), ("log_softmax", lambda t: F.log_softmax(t, -1)),
+                         ("sum", lambda t: t.sum(0)), ("exp", ft.exp), ("pow", lambda t: t ** 2),
+                         ("layer_norm", lambda t: F.layer_norm(t, (8,))), ("norm", lambda t: t.norm()),
+                         ("cumsum", lambda t: t.cumsum(1)), ("logsumexp", lambda t: t.logsumexp(1))]:
+            got = op(h)
+            assert got.dtype == ft.float32, name
+            np.testing.assert_allclose(got.cpu().numpy(), op(h.float()).cpu().numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
+        assert h.sum(0, dtype=ft.float16).dtype == ft.float16
+        assert (h + h).dtype == ft.float16  # not listed
+        assert ft.dot(h[0], x[1]).dtype == ft.float32  # promote
+
+
 @pytest.mark.parametrize("opt", [ft.optim.SGD, ft.optim.Adam])
 def test_one_optimizer_over_parameters_on_both_devices(opt):
     """PyTorch's foreach groups parameters by device: a CPU and a CUDA parameter in one list each

@@ -793,6 +793,64 @@ def test_row_norms_forward_and_backward(suffix, center, affine, rng):
         np.testing.assert_allclose(dyx, dy * xhat, **tol)
 
 
+class ChannelLayout(ctypes.Structure):
+    """batch_norm.cu's `ChannelLayout`."""
+    _fields_ = [("batch", ctypes.c_int64), ("channels", ctypes.c_int64), ("spatial", ctypes.c_int64),
+                ("parts", ctypes.c_int64), ("s_magic", ctypes.c_uint32), ("s_shift", ctypes.c_uint32),
+                ("c_magic", ctypes.c_uint32), ("c_shift", ctypes.c_uint32), ("narrow", ctypes.c_int32)]
+
+
+def channel_layout(n, c, s, parts, narrow):
+    """The layout of an (n, c, s) input with the core's division constants for s and c."""
+    shape = emu.shape_of([max(s, 1), max(c, 1)])
+    return ChannelLayout(n, c, s, parts, shape.magic[0], shape.shift[0], shape.magic[1], shape.shift[1], int(narrow))
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("shape", [(4, 3, 50), (2, 5, 1), (1, 2, 7), (3, 4, 0)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_forward_and_backward(suffix, shape, affine, rng):
+    """Every launch shape and split of the channels' sums into parts, both index paths (32-bit
+    divisions and 64-bit), against float64 formulas; the mean far from zero (the shifted sums)."""
+    mod = emu.Module.get("norm")
+    dtype = STORAGE[DTYPE[suffix]]
+    n, c, s = shape
+    eps = 1e-5
+    x = rng.normal(50.0, 2.0, shape).astype(dtype)
+    dy = rng.normal(size=shape).astype(dtype)
+    w, b = (rng.uniform(0.5, 1.5, c).astype(dtype), rng.uniform(-1, 1, c).astype(dtype)) if affine else (None, None)
+    x64, count = x.astype(np.float64), max(n * s, 1)
+    mean = x64.sum((0, 2)) / count
+    var = ((x64 - mean[None, :, None]) ** 2).sum((0, 2)) / count
+    invstd = 1 / np.sqrt(var + eps)
+    scale = invstd * (w if affine else 1.0)
+    want_out = x64 * scale[None, :, None] + ((b if affine else 0.0) - mean * scale)[None, :, None]
+    centered = x64 - mean[None, :, None]
+    sum_dy, dot = dy.sum((0, 2), dtype=np.float64), (dy * centered).sum((0, 2))
+    want_dx = (dy - (sum_dy / count)[None, :, None] - centered * (dot * invstd ** 2 / count)[None, :, None]) * scale[None, :, None]
+    tol = dict(rtol=2e-5, atol=2e-5) if suffix == "f32" else dict(rtol=1e-10, atol=1e-11)
+    for parts, narrow, (grid, block) in [(1, 1, (1, 32)), (3, 1, (4, 64)), (2, 0, (16, 256))]:
+        g = channel_layout(n, c, s, parts, narrow)
+        partials = np.zeros(2 * c * parts)
+        stats = np.zeros((4, c), dtype)
+        out = np.zeros_like(x)
+        mod.launch(f"norm_batch_stats_{suffix}", grid, block, g, x, partials)
+        mod.launch(f"norm_batch_stats_finish_{suffix}", grid, block, g, x, partials, w, b, emu.f64(eps), stats[0], stats[1], stats[2], stats[3])
+        mod.launch(f"norm_batch_apply_{suffix}", grid, block, g, x, stats[2], stats[3], out)
+        np.testing.assert_allclose(stats[0], mean, **tol)
+        np.testing.assert_allclose(stats[1], var, rtol=tol["rtol"] * 10, atol=tol["atol"])
+        np.testing.assert_allclose(out, want_out, rtol=tol["rtol"], atol=tol["atol"] * 100)
+        coefficients = np.zeros((5, c), dtype)
+        dx = np.zeros_like(x)
+        mean_r, invstd_r = mean.astype(dtype), invstd.astype(dtype)
+        mod.launch(f"norm_batch_backward_sums_{suffix}", grid, block, g, x, dy, mean_r, partials)
+        mod.launch(f"norm_batch_backward_finish_{suffix}", grid, block, g, partials, w, invstd_r, *coefficients)
+        mod.launch(f"norm_batch_backward_apply_{suffix}", grid, block, g, x, dy, mean_r, coefficients[2], coefficients[3], coefficients[4], dx)
+        np.testing.assert_allclose(coefficients[0], dot * invstd, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+        np.testing.assert_allclose(coefficients[1], sum_dy, rtol=tol["rtol"], atol=tol["atol"] * 10)
+        np.testing.assert_allclose(dx, want_dx, rtol=tol["rtol"] * 10, atol=tol["atol"] * 100)
+
+
 # --- fused cells, optimizer steps, random fills -------------------------------------------------
 
 @pytest.mark.parametrize("suffix", ["f32", "f64"])

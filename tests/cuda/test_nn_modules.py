@@ -129,6 +129,21 @@ def test_conv2d_forward(dtype):
         same(got, want, dtype)
 
 
+def test_float32_convolutions_use_tf32_as_cudnn_allow_tf32_says():
+    x, w = sample((8, 64, 16, 16), ft.float32), sample((64, 64, 3, 3), ft.float32, 1)
+    exact = F.conv2d(x.double(), w.double(), padding=1)
+
+    def error(allow):
+        with ft.backends.cudnn.flags(enabled=True, allow_tf32=allow):
+            got = F.conv2d(x.cuda(), w.cuda(), padding=1).cpu().double()
+        return float((got - exact).abs().max() / exact.abs().max())
+
+    full, tf32 = error(False), error(True)
+    assert full < 1e-5
+    # TF32 keeps 10 bits of mantissa: errors near 1e-3 of the largest value, not 1e-7.
+    assert full < tf32 < 1e-2
+
+
 def test_conv_gradients_1d_2d_3d_and_transposed():
     grads_match(lambda t, w, b: F.conv1d(t, w, b, stride=2, padding=1), sample((2, 3, 11), ft.float64), sample((4, 3, 3), ft.float64, 1), sample((4,), ft.float64, 2))
     grads_match(lambda t, w: F.conv2d(t, w, groups=2, dilation=2, padding=2), sample((2, 4, 7, 6), ft.float64), sample((6, 2, 3, 3), ft.float64, 1))

@@ -11,6 +11,9 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 thread_local! {
+    /// The op names the hooks have looked up since `trace(true)` (None: not recording).
+    static TRACE: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+
     /// Fast-dtype copies of float32 leaf weights made in the current autocast region, keyed by
     /// the weight's identity and the copy's dtype (nested regions may differ). The weight itself
     /// is kept too, so its identity cannot be reused by another tensor while the entry lives.
@@ -63,6 +66,23 @@ pub fn run<'a, R>(op: impl OpName, inputs: impl IntoIterator<Item = &'a Tensor>,
     Some(cast.and_then(|cast| f(&cast)))
 }
 
+/// `run` for an op hooked where users call it (its Python binding) rather than in its body,
+/// because other ops compose it (`sum`, `exp`, `softmax`): only a user's call is cast, as
+/// PyTorch casts only what reaches its dispatcher. Without autocast `f` gets the inputs.
+pub fn apply<R>(op: &str, inputs: &[&Tensor], f: impl Fn(&[Tensor]) -> Result<R>) -> Result<R> {
+    if let Some(r) = run(op, inputs.iter().copied(), &f) {
+        return r;
+    }
+    f(&inputs.iter().map(|&t| t.clone()).collect::<Vec<_>>())
+}
+
+/// Starts (`on`) or stops recording the names of the ops whose hook consults a device type's
+/// list (autocast on for it, not inside an autocast op); returns what was recorded so far. The
+/// tests check with it that every listed op reaches its hook, on any device.
+pub fn trace(on: bool) -> Vec<String> {
+    TRACE.with(|t| std::mem::replace(&mut *t.borrow_mut(), on.then(Vec::new)).unwrap_or_default())
+}
+
 /// `inputs` of op `name` cast as autocast says now, or None when it does not apply (off for
 /// the first input's device type, inside an autocast op, or `name` not on that type's list).
 /// Shared by `run` and the Python composite ops' hook.
@@ -71,6 +91,7 @@ pub fn cast_for(name: &str, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>>> {
     if state::is_excluded() || !state::is_enabled(device) {
         return None;
     }
+    TRACE.with(|t| t.borrow_mut().as_mut().map(|names| names.push(name.to_string())));
     let policy = policy::policy(device, name)?;
     Some(cast_inputs(device, policy, inputs))
 }

@@ -135,7 +135,7 @@ pub fn is_excluded() -> bool {
 }
 
 /// Whether some op would be cast now: autocast is on for some device and not excluded.
-pub(super) fn any_active() -> bool {
+pub fn any_active() -> bool {
     let s = read();
     (s.enabled[0] || s.enabled[1]) && !s.excluded
 }

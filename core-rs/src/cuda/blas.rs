@@ -1,6 +1,7 @@
 //! Matrix products on CUDA tensors through cuBLAS (`cublasGemmStridedBatchedEx`): every float
 //! dtype, batched and broadcast, with float32 products in TF32 when
-//! `backends.cuda.matmul.allow_tf32` / `set_float32_matmul_precision` allow it.
+//! `backends.cuda.matmul.allow_tf32` / `set_float32_matmul_precision` allow it, or, for the
+//! products of a convolution, when `backends.cudnn.allow_tf32` does (PyTorch's default: yes).
 //!
 //! cuBLAS is column-major: the row-major product `C = A @ B` is computed as `Cᵀ = Bᵀ Aᵀ`, which
 //! reads each row-major operand as its column-major transpose without copying. An operand whose
@@ -28,6 +29,45 @@ static ALLOW_TF32: AtomicBool = AtomicBool::new(false);
 /// Sets `torch.backends.cuda.matmul.allow_tf32`.
 pub fn set_allow_tf32(allow: bool) {
     ALLOW_TF32.store(allow, Ordering::Relaxed);
+}
+
+/// Whether the float32 products of convolutions may use TF32: PyTorch's
+/// `backends.cudnn.allow_tf32`, on by default (cuDNN's convolutions use TF32 unless told not to).
+static CONV_ALLOW_TF32: AtomicBool = AtomicBool::new(true);
+
+/// Sets `torch.backends.cudnn.allow_tf32`.
+pub fn set_conv_allow_tf32(allow: bool) {
+    CONV_ALLOW_TF32.store(allow, Ordering::Relaxed);
+}
+
+/// `torch.backends.cudnn.allow_tf32`.
+pub fn conv_allow_tf32() -> bool {
+    CONV_ALLOW_TF32.load(Ordering::Relaxed)
+}
+
+thread_local! {
+    /// Set while this thread runs a convolution's products (see `in_convolution`).
+    static IN_CONVOLUTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, a convolution's products by columns, under cuDNN's TF32 switch instead of
+/// cuBLAS's: the products are a convolution's, whatever library computes them.
+pub fn in_convolution<R>(f: impl FnOnce() -> R) -> R {
+    /// Puts the outer value back, also when `f` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_CONVOLUTION.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_CONVOLUTION.with(|c| c.replace(true)));
+    f()
+}
+
+/// Whether the float32 product about to run may use TF32.
+fn tf32_allowed() -> bool {
+    let flag = if IN_CONVOLUTION.with(|c| c.get()) { &CONV_ALLOW_TF32 } else { &ALLOW_TF32 };
+    flag.load(Ordering::Relaxed)
 }
 
 /// One cuBLAS handle per device, created at first use.
@@ -152,7 +192,7 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
     let beta = bias.map_or(0.0, |(_, beta)| beta.to_f64());
     let compute = match dtype {
         DType::F64 => cublasComputeType_t::CUBLAS_COMPUTE_64F,
-        DType::F32 if ALLOW_TF32.load(Ordering::Relaxed) => cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
+        DType::F32 if tf32_allowed() => cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
         _ => cublasComputeType_t::CUBLAS_COMPUTE_32F,
     };
     // alpha and beta live on the host, in the compute type's precision.

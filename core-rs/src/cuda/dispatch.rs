@@ -352,6 +352,12 @@ struct Rows {
     inner: usize,
 }
 
+/// The reduce kernels' kept and reduced layouts of `rows` contiguous rows of `cols` elements:
+/// kept dim `rows` of stride `cols`, reduced dim `cols` of stride 1.
+pub(super) fn dense_rows(rows: usize, cols: usize) -> Result<(KernelShape, KernelStrides<1>, KernelShape, KernelStrides<1>)> {
+    Ok((KernelShape::new(&[rows])?, KernelStrides::new([&[cols]])?, KernelShape::new(&[cols])?, KernelStrides::new([&[1]])?))
+}
+
 impl Rows {
     /// The rows of `t` reduced over the dims where `mask` is true; None when a group has more
     /// dims than the kernels take, even coalesced.
@@ -395,15 +401,8 @@ impl Rows {
 
     /// `rows` contiguous rows of `cols` elements (partials).
     fn dense(rows: usize, cols: usize) -> Result<Rows> {
-        Ok(Rows {
-            rows,
-            cols,
-            inner: cols,
-            kept: KernelShape::new(&[rows])?,
-            kept_strides: KernelStrides::new([&[cols]])?,
-            reduced: KernelShape::new(&[cols])?,
-            reduced_strides: KernelStrides::new([&[1]])?,
-        })
+        let (kept, kept_strides, reduced, reduced_strides) = dense_rows(rows, cols)?;
+        Ok(Rows { rows, cols, inner: cols, kept, kept_strides, reduced, reduced_strides })
     }
 
     /// Whether a thread per row reads coalesced: neighbouring rows are neighbouring elements,

@@ -25,6 +25,7 @@
 
 pub mod allocator;
 pub mod attention;
+pub mod batch_norm;
 pub mod blas;
 pub mod compile;
 pub mod device;

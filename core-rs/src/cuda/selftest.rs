@@ -158,9 +158,7 @@ impl Tester {
         let f = loader::kernel(self.index, kernel)?;
         let mut out = self.zeros::<A>(rows * blocks as usize)?;
         let (r, c) = (rows as i64, cols as i64);
-        // Dense rows: kept dim `rows` of stride `cols`, reduced dim `cols` of stride 1.
-        let (kept, reduced) = (KernelShape::new(&[rows])?, KernelShape::new(&[cols])?);
-        let (kept_strides, reduced_strides) = (KernelStrides::new([&[cols]])?, KernelStrides::new([&[1]])?);
+        let (kept, kept_strides, reduced, reduced_strides) = super::dispatch::dense_rows(rows, cols)?;
         let mut launch = self.stream.launch_builder(&f);
         launch.arg(&r).arg(&c).arg(&kept).arg(&kept_strides).arg(&reduced).arg(&reduced_strides).arg(input).arg(&mut out);
         let config = LaunchConfig { grid_dim: (blocks, rows.min(65535) as u32, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };

@@ -104,6 +104,17 @@ impl Tensor {
         from_fn(&[n, m], dtype, |i| Scalar::Bool(i / m.max(1) == i % m.max(1)))
     }
 
+    /// `eye(n, m)` on `device`: the identities gradient formulas add beside device tensors.
+    pub fn eye_on(n: usize, m: usize, dtype: DType, device: crate::Device) -> Result<Tensor> {
+        Tensor::eye(n, m, dtype)?.to_device(device)
+    }
+
+    /// The int64 positions `0..n` on `device` (`arange(n)`), which index-building ops use beside
+    /// device tensors. Built on the host and copied: one place to give a fill kernel.
+    pub fn positions_on(n: usize, device: crate::Device) -> Result<Tensor> {
+        Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(device)
+    }
+
     /// `tril_indices(row, col, offset)` (upper when `upper`): a (2, N) int64 tensor.
     pub fn tri_indices(row: usize, col: usize, offset: i64, upper: bool) -> Result<Tensor> {
         let mut rows = Vec::new();

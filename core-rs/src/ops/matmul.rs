@@ -465,7 +465,7 @@ impl Tensor {
         }
         let size = self.shape()[nd - 1];
         if n == 0 {
-            let eye = Tensor::eye(size, size, self.dtype())?.to_device(self.device())?;
+            let eye = Tensor::eye_on(size, size, self.dtype(), self.device())?;
             let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
             return eye.expand(&shape)?.clone_contiguous();
         }

@@ -1,5 +1,5 @@
 """PyTorch top-level functions that are compositions of existing differentiable ops: ``diff``,
-``cross``, ``cdist``, ``cov``, ``corrcoef``, ``vander``, ``combinations``, ``chain_matmul``, the
+``cross``, ``cdist``, ``dist``, ``renorm``, ``cov``, ``corrcoef``, ``vander``, ``combinations``, ``chain_matmul``, the
 ``torch.``-level forms of dropout, embedding and the normalizations, and small predicates.
 
 Written with ordinary tensor ops, so autograd (double backward included) comes for free.
@@ -11,6 +11,7 @@ import warnings
 
 from . import _C
 from ._C import Tensor
+from .amp.autocast_mode import autocast_op
 from . import linalg as _linalg
 from .nn import functional as _F
 
@@ -18,7 +19,7 @@ __all__ = [
     "diff", "cross", "cdist", "cosine_similarity", "pairwise_distance", "pdist", "cov", "corrcoef",
     "vander", "combinations", "chain_matmul", "is_nonzero", "is_same_size", "dropout", "dropout_",
     "alpha_dropout", "alpha_dropout_", "feature_dropout", "feature_dropout_", "feature_alpha_dropout",
-    "feature_alpha_dropout_", "embedding", "batch_norm", "instance_norm", "group_norm",
+    "feature_alpha_dropout_", "embedding", "batch_norm", "instance_norm", "group_norm", "dist", "renorm",
 ]
 
 
@@ -76,6 +77,7 @@ def _linalg_cross(input, other, dim=-1):
     return _C.cat(components, axis)
 
 
+@autocast_op("cross")
 def cross(input, other, dim=None):
     """The cross product along ``dim``; without ``dim`` (deprecated, as in PyTorch) the first
     dimension of ``input`` of size 3."""
@@ -98,6 +100,7 @@ _linalg.cross = _linalg_cross  # torch.linalg.cross; ferrotorch.linalg mirrors _
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
+@autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between each row of ``x1`` ``(B, P, M)`` and of ``x2`` ``(B, R, M)``:
     ``(B, P, R)``, batch dims broadcast. Always computed from the differences (the exact form
@@ -115,6 +118,42 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return _linalg.vector_norm(differences, p, dim=-1)
+
+
+@autocast_op("dist")
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast) over all elements: a 0-d tensor."""
+    return _linalg.vector_norm(input - other, p)
+
+
+@autocast_op("renorm")
+def renorm(input, p, dim, maxnorm):
+    """Each slice of ``input`` along ``dim`` whose ``p``-norm (over the other dims) exceeds
+    ``maxnorm`` scaled down to norm ``maxnorm``, by PyTorch's factor ``maxnorm / (norm + 1e-7)``;
+    the factor is differentiated too, as in PyTorch."""
+    if not input.is_floating_point():
+        raise RuntimeError(f"renorm: expected a floating point dtype but got {input.dtype}")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    axis = _wrap_dim(dim, input.dim())
+    others = [d for d in range(input.dim()) if d != axis]
+    norm = _linalg.vector_norm(input, p, dim=others, keepdim=True)
+    factor = _C.where(norm > maxnorm, maxnorm / (norm + 1e-7), _C.ones_like(norm))
+    return input * factor
+
+
+def _renorm_(self, p, dim, maxnorm):
+    """In-place ``renorm``."""
+    return self.copy_(renorm(self, p, dim, maxnorm))
+
+
+Tensor.dist = dist
+Tensor.renorm = renorm
+Tensor.renorm_ = _renorm_
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -231,6 +270,7 @@ def combinations(input, r=2, with_replacement=False):
     return input[index]
 
 
+@autocast_op("chain_matmul")
 def chain_matmul(*matrices):
     """Deprecated in PyTorch for :func:`ferrotorch.linalg.multi_dot`: the product of 2-D tensors."""
     warnings.warn(

@@ -6,6 +6,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use super::{named_tuple, norm_ord, opt_dims};
+use crate::autocast::unless_dtype;
 use crate::dtype::opt_dtype;
 use crate::error::{to_py, IntoPy};
 use crate::tensor::{wrap, PyTensor};
@@ -31,7 +32,8 @@ fn vector_norm(x: &PyTensor, ord: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<
         Some(MatrixOrd::P(p)) => p,
         Some(_) => return Err(PyRuntimeError::new_err("linalg.vector_norm: ord must be a number")),
     };
-    wrap(core::vector_norm(&x.t, ord, opt_dims(dim)?.as_deref(), keepdim, opt_dtype(dtype)?))
+    let (dims, dtype) = (opt_dims(dim)?, opt_dtype(dtype)?);
+    wrap(unless_dtype("linalg_vector_norm", &x.t, dtype, |t| core::vector_norm(t, ord, dims.as_deref(), keepdim, dtype)))
 }
 
 #[pyfunction]
@@ -43,14 +45,20 @@ fn matrix_norm(A: &PyTensor, ord: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<
         Some(&[a, b]) => [a, b],
         Some(ds) => return Err(PyRuntimeError::new_err(format!("linalg.matrix_norm: dim must be a 2-tuple. Got {:?}", ds))),
     };
-    wrap(core::matrix_norm(&A.t, norm_ord(ord)?.unwrap_or(MatrixOrd::Fro), dims, keepdim, opt_dtype(dtype)?))
+    let (ord, dtype) = (norm_ord(ord)?.unwrap_or(MatrixOrd::Fro), opt_dtype(dtype)?);
+    wrap(unless_dtype("linalg_matrix_norm", &A.t, dtype, |t| core::matrix_norm(t, ord, dims, keepdim, dtype)))
 }
 
 #[pyfunction]
 #[pyo3(signature = (A, ord=None, dim=None, keepdim=false, *, dtype=None))]
 #[allow(non_snake_case)]
 fn norm(A: &PyTensor, ord: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-    wrap(core::norm(&A.t, norm_ord(ord)?, opt_dims(dim)?.as_deref(), keepdim, opt_dtype(dtype)?))
+    let (ord, dims, dtype) = (norm_ord(ord)?, opt_dims(dim)?, opt_dtype(dtype)?);
+    // PyTorch's linalg.norm runs linalg.matrix_norm (two dims, or none with an order given for
+    // a matrix) or linalg.vector_norm, both on autocast's lists.
+    let matrix = dims.as_ref().map_or(ord.is_some() && A.t.ndim() == 2, |d| d.len() == 2);
+    let name = if matrix { "linalg_matrix_norm" } else { "linalg_vector_norm" };
+    wrap(unless_dtype(name, &A.t, dtype, |t| core::norm(t, ord, dims.as_deref(), keepdim, dtype)))
 }
 
 #[pyfunction]
@@ -187,11 +195,9 @@ fn multi_dot(tensors: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
             return Err(PyRuntimeError::new_err(format!("multi_dot(): tensor {} must be 2D but got {}D", i, t.ndim())));
         }
     }
-    let mut acc = ts[0].clone();
-    for t in &ts[1..] {
-        acc = acc.matmul(t).py()?;
-    }
-    Ok(PyTensor::new(acc))
+    wrap(ferrotorch_core::autocast::apply("linalg_multi_dot", &ts.iter().collect::<Vec<_>>(), |ts| {
+        ts[1..].iter().try_fold(ts[0].clone(), |acc, t| acc.matmul(t))
+    }))
 }
 
 /// Adds the `linalg` functions and `LinAlgError` to the submodule.

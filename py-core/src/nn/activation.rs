@@ -29,7 +29,8 @@ macro_rules! bind_activations {
             $(
                 #[pyfunction]
                 pub fn [<_ $name>](input: &PyTensor, $($p: f64),*) -> PyResult<PyTensor> {
-                    wrap(input.t.activation(Activation::$variant { $($p),* }))
+                    // `softplus` is on autocast's CUDA float32 list.
+                    wrap(ferrotorch_core::autocast::apply(stringify!($name), &[&input.t], |t| t[0].activation(Activation::$variant { $($p),* })))
                 }
 
                 #[pyfunction]

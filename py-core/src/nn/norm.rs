@@ -1,5 +1,6 @@
 //! Bindings of `ops/nn/norm.rs`.
 
+use ferrotorch_core::{autocast, Tensor};
 use pyo3::prelude::*;
 
 use crate::error::IntoPy;
@@ -18,7 +19,11 @@ fn layer_norm(
 ) -> PyResult<PyTensor> {
     let _ = cudnn_enable;
     let shape: Vec<usize> = int_list(normalized_shape)?.into_iter().map(|d| d.max(0) as usize).collect();
-    wrap(input.t.layer_norm(&shape, weight.map(|w| &w.t), bias.map(|b| &b.t), eps))
+    let inputs: Vec<&Tensor> = [Some(&input.t), weight.map(|w| &w.t), bias.map(|b| &b.t)].into_iter().flatten().collect();
+    wrap(autocast::apply("layer_norm", &inputs, |t| {
+        let (weight, bias) = (weight.map(|_| &t[1]), bias.map(|_| &t[t.len() - 1]));
+        t[0].layer_norm(&shape, weight, bias, eps)
+    }))
 }
 
 /// `torch.rms_norm(input, normalized_shape, weight=None, eps=None)`: one fused kernel forward

@@ -162,7 +162,7 @@ pub fn qr(a: &Tensor, mode: QrMode) -> Result<(Tensor, Tensor)> {
             let r1 = r.narrow(-1, 0, m as i64)?;
             let ga = r1.mt()?.linalg_solve(&q.matmul(&skew)?, false)?;
             // Pads the m x m block with zero columns to m x n, as a product with [I 0].
-            let pad = Tensor::eye(m, n, ga.dtype())?.to_device(ga.device())?;
+            let pad = Tensor::eye_on(m, n, ga.dtype(), ga.device())?;
             Ok(vec![Some(ga.matmul(&pad)?.add(&q.matmul(g_r)?)?)])
         }
     })?;
@@ -184,7 +184,7 @@ pub fn eigh(a: &Tensor, uplo: &str) -> Result<(Tensor, Tensor)> {
                 return Ok(vec![Some(v.mul(&gw.unsqueeze(-2)?)?.matmul(&v.mt()?)?)]);
             }
             let n = w.shape()[w.ndim() - 1];
-            let eye = Tensor::eye(n, n, w.dtype())?.to_device(w.device())?;
+            let eye = Tensor::eye_on(n, n, w.dtype(), w.device())?;
             let vtgv = v.mt()?.matmul(&gr.outputs[1])?;
             let skew = vtgv.sub(&vtgv.mt()?)?.mul(0.5)?;
             let gaps = w.unsqueeze(-2)?.sub(&w.unsqueeze(-1)?)?.add(&eye)?;
@@ -228,7 +228,7 @@ fn svd_backward(gr: &Grads, su: &Saved, ss: &Saved, svh: &Saved, full: bool, m: 
     }
     let skew = |x: Tensor| -> Result<Tensor> { x.sub(&x.mt()?) };
     let s2 = s.square()?;
-    let eye = Tensor::eye(k as usize, k as usize, s.dtype())?.to_device(s.device())?;
+    let eye = Tensor::eye_on(k as usize, k as usize, s.dtype(), s.device())?;
     let gaps = s2.unsqueeze(-2)?.sub(&s2.unsqueeze(-1)?)?.add(&eye)?;
     let mut inner = eye.mul(&gs.unsqueeze(-2)?)?;
     if has_u {

@@ -139,7 +139,7 @@ pub fn addbmm(bias: &Tensor, batch1: &Tensor, batch2: &Tensor, beta: Scalar, alp
 /// Records `trace`: the gradient is `g` on the main diagonal.
 pub fn trace(x: &Tensor) -> Result<Tensor> {
     let (rows, cols, dtype) = (x.shape()[0], x.shape()[1], x.dtype());
-    record("TraceBackward0", &[x], || x.trace(), |_| move |gr: &Grads| Ok(vec![Some(gr.g().mul(&Tensor::eye(rows, cols, dtype)?.to_device(gr.g().device())?)?)]))
+    record("TraceBackward0", &[x], || x.trace(), |_| move |gr: &Grads| Ok(vec![Some(gr.g().mul(&Tensor::eye_on(rows, cols, dtype, gr.g().device())?)?)]))
 }
 
 /// Records a copy (`CloneBackward0`), for ops that return a fresh copy of their input.

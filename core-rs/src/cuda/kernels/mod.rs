@@ -33,6 +33,7 @@ const SOFTMAX: &str = include_str!("softmax.cu");
 const ACTIVATION: &str = include_str!("activation.cu");
 const OPTIM: &str = include_str!("optim.cu");
 const NORM: &str = include_str!("norm.cu");
+const BATCH_NORM: &str = include_str!("batch_norm.cu");
 const CONV: &str = include_str!("conv.cu");
 const POOL: &str = include_str!("pool.cu");
 const RNN: &str = include_str!("rnn.cu");
@@ -447,15 +448,40 @@ fn activation_module(op: Activation) -> KernelModule {
     })
 }
 
-/// `norm_rows_<f32|f64>` and `norm_rows_backward_<f32|f64>`: layer and RMS normalization, a block per row.
+/// `norm_rows_<f32|f64>` and `norm_rows_backward_<f32|f64>`: layer and RMS normalization, a block
+/// per row; `norm_batch_<step>_<f32|f64>`: batch normalization's three launches each way.
 fn norm_module() -> KernelModule {
-    module("norm".into(), &[ARITH, REDUCE, NORM], |src, names| {
+    module("norm".into(), &[ARITH, REDUCE, NORM, BATCH_NORM], |src, names| {
         for dtype in [DType::F32, DType::F64] {
             let (r, sfx) = (storage_type(dtype), suffix(dtype));
             let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* b, {r}* y, double eps, int center");
             kernel(src, names, format!("norm_rows_{sfx}"), &params, "row_norm_rows(rows, n, x, w, b, y, eps, center);");
             let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* dy, {r}* dx, {r}* dy_xhat, double eps, int center");
             kernel(src, names, format!("norm_rows_backward_{sfx}"), &params, "row_norm_backward_rows(rows, n, x, w, dy, dx, dy_xhat, eps, center);");
+            let batch_norm = [
+                ("stats", "const R* x, double* partials", "bn_stats(g, x, partials);"),
+                (
+                    "stats_finish",
+                    "const R* x, const double* partials, const R* w, const R* b, double eps, R* mean, R* var, R* scale, R* shift",
+                    "bn_stats_finish(g, x, partials, w, b, eps, mean, var, scale, shift);",
+                ),
+                ("apply", "const R* x, const R* scale, const R* shift, R* out", "bn_apply(g, x, scale, shift, out);"),
+                ("backward_sums", "const R* x, const R* dy, const R* mean, double* partials", "bn_backward_sums(g, x, dy, mean, partials);"),
+                (
+                    "backward_finish",
+                    "const double* partials, const R* w, const R* invstd, R* dw, R* db, R* k, R* mean_dy, R* scale",
+                    "bn_backward_finish(g, partials, w, invstd, dw, db, k, mean_dy, scale);",
+                ),
+                (
+                    "backward_apply",
+                    "const R* x, const R* dy, const R* mean, const R* k, const R* mean_dy, const R* scale, R* dx",
+                    "bn_backward_apply(g, x, dy, mean, k, mean_dy, scale, dx);",
+                ),
+            ];
+            for (step, params, body) in batch_norm {
+                let params = format!("ChannelLayout g, {}", params.replace("R*", &format!("{r}*")));
+                kernel(src, names, format!("norm_batch_{step}_{sfx}"), &params, body);
+            }
         }
     })
 }

@@ -55,7 +55,7 @@ fn nonzero_positions(t: &Tensor) -> Result<Tensor> {
     let rank = hit.cumsum(0, Some(DType::I64))?;
     let count = rank.narrow(0, n as i64 - 1, 1)?.item()?.to_f64() as usize;
     let slot = where_(&hit, &Operand::Tensor(rank.sub(Operand::Scalar(Scalar::Int(1)))?), &Operand::Scalar(Scalar::Int(count as i64)))?;
-    let items = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    let items = Tensor::positions_on(n, device)?;
     let out = Tensor::full_on(&[count + 1], Scalar::Int(0), DType::I64, device)?.scatter(0, &slot, &ScatterSrc::Tensor(items), None)?;
     out.narrow(0, 0, count as i64)
 }

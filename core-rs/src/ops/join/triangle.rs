@@ -1,6 +1,6 @@
 //! Triangles and diagonals of matrices: `tril`, `triu`, `diag`, `diag_embed`, `diagflat`.
 
-use crate::dtype::{DType, Scalar};
+use crate::dtype::Scalar;
 use crate::error::Result;
 use crate::ops::binary::Operand;
 use crate::layout::{wrap_dim, Layout};
@@ -43,7 +43,7 @@ impl Tensor {
         let (rows, cols) = (self.shape()[nd - 2], self.shape()[nd - 1]);
         if self.is_cuda() {
             // Zero where the column's offset from the diagonal is on the dropped side.
-            let iota = |n: usize| Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(self.device());
+            let iota = |n: usize| Tensor::positions_on(n, self.device());
             let offset = iota(cols)?.sub(&iota(rows)?.view(&[rows as i64, 1])?)?;
             let diagonal = Operand::Scalar(Scalar::Int(diagonal));
             let drop = if upper { offset.lt(diagonal)? } else { offset.gt(diagonal)? };

@@ -114,8 +114,8 @@ impl Operands {
             return Ok(scores);
         }
         let (l, s, device) = (self.n.l as i64, self.n.s as i64, self.q.device());
-        let rows = Tensor::arange(Scalar::Int(0), Scalar::Int(l), Scalar::Int(1), DType::I64)?.to_device(device)?.view(&[l, 1])?;
-        let cols = Tensor::arange(Scalar::Int(0), Scalar::Int(s), Scalar::Int(1), DType::I64)?.to_device(device)?;
+        let rows = Tensor::positions_on(l as usize, device)?.view(&[l, 1])?;
+        let cols = Tensor::positions_on(s as usize, device)?;
         scores.masked_fill(&cols.gt(&rows)?, Scalar::Float(f64::NEG_INFINITY))
     }
 }

@@ -144,7 +144,9 @@ impl Tensor {
         let compute = self.dtype().compute_type();
         let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
         if x.is_cuda() {
-            return on_device::forward(&x, w.as_ref(), b.as_ref(), eps, self.dtype());
+            crate::device::common_device(&[Some(&x), w.as_ref(), b.as_ref()].into_iter().flatten().collect::<Vec<_>>())?;
+            let (out, mean, var) = crate::cuda::batch_norm::forward(&x, w.as_ref(), b.as_ref(), eps)?;
+            return Ok((out.to_dtype(self.dtype())?, mean, var));
         }
         let out = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
@@ -167,7 +169,8 @@ impl Tensor {
         let dtype = weight.map_or(self.dtype(), |w| w.dtype());
         if x.is_cuda() {
             crate::device::common_device(&[self, &dy])?;
-            let (dx, dw, db) = on_device::backward(&x, &dy, w.as_ref(), mean, invstd)?;
+            let (mean, invstd) = (mean.contiguous_as(compute)?, invstd.contiguous_as(compute)?);
+            let (dx, dw, db) = crate::cuda::batch_norm::backward(&x, &dy, w.as_ref(), &mean, &invstd)?;
             return Ok((dx.to_dtype(self.dtype())?, dw.to_dtype(dtype)?, db.to_dtype(dtype)?));
         }
         let dx = Tensor::uninit(self.shape(), compute)?;
@@ -179,91 +182,5 @@ impl Tensor {
         });
         let c = [g.channels];
         Ok((dx.to_dtype(self.dtype())?, Tensor::from_slice(&dw, &c)?.to_dtype(dtype)?, Tensor::from_slice(&db, &c)?.to_dtype(dtype)?))
-    }
-}
-
-/// Batch normalization of CUDA tensors in device ops, with no host round trip: the statistics
-/// are reductions over the batch and spatial dims, the output one per-channel scale and shift,
-/// the backward the CPU kernel's formula in element-wise ops and reductions.
-mod on_device {
-    use crate::error::Result;
-    use crate::tensor::Tensor;
-
-    /// The dims reduced over (all but the channel dim) and the shape of a per-channel operand.
-    fn geometry(x: &Tensor) -> (Vec<i64>, Vec<i64>) {
-        let dims = std::iter::once(0).chain(2..x.ndim() as i64).collect();
-        let mut channel = vec![1i64; x.ndim()];
-        channel[1] = x.shape()[1] as i64;
-        (dims, channel)
-    }
-
-    /// The output (in `dtype`) and the per-channel mean and biased variance (`(C,)`, in the
-    /// compute type) of the contiguous compute-type `x`; `w`, `b` contiguous `(C,)`.
-    pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64, dtype: crate::dtype::DType) -> Result<(Tensor, Tensor, Tensor)> {
-        crate::device::common_device(&[Some(x), w, b].into_iter().flatten().collect::<Vec<_>>())?;
-        let (dims, channel) = geometry(x);
-        let mean = x.mean(Some(&dims), true, None)?;
-        let var = x.sub(&mean)?.square()?.mean(Some(&dims), true, None)?;
-        let invstd = var.add(eps)?.rsqrt()?;
-        let scale = match w {
-            Some(w) => invstd.mul(&w.view(&channel)?)?,
-            None => invstd,
-        };
-        // `(x - mean) * scale + b`, as the CPU kernel: no cancellation when |mean| >> std.
-        let centered = x.sub(&mean)?.mul(&scale)?;
-        let out = match b {
-            Some(b) => centered.add(&b.view(&channel)?)?,
-            None => centered,
-        };
-        let c = [x.shape()[1] as i64];
-        Ok((out.to_dtype(dtype)?, mean.reshape(&c)?, var.reshape(&c)?))
-    }
-
-    /// `(dx, dweight, dbias)` in `x`'s compute type from the contiguous `x`, `dy` and the
-    /// saved statistics: `dx = (dy - mean(dy) - xhat * mean(dy * xhat)) * invstd * w`.
-    pub fn backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, mean: &Tensor, invstd: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
-        let (dims, channel) = geometry(x);
-        let n = (x.numel() / x.shape()[1].max(1)).max(1) as f64;
-        let as_channel = |t: &Tensor| t.to_dtype(x.dtype())?.view(&channel);
-        let istd = as_channel(invstd)?;
-        let xhat = x.sub(&as_channel(mean)?)?.mul(&istd)?;
-        let db = dy.sum(Some(&dims), false, None)?;
-        let dw = dy.mul(&xhat)?.sum(Some(&dims), false, None)?;
-        let centered = dy.sub(&db.view(&channel)?.div(n)?)?.sub(&xhat.mul(&dw.view(&channel)?.div(n)?)?)?;
-        let scale = match w {
-            Some(w) => istd.mul(&w.view(&channel)?)?,
-            None => istd,
-        };
-        Ok((centered.mul(&scale)?, dw, db))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dtype::DType;
-    use crate::ops::random::Generator;
-    use crate::testing::max_diff;
-
-    /// The device-ops form CUDA tensors take, run here on CPU tensors, equals the CPU kernels.
-    #[test]
-    fn device_ops_form_matches_the_cpu_kernels() {
-        let g = Generator::new();
-        let x = Tensor::randn(&[4, 3, 5, 2], DType::F64, &g).unwrap();
-        let (w, b) = (Tensor::randn(&[3], DType::F64, &g).unwrap(), Tensor::randn(&[3], DType::F64, &g).unwrap());
-        let (out, mean, var) = x.batch_norm_stats_forward(Some(&w), Some(&b), 1e-5).unwrap();
-        let (out2, mean2, var2) = on_device::forward(&x, Some(&w), Some(&b), 1e-5, DType::F64).unwrap();
-        for (a, b) in [(&out, &out2), (&mean, &mean2), (&var, &var2)] {
-            assert!(max_diff(a, b) < 1e-12);
-        }
-        let dy = Tensor::randn(&[4, 3, 5, 2], DType::F64, &g).unwrap();
-        let invstd = var.add(1e-5).unwrap().rsqrt().unwrap();
-        let want = x.batch_norm_train_backward(&dy, Some(&w), &mean, &invstd).unwrap();
-        let got = on_device::backward(&x, &dy, Some(&w), &mean, &invstd).unwrap();
-        assert!(max_diff(&want.0, &got.0) < 1e-12);
-        assert!(max_diff(&want.1, &got.1) < 1e-12);
-        assert!(max_diff(&want.2, &got.2) < 1e-12);
-        let (out3, _, _) = on_device::forward(&x, None, None, 1e-5, DType::F64).unwrap();
-        assert!(max_diff(&x.batch_norm_stats_forward(None, None, 1e-5).unwrap().0, &out3) < 1e-12);
     }
 }

@@ -213,7 +213,7 @@ impl Tensor {
         let starts = crate::ops::join::cat::cat(&[first, same.logical_not()?], d)?;
         let mut iota_shape = vec![1i64; self.ndim()];
         iota_shape[d as usize] = n;
-        let iota = Tensor::arange(Scalar::Int(0), Scalar::Int(n), Scalar::Int(1), DType::I64)?.to_device(self.device())?.view(&iota_shape)?;
+        let iota = Tensor::positions_on(n as usize, self.device())?.view(&iota_shape)?;
         let run_start = where_(&starts, &Operand::Tensor(iota.clone()), &Operand::Scalar(Scalar::Int(0)))?.cummax_cummin::<true>(d)?.0;
         let best = iota.sub(&run_start)?.argmax(Some(d), true)?;
         let (values, indices) = (sorted.gather(d, &best)?, positions.gather(d, &best)?);

@@ -95,7 +95,7 @@ fn runs_by_scan(differs: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
     let starts = cat(&[first, differs.clone()], 0)?;
     let run = starts.cumsum(0, Some(DType::I64))?.sub(Operand::Scalar(Scalar::Int(1)))?;
     let k = run.narrow(0, n as i64 - 1, 1)?.item()?.to_f64() as usize + 1;
-    let items = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    let items = Tensor::positions_on(n, device)?;
     let firsts = Tensor::full_on(&[k], Scalar::Int(n as i64), DType::I64, device)?.scatter_reduce(0, &run, &items, ScatterReduce::Amin, true)?;
     let ones = Tensor::full_on(&[n], Scalar::Int(1), DType::I64, device)?;
     let counts = Tensor::full_on(&[k], Scalar::Int(0), DType::I64, device)?.scatter_add(0, &run, &ones)?;
@@ -125,7 +125,7 @@ fn unique_dim_by_scan(t: &Tensor, dim: usize, consecutive: bool) -> Result<Uniqu
     let n = t.shape()[dim] as i64;
     let slices = t.movedim(&[dim as i64], &[0])?.reshape(&[n, -1])?;
     let device = t.device();
-    let mut order = Tensor::arange(Scalar::Int(0), Scalar::Int(n), Scalar::Int(1), DType::I64)?.to_device(device)?;
+    let mut order = Tensor::positions_on(n as usize, device)?;
     if !consecutive {
         for col in (0..slices.shape()[1] as i64).rev() {
             let keys = slices.select(1, col)?.index_select(0, &order)?;

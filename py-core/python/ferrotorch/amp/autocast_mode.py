@@ -8,7 +8,8 @@ import warnings
 
 from .. import _C
 
-__all__ = ["autocast_decorator", "autocast", "is_autocast_available", "custom_fwd", "custom_bwd", "autocast_op"]
+__all__ = ["autocast_decorator", "autocast", "is_autocast_available", "custom_fwd", "custom_bwd", "autocast_op",
+           "autocast_call"]
 
 
 def is_autocast_available(device_type):
@@ -167,32 +168,37 @@ def custom_bwd(bwd=None, *, device_type):
     return decorate_bwd
 
 
+def autocast_call(name, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` as PyTorch's op ``name`` runs under autocast: in an autocast region
+    of its tensors' device type, its tensor arguments are cast by the op's policy (the core's
+    table for that device type) and ``fn`` runs with autocast off, so it computes in one dtype as
+    PyTorch's native op does. Outside a region it costs one check."""
+    if not _C._autocast_any_active():
+        return fn(*args, **kwargs)
+    positions = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
+    keys = [k for k, v in kwargs.items() if isinstance(v, _C.Tensor)]
+    cast = _C._autocast_cast(name, [args[i] for i in positions] + [kwargs[k] for k in keys])
+    if cast is None:
+        return fn(*args, **kwargs)
+    args = list(args)
+    for i, t in zip(positions, cast):
+        args[i] = t
+    kwargs.update(zip(keys, cast[len(positions):]))
+    previous = _C._autocast_set_excluded(True)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _C._autocast_set_excluded(previous)
+
+
 def autocast_op(name):
     """Decorator that puts a Python composite op on autocast's lists under PyTorch's op
-    ``name`` (e.g. ``@autocast_op("mse_loss")``): in an autocast region of its tensors' device
-    type its tensor arguments are cast by the op's policy (the core's table for that device
-    type) and its body runs with autocast off, so it computes in one dtype as PyTorch's native
-    op does. Outside a region it costs one check."""
+    ``name`` (e.g. ``@autocast_op("mse_loss")``): every call goes through :func:`autocast_call`."""
 
     def decorate(fn):
         @functools.wraps(fn)
         def autocast_wrapper(*args, **kwargs):
-            if not (_C.is_autocast_enabled("cpu") or _C.is_autocast_enabled("cuda")):
-                return fn(*args, **kwargs)
-            positions = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor)]
-            keys = [k for k, v in kwargs.items() if isinstance(v, _C.Tensor)]
-            cast = _C._autocast_cast(name, [args[i] for i in positions] + [kwargs[k] for k in keys])
-            if cast is None:
-                return fn(*args, **kwargs)
-            args = list(args)
-            for i, t in zip(positions, cast):
-                args[i] = t
-            kwargs.update(zip(keys, cast[len(positions):]))
-            previous = _C._autocast_set_excluded(True)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _C._autocast_set_excluded(previous)
+            return autocast_call(name, fn, *args, **kwargs)
 
         return autocast_wrapper
 

@@ -1,9 +1,11 @@
 """``ferrotorch.backends.cudnn``: cuDNN's switches. ``enabled``, ``benchmark``,
 ``deterministic`` and ``allow_tf32`` are module attributes scripts set; without a CUDA device
 cuDNN is unavailable and ``version()`` is ``None``, as in PyTorch. ferrotorch has no cuDNN
-backend yet, so it is unavailable on a GPU too."""
+backend yet, so it is unavailable on a GPU too; ``allow_tf32`` still governs the float32
+products of its CUDA convolutions (im2col + cuBLAS), as it governs cuDNN's in PyTorch."""
 
 import sys
+import types
 
 from .. import _C
 from ._flags import flags_context
@@ -12,10 +14,24 @@ from ._flags import set_flags as _set
 enabled = True
 benchmark = False
 deterministic = False
-allow_tf32 = True
 # PyTorch defines the benchmark limit only where cuDNN is present.
 benchmark_limit = None
 
+
+
+class _CudnnModule(types.ModuleType):
+    """This module, with ``allow_tf32`` read from and written to the core's switch."""
+
+    @property
+    def allow_tf32(self):
+        return _C._cuda_conv_allow_tf32()
+
+    @allow_tf32.setter
+    def allow_tf32(self, value):
+        _C._cuda_set_conv_allow_tf32(bool(value))
+
+
+sys.modules[__name__].__class__ = _CudnnModule
 _module = sys.modules[__name__]
 _TENSOR_DTYPES = (_C.float16, _C.float32, _C.float64)
 

@@ -135,7 +135,7 @@ fn for_kernel(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
 pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
     if x.is_cuda() || w.is_cuda() {
         crate::device::common_device(&[Some(x), Some(w), bias].into_iter().flatten().collect::<Vec<_>>())?;
-        return super::columns::forward(x, w, bias, win, transposed, groups);
+        return crate::cuda::blas::in_convolution(|| super::columns::forward(x, w, bias, win, transposed, groups));
     }
     let dtype = x.dtype();
     let compute = dtype.compute_type();
@@ -272,7 +272,7 @@ pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_s
     if a.is_cuda() || b.is_cuda() {
         // The same sums by columns and batched products (cuBLAS).
         crate::device::common_device(&[a, b])?;
-        return crate::autograd::formulas::nn::conv::weight_grad(a, b, win, groups, weight_shape);
+        return crate::cuda::blas::in_convolution(|| crate::autograd::formulas::nn::conv::weight_grad(a, b, win, groups, weight_shape));
     }
     let dtype = a.dtype();
     let compute = dtype.compute_type();

@@ -2,6 +2,7 @@
 their differences, composite over ``norm``."""
 
 from ... import _C
+from ...amp.autocast_mode import autocast_op
 from ...autograd.grad_mode import no_grad
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pdist"]
@@ -15,6 +16,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return _C.div(input, denom, out=out)
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) over ``dim`` (inputs broadcast).
 
@@ -39,6 +41,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, last, keepdim=keepdim)
 
 
+@autocast_op("pdist")
 def pdist(input, p=2):
     """The p-norm distances between the rows of an (N, M) input, for each pair i < j: N(N-1)/2
     values, row-major over the upper triangle."""

@@ -1,5 +1,6 @@
 """Linear maps: ``linear`` and ``bilinear``."""
 
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["linear", "bilinear"]
 
@@ -19,6 +20,7 @@ def linear(input, weight, bias=None):
     return input.matmul(weight.t()) + bias
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y[..., k] = sum_ij input1[..., i] * weight[k, i, j] * input2[..., j] + bias[k].
 

@@ -9,6 +9,7 @@ the input once, ``input * scale + shift``, as PyTorch's CPU kernels do.
 import math
 
 from ... import _C
+from ...amp.autocast_mode import autocast_op
 from ...autograd.grad_mode import no_grad
 
 __all__ = ["batch_norm", "instance_norm", "group_norm", "layer_norm", "rms_norm", "local_response_norm"]
@@ -117,6 +118,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out.view(input.shape)
 
 
+@autocast_op("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes ``input`` (N, C, *) over each group of ``C / num_groups`` channels (and the
     spatial dims), then applies the per-channel ``weight`` and ``bias`` (C,)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 import ferrotorch as ft
 
-from ...amp.autocast_mode import autocast_op
+from ...amp.autocast_mode import autocast_call, autocast_op
 
 __all__ = [
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -300,13 +300,35 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError("interpolate: antialias=True is not supported yet")
     if mode == "area":
         _check_area_input(input)
-        out = input
-        for axis, n in enumerate(output_size, start=2):
-            out = _average_axis(out, axis, n)
-        return out
+        return autocast_call(f"adaptive_avg_pool{input.dim() - 2}d", _average, input, output_size)
     _check_sizes(input, output_size)
     if mode not in ("nearest", "nearest-exact") and not input.is_floating_point():
         raise NotImplementedError(f'"upsample_{mode}" not implemented for {input.dtype}')
+    name = _UPSAMPLE_OPS[mode].format(input.dim() - 2)
+    return autocast_call(name, _resample, input, output_size, scale_factors, mode, align_corners)
+
+
+# PyTorch's op behind each interpolation mode (the names autocast's lists use), by spatial rank.
+_UPSAMPLE_OPS = {
+    "nearest": "upsample_nearest{}d",
+    "nearest-exact": "_upsample_nearest_exact{}d",
+    "linear": "upsample_linear1d",
+    "bilinear": "upsample_bilinear2d",
+    "bicubic": "upsample_bicubic2d",
+    "trilinear": "upsample_trilinear3d",
+}
+
+
+def _average(input, output_size):
+    """``interpolate``'s 'area' mode: adaptive average pooling, axis by axis."""
+    out = input
+    for axis, n in enumerate(output_size, start=2):
+        out = _average_axis(out, axis, n)
+    return out
+
+
+def _resample(input, output_size, scale_factors, mode, align_corners):
+    """``interpolate``'s interpolating modes, axis by axis."""
     out = input
     for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], output_size, scale_factors), start=2):
         index, weight = _axis_taps(mode, n_in, n_out, align_corners, scale, input.dtype, input.dim() - 2)

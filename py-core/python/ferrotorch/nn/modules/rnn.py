@@ -15,6 +15,7 @@ import numbers
 import warnings
 
 from ... import _C
+from ...amp.autocast_mode import autocast_call
 from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -481,11 +482,22 @@ class RNNCellBase(Module):
                 raise RuntimeError(
                     f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
                 )
-        x = _project_input(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)
-        out = _STEPS[mode](x, states, self.weight_hh.t(), self.bias_hh, None)
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        out = autocast_call(_CELL_OPS[mode], _cell, mode, len(states), input, *states, *weights)
         if not is_batched:
             out = tuple(s.squeeze(0) for s in out)
         return out if mode == "LSTM" else out[0]
+
+
+# PyTorch's op for one step of each cell (the names autocast's CUDA list uses).
+_CELL_OPS = {"RNN_TANH": "rnn_tanh_cell", "RNN_RELU": "rnn_relu_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}
+
+
+def _cell(mode, n_states, input, *tensors):
+    """One step of a cell: ``tensors`` are its ``n_states`` states, then w_ih, w_hh, b_ih, b_hh."""
+    states, (w_ih, w_hh, b_ih, b_hh) = tensors[:n_states], tensors[n_states:]
+    x = _project_input(mode, input, w_ih, b_ih, b_hh)
+    return _STEPS[mode](x, states, w_hh.t(), b_hh, None)
 
 
 class RNNCell(RNNCellBase):

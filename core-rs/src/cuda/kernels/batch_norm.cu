@@ -1,0 +1,134 @@
+// Batch normalization with batch statistics (the twin of ops/nn/batch_norm.rs) over an (N, C, S)
+// input, in three launches each way instead of a chain of element-wise ops and reductions:
+// blocks sum parts of one channel in double, a thread per channel folds the parts into the
+// channel's coefficients, and one element-wise pass applies them.
+// Forward: mean and biased variance from sums shifted by the channel's first element (no
+// cancellation when |mean| >> std), then out = x * scale + shift as the CPU kernel computes it.
+// Backward: sum(dy) and sum(dy * (x - mean)), then
+// dx = (dy - mean(dy) - (x - mean) * k) * scale with k = sum(dy * (x - mean)) * invstd^2 / count.
+
+// Where a channel's elements lie: element j = n * S + s of channel c is at (n * C + c) * S + s.
+// `parts` blocks share each channel's sums. Below 2^31 elements in all (`narrow`), divisions by
+// S and C are a multiply-high and a shift (launch_layout.rs's `divider`).
+struct ChannelLayout {
+    i64 batch, channels, spatial, parts;
+    unsigned s_magic, s_shift, c_magic, c_shift;
+    int narrow;
+};
+
+__device__ __forceinline__ i64 divide(i64 i, i64 d, unsigned magic, unsigned shift, int narrow) {
+    if (!narrow) return i / d;
+    const unsigned r = (unsigned)i;
+    return (i64)((__umulhi(r, magic) + r) >> shift);
+}
+
+// The offset of element j of channel c.
+__device__ __forceinline__ i64 channel_offset(const ChannelLayout& g, i64 c, i64 j) {
+    const i64 n = divide(j, g.spatial, g.s_magic, g.s_shift, g.narrow);
+    return (n * g.channels + c) * g.spatial + (j - n * g.spatial);
+}
+
+// The channel of the element at offset i.
+__device__ __forceinline__ i64 channel_of(const ChannelLayout& g, i64 i) {
+    const i64 plane = divide(i, g.spatial, g.s_magic, g.s_shift, g.narrow);
+    return plane - divide(plane, g.channels, g.c_magic, g.c_shift, g.narrow) * g.channels;
+}
+
+// Block b sums part b % parts of channel b / parts: `f(c, offset, s0, s1)` adds each element's
+// terms to two double sums, written to partials[2 * b] and partials[2 * b + 1].
+template <typename F> __device__ __forceinline__ void channel_sums(const ChannelLayout& g, double* partials, F f) {
+    const i64 count = g.batch * g.spatial;
+    for (i64 b = blockIdx.x; b < g.channels * g.parts; b += gridDim.x) {
+        const i64 c = b / g.parts, part = b - c * g.parts;
+        double s0 = 0, s1 = 0;
+        for (i64 j = part * blockDim.x + threadIdx.x; j < count; j += g.parts * blockDim.x) f(c, channel_offset(g, c, j), s0, s1);
+        s0 = block_reduce<double, SumOp>(s0);
+        s1 = block_reduce<double, SumOp>(s1);
+        if (threadIdx.x == 0) {
+            partials[2 * b] = s0;
+            partials[2 * b + 1] = s1;
+        }
+    }
+}
+
+// The two sums of channel c over its parts.
+__device__ __forceinline__ void fold_parts(const ChannelLayout& g, const double* partials, i64 c, double& s0, double& s1) {
+    s0 = 0;
+    s1 = 0;
+    for (i64 p = c * g.parts; p < (c + 1) * g.parts; p++) {
+        s0 += partials[2 * p];
+        s1 += partials[2 * p + 1];
+    }
+}
+
+template <typename R> __device__ __forceinline__ void bn_stats(const ChannelLayout& g, const R* x, double* partials) {
+    channel_sums(g, partials, [=](i64 c, i64 at, double& s0, double& s1) {
+        const double d = (double)x[at] - (double)x[c * g.spatial];
+        s0 += d;
+        s1 += d * d;
+    });
+}
+
+// Per channel: mean, biased variance, and out = x * scale + shift's coefficients.
+template <typename R>
+__device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R* x, const double* partials, const R* w, const R* b,
+                                                double eps, R* mean, R* var, R* scale, R* shift) {
+    const i64 count = g.batch * g.spatial;
+    const double n = count > 0 ? (double)count : 1.0;
+    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
+        double s0, s1;
+        fold_parts(g, partials, c, s0, s1);
+        const double m = s0 / n;
+        const double mu = (count > 0 ? (double)x[c * g.spatial] : 0.0) + m;
+        const double v = fmax(s1 / n - m * m, 0.0);
+        const double k = (w ? (double)w[c] : 1.0) / sqrt(v + eps);
+        mean[c] = (R)mu;
+        var[c] = (R)v;
+        scale[c] = (R)k;
+        shift[c] = (R)((b ? (double)b[c] : 0.0) - mu * k);
+    }
+}
+
+template <typename R> __device__ __forceinline__ void bn_apply(const ChannelLayout& g, const R* x, const R* scale, const R* shift, R* out) {
+    const i64 total = g.batch * g.channels * g.spatial;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
+        const i64 c = channel_of(g, i);
+        out[i] = x[i] * scale[c] + shift[c];
+    }
+}
+
+template <typename R> __device__ __forceinline__ void bn_backward_sums(const ChannelLayout& g, const R* x, const R* dy, const R* mean, double* partials) {
+    channel_sums(g, partials, [=](i64 c, i64 at, double& s0, double& s1) {
+        const double d = (double)dy[at];
+        s0 += d;
+        s1 += d * ((double)x[at] - (double)mean[c]);
+    });
+}
+
+// Per channel: dweight = sum(dy * (x - mean)) * invstd, dbias = sum(dy), and dx's coefficients.
+template <typename R>
+__device__ __forceinline__ void bn_backward_finish(const ChannelLayout& g, const double* partials, const R* w, const R* invstd, R* dw, R* db,
+                                                   R* k, R* mean_dy, R* scale) {
+    const i64 count = g.batch * g.spatial;
+    const double n = count > 0 ? (double)count : 1.0;
+    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
+        double sum_dy, dot;
+        fold_parts(g, partials, c, sum_dy, dot);
+        const double istd = (double)invstd[c];
+        dw[c] = (R)(dot * istd);
+        db[c] = (R)sum_dy;
+        k[c] = (R)(dot * istd * istd / n);
+        mean_dy[c] = (R)(sum_dy / n);
+        scale[c] = (R)(istd * (w ? (double)w[c] : 1.0));
+    }
+}
+
+template <typename R>
+__device__ __forceinline__ void bn_backward_apply(const ChannelLayout& g, const R* x, const R* dy, const R* mean, const R* k, const R* mean_dy,
+                                                  const R* scale, R* dx) {
+    const i64 total = g.batch * g.channels * g.spatial;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
+        const i64 c = channel_of(g, i);
+        dx[i] = (dy[i] - mean_dy[c] - (x[i] - mean[c]) * k[c]) * scale[c];
+    }
+}
