@@ -16,7 +16,7 @@ pub mod policy;
 pub mod scaler;
 mod state;
 
-pub use cast::{apply, cast_for, cast_inputs, clear_cache, run, trace, OpName};
+pub use cast::{apply, apply_operands, cast_for, cast_inputs, clear_cache, run, trace, OpName};
 pub use policy::Policy;
 pub use state::{
     any_active, decrement_nesting, dtype, increment_nesting, is_available, is_cache_enabled, is_enabled, is_excluded, set_cache_enabled,

@@ -97,34 +97,22 @@ fn prepare(op: BinaryOp, other: Operand, alpha: Option<&Bound<'_, PyAny>>, round
     Ok((op, other))
 }
 
-/// `op(lhs, rhs)` including `div(rounding_mode='trunc')`.
-fn run_binary(lhs: &Operand, op: BinaryOp, rhs: Operand, alpha: Option<&Bound<'_, PyAny>>, rounding_mode: Option<&str>) -> PyResult<Tensor> {
+/// `op(lhs, rhs)` including `div(rounding_mode='trunc')`; through autocast's hook when `hooked`
+/// (not for `out=` and in-place forms, which PyTorch's autocast leaves alone).
+fn run_binary(lhs: &Operand, op: BinaryOp, rhs: Operand, alpha: Option<&Bound<'_, PyAny>>, rounding_mode: Option<&str>, hooked: bool) -> PyResult<Tensor> {
     if rounding_mode == Some("trunc") && op == BinaryOp::Div {
         return trunc_div(lhs, &rhs);
     }
     let (op, rhs) = prepare(op, rhs, alpha, rounding_mode)?;
-    autocast_binary(lhs, op, &rhs).py()
+    if hooked { autocast_binary(lhs, op, &rhs) } else { binary(lhs, op, &rhs) }.py()
 }
 
 /// `binary` under autocast's hook (`pow` and `atan2` are on its CUDA lists).
 fn autocast_binary(lhs: &Operand, op: BinaryOp, rhs: &Operand) -> ferrotorch_core::Result<Tensor> {
     if !autocast::any_active() {
-        return binary(lhs, op, rhs);  // the common case, without the operands' copies
+        return binary(lhs, op, rhs); // the common case, without the operands' copies
     }
-    let tensors: Vec<&Tensor> = [lhs, rhs].into_iter().filter_map(Operand::tensor).collect();
-    autocast::apply(op.name(), &tensors, |cast| {
-        let [l, r] = relink([lhs, rhs], cast);
-        binary(&l, op, &r)
-    })
-}
-
-/// `operands` with their tensors, in order, replaced by `cast` (autocast's casts of them).
-fn relink<const N: usize>(operands: [&Operand; N], cast: &[Tensor]) -> [Operand; N] {
-    let mut cast = cast.iter();
-    operands.map(|o| match o.tensor().and(cast.next()) {
-        Some(t) => Operand::Tensor(t.clone()),
-        None => o.clone(),
-    })
+    autocast::apply_operands(op.name(), [lhs, rhs], |[l, r]| binary(&l, op, &r))
 }
 
 /// `div(a, b, rounding_mode='trunc')`: integer inputs stay integers.
@@ -199,7 +187,7 @@ macro_rules! bind_binary {
                 #[pyo3(signature = (other, *, alpha=None, rounding_mode=None))]
                 fn $name(&self, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, rounding_mode: Option<&str>) -> PyResult<PyTensor> {
                     let rhs = operand_arg(other, stringify!($name))?;
-                    run_binary(&Operand::Tensor(self.t.clone()), BinaryOp::$variant, rhs, alpha, rounding_mode).map(PyTensor::new)
+                    run_binary(&Operand::Tensor(self.t.clone()), BinaryOp::$variant, rhs, alpha, rounding_mode, true).map(PyTensor::new)
                 }
 
                 #[pyo3(signature = (other, *, alpha=None, rounding_mode=None))]
@@ -212,7 +200,7 @@ macro_rules! bind_binary {
                         return Ok(slf.clone());
                     }
                     let others: Vec<Tensor> = rhs.tensor().into_iter().cloned().collect();
-                    assign_inplace(slf, &others, |t| run_binary(&Operand::Tensor(t.clone()), BinaryOp::$variant, rhs.clone(), alpha, rounding_mode))
+                    assign_inplace(slf, &others, |t| run_binary(&Operand::Tensor(t.clone()), BinaryOp::$variant, rhs.clone(), alpha, rounding_mode, false))
                 }
             )*
         }
@@ -233,7 +221,7 @@ macro_rules! bind_binary {
                 ) -> PyResult<Bound<'py, PyAny>> {
                     let lhs = operand_arg(input, stringify!($name))?;
                     let rhs = operand_arg(other, stringify!($name))?;
-                    with_out(py, run_binary(&lhs, BinaryOp::$variant, rhs, alpha, rounding_mode)?, out)
+                    with_out(py, run_binary(&lhs, BinaryOp::$variant, rhs, alpha, rounding_mode, out.is_none())?, out)
                 }
             )*
 
@@ -446,31 +434,26 @@ fn lerp(start: &Tensor, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> Py
 /// `self + value * (t1 op t2)`: `addcmul` (`op` Mul), `addcdiv` (Div).
 fn addc(t: &Tensor, op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
     let (a, b, value) = addc_args(op, t1, t2, value)?;
-    combine(t, op, &a, &b, value).py()
+    combine(&Operand::Tensor(t.clone()), op, &a, &b, value).py()
 }
 
 /// `addc` under autocast's hook for `name` (the out-of-place forms).
 fn autocast_addc(name: &str, t: &Tensor, op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
     let (a, b, value) = addc_args(op, t1, t2, value)?;
-    let tensors: Vec<&Tensor> = std::iter::once(t).chain(a.tensor()).chain(b.tensor()).collect();
-    autocast::apply(name, &tensors, |cast| {
-        let [a, b] = relink([&a, &b], &cast[1..]);
-        combine(&cast[0], op, &a, &b, value)
-    })
-    .py()
+    autocast::apply_operands(name, [&Operand::Tensor(t.clone()), &a, &b], |[t, a, b]| combine(&t, op, &a, &b, value)).py()
 }
 
 fn addc_args(op: BinaryOp, t1: &Bound<'_, PyAny>, t2: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<(Operand, Operand, Option<Scalar>)> {
     Ok((operand_arg(t1, op.name())?, operand_arg(t2, op.name())?, value.map(scalar).transpose()?))
 }
 
-fn combine(t: &Tensor, op: BinaryOp, a: &Operand, b: &Operand, value: Option<Scalar>) -> ferrotorch_core::Result<Tensor> {
+fn combine(t: &Operand, op: BinaryOp, a: &Operand, b: &Operand, value: Option<Scalar>) -> ferrotorch_core::Result<Tensor> {
     let prod = binary(a, op, b)?;
     let scaled = match value {
         Some(v) => prod.binary(BinaryOp::Mul, &Operand::Scalar(v))?,
         None => prod,
     };
-    t.binary(BinaryOp::Add, &Operand::Tensor(scaled))
+    binary(t, BinaryOp::Add, &Operand::Tensor(scaled))
 }
 
 /// `ferrotorch.where(cond, a, b)`.

@@ -167,6 +167,11 @@ def test_cuda_autocast_runs_the_float32_list_in_float32():
             got = op(h)
             assert got.dtype == ft.float32, name
             np.testing.assert_allclose(got.cpu().numpy(), op(h.float()).cpu().numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
+        # A number first keeps the tensor's cast (pow.Scalar is listed); out= forms are not cast.
+        assert (2 ** h).dtype == ft.float32 and ft.pow(2, h).dtype == ft.float32
+        assert ft.atan2(h, h).dtype == ft.float16  # promote: the widest input
+        out = ft.empty(4, 8, dtype=ft.float16, device="cuda")
+        assert ft.pow(h, 2, out=out) is out and out.dtype == ft.float16
         assert h.sum(0, dtype=ft.float16).dtype == ft.float16
         assert (h + h).dtype == ft.float16  # not listed
         assert ft.dot(h[0], x[1]).dtype == ft.float32  # promote

@@ -8,6 +8,7 @@ use super::policy::{self, Policy};
 use super::state::{self, DeviceType, ExcludeGuard};
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::binary::Operand;
 use crate::tensor::Tensor;
 
 thread_local! {
@@ -76,6 +77,19 @@ pub fn apply<R>(op: &str, inputs: &[&Tensor], f: impl Fn(&[Tensor]) -> Result<R>
     f(&inputs.iter().map(|&t| t.clone()).collect::<Vec<_>>())
 }
 
+/// `apply` for operands that may be numbers (`2 ** x`, `addcmul(t, 2, x)`): the tensors among
+/// `operands` are cast, in order, and `f` gets every operand back in its place.
+pub fn apply_operands<const N: usize, R>(op: &str, operands: [&Operand; N], f: impl Fn([Operand; N]) -> Result<R>) -> Result<R> {
+    let tensors: Vec<&Tensor> = operands.iter().filter_map(|o| o.tensor()).collect();
+    apply(op, &tensors, |cast| {
+        let mut cast = cast.iter();
+        f(operands.map(|o| match o.tensor().and_then(|_| cast.next()) {
+            Some(t) => Operand::Tensor(t.clone()),
+            None => o.clone(),
+        }))
+    })
+}
+
 /// Starts (`on`) or stops recording the names of the ops whose hook consults a device type's
 /// list (autocast on for it, not inside an autocast op); returns what was recorded so far. The
 /// tests check with it that every listed op reaches its hook, on any device.
@@ -134,4 +148,37 @@ fn cached_cast(t: &Tensor, target: DType, fast: DType) -> Result<Tensor> {
     let cast = t.cast(target)?;
     CACHE.with(|c| c.borrow_mut().insert((t.id(), target), (t.clone(), cast.clone())));
     Ok(cast)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::Scalar;
+
+    /// A number before a tensor must not take the tensor's cast (`2 ** x` under CUDA autocast):
+    /// checked on the CPU's list, where `mm` casts to bfloat16.
+    #[test]
+    fn operands_get_their_own_casts_back_in_place() {
+        state::set_enabled(DeviceType::Cpu, true);
+        let x = Tensor::zeros(&[2, 2], DType::F32).unwrap();
+        let two = Operand::Scalar(Scalar::Int(2));
+        let got = apply_operands("mm", [&two, &Operand::Tensor(x.clone()), &two], |[a, b, c]| Ok((a.tensor().is_none(), b.tensor().map(|t| t.dtype()), c.tensor().is_none())));
+        let untouched = apply_operands("not_listed", [&two, &Operand::Tensor(x)], |[_, b]| Ok(b.tensor().map(|t| t.dtype())));
+        state::set_enabled(DeviceType::Cpu, false);
+        assert_eq!(got.unwrap(), (true, Some(DType::BF16), true));
+        assert_eq!(untouched.unwrap(), Some(DType::F32));
+    }
+
+    #[test]
+    fn trace_records_the_lookups_of_an_active_region_only() {
+        let x = Tensor::zeros(&[2], DType::F32).unwrap();
+        trace(true);
+        let _ = cast_for("exp", &[&x]);
+        state::set_enabled(DeviceType::Cpu, true);
+        let _ = cast_for("exp", &[&x]);
+        let _ = cast_for("mm", &[&x, &x]);
+        state::set_enabled(DeviceType::Cpu, false);
+        assert_eq!(trace(false), vec!["exp".to_string(), "mm".to_string()]);
+        assert!(trace(false).is_empty(), "stopped");
+    }
 }

@@ -69,16 +69,16 @@ fn row(t: &Tensor, k: usize) -> u64 {
 pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
     let (g, sfx, index) = (ChannelLayout::of(x.shape()), suffix(x.dtype()), index_of(x)?);
     let out = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
-    // mean, var, scale, shift
-    let stats = Tensor::uninit_on(&[4, x.shape()[1]], x.dtype(), x.device())?;
+    // mean, var, scale (weight * invstd)
+    let stats = Tensor::uninit_on(&[3, x.shape()[1]], x.dtype(), x.device())?;
     if g.channels > 0 {
         let partials = Tensor::uninit_on(&[g.blocks() * 2], DType::F64, x.device())?;
         let (xi, p, wi, bi) = (address(x, x.offset()), address(&partials, 0), optional(w), optional(b));
-        let (mean, var, scale, shift, o) = (row(&stats, 0), row(&stats, 1), row(&stats, 2), row(&stats, 3), address(&out, 0));
+        let (mean, var, scale, o) = (row(&stats, 0), row(&stats, 1), row(&stats, 2), address(&out, 0));
         launch!(index, format!("norm_batch_stats_{sfx}"), grid(g.blocks()); &g, &xi, &p)?;
-        launch!(index, format!("norm_batch_stats_finish_{sfx}"), threads_for(g.channels as usize); &g, &xi, &p, &wi, &bi, &eps, &mean, &var, &scale, &shift)?;
+        launch!(index, format!("norm_batch_stats_finish_{sfx}"), threads_for(g.channels as usize); &g, &xi, &p, &wi, &eps, &mean, &var, &scale)?;
         if out.numel() > 0 {
-            launch!(index, format!("norm_batch_apply_{sfx}"), threads_for(out.numel()); &g, &xi, &scale, &shift, &o)?;
+            launch!(index, format!("norm_batch_apply_{sfx}"), threads_for(out.numel()); &g, &xi, &mean, &scale, &bi, &o)?;
         }
     }
     Ok((out, stats.select(0, 0)?, stats.select(0, 1)?))

@@ -3,7 +3,8 @@
 // blocks sum parts of one channel in double, a thread per channel folds the parts into the
 // channel's coefficients, and one element-wise pass applies them.
 // Forward: mean and biased variance from sums shifted by the channel's first element (no
-// cancellation when |mean| >> std), then out = x * scale + shift as the CPU kernel computes it.
+// cancellation when |mean| >> std), then out = (x - mean) * scale + bias, as PyTorch's CUDA
+// kernel computes it (x * scale + shift would lose digits to cancellation in float32).
 // Backward: sum(dy) and sum(dy * (x - mean)), then
 // dx = (dy - mean(dy) - (x - mean) * k) * scale with k = sum(dy * (x - mean)) * invstd^2 / count.
 
@@ -69,10 +70,10 @@ template <typename R> __device__ __forceinline__ void bn_stats(const ChannelLayo
     });
 }
 
-// Per channel: mean, biased variance, and out = x * scale + shift's coefficients.
+// Per channel: mean, biased variance and scale = weight * invstd.
 template <typename R>
-__device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R* x, const double* partials, const R* w, const R* b,
-                                                double eps, R* mean, R* var, R* scale, R* shift) {
+__device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R* x, const double* partials, const R* w, double eps,
+                                                R* mean, R* var, R* scale) {
     const i64 count = g.batch * g.spatial;
     const double n = count > 0 ? (double)count : 1.0;
     for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
@@ -85,15 +86,15 @@ __device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R*
         mean[c] = (R)mu;
         var[c] = (R)v;
         scale[c] = (R)k;
-        shift[c] = (R)((b ? (double)b[c] : 0.0) - mu * k);
     }
 }
 
-template <typename R> __device__ __forceinline__ void bn_apply(const ChannelLayout& g, const R* x, const R* scale, const R* shift, R* out) {
+template <typename R> __device__ __forceinline__ void bn_apply(const ChannelLayout& g, const R* x, const R* mean, const R* scale, const R* b, R* out) {
     const i64 total = g.batch * g.channels * g.spatial;
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
         const i64 c = channel_of(g, i);
-        out[i] = x[i] * scale[c] + shift[c];
+        const R v = (x[i] - mean[c]) * scale[c];
+        out[i] = b ? v + b[c] : v;
     }
 }
 

@@ -462,10 +462,10 @@ fn norm_module() -> KernelModule {
                 ("stats", "const R* x, double* partials", "bn_stats(g, x, partials);"),
                 (
                     "stats_finish",
-                    "const R* x, const double* partials, const R* w, const R* b, double eps, R* mean, R* var, R* scale, R* shift",
-                    "bn_stats_finish(g, x, partials, w, b, eps, mean, var, scale, shift);",
+                    "const R* x, const double* partials, const R* w, double eps, R* mean, R* var, R* scale",
+                    "bn_stats_finish(g, x, partials, w, eps, mean, var, scale);",
                 ),
-                ("apply", "const R* x, const R* scale, const R* shift, R* out", "bn_apply(g, x, scale, shift, out);"),
+                ("apply", "const R* x, const R* mean, const R* scale, const R* b, R* out", "bn_apply(g, x, mean, scale, b, out);"),
                 ("backward_sums", "const R* x, const R* dy, const R* mean, double* partials", "bn_backward_sums(g, x, dy, mean, partials);"),
                 (
                     "backward_finish",
