@@ -208,6 +208,17 @@ def attention(dtype_name):
     return build, lambda seconds: f"{seconds * 1e3:8.2f} ms", None
 
 
+def layer(make):
+    """One layer of the ResNet workload's first stage (256 x 64 x 32 x 32, float32), forward and
+    backward: the convolution's and batch norm's share of the step (no target of their own)."""
+    def build(lib):
+        x = lib.randn(256, 64, 32, 32, device="cuda").requires_grad_()
+        module = make(lib.nn).cuda()
+        return lambda: module(x).sum().backward()
+
+    return build, lambda seconds: f"{seconds * 1e3:8.2f} ms", None
+
+
 WORKLOADS = {
     "bf16 GEMM 8192": gemm("bfloat16", 8192),
     "f32 GEMM 4096": gemm("float32", 4096),
@@ -219,6 +230,8 @@ WORKLOADS = {
     "GPT 6x384 b64 AdamW": train_step(gpt, tokens, lambda lib, m: lib.optim.AdamW(m.parameters(), lr=3e-4)),
     "LSTM 64->128 32x50": train_step(LSTMClassifier, sequences, sgd),
     "SDPA causal bf16": attention("bfloat16"),
+    "conv 3x3 b256 f32": layer(lambda nn: nn.Conv2d(64, 64, 3, padding=1, bias=False)),
+    "batch norm b256 f32": layer(lambda nn: nn.BatchNorm2d(64)),
     "Adam 10M params": adam_step(10_000_000),
 }
 
