@@ -183,6 +183,53 @@ fn _cuda_memory_stats(py: Python<'_>, index: usize) -> PyResult<Bound<'_, PyDict
     Ok(d)
 }
 
+/// `(free, total)` bytes of device `index` (`torch.cuda.mem_get_info`).
+#[pyfunction]
+fn _cuda_mem_get_info(index: usize) -> PyResult<(usize, usize)> {
+    ferrotorch_core::cuda::memory::free_and_total(index).py()
+}
+
+/// Caps device `index`'s caching allocator at `fraction` of its memory.
+#[pyfunction]
+fn _cuda_set_memory_fraction(index: usize, fraction: f64) -> PyResult<()> {
+    ferrotorch_core::cuda::memory::set_memory_fraction(index, fraction).py()
+}
+
+/// The segments of device `index` as `torch.cuda.memory_snapshot()` lists them.
+#[pyfunction]
+fn _cuda_memory_snapshot(py: Python<'_>, index: usize) -> PyResult<Vec<Bound<'_, PyDict>>> {
+    let segments = ferrotorch_core::cuda::memory::snapshot(index).py()?;
+    segments
+        .into_iter()
+        .map(|s| {
+            let d = PyDict::new(py);
+            let allocated: usize = s.blocks.iter().filter(|b| b.1).map(|b| b.0).sum();
+            d.set_item("device", index)?;
+            d.set_item("address", s.address)?;
+            d.set_item("total_size", s.total_size)?;
+            d.set_item("allocated_size", allocated)?;
+            d.set_item("active_size", allocated)?;
+            d.set_item("stream", s.stream)?;
+            d.set_item("segment_type", if s.small { "small" } else { "large" })?;
+            let mut address = s.address;
+            let blocks = s
+                .blocks
+                .iter()
+                .map(|&(size, in_use)| {
+                    let b = PyDict::new(py);
+                    b.set_item("address", address)?;
+                    b.set_item("size", size)?;
+                    b.set_item("state", if in_use { "active_allocated" } else { "inactive" })?;
+                    address += size as u64;
+                    Ok(b)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            d.set_item("blocks", blocks)?;
+            Ok(d)
+        })
+        .collect()
+}
+
 /// Gives the cached blocks of device `index` back to the driver.
 #[pyfunction]
 fn _cuda_empty_cache(index: usize) -> PyResult<()> {
@@ -310,6 +357,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_set_conv_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_conv_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_mem_get_info, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_set_memory_fraction, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_memory_snapshot, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_reset_peak_memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_nvrtc_version, m)?)?;

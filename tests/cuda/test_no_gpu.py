@@ -114,6 +114,23 @@ def test_reset_peak_memory_stats_raises_without_a_device():
         ft.cuda.reset_peak_memory_stats(0)
 
 
+@pytest.mark.parametrize("query", [lambda: ft.cuda.mem_get_info(), lambda: ft.cuda.set_per_process_memory_fraction(0.5)])
+def test_device_memory_queries_need_a_driver(query):
+    with pytest.raises(RuntimeError, match="Found no NVIDIA driver"):
+        query()
+
+
+def test_memory_snapshot_is_empty_and_the_old_names_warn():
+    assert ft.cuda.memory_snapshot() == []
+    with pytest.warns(FutureWarning, match="memory_cached has been renamed to torch.cuda.memory_reserved"):
+        assert ft.cuda.memory_cached() == 0
+    with pytest.warns(FutureWarning, match="max_memory_cached has been renamed"):
+        assert ft.cuda.max_memory_cached(0) == 0
+    with pytest.warns(FutureWarning, match="reset_max_memory_allocated now calls torch.cuda.reset_peak_memory_stats"):
+        with pytest.raises(RuntimeError, match="invalid argument to reset_peak_memory_stats"):
+            ft.cuda.reset_max_memory_allocated()
+
+
 def test_empty_cache_does_nothing():
     assert ft.cuda.empty_cache() is None
 

@@ -227,6 +227,35 @@ def test_allocator_splits_segments_and_reports_pytorchs_counters():
     del small
 
 
+def test_mem_get_info_and_the_snapshot_see_a_new_tensor():
+    free, total = ft.cuda.mem_get_info()
+    assert total == ft.cuda.get_device_properties(0).total_memory and 0 < free <= total
+    t = ft.empty(3 << 20, dtype=ft.uint8, device="cuda")
+    found = [b for s in ft.cuda.memory_snapshot() for b in s["blocks"] if b["address"] == t.data_ptr()]
+    assert len(found) == 1 and found[0]["state"] == "active_allocated" and found[0]["size"] == 3 << 20
+    for s in ft.cuda.memory_snapshot():
+        assert sum(b["size"] for b in s["blocks"]) == s["total_size"]
+        assert s["segment_type"] in ("small", "large")
+
+
+def test_memory_fraction_caps_the_allocator():
+    with pytest.raises(TypeError, match="must be `float`"):
+        ft.cuda.set_per_process_memory_fraction(1)
+    with pytest.raises(ValueError, match="Allowed range: 0~1"):
+        ft.cuda.set_per_process_memory_fraction(1.5)
+    ft.cuda.empty_cache()
+    total = ft.cuda.mem_get_info()[1]
+    ft.cuda.set_per_process_memory_fraction(0.1)
+    try:
+        with pytest.raises(RuntimeError, match="CUDA out of memory"):
+            ft.empty(total // 8, dtype=ft.uint8, device="cuda")
+        assert ft.ones(10, device="cuda").sum().item() == 10.0
+    finally:
+        ft.cuda.set_per_process_memory_fraction(1.0)
+    t = ft.empty(total // 8, dtype=ft.uint8, device="cuda")
+    del t
+
+
 def test_out_of_memory_raises_and_the_allocator_recovers():
     total = ft.cuda.get_device_properties(0).total_memory
     with pytest.raises(RuntimeError, match="CUDA out of memory. Tried to allocate"):

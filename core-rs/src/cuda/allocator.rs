@@ -142,6 +142,18 @@ impl BlockState {
 /// Free blocks ordered for best fit: by pool, stream, then size and address.
 type FreeKey = (Pool, u64, usize, u64);
 
+/// One segment as `torch.cuda.memory_snapshot()` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    pub address: u64,
+    pub total_size: usize,
+    pub stream: u64,
+    /// From the small pool (blocks of at most 1 MiB).
+    pub small: bool,
+    /// The blocks tiling the segment in address order: `(size, in use)`.
+    pub blocks: Vec<(usize, bool)>,
+}
+
 /// The caching allocator of one device.
 pub struct CachingAllocator<M: DeviceMemory> {
     device: usize,
@@ -151,12 +163,14 @@ pub struct CachingAllocator<M: DeviceMemory> {
     /// The free blocks.
     free: BTreeSet<FreeKey>,
     stats: MemoryStats,
+    /// The most bytes the segments may hold (`set_per_process_memory_fraction`), if limited.
+    limit: Option<usize>,
 }
 
 impl<M: DeviceMemory> CachingAllocator<M> {
     /// An empty allocator for device `device` over `memory`.
     pub fn new(device: usize, memory: M) -> Self {
-        CachingAllocator { device, memory, blocks: HashMap::new(), free: BTreeSet::new(), stats: MemoryStats::default() }
+        CachingAllocator { device, memory, blocks: HashMap::new(), free: BTreeSet::new(), stats: MemoryStats::default(), limit: None }
     }
 
     /// A block of at least `bytes` for work on `stream` (an id; 0 is the default stream): the
@@ -257,6 +271,34 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         MemoryStats { inactive_split, ..self.stats }
     }
 
+    /// Caps the bytes the segments may hold at `fraction` of the device's memory
+    /// (`torch.cuda.set_per_process_memory_fraction`); a request past it is out of memory.
+    pub fn set_memory_fraction(&mut self, fraction: f64) {
+        let total = self.memory.free_and_total().1;
+        self.limit = Some((total as f64 * fraction) as usize);
+    }
+
+    /// The segments and their blocks, by address (`torch.cuda.memory_snapshot()`).
+    pub fn snapshot(&self) -> Vec<SegmentInfo> {
+        let mut heads: Vec<u64> = self.blocks.iter().filter(|(_, b)| b.prev.is_none()).map(|(&p, _)| p).collect();
+        heads.sort_unstable();
+        heads
+            .into_iter()
+            .map(|address| {
+                let head = self.blocks[&address];
+                let mut blocks = Vec::new();
+                let mut at = Some(address);
+                while let Some(ptr) = at {
+                    let b = self.blocks[&ptr];
+                    blocks.push((b.size, b.in_use));
+                    at = b.next;
+                }
+                let total_size = blocks.iter().map(|&(size, _)| size).sum();
+                SegmentInfo { address, total_size, stream: head.stream, small: head.pool == Pool::Small, blocks }
+            })
+            .collect()
+    }
+
     /// Resets the peaks to the current values (`torch.cuda.reset_peak_memory_stats()`).
     pub fn reset_peak_stats(&mut self) {
         self.stats.peak_allocated = self.stats.allocated;
@@ -282,13 +324,13 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     /// block but not indexed: the caller takes it.
     fn new_segment(&mut self, bytes: usize, size: usize, pool: Pool, stream: u64) -> Result<u64> {
         let segment = segment_size(size);
-        let ptr = match self.memory.allocate(segment) {
+        let ptr = match self.device_allocate(segment) {
             Some(ptr) => ptr,
             None => {
                 // Cached segments may be what is missing: give them back and try once more.
                 self.stats.alloc_retries += 1;
                 self.empty_cache();
-                match self.memory.allocate(segment) {
+                match self.device_allocate(segment) {
                     Some(ptr) => ptr,
                     None => {
                         self.stats.ooms += 1;
@@ -304,6 +346,14 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         self.blocks.insert(ptr, BlockState { size: segment, pool, stream, in_use: false, prev: None, next: None });
         Ok(ptr)
     }
+    /// A segment from the device, unless it would take the segments past the limit.
+    fn device_allocate(&mut self, segment: usize) -> Option<u64> {
+        if self.limit.is_some_and(|limit| self.stats.reserved + segment > limit) {
+            return None;
+        }
+        self.memory.allocate(segment)
+    }
+
     /// PyTorch's message.
     fn out_of_memory(&self, bytes: usize) -> Error {
         let (free, total) = self.memory.free_and_total();
@@ -639,6 +689,34 @@ mod tests {
         assert_eq!(s.allocated, allocated);
         assert_eq!(s.reserved, a.memory.used());
         assert_eq!(s.segments, a.memory.live.len());
+    }
+
+    #[test]
+    fn a_memory_fraction_caps_the_segments() {
+        let mut a = allocator(100 * MIB);
+        a.set_memory_fraction(0.25);
+        let x = a.allocate(20 * MIB, 0).unwrap();
+        let e = a.allocate(6 * MIB, 0).unwrap_err();
+        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 6.00 MiB"), "{}", e.message);
+        a.free(x.ptr).unwrap();
+        assert!(a.allocate(24 * MIB, 0).is_ok(), "the cached segment went back, leaving room under the cap");
+        a.set_memory_fraction(1.0);
+        assert!(a.allocate(60 * MIB, 0).is_ok());
+    }
+
+    #[test]
+    fn snapshots_list_segments_and_their_blocks_by_address() {
+        let mut a = allocator(1 << 30);
+        let x = a.allocate(1000, 0).unwrap();
+        let _y = a.allocate(3000, 0).unwrap();
+        let big = a.allocate(3 * MIB, 5).unwrap();
+        a.free(x.ptr).unwrap();
+        let s = a.snapshot();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].total_size, s[0].small, s[0].stream), (2 * MIB, true, 0));
+        assert_eq!(s[0].blocks, vec![(1024, false), (3072, true), (2 * MIB - 4096, false)]);
+        assert_eq!((s[1].address, s[1].total_size, s[1].small, s[1].stream), (big.ptr, 20 * MIB, false, 5));
+        assert_eq!(s[1].blocks, vec![(3 * MIB, true), (17 * MIB, false)]);
     }
 
     #[test]

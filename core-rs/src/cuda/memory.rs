@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use cudarc::driver::result as driver;
 
-use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats};
+use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats, SegmentInfo};
 use super::{device, guarded};
 use crate::error::Result;
 
@@ -109,6 +109,23 @@ pub fn empty_cache(index: usize) -> Result<()> {
 /// the default stream's pool.
 pub fn retire_stream(index: usize, stream: u64) -> Result<()> {
     with_allocator(index, |a| a.retire_stream(stream))
+}
+
+/// Caps the caching allocator of device `index` at `fraction` of the device's memory.
+pub fn set_memory_fraction(index: usize, fraction: f64) -> Result<()> {
+    with_allocator(index, |a| a.set_memory_fraction(fraction))
+}
+
+/// The segments of device `index` and their blocks.
+pub fn snapshot(index: usize) -> Result<Vec<SegmentInfo>> {
+    with_allocator(index, |a| a.snapshot())
+}
+
+/// `(free, total)` bytes of device `index`, as the driver counts them.
+pub fn free_and_total(index: usize) -> Result<(usize, usize)> {
+    device::check_device(index)?;
+    device::bind(index)?;
+    guarded("cuMemGetInfo", || driver::mem_get_info().map_err(|e| crate::err!(Runtime, "CUDA error: {e}")))
 }
 
 /// Resets the peak counters of device `index`.

@@ -17,7 +17,8 @@ __all__ = [
     "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
     "get_rng_state_all", "set_rng_state", "set_rng_state_all", "default_generators", "memory_allocated", "max_memory_allocated",
     "memory_reserved", "max_memory_reserved", "memory_stats", "reset_peak_memory_stats", "empty_cache",
-    "memory_summary", "Stream", "Event", "current_stream", "default_stream", "set_stream", "stream",
+    "memory_summary", "mem_get_info", "set_per_process_memory_fraction", "memory_snapshot", "memory_cached",
+    "max_memory_cached", "reset_max_memory_allocated", "reset_max_memory_cached", "Stream", "Event", "current_stream", "default_stream", "set_stream", "stream",
     "StreamContext",
 ]
 
@@ -172,6 +173,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 from .memory import (  # noqa: E402
     memory_allocated, max_memory_allocated, memory_reserved, max_memory_reserved, memory_stats,
-    reset_peak_memory_stats, empty_cache, memory_summary,
+    reset_peak_memory_stats, empty_cache, memory_summary, mem_get_info, set_per_process_memory_fraction,
+    memory_snapshot, memory_cached, max_memory_cached, reset_max_memory_allocated, reset_max_memory_cached,
 )
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, set_stream, stream  # noqa: E402

@@ -4,12 +4,15 @@ are PyTorch's.
 """
 
 import collections
+import warnings
 
 from .. import _C
-from . import _device_index, device_count, is_available
+from . import _device_index, device_count, init, is_available
 
 __all__ = ["memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
-           "memory_stats", "reset_peak_memory_stats", "empty_cache", "memory_summary"]
+           "memory_stats", "reset_peak_memory_stats", "empty_cache", "memory_summary", "mem_get_info",
+           "set_per_process_memory_fraction", "memory_snapshot", "memory_cached", "max_memory_cached",
+           "reset_max_memory_allocated", "reset_max_memory_cached"]
 
 
 def _stats(device):
@@ -97,3 +100,65 @@ def memory_summary(device=None, abbreviated=False):
     lines += [f" {name:<40}{value:>14}".ljust(width) for name, value in counts]
     lines.append("=" * width)
     return "\n".join(lines) + "\n"
+
+
+def _current_or(device):
+    """The index ``device`` names, the current device's for None (initialising CUDA)."""
+    init()
+    index = _device_index(device, optional=True)
+    if index < 0 or index >= device_count():
+        raise AssertionError("Invalid device id")
+    return index
+
+
+def mem_get_info(device=None):
+    """``(free, total)`` bytes of the device's memory, as the driver counts them (other
+    processes' memory and this allocator's cache both count as used)."""
+    return _C._cuda_mem_get_info(_current_or(device))
+
+
+def set_per_process_memory_fraction(fraction, device=None):
+    """Caps the caching allocator of ``device`` at ``fraction`` of its memory: a request that
+    would take its segments past the cap raises "CUDA out of memory" (after emptying the cache)."""
+    index = _current_or(device)
+    if not isinstance(fraction, float):
+        raise TypeError("Invalid type for fraction argument, must be `float`")
+    if fraction < 0 or fraction > 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    _C._cuda_set_memory_fraction(index, fraction)
+
+
+def memory_snapshot():
+    """The caching allocator's segments on every device: dicts with ``device``, ``address``,
+    ``total_size``, ``allocated_size``, ``active_size``, ``stream``, ``segment_type``
+    ('small' or 'large') and ``blocks`` (``address``, ``size``, ``state``: 'active_allocated' or
+    'inactive'), as PyTorch's ``memory_snapshot()``; empty without a GPU."""
+    if not is_available():
+        return []
+    return [segment for index in range(device_count()) for segment in _C._cuda_memory_snapshot(index)]
+
+
+def _deprecated(old, new, message):
+    """PyTorch's deprecated name ``old`` for ``new``, warning with PyTorch's ``message``."""
+    def alias(device=None):
+        warnings.warn(message, FutureWarning, stacklevel=2)
+        return globals()[new](device)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated: :func:`{new}`."
+    return alias
+
+
+def _renamed(old, new):
+    return _deprecated(old, new, f"torch.cuda.{old} has been renamed to torch.cuda.{new}")
+
+
+def _resets(old):
+    return _deprecated(old, "reset_peak_memory_stats", f"torch.cuda.{old} now calls torch.cuda.reset_peak_memory_stats, "
+                                                       "which resets /all/ peak memory stats.")
+
+
+memory_cached = _renamed("memory_cached", "memory_reserved")
+max_memory_cached = _renamed("max_memory_cached", "max_memory_reserved")
+reset_max_memory_allocated = _resets("reset_max_memory_allocated")
+reset_max_memory_cached = _resets("reset_max_memory_cached")
