@@ -5,7 +5,7 @@
 
 use cudarc::driver::DeviceRepr;
 
-use super::dispatch::{address, grid, index_of, launch, threads_for, BLOCK};
+use super::dispatch::{address, grid, index_of, launch, optional, threads_for, BLOCK};
 use super::kernels::suffix;
 use super::launch_layout::divider;
 use crate::dtype::DType;
@@ -52,11 +52,6 @@ impl ChannelLayout {
     fn blocks(&self) -> usize {
         (self.channels * self.parts) as usize
     }
-}
-
-/// The device address of an optional contiguous operand (0 when absent).
-fn optional(t: Option<&Tensor>) -> u64 {
-    t.map_or(0, |t| address(t, t.offset()))
 }
 
 /// Row `k` of a dense `(rows, channels)` tensor of per-channel values.

@@ -44,6 +44,11 @@ pub(super) fn address(t: &Tensor, offset: usize) -> u64 {
     (t.storage().address() + offset * t.dtype().size()) as u64
 }
 
+/// The device address of an optional contiguous operand (0, a null pointer, when absent).
+pub(super) fn optional(t: Option<&Tensor>) -> u64 {
+    t.map_or(0, |t| address(t, t.offset()))
+}
+
 /// The stream kernels and uploads for device `index` are queued on: this thread's current one.
 pub(super) fn stream(index: usize) -> Result<Arc<CudaStream>> {
     super::stream::current(index)

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use cudarc::driver::result as driver;
 
 use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats, SegmentInfo};
-use super::{device, guarded};
+use super::{device, driver_error, guarded};
 use crate::error::Result;
 
 /// The driver's memory of one device.
@@ -44,11 +44,7 @@ impl DeviceMemory for DriverMemory {
     }
 
     fn free_and_total(&self) -> (usize, usize) {
-        if self.bind() {
-            driver::mem_get_info().unwrap_or((0, 0))
-        } else {
-            (0, 0)
-        }
+        free_and_total(self.device).unwrap_or((0, 0))
     }
 }
 
@@ -125,7 +121,7 @@ pub fn snapshot(index: usize) -> Result<Vec<SegmentInfo>> {
 pub fn free_and_total(index: usize) -> Result<(usize, usize)> {
     device::check_device(index)?;
     device::bind(index)?;
-    guarded("cuMemGetInfo", || driver::mem_get_info().map_err(|e| crate::err!(Runtime, "CUDA error: {e}")))
+    guarded("cuMemGetInfo", || driver::mem_get_info().map_err(driver_error))
 }
 
 /// Resets the peak counters of device `index`.

@@ -4,7 +4,7 @@
 //! point takes operands already checked, promoted and converted to the compute type (and made
 //! contiguous where it says so) by its CPU twin in `ops/nn/`.
 
-use super::dispatch::{address, grid, index_of, launch, threads_for, Elementwise, BLOCK, MAX_BLOCKS};
+use super::dispatch::{address, grid, index_of, launch, optional, threads_for, Elementwise, BLOCK, MAX_BLOCKS};
 use super::kernels::suffix;
 use crate::cpu::im2col::Window;
 use crate::error::Result;
@@ -56,11 +56,6 @@ pub fn activation_backward(op: Activation, g: &Tensor, v: &Tensor) -> Result<Ten
     let name = format!("act_{}_bwd_{}", op.name(), suffix(v.dtype()));
     launch!(index_of(g)?, name, e.config(); &e.n, &e.shape, &e.strides, &e.contiguous, &o, &a, &b, &p)?;
     Ok(out)
-}
-
-/// The device address of an optional contiguous operand (0 when absent).
-fn optional(t: Option<&Tensor>) -> u64 {
-    t.map_or(0, |t| address(t, t.offset()))
 }
 
 /// Layer normalization of the contiguous float32/float64 CUDA tensor `x` over rows of `n`

@@ -52,14 +52,25 @@ template <typename F> __device__ __forceinline__ void channel_sums(const Channel
     }
 }
 
-// The two sums of channel c over its parts.
-__device__ __forceinline__ void fold_parts(const ChannelLayout& g, const double* partials, i64 c, double& s0, double& s1) {
-    s0 = 0;
-    s1 = 0;
-    for (i64 p = c * g.parts; p < (c + 1) * g.parts; p++) {
-        s0 += partials[2 * p];
-        s1 += partials[2 * p + 1];
+// `f(c, n, s0, s1)` for every channel c (a thread each) with its two sums folded over its
+// parts; n is the channel's element count, 1 when it has none (as the CPU kernel divides).
+template <typename F> __device__ __forceinline__ void each_channel(const ChannelLayout& g, const double* partials, F f) {
+    const i64 count = g.batch * g.spatial;
+    const double n = count > 0 ? (double)count : 1.0;
+    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
+        double s0 = 0, s1 = 0;
+        for (i64 p = c * g.parts; p < (c + 1) * g.parts; p++) {
+            s0 += partials[2 * p];
+            s1 += partials[2 * p + 1];
+        }
+        f(c, n, s0, s1);
     }
+}
+
+// `f(i, c)` for every element, at offset i, of channel c.
+template <typename F> __device__ __forceinline__ void each_element(const ChannelLayout& g, F f) {
+    const i64 total = g.batch * g.channels * g.spatial;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) f(i, channel_of(g, i));
 }
 
 template <typename R> __device__ __forceinline__ void bn_stats(const ChannelLayout& g, const R* x, double* partials) {
@@ -74,28 +85,22 @@ template <typename R> __device__ __forceinline__ void bn_stats(const ChannelLayo
 template <typename R>
 __device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R* x, const double* partials, const R* w, double eps,
                                                 R* mean, R* var, R* scale) {
-    const i64 count = g.batch * g.spatial;
-    const double n = count > 0 ? (double)count : 1.0;
-    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
-        double s0, s1;
-        fold_parts(g, partials, c, s0, s1);
+    const bool empty = g.batch * g.spatial == 0;
+    each_channel(g, partials, [=](i64 c, double n, double s0, double s1) {
         const double m = s0 / n;
-        const double mu = (count > 0 ? (double)x[c * g.spatial] : 0.0) + m;
+        const double mu = (empty ? 0.0 : (double)x[c * g.spatial]) + m;
         const double v = fmax(s1 / n - m * m, 0.0);
-        const double k = (w ? (double)w[c] : 1.0) / sqrt(v + eps);
         mean[c] = (R)mu;
         var[c] = (R)v;
-        scale[c] = (R)k;
-    }
+        scale[c] = (R)((w ? (double)w[c] : 1.0) / sqrt(v + eps));
+    });
 }
 
 template <typename R> __device__ __forceinline__ void bn_apply(const ChannelLayout& g, const R* x, const R* mean, const R* scale, const R* b, R* out) {
-    const i64 total = g.batch * g.channels * g.spatial;
-    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
-        const i64 c = channel_of(g, i);
+    each_element(g, [=](i64 i, i64 c) {
         const R v = (x[i] - mean[c]) * scale[c];
         out[i] = b ? v + b[c] : v;
-    }
+    });
 }
 
 template <typename R> __device__ __forceinline__ void bn_backward_sums(const ChannelLayout& g, const R* x, const R* dy, const R* mean, double* partials) {
@@ -110,26 +115,18 @@ template <typename R> __device__ __forceinline__ void bn_backward_sums(const Cha
 template <typename R>
 __device__ __forceinline__ void bn_backward_finish(const ChannelLayout& g, const double* partials, const R* w, const R* invstd, R* dw, R* db,
                                                    R* k, R* mean_dy, R* scale) {
-    const i64 count = g.batch * g.spatial;
-    const double n = count > 0 ? (double)count : 1.0;
-    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < g.channels; c += (i64)gridDim.x * blockDim.x) {
-        double sum_dy, dot;
-        fold_parts(g, partials, c, sum_dy, dot);
+    each_channel(g, partials, [=](i64 c, double n, double sum_dy, double dot) {
         const double istd = (double)invstd[c];
         dw[c] = (R)(dot * istd);
         db[c] = (R)sum_dy;
         k[c] = (R)(dot * istd * istd / n);
         mean_dy[c] = (R)(sum_dy / n);
         scale[c] = (R)(istd * (w ? (double)w[c] : 1.0));
-    }
+    });
 }
 
 template <typename R>
 __device__ __forceinline__ void bn_backward_apply(const ChannelLayout& g, const R* x, const R* dy, const R* mean, const R* k, const R* mean_dy,
                                                   const R* scale, R* dx) {
-    const i64 total = g.batch * g.channels * g.spatial;
-    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
-        const i64 c = channel_of(g, i);
-        dx[i] = (dy[i] - mean_dy[c] - (x[i] - mean[c]) * k[c]) * scale[c];
-    }
+    each_element(g, [=](i64 i, i64 c) { dx[i] = (dy[i] - mean_dy[c] - (x[i] - mean[c]) * k[c]) * scale[c]; });
 }

@@ -18,7 +18,6 @@ deterministic = False
 benchmark_limit = None
 
 
-
 class _CudnnModule(types.ModuleType):
     """This module, with ``allow_tf32`` read from and written to the core's switch."""
 

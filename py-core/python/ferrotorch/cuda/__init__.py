@@ -133,12 +133,19 @@ class _CudaDeviceProperties:
                 f"multi_processor_count={self.multi_processor_count}, L2_cache_size={self.L2_cache_size // (1024 * 1024)}MB)")
 
 
-def get_device_properties(device=None):
-    """The properties (name, compute capability, memory, ...) of a device."""
+def _existing_device(device):
+    """The index of a device that exists, named by ``device`` (the current one for None),
+    initialising CUDA; PyTorch's AssertionError for another index."""
     init()
     index = _device_index(device, optional=True)
     if index < 0 or index >= device_count():
         raise AssertionError("Invalid device id")
+    return index
+
+
+def get_device_properties(device=None):
+    """The properties (name, compute capability, memory, ...) of a device."""
+    index = _existing_device(device)
     return _CudaDeviceProperties(_C._cuda_get_device_properties(index))
 
 

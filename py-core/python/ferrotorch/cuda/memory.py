@@ -7,7 +7,7 @@ import collections
 import warnings
 
 from .. import _C
-from . import _device_index, device_count, init, is_available
+from . import _device_index, _existing_device, device_count, is_available
 
 __all__ = ["memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "memory_stats", "reset_peak_memory_stats", "empty_cache", "memory_summary", "mem_get_info",
@@ -102,25 +102,16 @@ def memory_summary(device=None, abbreviated=False):
     return "\n".join(lines) + "\n"
 
 
-def _current_or(device):
-    """The index ``device`` names, the current device's for None (initialising CUDA)."""
-    init()
-    index = _device_index(device, optional=True)
-    if index < 0 or index >= device_count():
-        raise AssertionError("Invalid device id")
-    return index
-
-
 def mem_get_info(device=None):
     """``(free, total)`` bytes of the device's memory, as the driver counts them (other
     processes' memory and this allocator's cache both count as used)."""
-    return _C._cuda_mem_get_info(_current_or(device))
+    return _C._cuda_mem_get_info(_existing_device(device))
 
 
 def set_per_process_memory_fraction(fraction, device=None):
     """Caps the caching allocator of ``device`` at ``fraction`` of its memory: a request that
     would take its segments past the cap raises "CUDA out of memory" (after emptying the cache)."""
-    index = _current_or(device)
+    index = _existing_device(device)
     if not isinstance(fraction, float):
         raise TypeError("Invalid type for fraction argument, must be `float`")
     if fraction < 0 or fraction > 1:
