@@ -6,12 +6,14 @@ DIST   := dist
 
 .PHONY: venv data build test test-rust test-python demo bench wheels gpu-check clean
 
-# A fresh environment with the build and test tools.
+# A fresh environment with the build and test tools; cuDNN without its cuBLAS dependency, as the
+# tests only build its descriptors where there is no GPU.
 venv:
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "maturin>=1.9,<2" "numpy>=1.24" "pytest>=8" "hypothesis>=6" "pillow>=10" "tqdm>=4" "scipy>=1.10" "nvidia-cuda-nvrtc==13.0.88"
+	$(PIP) install -q --no-deps "nvidia-cudnn-cu13==9.13.0.50"
 
 # Real data the tests and the demo read: Fashion-MNIST as Debian packages it.
 data:

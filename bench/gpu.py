@@ -219,6 +219,23 @@ def layer(make):
     return build, lambda seconds: f"{seconds * 1e3:8.2f} ms", None
 
 
+def without_cudnn(workload):
+    """`workload` with cuDNN switched off in both libraries: ferrotorch's im2col + cuBLAS
+    convolution beside PyTorch's own fallback (no target)."""
+    build, show, _ = workload
+
+    def build_off(lib):
+        fn = build(lib)
+
+        def run():
+            with lib.backends.cudnn.flags(enabled=False):
+                fn()
+
+        return run
+
+    return build_off, show, None
+
+
 WORKLOADS = {
     "bf16 GEMM 8192": gemm("bfloat16", 8192),
     "f32 GEMM 4096": gemm("float32", 4096),
@@ -231,6 +248,7 @@ WORKLOADS = {
     "LSTM 64->128 32x50": train_step(LSTMClassifier, sequences, sgd),
     "SDPA causal bf16": attention("bfloat16"),
     "conv 3x3 b256 f32": layer(lambda nn: nn.Conv2d(64, 64, 3, padding=1, bias=False)),
+    "conv 3x3 no cuDNN": without_cudnn(layer(lambda nn: nn.Conv2d(64, 64, 3, padding=1, bias=False))),
     "batch norm b256 f32": layer(lambda nn: nn.BatchNorm2d(64)),
     "Adam 10M params": adam_step(10_000_000),
 }

@@ -39,8 +39,9 @@ timeout 60 "$PYV" - <<'PY' 2>&1 | tee "$LOGS/setup.log"
 import ferrotorch as ft
 from ferrotorch.cuda import _libs
 print("ferrotorch.cuda.is_available():", ft.cuda.is_available(), " device_count:", ft.cuda.device_count())
-for lib in ("cuda", "nvrtc", "cublas", "cublasLt"):
+for lib in ("cuda", "nvrtc", "cublas", "cublasLt", "cudnn"):
     print(f"  {lib}: {_libs.library_location(lib)}")
+print("  cuDNN version:", ft.backends.cudnn.version())
 if ft.cuda.is_available():
     print(" ", ft.cuda.get_device_properties(0))
 PY

@@ -1,7 +1,7 @@
 //! `ferrotorch._C` functions behind `ferrotorch.cuda`: library discovery, device queries,
 //! streams and events, and the NVRTC compile check. All work is in `ferrotorch_core::cuda`.
 
-use ferrotorch_core::cuda::{compile, device, kernels, libs, stream};
+use ferrotorch_core::cuda::{compile, device, graphs, kernels, libs, stream};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -16,7 +16,7 @@ fn _cuda_add_library_dirs(dirs: Vec<std::path::PathBuf>) {
 }
 
 /// Where a CUDA library was loaded from after loading it: `"loader path"`, a folder, or None
-/// when it cannot be loaded. `name` is one of `cuda`, `nvrtc`, `cublas`, `cublasLt`.
+/// when it cannot be loaded. `name` is one of `cuda`, `nvrtc`, `cublas`, `cublasLt`, `cudnn`.
 #[pyfunction]
 fn _cuda_library_location(name: &str) -> PyResult<Option<String>> {
     let library = match name {
@@ -24,6 +24,7 @@ fn _cuda_library_location(name: &str) -> PyResult<Option<String>> {
         "nvrtc" => libs::CudaLibrary::Nvrtc,
         "cublas" => libs::CudaLibrary::Cublas,
         "cublasLt" => libs::CudaLibrary::CublasLt,
+        "cudnn" => libs::CudaLibrary::Cudnn,
         _ => return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown CUDA library {name:?}"))),
     };
     Ok(libs::ensure_loaded(library).ok().map(|location| match location {
@@ -158,6 +159,109 @@ fn _cuda_set_conv_allow_tf32(allow: bool) {
 #[pyfunction]
 fn _cuda_conv_allow_tf32() -> bool {
     ferrotorch_core::cuda::blas::conv_allow_tf32()
+}
+
+/// Whether the cuDNN library loads (`backends.cudnn.is_available`).
+#[pyfunction]
+fn _cudnn_is_available() -> bool {
+    ferrotorch_core::cuda::cudnn::is_available()
+}
+
+/// cuDNN's version number, or None when it does not load (`backends.cudnn.version`).
+#[pyfunction]
+fn _cudnn_version() -> Option<usize> {
+    ferrotorch_core::cuda::cudnn::version()
+}
+
+/// Sets one of cuDNN's switches: `enabled`, `benchmark`, `deterministic`, or
+/// `deterministic_algorithms` (`use_deterministic_algorithms`).
+#[pyfunction]
+fn _cudnn_set_flag(name: &str, value: bool) -> PyResult<()> {
+    ferrotorch_core::cuda::cudnn::set_flag(name, value).py()
+}
+
+/// How many convolutions cuDNN has run in this process (tests check it was used).
+#[pyfunction]
+fn _cudnn_runs() -> u64 {
+    ferrotorch_core::cuda::cudnn::runs()
+}
+
+/// One of cuDNN's switches (see `_cudnn_set_flag`).
+#[pyfunction]
+fn _cudnn_flag(name: &str) -> PyResult<bool> {
+    ferrotorch_core::cuda::cudnn::get_flag(name).py()
+}
+
+/// For tests without a GPU: the output dims of a convolution as the core's geometry has them and
+/// as cuDNN computes them from its descriptors (None where cuDNN does not apply).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn _cudnn_output_dims(
+    image: Vec<usize>,
+    weight: Vec<usize>,
+    stride: Vec<usize>,
+    padding: Vec<usize>,
+    dilation: Vec<usize>,
+    groups: usize,
+    dtype: &Bound<'_, PyAny>,
+) -> PyResult<Option<(Vec<i32>, Vec<i32>)>> {
+    let dtype = crate::dtype::extract_dtype(dtype)?;
+    ferrotorch_core::cuda::cudnn::output_dims(&image, &weight, &stride, &padding, &dilation, groups, dtype).py()
+}
+
+/// A new CUDA graph on device `index`; returns its id (`torch.cuda.CUDAGraph`).
+#[pyfunction]
+fn _cuda_graph_create(index: usize) -> PyResult<u64> {
+    graphs::create(index).py()
+}
+
+/// Starts capturing the current stream into graph `id` (allocating from `pool`, or a new pool).
+#[pyfunction]
+#[pyo3(signature = (id, pool, mode))]
+fn _cuda_graph_capture_begin(id: u64, pool: Option<u64>, mode: &str) -> PyResult<()> {
+    graphs::capture_begin(id, pool, mode).py()
+}
+
+/// Ends the capture of graph `id` and instantiates it.
+#[pyfunction]
+fn _cuda_graph_capture_end(id: u64) -> PyResult<()> {
+    graphs::capture_end(id).py()
+}
+
+/// Launches graph `id` on the current stream.
+#[pyfunction]
+fn _cuda_graph_replay(id: u64) -> PyResult<()> {
+    graphs::replay(id).py()
+}
+
+/// Empties graph `id`, releasing its memory pool.
+#[pyfunction]
+fn _cuda_graph_reset(id: u64) -> PyResult<()> {
+    graphs::reset(id).py()
+}
+
+/// Forgets graph `id` (its Python object is gone).
+#[pyfunction]
+fn _cuda_graph_destroy(id: u64) -> PyResult<()> {
+    graphs::destroy(id).py()
+}
+
+/// The memory pool graph `id` allocates from, once a capture began.
+#[pyfunction]
+fn _cuda_graph_pool(id: u64) -> PyResult<Option<u64>> {
+    graphs::pool_of(id).py()
+}
+
+/// A new memory pool id for graphs to share (`torch.cuda.graph_pool_handle()`).
+#[pyfunction]
+fn _cuda_graph_pool_handle() -> u64 {
+    graphs::pool_handle()
+}
+
+/// Whether this thread's current stream of device `index` is being captured.
+#[pyfunction]
+fn _cuda_is_current_stream_capturing(index: usize) -> PyResult<bool> {
+    graphs::is_current_stream_capturing(index).py()
 }
 
 /// The caching allocator's counters of device `index`, in bytes, as a dict.
@@ -356,6 +460,21 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_set_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_conv_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_conv_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_is_available, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_create, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_capture_begin, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_capture_end, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_replay, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_reset, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_destroy, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_graph_pool_handle, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_is_current_stream_capturing, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_version, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_set_flag, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_flag, m)?)?;
+    m.add_function(wrap_pyfunction!(_cudnn_output_dims, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_mem_get_info, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_memory_fraction, m)?)?;

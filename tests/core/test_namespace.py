@@ -167,7 +167,8 @@ def test_float32_matmul_precision_unknown_string_warns_and_keeps(restore_switche
 
 def test_backends_without_a_gpu():
     b = ft.backends
-    assert b.cudnn.is_available() is False and b.cudnn.version() is None
+    # cuDNN is available where its library loads, GPU or not (tests/cuda/test_cudnn.py).
+    assert (b.cudnn.version() is None) == (not b.cudnn.is_available())
     assert b.cuda.is_built() is True  # every wheel has the CUDA backend; a GPU need not be present
     assert b.mps.is_available() is False and b.mps.is_built() is False
     assert b.mkldnn.is_available() is False and b.openmp.is_available() is False

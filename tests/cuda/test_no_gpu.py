@@ -146,9 +146,10 @@ def test_accelerator_reports_no_available_accelerator():
     assert ft.accelerator.current_accelerator(check_available=True) is None
 
 
-def test_backends_cuda_is_built_but_cudnn_unavailable():
+def test_backends_cuda_is_built_and_cudnn_takes_no_cpu_tensor():
     assert ft.backends.cuda.is_built() is True
-    assert ft.backends.cudnn.is_available() is False
+    # cuDNN may load without a GPU (as in a CUDA build of PyTorch); it never takes CPU tensors.
+    assert ft.backends.cudnn.is_acceptable(ft.zeros(2)) is False
 
 
 def test_tf32_flag_follows_float32_matmul_precision():
@@ -218,3 +219,11 @@ def test_an_unrecorded_event_needs_no_device():
         e.elapsed_time(ft.cuda.Event())
     with ft.cuda.stream(None):
         pass
+
+
+def test_cuda_graphs_need_a_device():
+    assert ft.cuda.is_current_stream_capturing() is False
+    a, b = ft.cuda.graph_pool_handle(), ft.cuda.graph_pool_handle()
+    assert a != b
+    with pytest.raises(RuntimeError, match=NO_GPU):
+        ft.cuda.CUDAGraph()

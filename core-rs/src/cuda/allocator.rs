@@ -11,10 +11,17 @@
 //! segments. Every block of a segment belongs to the stream the segment was allocated for and is
 //! handed out only for work on that stream, whose order makes the reuse safe without waiting.
 //!
+//! CUDA graphs need memory of their own (PyTorch's private pools): while a stream is captured,
+//! its requests are served from the graph's pool, an owner id in place of the stream's, so the
+//! addresses the graph replays are never handed to other work, and its segments are kept through
+//! `empty_cache` until the pool is released. Nothing is given back to the driver while a capture
+//! is underway (`cuMemFree` would break it).
+//!
 //! The policy is written against [`DeviceMemory`] so it is tested without a GPU; the CUDA
 //! implementation of that trait is `memory.rs`.
 
 use std::collections::{BTreeSet, HashMap};
+
 
 use crate::err;
 use crate::error::{Error, Result};
@@ -154,6 +161,12 @@ pub struct SegmentInfo {
     pub blocks: Vec<(usize, bool)>,
 }
 
+/// The owner id of private pool `n` (CUDA graphs): the top bit keeps it apart from stream ids,
+/// which are handle values (user-space addresses).
+pub fn private_pool(n: u64) -> u64 {
+    (1 << 63) | n
+}
+
 /// The caching allocator of one device.
 pub struct CachingAllocator<M: DeviceMemory> {
     device: usize,
@@ -165,18 +178,63 @@ pub struct CachingAllocator<M: DeviceMemory> {
     stats: MemoryStats,
     /// The most bytes the segments may hold (`set_per_process_memory_fraction`), if limited.
     limit: Option<usize>,
+    /// Streams being captured, with the private pool their requests are served from.
+    captures: HashMap<u64, u64>,
+    /// Private pools in use, with how many graphs use each: their segments are kept.
+    kept: HashMap<u64, usize>,
 }
 
 impl<M: DeviceMemory> CachingAllocator<M> {
     /// An empty allocator for device `device` over `memory`.
     pub fn new(device: usize, memory: M) -> Self {
-        CachingAllocator { device, memory, blocks: HashMap::new(), free: BTreeSet::new(), stats: MemoryStats::default(), limit: None }
+        CachingAllocator {
+            device,
+            memory,
+            blocks: HashMap::new(),
+            free: BTreeSet::new(),
+            stats: MemoryStats::default(),
+            limit: None,
+            captures: HashMap::new(),
+            kept: HashMap::new(),
+        }
+    }
+
+    /// From now until [`end_capture`](Self::end_capture), requests for work on `stream` are
+    /// served from private pool `pool` (a [`private_pool`] id), which one more graph now uses.
+    pub fn begin_capture(&mut self, stream: u64, pool: u64) {
+        self.captures.insert(stream, pool);
+        *self.kept.entry(pool).or_insert(0) += 1;
+    }
+
+    /// Ends the capture of `stream`: its requests go back to its own pool.
+    pub fn end_capture(&mut self, stream: u64) {
+        self.captures.remove(&stream);
+    }
+
+    /// Whether a capture is underway on this device.
+    pub fn capturing(&self) -> bool {
+        !self.captures.is_empty()
+    }
+
+    /// One graph fewer uses private pool `pool`; when none does, its segments join the default
+    /// stream's pool (the caller has waited for the graph's work), where `empty_cache` may
+    /// release them.
+    pub fn release_pool(&mut self, pool: u64) {
+        match self.kept.get_mut(&pool) {
+            Some(users) if *users > 1 => *users -= 1,
+            Some(_) => {
+                self.kept.remove(&pool);
+                self.retire_stream(pool);
+            }
+            None => {}
+        }
     }
 
     /// A block of at least `bytes` for work on `stream` (an id; 0 is the default stream): the
-    /// smallest free block of that stream's pool that fits, else a new segment, split when the
-    /// rest is worth keeping.
+    /// smallest free block of that stream's pool (of the graph's pool while the stream is
+    /// captured) that fits, else a new segment, split when the rest is worth keeping.
     pub fn allocate(&mut self, bytes: usize, stream: u64) -> Result<Block> {
+        let stream = self.captures.get(&stream).copied().unwrap_or(stream);
         let size = round_size(bytes);
         let pool = Pool::of(size);
         let ptr = match self.take_free(pool, stream, size) {
@@ -251,9 +309,14 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     }
 
     /// Gives every wholly free segment back to the device (`torch.cuda.empty_cache()`);
-    /// segments with a block in use stay.
+    /// segments with a block in use stay, as do those of private pools in use, and nothing is
+    /// released while a capture is underway.
     pub fn empty_cache(&mut self) {
-        let whole: Vec<FreeKey> = self.free.iter().filter(|&&(.., ptr)| self.blocks[&ptr].is_segment()).copied().collect();
+        if self.capturing() {
+            return;
+        }
+        let whole: Vec<FreeKey> =
+            self.free.iter().filter(|&&(_, owner, _, ptr)| self.blocks[&ptr].is_segment() && !self.kept.contains_key(&owner)).copied().collect();
         for key in whole {
             let (.., size, ptr) = key;
             self.free.remove(&key);
@@ -604,6 +667,73 @@ mod tests {
         assert_eq!(a.allocate(5000, 0).unwrap().ptr, live.ptr);
         let fresh = a.allocate(5000, 7).unwrap();
         assert_eq!(a.stats().segments, 2, "stream 7 starts a segment of its own: {fresh:?}");
+    }
+
+    #[test]
+    fn a_captured_stream_is_served_from_the_graphs_pool_only() {
+        let mut a = allocator(64 * MIB);
+        let pool = private_pool(1);
+        let cached = a.allocate(1000, 7).unwrap();
+        a.free(cached.ptr).unwrap();
+        a.begin_capture(7, pool);
+        assert!(a.capturing());
+        // The stream's cached block may be reused by eager work between replays: not taken.
+        let in_graph = a.allocate(1000, 7).unwrap();
+        assert_ne!(in_graph.ptr, cached.ptr);
+        let temporary = a.allocate(3000, 7).unwrap();
+        a.free(temporary.ptr).unwrap();
+        // A block freed during the capture serves the capture again (the graph orders it).
+        assert_eq!(a.allocate(3000, 7).unwrap().ptr, temporary.ptr);
+        // Other streams keep their own pools.
+        assert_eq!(a.allocate(1000, 9).unwrap().ptr, a.snapshot().iter().find(|s| s.stream == 9).unwrap().address);
+        a.end_capture(7);
+        assert!(!a.capturing());
+        assert_eq!(a.allocate(1000, 7).unwrap().ptr, cached.ptr, "after the capture the stream's own pool serves it");
+        // The graph's freed blocks are not handed to eager work on any stream.
+        a.free(in_graph.ptr).unwrap();
+        for stream in [0, 7, 9] {
+            assert_ne!(a.allocate(1000, stream).unwrap().ptr, in_graph.ptr);
+        }
+    }
+
+    #[test]
+    fn a_private_pool_is_kept_until_its_last_graph_releases_it() {
+        let mut a = allocator(64 * MIB);
+        let pool = private_pool(3);
+        a.begin_capture(7, pool);
+        let block = a.allocate(2 * MIB + 1, 7).unwrap();
+        // Nothing goes back to the driver during a capture, not even other streams' segments.
+        let other = a.allocate(1000, 0).unwrap();
+        a.free(other.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!(a.stats().segments, 2);
+        a.end_capture(7);
+        // A second graph shares the pool.
+        a.begin_capture(8, pool);
+        a.end_capture(8);
+        a.free(block.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!(a.snapshot().iter().filter(|s| s.stream == pool).count(), 1, "the pool's segment is kept");
+        a.release_pool(pool);
+        a.empty_cache();
+        assert_eq!(a.snapshot().len(), 1, "one graph still uses it");
+        a.release_pool(pool);
+        assert!(a.snapshot().iter().all(|s| s.stream == 0), "released to the default stream");
+        a.empty_cache();
+        assert_eq!((a.stats().segments, a.stats().reserved), (0, 0));
+        a.release_pool(pool);
+    }
+
+    #[test]
+    fn out_of_memory_during_a_capture_releases_nothing() {
+        let mut a = allocator(4 * MIB);
+        let cached = a.allocate(1000, 0).unwrap();
+        a.free(cached.ptr).unwrap();
+        a.begin_capture(7, private_pool(1));
+        a.allocate(1000, 7).unwrap();
+        let e = a.allocate(3 * MIB, 7).unwrap_err();
+        assert!(e.message.contains("CUDA out of memory"), "{}", e.message);
+        assert_eq!(a.stats().segments, 2, "the default stream's free segment is still there");
     }
 
     #[test]

@@ -8,14 +8,14 @@
 //! last two dims are transposed (a `.t()` view) is passed with `CUBLAS_OP_T` instead.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 use cudarc::cublas::result as cublas;
 use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasHandle_t, cublasOperation_t, cudaDataType};
 
 use super::libs::{ensure_loaded, CudaLibrary};
 use super::dispatch::address;
-use super::{device, guarded};
+use super::guarded;
+use super::handles::Handles;
 use crate::device::Device;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
@@ -70,31 +70,17 @@ fn tf32_allowed() -> bool {
     flag.load(Ordering::Relaxed)
 }
 
-/// One cuBLAS handle per device, created at first use.
-struct Handle(cublasHandle_t);
+static HANDLES: Handles<cublasHandle_t> = Handles::new();
 
-// SAFETY: a cuBLAS handle may be used from any thread, one call at a time (the mutex below).
-unsafe impl Send for Handle {}
-
-static HANDLES: Mutex<Vec<Option<Handle>>> = Mutex::new(Vec::new());
-
+/// Runs `f` with device `index`'s cuBLAS handle, on the thread's current stream.
 fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> Result<R> {
     ensure_loaded(CudaLibrary::Cublas)?;
-    device::bind(index)?;
-    let mut handles = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
-    if handles.len() <= index {
-        handles.resize_with(index + 1, || None);
-    }
-    if handles[index].is_none() {
-        let handle = guarded("cublasCreate", || cublas::create_handle().map_err(|e| err!(Runtime, "CUDA error: cublasCreate failed: {e}")))?;
-        handles[index] = Some(Handle(handle));
-    }
-    let handle = handles[index].as_ref().map(|h| h.0).ok_or_else(|| err!(Runtime, "no cuBLAS handle"))?;
-    // Products are queued on the thread's current stream, like every kernel.
-    let stream = super::stream::current(index)?;
+    let create = || guarded("cublasCreate", || cublas::create_handle().map_err(|e| err!(Runtime, "CUDA error: cublasCreate failed: {e}")));
     // SAFETY: a live handle and a stream of its device's context.
-    guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))?;
-    f(handle)
+    let attach = |handle, stream: &cudarc::driver::CudaStream| {
+        guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))
+    };
+    HANDLES.with(index, create, attach, f)
 }
 
 /// A batch of row-major matrices as cuBLAS reads them: the tensor to pass, whether cuBLAS must

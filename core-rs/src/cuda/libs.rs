@@ -7,15 +7,16 @@
 //! 1. the loader path (`LD_LIBRARY_PATH`, the ld.so cache): a plain `dlopen(soname)`;
 //! 2. `$CUDA_HOME` and `$CUDA_PATH` (their `lib64` and `lib` folders);
 //! 3. folders registered with [`add_search_dirs`]: the Python package registers the library
-//!    folders of pip-installed NVIDIA wheels (`site-packages/nvidia/cu13/lib`, ...), because only
+//!    folders of pip-installed NVIDIA wheels (`site-packages/nvidia/cu13/lib`,
+//!    `site-packages/nvidia/cudnn/lib`, ...), because only
 //!    Python knows where site-packages is.
 //!
 //! A library found in a folder is opened by full path with `RTLD_GLOBAL` and kept open forever.
 //! glibc then answers cudarc's later `dlopen("libnvrtc.so.13")` with that already-loaded copy,
 //! since it matches loaded objects by their SONAME (PyTorch's `torch/__init__.py` preloads its
 //! pip-installed CUDA libraries the same way). Companion libraries are loaded first from the
-//! same folder: NVRTC opens `libnvrtc-builtins.so.13.0` by name when it compiles, and cuBLAS
-//! needs `libcublasLt.so.13` at load time.
+//! same folder: NVRTC opens `libnvrtc-builtins.so.13.0` by name when it compiles, cuBLAS
+//! needs `libcublasLt.so.13` at load time, and cuDNN's shim opens its sub-libraries by name.
 //!
 //! The driver, libcuda, is only taken from the loader path: toolkits and wheels ship a stub
 //! `libcuda.so` that loads but cannot talk to a GPU.
@@ -37,11 +38,14 @@ pub enum CudaLibrary {
     Cublas,
     /// cuBLASLt, shipped beside cuBLAS.
     CublasLt,
+    /// cuDNN 9 (optional: convolutions fall back to im2col + cuBLAS without it), from a system
+    /// install or the `nvidia-cudnn-cu13` wheel.
+    Cudnn,
 }
 
 impl CudaLibrary {
     /// Every library, in the order of this enum.
-    pub const ALL: [CudaLibrary; 4] = [CudaLibrary::Driver, CudaLibrary::Nvrtc, CudaLibrary::Cublas, CudaLibrary::CublasLt];
+    pub const ALL: [CudaLibrary; 5] = [CudaLibrary::Driver, CudaLibrary::Nvrtc, CudaLibrary::Cublas, CudaLibrary::CublasLt, CudaLibrary::Cudnn];
 
     /// The file name (and SONAME) we load: one of cudarc's candidate names for CUDA 13, so its
     /// bare-name `dlopen` finds our copy.
@@ -51,6 +55,7 @@ impl CudaLibrary {
             CudaLibrary::Nvrtc => "libnvrtc.so.13",
             CudaLibrary::Cublas => "libcublas.so.13",
             CudaLibrary::CublasLt => "libcublasLt.so.13",
+            CudaLibrary::Cudnn => "libcudnn.so.9",
         }
     }
 
@@ -59,6 +64,16 @@ impl CudaLibrary {
         match self {
             CudaLibrary::Nvrtc => &["libnvrtc-builtins.so.13.0"],
             CudaLibrary::Cublas => &["libcublasLt.so.13"],
+            // libcudnn.so.9 is a shim that opens these by name when first needed; the graph
+            // library first, as the others link against it (the RNN/attention one is not used).
+            CudaLibrary::Cudnn => &[
+                "libcudnn_graph.so.9",
+                "libcudnn_ops.so.9",
+                "libcudnn_cnn.so.9",
+                "libcudnn_heuristic.so.9",
+                "libcudnn_engines_precompiled.so.9",
+                "libcudnn_engines_runtime_compiled.so.9",
+            ],
             CudaLibrary::Driver | CudaLibrary::CublasLt => &[],
         }
     }
@@ -74,6 +89,7 @@ impl CudaLibrary {
             CudaLibrary::Driver => None,
             CudaLibrary::Nvrtc => Some("nvidia-cuda-nvrtc"),
             CudaLibrary::Cublas | CudaLibrary::CublasLt => Some("nvidia-cublas"),
+            CudaLibrary::Cudnn => Some("nvidia-cudnn-cu13"),
         }
     }
 }

@@ -3,11 +3,13 @@
 //! its allocator when dropped.
 //!
 //! Blocks are pooled by the stream current when they were allocated, so a block freed here is
-//! reused only by later work on that stream, which the stream orders after the last use.
+//! reused only by later work on that stream, which the stream orders after the last use (or by
+//! the CUDA graph whose capture allocated it: see `graphs.rs`).
 
 use std::sync::Mutex;
 
 use cudarc::driver::result as driver;
+use cudarc::driver::sys::{self as driver_sys, CUstreamCaptureMode};
 
 use super::allocator::{Block, CachingAllocator, DeviceMemory, MemoryStats, SegmentInfo};
 use super::{device, driver_error, guarded};
@@ -31,8 +33,19 @@ impl DeviceMemory for DriverMemory {
         if !self.bind() {
             return None;
         }
+        // A capture in the strict ("global") mode forbids cuMemAlloc on this thread; PyTorch
+        // relaxes the mode around it, as here: an allocation is not captured, and the graph
+        // keeps the new address, which its private pool never frees before the graph goes.
+        let mut mode = CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_RELAXED;
+        // SAFETY: `mode` is a valid value to exchange; the old one is put back below.
+        let exchanged = unsafe { driver_sys::cuThreadExchangeStreamCaptureMode(&mut mode) } == driver_sys::CUresult::CUDA_SUCCESS;
         // SAFETY: the context is current; the result is checked.
-        unsafe { driver::malloc_sync(bytes) }.ok()
+        let ptr = unsafe { driver::malloc_sync(bytes) }.ok();
+        if exchanged {
+            // SAFETY: as above, restoring the thread's mode.
+            unsafe { driver_sys::cuThreadExchangeStreamCaptureMode(&mut mode) };
+        }
+        ptr
     }
 
     fn release(&mut self, ptr: u64, _bytes: usize) {
@@ -105,6 +118,22 @@ pub fn empty_cache(index: usize) -> Result<()> {
 /// the default stream's pool.
 pub fn retire_stream(index: usize, stream: u64) -> Result<()> {
     with_allocator(index, |a| a.retire_stream(stream))
+}
+
+/// Serves the requests for work on stream `stream` of device `index` from private pool `pool`
+/// until [`end_capture`] (a CUDA graph is being captured on it).
+pub fn begin_capture(index: usize, stream: u64, pool: u64) -> Result<()> {
+    with_allocator(index, |a| a.begin_capture(stream, pool))
+}
+
+/// Ends the capture of stream `stream` of device `index`.
+pub fn end_capture(index: usize, stream: u64) -> Result<()> {
+    with_allocator(index, |a| a.end_capture(stream))
+}
+
+/// One graph fewer uses private pool `pool` of device `index` (whose work has finished).
+pub fn release_pool(index: usize, pool: u64) -> Result<()> {
+    with_allocator(index, |a| a.release_pool(pool))
 }
 
 /// Caps the caching allocator of device `index` at `fraction` of the device's memory.

@@ -4,10 +4,13 @@
 //!
 //! - `allocator`: the caching allocator's policy (size classes, reuse, out-of-memory retry).
 //! - `blas`: matrix products through cuBLAS.
-//! - `libs`: finds and loads libcuda, libnvrtc and libcublas (loader path, CUDA_HOME/CUDA_PATH,
+//! - `cudnn`: convolutions through cuDNN, when it is present.
+//! - `libs`: finds and loads libcuda, libnvrtc, libcublas and libcudnn (loader path, CUDA_HOME/CUDA_PATH,
 //!   pip-installed NVIDIA packages) before any cudarc call.
 //! - `device`: availability, device count, the current device, properties, synchronize.
 //! - `dispatch`: tensor ops on CUDA tensors (element-wise kernels, copies, reductions).
+//! - `graphs`: CUDA graph capture and replay.
+//! - `handles`: the per-device handles of cuBLAS and cuDNN.
 //! - `faults`: each device's fault word, where index kernels report values out of range.
 //! - `index`: the gather and scatter loops of the index ops on CUDA tensors.
 //! - `kernels`: the CUDA C sources, generated from the same op tables as the CPU kernels.
@@ -28,9 +31,12 @@ pub mod attention;
 pub mod batch_norm;
 pub mod blas;
 pub mod compile;
+pub mod cudnn;
 pub mod device;
 pub mod dispatch;
 pub mod faults;
+pub mod graphs;
+mod handles;
 pub mod index;
 pub mod kernels;
 pub mod launch_layout;

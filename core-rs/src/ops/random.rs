@@ -136,10 +136,12 @@ impl Generator {
         }
     }
 
-    /// A CUDA generator's seed and the offset of a new draw, advancing its stream.
+    /// A CUDA generator's seed and the offset of a new draw, advancing its stream. Refused while
+    /// the device's current stream is captured into a CUDA graph (a replay would repeat it).
     pub fn philox_draw(&self) -> Result<(u64, u64)> {
         match &*self.engine {
-            Engine::Cuda(_, m) => {
+            Engine::Cuda(index, m) => {
+                crate::cuda::graphs::refuse_in_capture(*index, "Random number generation")?;
                 let mut s = unpoisoned(m);
                 Ok((s.seed, s.take_offset()))
             }

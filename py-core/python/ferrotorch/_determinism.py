@@ -2,7 +2,8 @@
 (``torch.use_deterministic_algorithms``, ``torch.set_float32_matmul_precision`` and friends).
 
 ferrotorch's CPU kernels are deterministic already, so the switches are state that scripts set
-and read back, with PyTorch's validation; ``backends.cuda.matmul.allow_tf32`` reads and writes
+and read back, with PyTorch's validation (deterministic mode also keeps cuDNN's convolutions to
+deterministic algorithms); ``backends.cuda.matmul.allow_tf32`` reads and writes
 the matmul precision here.
 """
 
@@ -34,6 +35,9 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     _require_bool(mode, "mode", 1)
     _require_bool(warn_only, "warn_only")
     _state["deterministic"], _state["warn_only"] = mode, warn_only
+    from . import _C
+
+    _C._cudnn_set_flag("deterministic_algorithms", mode)  # cuDNN keeps to deterministic algorithms
 
 
 def are_deterministic_algorithms_enabled():

@@ -1,8 +1,10 @@
-"""``ferrotorch.backends.cudnn``: cuDNN's switches. ``enabled``, ``benchmark``,
-``deterministic`` and ``allow_tf32`` are module attributes scripts set; without a CUDA device
-cuDNN is unavailable and ``version()`` is ``None``, as in PyTorch. ferrotorch has no cuDNN
-backend yet, so it is unavailable on a GPU too; ``allow_tf32`` still governs the float32
-products of its CUDA convolutions (im2col + cuBLAS), as it governs cuDNN's in PyTorch."""
+"""``ferrotorch.backends.cudnn``: cuDNN's switches. CUDA convolutions run through cuDNN when its
+library loads (a system install, ``$CUDA_HOME``, or the ``nvidia-cudnn-cu13`` wheel) and
+``enabled`` is set; otherwise, and for windows cuDNN cannot express, through im2col + cuBLAS.
+``benchmark`` times cuDNN's algorithms instead of trusting its heuristics, ``deterministic``
+(or ``use_deterministic_algorithms(True)``) keeps to its deterministic ones, ``allow_tf32`` lets
+float32 convolutions use TF32 (on by default, as in PyTorch). The switches are module
+attributes that read and write the core's state."""
 
 import sys
 import types
@@ -11,15 +13,22 @@ from .. import _C
 from ._flags import flags_context
 from ._flags import set_flags as _set
 
-enabled = True
-benchmark = False
-deterministic = False
-# PyTorch defines the benchmark limit only where cuDNN is present.
+# PyTorch defines the benchmark limit only where cuDNN is present; ferrotorch's search tries every
+# algorithm, and finding out whether cuDNN is present means loading it, which import does not do.
 benchmark_limit = None
 
 
+def _core_flag(name):
+    """A module property backed by the core's cuDNN switch ``name``."""
+    return property(lambda self: _C._cudnn_flag(name), lambda self, value: _C._cudnn_set_flag(name, bool(value)))
+
+
 class _CudnnModule(types.ModuleType):
-    """This module, with ``allow_tf32`` read from and written to the core's switch."""
+    """This module, with its switches read from and written to the core."""
+
+    enabled = _core_flag("enabled")
+    benchmark = _core_flag("benchmark")
+    deterministic = _core_flag("deterministic")
 
     @property
     def allow_tf32(self):
@@ -36,19 +45,19 @@ _TENSOR_DTYPES = (_C.float16, _C.float32, _C.float64)
 
 
 def is_available():
-    """Whether cuDNN can run: not yet (no cuDNN backend; convolutions use im2col + GEMM)."""
-    return False
+    """Whether the cuDNN library loads (no GPU needed, as in a CUDA build of PyTorch)."""
+    return _C._cudnn_is_available()
 
 
 def version():
-    """cuDNN's version number, or ``None`` when it is not available (ferrotorch does not report
-    the version of the library it loads)."""
-    return None
+    """cuDNN's version number (``91300`` for 9.13.0), or ``None`` when it is not available."""
+    return _C._cudnn_version()
 
 
 def is_acceptable(tensor):
-    """Whether cuDNN would take ``tensor``: enabled, on a CUDA device, half/float/double."""
-    return enabled and is_available() and tensor.is_cuda and tensor.dtype in _TENSOR_DTYPES
+    """Whether cuDNN would take ``tensor``: enabled, available, on a CUDA device, half/float/double
+    (PyTorch's list; ferrotorch's cuDNN convolutions take bfloat16 too)."""
+    return _module.enabled and is_available() and tensor.is_cuda and tensor.dtype in _TENSOR_DTYPES
 
 
 def set_flags(_enabled=None, _benchmark=None, _benchmark_limit=None, _deterministic=None, _allow_tf32=None):

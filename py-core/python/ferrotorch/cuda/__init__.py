@@ -19,7 +19,7 @@ __all__ = [
     "memory_reserved", "max_memory_reserved", "memory_stats", "reset_peak_memory_stats", "empty_cache",
     "memory_summary", "mem_get_info", "set_per_process_memory_fraction", "memory_snapshot", "memory_cached",
     "max_memory_cached", "reset_max_memory_allocated", "reset_max_memory_cached", "Stream", "Event", "current_stream", "default_stream", "set_stream", "stream",
-    "StreamContext",
+    "StreamContext", "CUDAGraph", "graph", "graph_pool_handle", "is_current_stream_capturing",
 ]
 
 # Registered at import, before any query, so every later library load can use the wheels.
@@ -184,3 +184,4 @@ from .memory import (  # noqa: E402
     memory_snapshot, memory_cached, max_memory_cached, reset_max_memory_allocated, reset_max_memory_cached,
 )
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, set_stream, stream  # noqa: E402
+from .graphs import CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing  # noqa: E402

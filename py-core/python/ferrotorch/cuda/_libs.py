@@ -1,6 +1,6 @@
 """Where pip-installed NVIDIA libraries live, for the CUDA backend's library discovery.
 
-The Rust core loads libcuda, libnvrtc and libcublas itself, before any CUDA call (see
+The Rust core loads libcuda, libnvrtc, libcublas and libcudnn itself, before any CUDA call (see
 ``core-rs/src/cuda/libs.rs``): first from the loader path, then ``$CUDA_HOME``/``$CUDA_PATH``,
 then the folders registered here. Only Python knows where site-packages is, so this module
 lists the ``lib`` folders of the NVIDIA wheels found on ``sys.path`` and hands them to the core,
@@ -15,9 +15,10 @@ import sys
 from .. import _C
 
 # The lib folders of the NVIDIA wheels: CUDA 13 wheels share nvidia/cu13/lib; CUDA 12 wheels
-# had one folder per library.
+# had one folder per library, as cuDNN's wheel still has.
 PACKAGE_LIB_DIRS = (
     os.path.join("nvidia", "cu13", "lib"),
+    os.path.join("nvidia", "cudnn", "lib"),
     os.path.join("nvidia", "cuda_nvrtc", "lib"),
     os.path.join("nvidia", "cublas", "lib"),
     os.path.join("nvidia", "cuda_runtime", "lib"),

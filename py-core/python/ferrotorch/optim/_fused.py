@@ -91,8 +91,22 @@ class FusedOptimizer(Optimizer):
             self._init_state(group, p, state)
         return state
 
+    def _refuse_graph_capture(self):
+        """PyTorch's check: a step captured into a CUDA graph needs ``capturable`` state (step
+        counts on the device), which ferrotorch does not have yet, so a captured step is refused
+        rather than replayed with the step count of its capture."""
+        from .. import cuda
+
+        if cuda.is_initialized() and cuda.is_current_stream_capturing():
+            if not all(group.get("capturable") for group in self.param_groups):
+                raise RuntimeError(
+                    f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but param_groups' capturable is False."
+                )
+            raise RuntimeError(f"{type(self).__name__}: capturable=True (capturing step() into a CUDA graph) is not supported by ferrotorch yet")
+
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        self._refuse_graph_capture()
         loss = None
         if closure is not None:
             with enable_grad():

@@ -135,6 +135,9 @@ fn for_kernel(t: &Tensor, compute: DType, dense: bool) -> Result<Tensor> {
 pub fn forward(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &Window, transposed: bool, groups: usize) -> Result<Tensor> {
     if x.is_cuda() || w.is_cuda() {
         crate::device::common_device(&[Some(x), Some(w), bias].into_iter().flatten().collect::<Vec<_>>())?;
+        if let Some(out) = crate::cuda::cudnn::forward(x, w, bias, win, transposed, groups)? {
+            return Ok(out);
+        }
         return crate::cuda::blas::in_convolution(|| super::columns::forward(x, w, bias, win, transposed, groups));
     }
     let dtype = x.dtype();
@@ -270,8 +273,11 @@ fn transposed_acc(ca: usize, depth: usize) -> bool {
 /// one `a` is the input and `b` the output gradient. `a` spans `win.blocks`, `b` `win.image`.
 pub fn weight_grad(a: &Tensor, b: &Tensor, win: &Window, groups: usize, weight_shape: &[usize]) -> Result<Tensor> {
     if a.is_cuda() || b.is_cuda() {
-        // The same sums by columns and batched products (cuBLAS).
+        // cuDNN where it applies, else the same sums by columns and batched products (cuBLAS).
         crate::device::common_device(&[a, b])?;
+        if let Some(grad) = crate::cuda::cudnn::weight_grad(a, b, win, groups, weight_shape)? {
+            return Ok(grad);
+        }
         return crate::cuda::blas::in_convolution(|| crate::autograd::formulas::nn::conv::weight_grad(a, b, win, groups, weight_shape));
     }
     let dtype = a.dtype();
