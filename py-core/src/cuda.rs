@@ -215,11 +215,12 @@ fn _cuda_graph_create(index: usize) -> PyResult<u64> {
     graphs::create(index).py()
 }
 
-/// Starts capturing the current stream into graph `id` (allocating from `pool`, or a new pool).
+/// Starts capturing the current stream of device `index` into graph `id` (allocating from
+/// `pool`, or a new pool).
 #[pyfunction]
-#[pyo3(signature = (id, pool, mode))]
-fn _cuda_graph_capture_begin(id: u64, pool: Option<u64>, mode: &str) -> PyResult<()> {
-    graphs::capture_begin(id, pool, mode).py()
+#[pyo3(signature = (id, index, pool, mode))]
+fn _cuda_graph_capture_begin(id: u64, index: usize, pool: Option<u64>, mode: &str) -> PyResult<()> {
+    graphs::capture_begin(id, index, pool, mode).py()
 }
 
 /// Ends the capture of graph `id` and instantiates it.

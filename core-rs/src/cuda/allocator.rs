@@ -13,15 +13,15 @@
 //!
 //! CUDA graphs need memory of their own (PyTorch's private pools): while a stream is captured,
 //! its requests are served from the graph's pool, an owner id in place of the stream's, so the
-//! addresses the graph replays are never handed to other work, and its segments are kept through
-//! `empty_cache` until the pool is released. Nothing is given back to the driver while a capture
-//! is underway (`cuMemFree` would break it).
+//! addresses the graph replays are never handed to other work. Its segments are kept through
+//! `empty_cache` until the pool is released, and even then serve no other owner: `empty_cache`
+//! gives them back to the driver (`cuMemFree` waits for the device, so a replay still running is
+//! not cut short). Nothing is given back while a capture is underway (`cuMemFree` would break it).
 //!
 //! The policy is written against [`DeviceMemory`] so it is tested without a GPU; the CUDA
 //! implementation of that trait is `memory.rs`.
 
 use std::collections::{BTreeSet, HashMap};
-
 
 use crate::err;
 use crate::error::{Error, Result};
@@ -34,6 +34,11 @@ pub trait DeviceMemory {
     fn release(&mut self, ptr: u64, bytes: usize);
     /// `(free, total)` bytes of the device, for the out-of-memory message.
     fn free_and_total(&self) -> (usize, usize);
+    /// Whether memory may be given back now: not while a CUDA graph is being captured anywhere
+    /// in the process (`cuMemFree` would invalidate the capture).
+    fn may_release(&self) -> bool {
+        true
+    }
 }
 
 /// Every request rounds up to a multiple of this (PyTorch's `kMinBlockSize`).
@@ -201,9 +206,14 @@ impl<M: DeviceMemory> CachingAllocator<M> {
 
     /// From now until [`end_capture`](Self::end_capture), requests for work on `stream` are
     /// served from private pool `pool` (a [`private_pool`] id), which one more graph now uses.
-    pub fn begin_capture(&mut self, stream: u64, pool: u64) {
+    /// A stream already being captured is an error (its capture keeps its pool).
+    pub fn begin_capture(&mut self, stream: u64, pool: u64) -> Result<()> {
+        if self.captures.contains_key(&stream) {
+            return Err(err!(Runtime, "this stream is already being captured into a CUDA graph"));
+        }
         self.captures.insert(stream, pool);
         *self.kept.entry(pool).or_insert(0) += 1;
+        Ok(())
     }
 
     /// Ends the capture of `stream`: its requests go back to its own pool.
@@ -216,15 +226,13 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         !self.captures.is_empty()
     }
 
-    /// One graph fewer uses private pool `pool`; when none does, its segments join the default
-    /// stream's pool (the caller has waited for the graph's work), where `empty_cache` may
-    /// release them.
+    /// One graph fewer uses private pool `pool`; when none does, `empty_cache` may give its
+    /// wholly free segments back to the driver (they serve no other owner meanwhile).
     pub fn release_pool(&mut self, pool: u64) {
         match self.kept.get_mut(&pool) {
             Some(users) if *users > 1 => *users -= 1,
             Some(_) => {
                 self.kept.remove(&pool);
-                self.retire_stream(pool);
             }
             None => {}
         }
@@ -312,7 +320,7 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     /// segments with a block in use stay, as do those of private pools in use, and nothing is
     /// released while a capture is underway.
     pub fn empty_cache(&mut self) {
-        if self.capturing() {
+        if self.capturing() || !self.memory.may_release() {
             return;
         }
         let whole: Vec<FreeKey> =
@@ -675,7 +683,7 @@ mod tests {
         let pool = private_pool(1);
         let cached = a.allocate(1000, 7).unwrap();
         a.free(cached.ptr).unwrap();
-        a.begin_capture(7, pool);
+        a.begin_capture(7, pool).unwrap();
         assert!(a.capturing());
         // The stream's cached block may be reused by eager work between replays: not taken.
         let in_graph = a.allocate(1000, 7).unwrap();
@@ -700,7 +708,7 @@ mod tests {
     fn a_private_pool_is_kept_until_its_last_graph_releases_it() {
         let mut a = allocator(64 * MIB);
         let pool = private_pool(3);
-        a.begin_capture(7, pool);
+        a.begin_capture(7, pool).unwrap();
         let block = a.allocate(2 * MIB + 1, 7).unwrap();
         // Nothing goes back to the driver during a capture, not even other streams' segments.
         let other = a.allocate(1000, 0).unwrap();
@@ -709,7 +717,7 @@ mod tests {
         assert_eq!(a.stats().segments, 2);
         a.end_capture(7);
         // A second graph shares the pool.
-        a.begin_capture(8, pool);
+        a.begin_capture(8, pool).unwrap();
         a.end_capture(8);
         a.free(block.ptr).unwrap();
         a.empty_cache();
@@ -718,10 +726,44 @@ mod tests {
         a.empty_cache();
         assert_eq!(a.snapshot().len(), 1, "one graph still uses it");
         a.release_pool(pool);
-        assert!(a.snapshot().iter().all(|s| s.stream == 0), "released to the default stream");
+        // Released, the pool still serves no one else; empty_cache gives it back.
+        assert_ne!(a.allocate(2 * MIB + 1, 0).unwrap().ptr, block.ptr);
         a.empty_cache();
-        assert_eq!((a.stats().segments, a.stats().reserved), (0, 0));
+        assert!(a.snapshot().iter().all(|s| s.stream == 0), "the pool's segment went back to the driver");
         a.release_pool(pool);
+    }
+
+    #[test]
+    fn a_stream_is_captured_once_at_a_time() {
+        let mut a = allocator(64 * MIB);
+        a.begin_capture(7, private_pool(1)).unwrap();
+        assert!(a.begin_capture(7, private_pool(2)).is_err());
+        let block = a.allocate(1000, 7).unwrap();
+        assert_eq!(a.snapshot().iter().find(|s| s.address == block.ptr).unwrap().stream, private_pool(1), "the first capture keeps its pool");
+    }
+
+    #[test]
+    fn nothing_is_released_while_the_memory_says_a_capture_runs_elsewhere() {
+        struct Capturing(FakeMemory);
+        impl DeviceMemory for Capturing {
+            fn allocate(&mut self, bytes: usize) -> Option<u64> {
+                self.0.allocate(bytes)
+            }
+            fn release(&mut self, ptr: u64, bytes: usize) {
+                self.0.release(ptr, bytes)
+            }
+            fn free_and_total(&self) -> (usize, usize) {
+                self.0.free_and_total()
+            }
+            fn may_release(&self) -> bool {
+                false
+            }
+        }
+        let mut a = CachingAllocator::new(0, Capturing(FakeMemory::new(64 * MIB)));
+        let block = a.allocate(1000, 0).unwrap();
+        a.free(block.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!(a.stats().segments, 1);
     }
 
     #[test]
@@ -729,7 +771,7 @@ mod tests {
         let mut a = allocator(4 * MIB);
         let cached = a.allocate(1000, 0).unwrap();
         a.free(cached.ptr).unwrap();
-        a.begin_capture(7, private_pool(1));
+        a.begin_capture(7, private_pool(1)).unwrap();
         a.allocate(1000, 7).unwrap();
         let e = a.allocate(3 * MIB, 7).unwrap_err();
         assert!(e.message.contains("CUDA out of memory"), "{}", e.message);

@@ -70,41 +70,66 @@ fn capture_mode(name: &str) -> Result<CUstreamCaptureMode> {
     })
 }
 
-/// Starts capturing the work queued on this thread's current stream of the graph's device into
+/// Starts capturing the work queued on this thread's current stream of device `index` into
 /// graph `id`, allocating from private pool `pool` (a [`pool_handle`]; a new one when None).
-pub fn capture_begin(id: u64, pool: Option<u64>, mode: &str) -> Result<()> {
+pub fn capture_begin(id: u64, index: usize, pool: Option<u64>, mode: &str) -> Result<()> {
     let mode = capture_mode(mode)?;
+    device::check_device(index)?;
     with_graph(id, |g| {
         if g.exec.is_some() || g.capturing.is_some() {
             bail!(Runtime, "This CUDAGraph instance already owns a captured graph. To capture a new graph, create a new instance.");
         }
-        let s = stream::current(g.device)?;
+        let s = stream::current(index)?;
         if s.cu_stream().is_null() {
             bail!(Runtime, "CUDA graphs must be captured on a non-default stream. (However, after capture, it's ok to replay them on the default stream.)");
         }
         let stream_id = s.cu_stream() as u64;
         let owner = allocator::private_pool(pool.unwrap_or_else(pool_handle));
-        memory::begin_capture(g.device, stream_id, owner)?;
+        // Refused (the pool untouched) when the stream is being captured already.
+        memory::begin_capture(index, stream_id, owner)?;
         if let Err(e) = guarded("cuStreamBeginCapture", || s.begin_capture(mode).map_err(driver_error)) {
-            memory::end_capture(g.device, stream_id)?;
-            memory::release_pool(g.device, owner)?;
+            memory::end_capture(index, stream_id)?;
+            memory::release_pool(index, owner)?;
             return Err(e);
         }
         CAPTURES.fetch_add(1, Ordering::Relaxed);
+        g.device = index;
         g.pool = Some(owner);
         g.capturing = Some(s);
         Ok(())
     })
 }
 
+/// Whether a capture is underway anywhere in this process (the driver forbids freeing device
+/// memory meanwhile).
+pub fn any_capture() -> bool {
+    CAPTURES.load(Ordering::Relaxed) > 0
+}
+
+/// Ends the driver's capture of `s` and instantiates what it recorded. Only once the driver's
+/// capture has ended is ferrotorch's side of it (the count, the allocator's redirection)
+/// undone: a failure that leaves the stream capturing leaves the graph capturing too.
+fn end_driver_capture(g: &mut Graph) -> Result<Option<CudaGraph>> {
+    let s = g.capturing.clone().expect("a capture to end");
+    let ended = guarded("cuStreamEndCapture", || s.end_capture(CUgraphInstantiate_flags(0)).map_err(driver_error));
+    let status = || guarded("cuStreamIsCapturing", || s.capture_status().map_err(driver_error));
+    let still_capturing = ended.is_err() && status().is_ok_and(|status| status != CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE);
+    if !still_capturing {
+        g.capturing = None;
+        CAPTURES.fetch_sub(1, Ordering::Relaxed);
+        memory::end_capture(g.device, s.cu_stream() as u64)?;
+    }
+    ended
+}
+
 /// Ends the capture of graph `id` and instantiates the graph. A capture the driver invalidated
 /// (work that cannot be captured ran) raises its error; the graph is then empty again.
 pub fn capture_end(id: u64) -> Result<()> {
     with_graph(id, |g| {
-        let Some(s) = g.capturing.take() else { bail!(Runtime, "CUDAGraph::capture_end called without capture_begin") };
-        CAPTURES.fetch_sub(1, Ordering::Relaxed);
-        memory::end_capture(g.device, s.cu_stream() as u64)?;
-        match guarded("cuStreamEndCapture", || s.end_capture(CUgraphInstantiate_flags(0)).map_err(driver_error)) {
+        if g.capturing.is_none() {
+            bail!(Runtime, "CUDAGraph::capture_end called without capture_begin");
+        }
+        match end_driver_capture(g) {
             Ok(Some(exec)) => {
                 g.exec = Some(exec);
                 Ok(())
@@ -113,9 +138,10 @@ pub fn capture_end(id: u64) -> Result<()> {
                 release(g)?;
                 bail!(Runtime, "CUDA graph capture produced no graph")
             }
+            Err(e) if g.capturing.is_some() => Err(e),
             Err(e) => {
                 release(g)?;
-                Err(err!(Runtime, "{} (during CUDA graph capture: an operation that cannot be captured ran, such as a host synchronization)", e.message))
+                Err(err!(Runtime, "{} (ending a CUDA graph capture: work that cannot be captured, such as a host synchronization, may have run)", e.message))
             }
         }
     })
@@ -132,16 +158,16 @@ pub fn replay(id: u64) -> Result<()> {
     })
 }
 
-/// Drops the instantiated graph and hands its pool back, after waiting for its work.
+/// Drops the executable graph (the driver defers its destruction past a replay still running)
+/// and the graph's hold on its pool, whose memory serves no other work until `empty_cache`
+/// gives it back (which waits for the device). No synchronisation here: it would break a
+/// capture underway on another stream.
 fn release(g: &mut Graph) -> Result<()> {
-    if g.exec.is_some() {
-        device::synchronize(g.device)?;
-    }
     g.exec = None;
-    if let Some(owner) = g.pool.take() {
-        memory::release_pool(g.device, owner)?;
+    match g.pool.take() {
+        Some(owner) => memory::release_pool(g.device, owner),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Empties graph `id` (`CUDAGraph.reset()`): its graph and its use of the private pool go.
@@ -154,21 +180,14 @@ pub fn reset(id: u64) -> Result<()> {
     })
 }
 
-/// Forgets graph `id` (the Python object is gone): as [`reset`], then the entry.
+/// Forgets graph `id` (the Python object is gone): a capture left open is ended, then as
+/// [`reset`].
 pub fn destroy(id: u64) -> Result<()> {
-    let mut graph = GRAPHS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).remove(&id);
-    match graph.as_mut() {
-        Some(g) if g.capturing.is_none() => release(g),
-        // A capture abandoned half-way: end it so the stream and the allocator are usable again.
-        Some(g) => {
-            let s = g.capturing.take().expect("capturing");
-            CAPTURES.fetch_sub(1, Ordering::Relaxed);
-            memory::end_capture(g.device, s.cu_stream() as u64)?;
-            let _ = s.end_capture(CUgraphInstantiate_flags(0));
-            release(g)
-        }
-        None => Ok(()),
-    }
+    let graph = GRAPHS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).remove(&id);
+    let Some(mut g) = graph else { return Ok(()) };
+    let ended = if g.capturing.is_some() { end_driver_capture(&mut g).map(drop) } else { Ok(()) };
+    let released = release(&mut g);
+    ended.and(released)
 }
 
 /// The private pool id graph `id` allocates from (`CUDAGraph.pool()`), once captured.

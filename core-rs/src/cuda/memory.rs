@@ -59,6 +59,10 @@ impl DeviceMemory for DriverMemory {
     fn free_and_total(&self) -> (usize, usize) {
         free_and_total(self.device).unwrap_or((0, 0))
     }
+
+    fn may_release(&self) -> bool {
+        !super::graphs::any_capture()
+    }
 }
 
 /// The allocators, by device index, created at first use.
@@ -123,7 +127,7 @@ pub fn retire_stream(index: usize, stream: u64) -> Result<()> {
 /// Serves the requests for work on stream `stream` of device `index` from private pool `pool`
 /// until [`end_capture`] (a CUDA graph is being captured on it).
 pub fn begin_capture(index: usize, stream: u64, pool: u64) -> Result<()> {
-    with_allocator(index, |a| a.begin_capture(stream, pool))
+    with_allocator(index, |a| a.begin_capture(stream, pool))?
 }
 
 /// Ends the capture of stream `stream` of device `index`.

@@ -224,9 +224,14 @@ impl Operand {
         }
     }
 
-    /// `as_tensor` moved to `device` (0-d CPU tensors and numbers join GPU operands).
+    /// `as_tensor` moved to `device` (0-d CPU tensors and numbers join GPU operands). A number
+    /// is written on the device by a fill kernel (the value travels as a launch argument), not
+    /// uploaded from host memory: the same launch a CUDA graph can capture.
     fn as_tensor_on(&self, dtype: DType, device: Device) -> Result<Tensor> {
-        self.as_tensor(dtype)?.to_device(device)
+        match self {
+            Operand::Scalar(s) if device != Device::Cpu => Tensor::full_on(&[], *s, dtype, device),
+            _ => self.as_tensor(dtype)?.to_device(device),
+        }
     }
 }
 

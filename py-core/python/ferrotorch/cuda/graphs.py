@@ -54,7 +54,7 @@ class CUDAGraph:
         :func:`graph_pool_handle` or another graph's :meth:`pool` to share memory with;
         ``capture_error_mode``: ``"global"``, ``"thread_local"`` or ``"relaxed"``, the driver's
         rule for unsafe calls made while capturing."""
-        _C._cuda_graph_capture_begin(self._id, pool, capture_error_mode)
+        _C._cuda_graph_capture_begin(self._id, _current_index(), pool, capture_error_mode)
 
     def capture_end(self):
         """Ends the capture and makes the graph ready to replay."""

@@ -98,11 +98,10 @@ class FusedOptimizer(Optimizer):
         from .. import cuda
 
         if cuda.is_initialized() and cuda.is_current_stream_capturing():
-            if not all(group.get("capturable") for group in self.param_groups):
-                raise RuntimeError(
-                    f"Attempting CUDA graph capture of step() for an instance of {type(self).__name__} but param_groups' capturable is False."
-                )
-            raise RuntimeError(f"{type(self).__name__}: capturable=True (capturing step() into a CUDA graph) is not supported by ferrotorch yet")
+            name = type(self).__name__
+            if all(group.get("capturable") is False for group in self.param_groups):
+                raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {name} but param_groups' capturable is False.")
+            raise RuntimeError(f"{name}.step() inside a CUDA graph capture is not supported by ferrotorch yet (its step state lives on the host)")
 
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
