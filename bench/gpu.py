@@ -13,6 +13,7 @@ reason; the table is printed either way. Also reports NVRTC's first-use compile 
 """
 
 import argparse
+import importlib
 import statistics
 import time
 import traceback
@@ -196,14 +197,28 @@ def adam_step(n):
     return build, lambda seconds: f"{seconds * 1e3:8.2f} ms/step", 1.0
 
 
-def attention(dtype_name):
+def attention(dtype_name, backends=None):
     """Causal attention of the GPT workload's shape (64 x 6 heads x 256 x 64), forward and
-    backward: the fused kernels against PyTorch's flash attention (no target of its own; the
-    GPT step carries the issue's)."""
+    backward, each library choosing its backend, or both held to `backends` (names of
+    `nn.attention.SDPBackend`; ferrotorch's fused kernels answer to FLASH_ATTENTION and
+    EFFICIENT_ATTENTION). No target of its own; the GPT step carries the issue's."""
     def build(lib):
         dtype = getattr(lib, dtype_name)
         q, k, v = (lib.randn(64, 6, 256, 64, device="cuda").to(dtype).requires_grad_() for _ in range(3))
-        return lambda: lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+
+        def run():
+            lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+
+        if backends is None:
+            return run
+        attn = importlib.import_module(lib.__name__ + ".nn.attention")
+        allowed = [getattr(attn.SDPBackend, name) for name in backends]
+
+        def held():
+            with attn.sdpa_kernel(allowed):
+                run()
+
+        return held
 
     return build, lambda seconds: f"{seconds * 1e3:8.2f} ms", None
 
@@ -247,6 +262,9 @@ WORKLOADS = {
     "GPT 6x384 b64 AdamW": train_step(gpt, tokens, lambda lib, m: lib.optim.AdamW(m.parameters(), lr=3e-4)),
     "LSTM 64->128 32x50": train_step(LSTMClassifier, sequences, sgd),
     "SDPA causal bf16": attention("bfloat16"),
+    "SDPA causal bf16 fused": attention("bfloat16", ["FLASH_ATTENTION"]),
+    "SDPA causal f32": attention("float32"),
+    "SDPA causal f32 fused": attention("float32", ["EFFICIENT_ATTENTION"]),
     "conv 3x3 b256 f32": layer(lambda nn: nn.Conv2d(64, 64, 3, padding=1, bias=False)),
     "conv 3x3 no cuDNN": without_cudnn(layer(lambda nn: nn.Conv2d(64, 64, 3, padding=1, bias=False))),
     "batch norm b256 f32": layer(lambda nn: nn.BatchNorm2d(64)),

@@ -172,6 +172,14 @@ impl Storage {
         Ok(Storage { ptr: buffer.ptr(), nbytes, dtype, owner: Owner::Pinned(buffer), version: AtomicU64::new(0) })
     }
 
+    /// The device block behind this storage, if it is one.
+    pub fn device_buffer(&self) -> Option<&crate::cuda::memory::DeviceBuffer> {
+        match &self.owner {
+            Owner::Cuda(buffer) => Some(buffer),
+            _ => None,
+        }
+    }
+
     /// The page-locked block behind this storage, if it is one.
     pub fn pinned(&self) -> Option<&crate::cuda::pinned::PinnedBuffer> {
         match &self.owner {

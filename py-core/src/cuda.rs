@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::IntoPy;
+use crate::tensor::PyTensor;
 
 /// Registers folders that may hold the CUDA libraries (the pip-installed NVIDIA wheels'
 /// `lib` folders, found by `ferrotorch/cuda/_libs.py`); searched after the loader path and
@@ -387,6 +388,13 @@ fn _cuda_stream_query(index: usize, id: u64) -> PyResult<bool> {
     stream::query(index, id).py()
 }
 
+/// `tensor.record_stream(stream)`: the tensor's memory waits, once freed, for the work queued
+/// by then on stream `id` of device `index`.
+#[pyfunction]
+fn _cuda_record_stream(tensor: &PyTensor, index: usize, id: u64) -> PyResult<()> {
+    stream::record_stream(&tensor.t, index, id).py()
+}
+
 /// Makes stream `id` wait for the work queued so far on stream `other`.
 #[pyfunction]
 fn _cuda_stream_wait_stream(index: usize, id: u64, other: u64) -> PyResult<()> {
@@ -439,6 +447,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(_cuda_stream_synchronize, m)?,
         wrap_pyfunction!(_cuda_stream_query, m)?,
         wrap_pyfunction!(_cuda_stream_wait_stream, m)?,
+        wrap_pyfunction!(_cuda_record_stream, m)?,
         wrap_pyfunction!(_cuda_event_create, m)?,
         wrap_pyfunction!(_cuda_event_release, m)?,
         wrap_pyfunction!(_cuda_event_record, m)?,

@@ -73,6 +73,39 @@ def test_self_test_of_a_missing_device_raises():
 
 
 
+def test_record_stream_keeps_freed_memory_from_reuse_until_the_stream_finishes():
+    ft.cuda.empty_cache()
+    s = ft.cuda.Stream()
+    a = ft.randn(2048, 2048, device="cuda")
+    n = 1_234_567  # an odd size, so no other cached block fits it as exactly as x's
+    x = ft.empty(n, device="cuda")
+    with ft.cuda.stream(s):  # warm up: kernels compiled and loaded before the timed part
+        (a @ a).sum(), x + 1
+    s.synchronize()
+    s.wait_stream(ft.cuda.current_stream())
+    with ft.cuda.stream(s):
+        y = x + 1  # s reads x, then stays busy (about 100 ms of products queued after)
+        for _ in range(200):
+            b = a @ a
+    x.record_stream(s)
+    address = x.data_ptr()
+    del x
+    z = ft.empty(n, device="cuda")
+    assert z.data_ptr() != address, "s may still be reading x"
+    s.synchronize()
+    w = ft.empty(n, device="cuda")
+    assert w.data_ptr() == address, "s finished: x's block serves the default stream again"
+    assert y.shape == (n,) and b.shape == (2048, 2048)
+    with pytest.raises(RuntimeError, match="on cuda:0 but the stream"):
+        _C_record(ft.zeros(1, device="cuda"), 1, 0)
+
+
+def _C_record(t, index, stream_id):
+    from ferrotorch import _C
+
+    _C._cuda_record_stream(t, index, stream_id)
+
+
 def test_streams_events_and_timing():
     default = ft.cuda.current_stream()
     assert default == ft.cuda.default_stream() and default.cuda_stream == 0

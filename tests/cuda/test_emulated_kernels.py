@@ -806,49 +806,55 @@ def channel_layout(n, c, s, parts, narrow):
     return ChannelLayout(n, c, s, parts, shape.magic[0], shape.shift[0], shape.magic[1], shape.shift[1], int(narrow))
 
 
-@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("suffix", ["f16", "bf16", "f32", "f64"])
 @pytest.mark.parametrize("shape", [(4, 3, 50), (2, 5, 1), (1, 2, 7), (3, 4, 0)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_batch_norm_forward_and_backward(suffix, shape, affine, rng):
     """Every launch shape and split of the channels' sums into parts, both index paths (32-bit
-    divisions and 64-bit), against float64 formulas; the mean far from zero (the shifted sums)."""
+    divisions and 64-bit), against float64 formulas; the mean far from zero (the shifted sums).
+    Half inputs are read and written as stored, with the per-channel values in float32."""
     mod = emu.Module.get("norm")
-    dtype = STORAGE[DTYPE[suffix]]
+    dtype = DTYPE[suffix]
+    compute = np.float64 if suffix == "f64" else np.float32
     n, c, s = shape
     eps = 1e-5
-    x = rng.normal(50.0, 2.0, shape).astype(dtype)
-    dy = rng.normal(size=shape).astype(dtype)
-    w, b = (rng.uniform(0.5, 1.5, c).astype(dtype), rng.uniform(-1, 1, c).astype(dtype)) if affine else (None, None)
-    x64, count = x.astype(np.float64), max(n * s, 1)
+    x = storage(ft.tensor(rng.normal(50.0, 2.0, shape)).to(dtype))
+    dy = storage(ft.tensor(rng.normal(size=shape)).to(dtype))
+    w, b = (rng.uniform(0.5, 1.5, c).astype(compute), rng.uniform(-1, 1, c).astype(compute)) if affine else (None, None)
+    decoded = lambda a: to_numpy(tensor(a, dtype)).astype(np.float64)  # noqa: E731
+    x64, dy64, count = decoded(x), decoded(dy), max(n * s, 1)
     mean = x64.sum((0, 2)) / count
     var = ((x64 - mean[None, :, None]) ** 2).sum((0, 2)) / count
     invstd = 1 / np.sqrt(var + eps)
     scale = invstd * (w if affine else 1.0)
     want_out = (x64 - mean[None, :, None]) * scale[None, :, None] + (b[None, :, None] if affine else 0.0)
     centered = x64 - mean[None, :, None]
-    sum_dy, dot = dy.sum((0, 2), dtype=np.float64), (dy * centered).sum((0, 2))
-    want_dx = (dy - (sum_dy / count)[None, :, None] - centered * (dot * invstd ** 2 / count)[None, :, None]) * scale[None, :, None]
-    tol = dict(rtol=2e-5, atol=2e-5) if suffix == "f32" else dict(rtol=1e-10, atol=1e-11)
+    sum_dy, dot = dy64.sum((0, 2)), (dy64 * centered).sum((0, 2))
+    want_dx = (dy64 - (sum_dy / count)[None, :, None] - centered * (dot * invstd ** 2 / count)[None, :, None]) * scale[None, :, None]
+    tol = dict(rtol=1e-10, atol=1e-11) if suffix == "f64" else dict(rtol=2e-5, atol=2e-5)
+    # Elements: the float32 tolerances, or the storage's rounding for half types.
+    out_tol = dict(rtol=RTOL[dtype], atol=2 * RTOL[dtype]) if suffix in ("f16", "bf16") else dict(rtol=tol["rtol"], atol=tol["atol"] * 10)
+    dx_tol = dict(rtol=RTOL[dtype], atol=4 * RTOL[dtype]) if suffix in ("f16", "bf16") else dict(rtol=tol["rtol"] * 10, atol=tol["atol"] * 100)
     for parts, narrow, (grid, block) in [(1, 1, (1, 32)), (3, 1, (4, 64)), (2, 0, (16, 256))]:
         g = channel_layout(n, c, s, parts, narrow)
         partials = np.zeros(2 * c * parts)
-        stats = np.zeros((3, c), dtype)
+        stats = np.zeros((3, c), compute)
         out = np.zeros_like(x)
         mod.launch(f"norm_batch_stats_{suffix}", grid, block, g, x, partials)
         mod.launch(f"norm_batch_stats_finish_{suffix}", grid, block, g, x, partials, w, emu.f64(eps), *stats)
         mod.launch(f"norm_batch_apply_{suffix}", grid, block, g, x, stats[0], stats[2], b, out)
         np.testing.assert_allclose(stats[0], mean, **tol)
         np.testing.assert_allclose(stats[1], var, rtol=tol["rtol"] * 10, atol=tol["atol"])
-        np.testing.assert_allclose(out, want_out, rtol=tol["rtol"], atol=tol["atol"] * 10)
-        coefficients = np.zeros((5, c), dtype)
+        np.testing.assert_allclose(decoded(out), want_out, **out_tol)
+        coefficients = np.zeros((5, c), compute)
         dx = np.zeros_like(x)
-        mean_r, invstd_r = mean.astype(dtype), invstd.astype(dtype)
+        mean_r, invstd_r = mean.astype(compute), invstd.astype(compute)
         mod.launch(f"norm_batch_backward_sums_{suffix}", grid, block, g, x, dy, mean_r, partials)
         mod.launch(f"norm_batch_backward_finish_{suffix}", grid, block, g, partials, w, invstd_r, *coefficients)
         mod.launch(f"norm_batch_backward_apply_{suffix}", grid, block, g, x, dy, mean_r, coefficients[2], coefficients[3], coefficients[4], dx)
         np.testing.assert_allclose(coefficients[0], dot * invstd, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
         np.testing.assert_allclose(coefficients[1], sum_dy, rtol=tol["rtol"], atol=tol["atol"] * 10)
-        np.testing.assert_allclose(dx, want_dx, rtol=tol["rtol"] * 10, atol=tol["atol"] * 100)
+        np.testing.assert_allclose(decoded(dx), want_dx, **dx_tol)
 
 
 # --- fused cells, optimizer steps, random fills -------------------------------------------------
@@ -896,7 +902,7 @@ OPT_LIST = 16
 class OptList(ctypes.Structure):
     """optim.cu's OptList: up to 16 parameters of one launch."""
     _fields_ = [("count", ctypes.c_int64), ("ends", ctypes.c_int64 * OPT_LIST), ("p", (ctypes.c_uint64 * 5) * OPT_LIST),
-                ("s", (ctypes.c_double * 12) * OPT_LIST)]
+                ("s", (ctypes.c_double * 12) * OPT_LIST), ("step", ctypes.c_uint64 * OPT_LIST), ("coef", ctypes.c_uint64 * OPT_LIST)]
 
 
 def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad):
@@ -914,7 +920,10 @@ def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoup
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("weight_decay,decoupled", [(0.0, False), (0.1, False), (0.1, True)])
-def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad, weight_decay, decoupled, rng):
+@pytest.mark.parametrize("capturable", [False, True])
+def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad, weight_decay, decoupled, capturable, rng):
+    """Host steps pass the bias corrections as scalars; capturable steps (float32 counters on
+    the device) are advanced by optim_adam_prepare, which leaves the corrections for the update."""
     mod = emu.Module.get("optim")
     lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
     k = 5 if amsgrad else 4
@@ -932,8 +941,18 @@ def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad,
             # optim.cu's OptAdam: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
             # eps, bias_correction2_sqrt, -step_size].
             scalars = [1.0, weight_decay if coupled else 0.0, 1.0 if coupled else 0.0, 1 - lr * weight_decay if decoupled else 1.0,
-                       1 - b1, b2, 1 - b2, eps, math.sqrt(1 - b2 ** step), -lr / (1 - b1 ** step)]
+                       1 - b1, b2, 1 - b2, eps, math.sqrt(1 - b2 ** step), -lr / (1 - b1 ** step), b1, lr]
+            if capturable:
+                scalars[8:10] = [float("nan")] * 2  # read from the prologue's results instead
             table.s[t][: len(scalars)] = scalars
+        counters = np.array(steps, np.float32) - 1
+        coefs = np.zeros((len(sizes), 2))
+        if capturable:
+            for t in range(len(sizes)):
+                table.step[t] = counters.ctypes.data + 4 * t
+                table.coef[t] = coefs.ctypes.data + 16 * t
+            mod.launch("optim_adam_prepare", 1, 32, table)
+            np.testing.assert_array_equal(counters, steps)
         mod.launch(f"optim_adam{k}_f64", grid, block, table)
         for ops, start, step in zip(state, params, steps):
             p, m, v, vmax = adam_reference(*start[:2], *start[2:5], step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad)
@@ -989,7 +1008,13 @@ def test_random_fills_equal_the_reference_stream_under_any_launch():
     for suffix, draw, want in draws:
         for grid, block in LAUNCHES:
             out = np.zeros(n, STORAGE[DTYPE[suffix]])
-            mod.launch(f"random_{suffix}", grid, block, emu.i64(n), out, ctypes.c_uint64(seed), ctypes.c_uint64(offset), draw)
+            mod.launch(f"random_{suffix}", grid, block, emu.i64(n), out, ctypes.c_uint64(seed), ctypes.c_uint64(offset), None, draw)
+            np.testing.assert_array_equal(out, np.asarray(want, out.dtype))
+            # As captured in a CUDA graph: the key and a base offset come from the device pair
+            # the replay writes (the seed passed by value is ignored), the draw's place added.
+            out = np.zeros(n, STORAGE[DTYPE[suffix]])
+            state = np.array([seed, offset - 2], np.uint64)
+            mod.launch(f"random_{suffix}", grid, block, emu.i64(n), out, ctypes.c_uint64(1), ctypes.c_uint64(2), state, draw)
             np.testing.assert_array_equal(out, np.asarray(want, out.dtype))
 
 

@@ -8,6 +8,8 @@ import pytest
 import ferrotorch as ft
 import ferrotorch.nn.functional as F
 
+from ferrotorch.nn.attention import SDPBackend, sdpa_kernel
+
 from cuda_helpers import FLOATS, same, sample
 
 pytestmark = pytest.mark.cuda
@@ -64,29 +66,51 @@ def test_targets_out_of_range_raise_index_error():
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("dims", [(64, 64), (40, 72), (200, 136), (300, 16)])
-def test_scaled_dot_product_attention_forward_and_backward(dtype, causal, dims):
-    """The fused kernels (heads up to 256 wide; 300 takes the tensor-op path on the device)
-    against the CPU's tensor-op path, grouped heads and a transposed query included."""
+@pytest.mark.parametrize("backend", ["fused", "math"])
+def test_scaled_dot_product_attention_forward_and_backward(dtype, causal, dims, backend):
+    """The fused kernels (heads up to 256 wide; 300 takes the tensor-op path on the device) and
+    the tensor ops on the device against the CPU's tensor-op path, grouped heads and a
+    transposed query included."""
     e, ev = dims
     q, k, v = sample((2, 4, 70, e), dtype, 1), sample((2, 2, 90, e), dtype, 2), sample((2, 2, 90, ev), dtype, 3)
     dout = sample((2, 4, 70, ev), dtype, 4)
     results = []
+    allowed = [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH] if backend == "fused" else [SDPBackend.MATH]
     for device in ("cuda", "cpu"):
         leaves = [t.to(device).requires_grad_() for t in (q, k, v)]
         query = leaves[0].transpose(1, 2).contiguous().transpose(1, 2)
-        out = F.scaled_dot_product_attention(query, leaves[1], leaves[2], is_causal=causal, enable_gqa=True)
-        out.backward(dout.to(device))
+        with sdpa_kernel(allowed, set_priority=True):
+            if device == "cuda":
+                assert ft._C._sdp_choice(query, leaves[1], leaves[2], True) == (backend if max(dims) <= 256 else "math")
+            out = F.scaled_dot_product_attention(query, leaves[1], leaves[2], is_causal=causal, enable_gqa=True)
+            out.backward(dout.to(device))
         results.append([out] + [t.grad for t in leaves])
     for gpu, cpu in zip(*results):
         same(gpu, cpu)
-    if max(dims) <= 256:
-        assert results[0][0].grad_fn.name() == "ScaledDotProductFlashAttentionBackward0"
+    assert results[0][0].grad_fn.name() == "ScaledDotProductFlashAttentionBackward0"
 
 
-def test_scaled_dot_product_attention_rows_without_keys_and_nan():
+def test_scaled_dot_product_attention_chooses_by_the_scores_size():
+    """Both allowed, the tensor ops take scores up to the budget (cuBLAS products), the fused
+    kernels longer ones (memory linear in the keys)."""
+    small = ft.zeros(2, 6, 256, 64, device="cuda", dtype=ft.bfloat16)
+    assert ft._C._sdp_choice(small, small, small) == "math"
+    long = ft.zeros(1, 8, 8192, 64, device="cuda", dtype=ft.bfloat16)
+    assert ft._C._sdp_choice(long, long, long) == "fused"
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        assert ft._C._sdp_choice(small, small, small) == "fused"
+        with pytest.raises(RuntimeError, match="No available kernel"):
+            F.scaled_dot_product_attention(small.float(), small.float(), small.float())
+
+
+@pytest.mark.parametrize("backend", [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
+def test_scaled_dot_product_attention_rows_without_keys_and_nan(backend):
     q = ft.tensor(np.random.default_rng(0).standard_normal((1, 3, 8)))
     q[0, 1, 0] = float("nan")
     kv = ft.zeros(1, 0, 8, dtype=ft.float64)
-    same(F.scaled_dot_product_attention(q.cuda(), kv.cuda(), kv.cuda()), F.scaled_dot_product_attention(q, kv, kv))
     k = ft.tensor(np.random.default_rng(1).standard_normal((1, 5, 8)))
-    same(F.scaled_dot_product_attention(q.cuda(), k.cuda(), k.cuda()), F.scaled_dot_product_attention(q, k, k))
+    want = [F.scaled_dot_product_attention(q, kv, kv), F.scaled_dot_product_attention(q, k, k)]
+    with sdpa_kernel(backend):  # (the CPU has no EFFICIENT_ATTENTION: references made before)
+        got = [F.scaled_dot_product_attention(q.cuda(), kv.cuda(), kv.cuda()), F.scaled_dot_product_attention(q.cuda(), k.cuda(), k.cuda())]
+    for g, w in zip(got, want):
+        same(g, w)

@@ -227,3 +227,8 @@ def test_cuda_graphs_need_a_device():
     assert a != b
     with pytest.raises(RuntimeError, match=NO_GPU):
         ft.cuda.CUDAGraph()
+
+
+def test_record_stream_of_a_cpu_tensor_raises_not_implemented():
+    with pytest.raises(NotImplementedError, match="Could not run 'aten::record_stream' with arguments from the 'CPU' backend"):
+        ft.zeros(3).record_stream(None)

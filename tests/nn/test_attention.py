@@ -391,3 +391,61 @@ def test_mha_errors():
         mha(x, x[0], x[0])
     with pytest.raises(AssertionError, match="Expected key_padded_mask.shape\\[1\\] to be 3, but got 2"):
         mha(x, x, x, key_padding_mask=ft.zeros(2, 2, dtype=ft.bool))
+
+
+# --- backend switches: backends.cuda.enable_*_sdp, nn.attention.sdpa_kernel ---------------------
+
+from ferrotorch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+
+
+def switches():
+    cuda = ft.backends.cuda
+    return (cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled(), cuda.math_sdp_enabled(), cuda.cudnn_sdp_enabled())
+
+
+def test_sdpa_kernel_allows_only_the_named_backends_and_restores(rng):
+    q, qn = make((2, 3, 4), ft.float64, rng, low=-1, high=1)
+    assert switches() == (True, True, True, True)
+    with sdpa_kernel([SDPBackend.MATH]):
+        assert switches() == (False, False, True, False)
+        assert _C_choice(q) == "math"
+        assert_close(F.scaled_dot_product_attention(q, q, q), np_sdpa(qn, qn, qn))
+    assert switches() == (True, True, True, True)
+    # On the CPU the tensor ops stand for PyTorch's CPU flash kernel too.
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        assert_close(F.scaled_dot_product_attention(q, q, q, is_causal=True), np_sdpa(qn, qn, qn, additive(np.tri(3, dtype=bool))))
+    # A switch restored even when the block raises.
+    with pytest.raises(ZeroDivisionError), sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+        1 / 0
+    assert switches() == (True, True, True, True)
+
+
+@pytest.mark.parametrize("mask", [False, True])
+def test_no_backend_left_raises_pytorchs_error(mask, rng):
+    q, _ = make((2, 3, 4), ft.float32, rng)
+    kwargs = {"attn_mask": ft.ones(3, 3, dtype=ft.bool)} if mask else {}
+    with sdpa_kernel([SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION]) if not mask else sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+        with pytest.raises(RuntimeError, match="No available kernel. Aborting execution."):
+            F.scaled_dot_product_attention(q, q, q, **kwargs)
+    assert F.scaled_dot_product_attention(q, q, q, **kwargs).shape == (2, 3, 4)
+
+
+def test_sdpa_kernel_priority_and_the_older_context():
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION], set_priority=True):
+        assert ft._C._sdp_priority() == "math" and switches() == (True, False, True, False)
+        with sdpa_kernel([SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH], set_priority=True):
+            assert ft._C._sdp_priority() == "fused"
+        assert ft._C._sdp_priority() == "math"
+    assert ft._C._sdp_priority() is None
+    with ft.backends.cuda.sdp_kernel(enable_flash=False, enable_math=False):
+        assert switches() == (False, True, False, True)
+    assert switches() == (True, True, True, True)
+    with pytest.raises(AssertionError, match="instance of SDPBackend"), sdpa_kernel(["math"]):
+        pass
+    with pytest.raises(ValueError, match="unknown scaled-dot-product attention backend"):
+        ft._C._sdp_set_enabled("fast", True)
+    assert [int(b) for b in SDPBackend] == [-1, 0, 1, 2, 3, 4]
+
+
+def _C_choice(q):
+    return ft._C._sdp_choice(q, q, q)

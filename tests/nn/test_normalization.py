@@ -124,6 +124,26 @@ def test_batch_norm_eval_uses_running_stats(rng, dtype):
     assert ft.equal(rm, before)
 
 
+@pytest.mark.parametrize("dtype", [ft.float16, ft.bfloat16])
+@pytest.mark.parametrize("stats_dtype", ["same", "float32"])
+def test_batch_norm_eval_of_half_inputs_computes_in_float(rng, dtype, stats_dtype):
+    """Half inputs keep their dtype whatever the statistics' dtype (autocast feeds bfloat16
+    activations to float32 running stats), and normalize in float: a channel whose mean is
+    far from zero against its spread still lands near the float64 result."""
+    sdt = dtype if stats_dtype == "same" else ft.float32
+    xa = rng.standard_normal((4, 3, 5)) * 0.5 + np.array([30.0, -4.0, 1.0])[:, None]
+    x = ft.tensor(xa).to(dtype)
+    xa = x.double().numpy()
+    rm = ft.tensor(xa.mean((0, 2))).to(sdt)
+    rv = ft.tensor(xa.var((0, 2))).to(sdt)
+    w, b = ft.tensor([1.5, 0.5, 2.0]).to(sdt), ft.tensor([0.1, -0.2, 0.3]).to(sdt)
+    y = F.batch_norm(x, rm, rv, w, b, eps=1e-5)
+    assert y.dtype == dtype
+    expected, _, _ = np_batch_norm(xa, rm.double().numpy(), rv.double().numpy(), w.double().numpy(), b.double().numpy(), False, 0.1, 1e-5)
+    tol = {ft.float16: 2e-3, ft.bfloat16: 1.6e-2}[dtype]
+    np.testing.assert_allclose(y.double().numpy(), expected, rtol=tol, atol=tol * np.abs(expected).max())
+
+
 def test_batch_norm_training_without_running_stats(rng):
     x, xa = make((5, 2), ft.float64, rng)
     assert_close(F.batch_norm(x, None, None, training=True), np_batch_norm(xa, None, None, None, None, True, 0.1, 1e-5)[0])

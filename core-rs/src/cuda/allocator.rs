@@ -10,6 +10,9 @@
 //! freed block merges with its free neighbours, and `empty_cache` gives back wholly free
 //! segments. Every block of a segment belongs to the stream the segment was allocated for and is
 //! handed out only for work on that stream, whose order makes the reuse safe without waiting.
+//! A block also used on other streams is marked so (`Tensor.record_stream`): when freed, it waits
+//! out of the cache until events recorded on those streams at the free have passed (PyTorch's
+//! `stream_uses`); without the mark, such use is the caller's to order, as in PyTorch.
 //!
 //! CUDA graphs need memory of their own (PyTorch's private pools): while a stream is captured,
 //! its requests are served from the graph's pool, an owner id in place of the stream's, so the
@@ -39,6 +42,13 @@ pub trait DeviceMemory {
     fn may_release(&self) -> bool {
         true
     }
+    /// Records an event on stream `stream` (an allocator stream id); `None` when the stream's
+    /// work has already finished (an implementation that cannot record waits for the stream).
+    fn record_event(&mut self, stream: u64) -> Option<u64>;
+    /// Whether the work before `event` has finished; a finished event is destroyed.
+    fn event_done(&mut self, event: u64) -> bool;
+    /// Waits for `event`, then destroys it.
+    fn wait_event(&mut self, event: u64);
 }
 
 /// Every request rounds up to a multiple of this (PyTorch's `kMinBlockSize`).
@@ -166,10 +176,26 @@ pub struct SegmentInfo {
     pub blocks: Vec<(usize, bool)>,
 }
 
+/// The low bits of a private pool's owner ids that tell its streams apart.
+const SLOT_BITS: u32 = 24;
+
 /// The owner id of private pool `n` (CUDA graphs): the top bit keeps it apart from stream ids,
-/// which are handle values (user-space addresses).
+/// which are handle values (user-space addresses). Each stream allocating from the pool owns its
+/// blocks under this id plus a slot number in the low bits (the first stream: slot 0), so that
+/// a block one stream of a capture frees is not handed to another stream of it, which the graph
+/// does not order after the first (PyTorch's private pools keep blocks per stream too).
 pub fn private_pool(n: u64) -> u64 {
-    (1 << 63) | n
+    (1 << 63) | (n << SLOT_BITS)
+}
+
+/// The number `n` of the private pool `owner` belongs to.
+pub fn pool_number(owner: u64) -> u64 {
+    (owner & !(1 << 63)) >> SLOT_BITS
+}
+
+/// The pool an owner id belongs to: its private pool, or the owner itself (a stream).
+fn pool_of(owner: u64) -> u64 {
+    if owner >> 63 == 1 { owner & !((1 << SLOT_BITS) - 1) } else { owner }
 }
 
 /// The caching allocator of one device.
@@ -187,6 +213,15 @@ pub struct CachingAllocator<M: DeviceMemory> {
     captures: HashMap<u64, u64>,
     /// Private pools in use, with how many graphs use each: their segments are kept.
     kept: HashMap<u64, usize>,
+    /// The owner id of each (private pool, stream) that has allocated from the pool.
+    slots: HashMap<(u64, u64), u64>,
+    /// Blocks in use and the other streams that use them (`record_stream`).
+    uses: HashMap<u64, Vec<u64>>,
+    /// Freed blocks waiting for the events recorded on their other streams.
+    pending: Vec<(u64, Vec<u64>)>,
+    /// Freed blocks with other streams, freed during a capture: their events are recorded once
+    /// no capture runs (recording would join the capture).
+    deferred: Vec<(u64, Vec<u64>)>,
 }
 
 impl<M: DeviceMemory> CachingAllocator<M> {
@@ -201,6 +236,10 @@ impl<M: DeviceMemory> CachingAllocator<M> {
             limit: None,
             captures: HashMap::new(),
             kept: HashMap::new(),
+            slots: HashMap::new(),
+            uses: HashMap::new(),
+            pending: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
@@ -242,12 +281,31 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     /// smallest free block of that stream's pool (of the graph's pool while the stream is
     /// captured) that fits, else a new segment, split when the rest is worth keeping.
     pub fn allocate(&mut self, bytes: usize, stream: u64) -> Result<Block> {
-        let stream = self.captures.get(&stream).copied().unwrap_or(stream);
+        match self.captures.get(&stream).copied() {
+            Some(pool) => self.allocate_in_pool(bytes, stream, pool),
+            None => self.allocate_for(bytes, stream),
+        }
+    }
+
+    /// A block of at least `bytes` from private pool `pool` for work on `stream` (a stream
+    /// joined to a capture that allocates from the pool).
+    pub fn allocate_in_pool(&mut self, bytes: usize, stream: u64, pool: u64) -> Result<Block> {
+        let used = self.slots.keys().filter(|(p, _)| *p == pool).count() as u64;
+        let owner = *self.slots.entry((pool, stream)).or_insert(pool | used);
+        self.allocate_for(bytes, owner)
+    }
+
+    /// A block for owner `stream` (a stream id, or a private pool's owner id).
+    fn allocate_for(&mut self, bytes: usize, stream: u64) -> Result<Block> {
+        // Event queries are not allowed in a capture (PyTorch skips them too).
+        if !self.capture_underway() {
+            self.process_events();
+        }
         let size = round_size(bytes);
         let pool = Pool::of(size);
         let ptr = match self.take_free(pool, stream, size) {
             Some(ptr) => ptr,
-            None => self.new_segment(bytes, size, pool, stream)?,
+            None => self.new_segment(size, pool, stream)?,
         };
         let block = self.blocks.get_mut(&ptr).expect("a free block is indexed");
         if pool.splits(block.size, size) {
@@ -270,16 +328,93 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         Ok(Block { ptr, size })
     }
 
-    /// Returns a block to the cache, merged with its free neighbours. Freeing an unknown
-    /// pointer is an error, not a panic.
+    /// Marks block `ptr` (in use) as used by work on `stream` besides its own stream's, so its
+    /// free waits for that work (`Tensor.record_stream`).
+    pub fn record_stream(&mut self, ptr: u64, stream: u64) -> Result<()> {
+        let Some(block) = self.blocks.get(&ptr).filter(|b| b.in_use && !self.is_waiting(ptr)) else {
+            return Err(err!(Runtime, "CUDA caching allocator: pointer {ptr:#x} is not a block in use"));
+        };
+        if stream != block.stream {
+            let uses = self.uses.entry(ptr).or_default();
+            if !uses.contains(&stream) {
+                uses.push(stream);
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns a block to the cache, merged with its free neighbours; a block used on other
+    /// streams returns once their work queued so far has finished. Its bytes count as free at
+    /// once (PyTorch's statistics). Freeing an unknown pointer is an error, not a panic.
     pub fn free(&mut self, ptr: u64) -> Result<()> {
-        let Some(block) = self.blocks.get_mut(&ptr).filter(|b| b.in_use) else {
+        let Some(block) = self.blocks.get(&ptr).filter(|b| b.in_use && !self.is_waiting(ptr)) else {
             return Err(err!(Runtime, "CUDA caching allocator: pointer {ptr:#x} was not allocated here"));
         };
+        self.stats.allocated -= block.size;
+        self.stats.allocations -= 1;
+        match self.uses.remove(&ptr) {
+            None => self.release_block(ptr),
+            Some(streams) if self.capture_underway() => self.deferred.push((ptr, streams)),
+            Some(streams) => self.await_streams(ptr, &streams),
+        }
+        Ok(())
+    }
+
+    /// Whether a freed block is still waiting for other streams.
+    fn is_waiting(&self, ptr: u64) -> bool {
+        self.pending.iter().chain(&self.deferred).any(|&(p, _)| p == ptr)
+    }
+
+    /// Whether a capture runs on this device or anywhere in the process.
+    fn capture_underway(&self) -> bool {
+        self.capturing() || !self.memory.may_release()
+    }
+
+    /// Events on `streams` for freed block `ptr`: it returns to the cache once they pass.
+    fn await_streams(&mut self, ptr: u64, streams: &[u64]) {
+        let events: Vec<u64> = streams.iter().filter_map(|&s| self.memory.record_event(s)).collect();
+        if events.is_empty() {
+            self.release_block(ptr);
+        } else {
+            self.pending.push((ptr, events));
+        }
+    }
+
+    /// Returns the freed blocks whose other streams have finished to the cache, and records
+    /// the events of blocks freed during a capture once none runs.
+    fn process_events(&mut self) {
+        if !self.deferred.is_empty() && !self.capture_underway() {
+            for (ptr, streams) in std::mem::take(&mut self.deferred) {
+                self.await_streams(ptr, &streams);
+            }
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.retain_mut(|(ptr, events)| {
+            events.retain(|&e| !self.memory.event_done(e));
+            if events.is_empty() {
+                self.release_block(*ptr);
+            }
+            !events.is_empty()
+        });
+        self.pending = pending;
+    }
+
+    /// Waits for every pending block's streams and returns the blocks to the cache (before
+    /// memory goes back to the device).
+    fn wait_pending(&mut self) {
+        for (ptr, events) in std::mem::take(&mut self.pending) {
+            for e in events {
+                self.memory.wait_event(e);
+            }
+            self.release_block(ptr);
+        }
+    }
+
+    /// Puts block `ptr` (no longer used) back in the free index, merged with free neighbours.
+    fn release_block(&mut self, ptr: u64) {
+        let block = self.blocks.get_mut(&ptr).expect("a block being freed exists");
         block.in_use = false;
         let mut merged = *block;
-        self.stats.allocated -= merged.size;
-        self.stats.allocations -= 1;
         let mut start = ptr;
         if let Some(before) = merged.prev.filter(|p| !self.blocks[p].in_use) {
             let b = self.unlink(before);
@@ -299,12 +434,26 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         }
         self.free.insert(merged.key(start));
         self.blocks.insert(start, merged);
-        Ok(())
     }
 
     /// Hands the segments of a stream being destroyed (whose work has finished) to the default
     /// stream, so a later stream that gets the same id starts with none of them.
     pub fn retire_stream(&mut self, stream: u64) {
+        // Its work is done, and its handle is about to dangle: no free waits for it.
+        for uses in self.uses.values_mut() {
+            uses.retain(|&s| s != stream);
+        }
+        let mut released = Vec::new();
+        for (ptr, streams) in &mut self.deferred {
+            streams.retain(|&s| s != stream);
+            if streams.is_empty() {
+                released.push(*ptr);
+            }
+        }
+        self.deferred.retain(|(_, streams)| !streams.is_empty());
+        for ptr in released {
+            self.release_block(ptr);
+        }
         for (&ptr, block) in self.blocks.iter_mut().filter(|(_, b)| b.stream == stream) {
             if !block.in_use {
                 self.free.remove(&block.key(ptr));
@@ -320,11 +469,13 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     /// segments with a block in use stay, as do those of private pools in use, and nothing is
     /// released while a capture is underway.
     pub fn empty_cache(&mut self) {
-        if self.capturing() || !self.memory.may_release() {
+        if self.capture_underway() {
             return;
         }
+        self.process_events();
+        self.wait_pending();
         let whole: Vec<FreeKey> =
-            self.free.iter().filter(|&&(_, owner, _, ptr)| self.blocks[&ptr].is_segment() && !self.kept.contains_key(&owner)).copied().collect();
+            self.free.iter().filter(|&&(_, owner, _, ptr)| self.blocks[&ptr].is_segment() && !self.kept.contains_key(&pool_of(owner))).copied().collect();
         for key in whole {
             let (.., size, ptr) = key;
             self.free.remove(&key);
@@ -391,9 +542,9 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         block
     }
 
-    /// A new segment for a block of `size` (for a request of `bytes`), entered as one free
+    /// A new segment for a block of `size`, entered as one free
     /// block but not indexed: the caller takes it.
-    fn new_segment(&mut self, bytes: usize, size: usize, pool: Pool, stream: u64) -> Result<u64> {
+    fn new_segment(&mut self, size: usize, pool: Pool, stream: u64) -> Result<u64> {
         let segment = segment_size(size);
         let ptr = match self.device_allocate(segment) {
             Some(ptr) => ptr,
@@ -405,7 +556,7 @@ impl<M: DeviceMemory> CachingAllocator<M> {
                     Some(ptr) => ptr,
                     None => {
                         self.stats.ooms += 1;
-                        return Err(self.out_of_memory(bytes));
+                        return Err(self.out_of_memory(segment));
                     }
                 }
             }
@@ -419,13 +570,13 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     }
     /// A segment from the device, unless it would take the segments past the limit.
     fn device_allocate(&mut self, segment: usize) -> Option<u64> {
-        if self.limit.is_some_and(|limit| self.stats.reserved + segment > limit) {
+        if self.limit.is_some_and(|limit| self.stats.reserved.checked_add(segment).is_none_or(|total| total > limit)) {
             return None;
         }
         self.memory.allocate(segment)
     }
 
-    /// PyTorch's message.
+    /// PyTorch's message, which names the segment it tried to take (`alloc_size`), not the request.
     fn out_of_memory(&self, bytes: usize) -> Error {
         let (free, total) = self.memory.free_and_total();
         let unallocated = self.stats.reserved - self.stats.allocated;
@@ -464,16 +615,23 @@ mod tests {
     const MIB: usize = 1 << 20;
 
     /// Device memory with a capacity; segments are laid out one after another from 0x1000 and
-    /// each release must name a live segment and its size.
+    /// each release must name a live segment and its size. Streams in `busy` have unfinished
+    /// work: an event recorded on one passes once the test takes it out (or waits for it).
     struct FakeMemory {
         capacity: usize,
         next: u64,
         live: HashMap<u64, usize>,
+        busy: std::collections::HashSet<u64>,
+        /// Live events and the stream each was recorded on.
+        events: HashMap<u64, u64>,
+        next_event: u64,
+        /// Whether a capture runs elsewhere in the process.
+        capture_elsewhere: bool,
     }
 
     impl FakeMemory {
         fn new(capacity: usize) -> Self {
-            FakeMemory { capacity, next: 0x1000, live: HashMap::new() }
+            FakeMemory { capacity, next: 0x1000, live: HashMap::new(), busy: Default::default(), events: HashMap::new(), next_event: 1, capture_elsewhere: false }
         }
 
         fn used(&self) -> usize {
@@ -498,6 +656,32 @@ mod tests {
 
         fn free_and_total(&self) -> (usize, usize) {
             (self.capacity - self.used(), self.capacity)
+        }
+
+        fn may_release(&self) -> bool {
+            !self.capture_elsewhere
+        }
+
+        fn record_event(&mut self, stream: u64) -> Option<u64> {
+            if !self.busy.contains(&stream) {
+                return None;
+            }
+            self.next_event += 1;
+            self.events.insert(self.next_event, stream);
+            Some(self.next_event)
+        }
+
+        fn event_done(&mut self, event: u64) -> bool {
+            let done = !self.busy.contains(&self.events[&event]);
+            if done {
+                self.events.remove(&event);
+            }
+            done
+        }
+
+        fn wait_event(&mut self, event: u64) {
+            let stream = self.events.remove(&event).expect("a live event");
+            self.busy.remove(&stream);
         }
     }
 
@@ -642,7 +826,7 @@ mod tests {
         let mut a = allocator(24 * MIB);
         let x = a.allocate(6 * MIB, 0).unwrap();
         let e = a.allocate(15 * MIB, 0).unwrap_err();
-        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 15.00 MiB. GPU 0 has a total capacity of 24.00 MiB"), "{}", e.message);
+        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 16.00 MiB. GPU 0 has a total capacity of 24.00 MiB"), "{}", e.message);
         assert!(e.message.contains("6.00 MiB is allocated by PyTorch, and 14.00 MiB is reserved by PyTorch but unallocated"), "{}", e.message);
         assert_eq!(a.stats().ooms, 1);
         a.free(x.ptr).unwrap();
@@ -705,6 +889,29 @@ mod tests {
     }
 
     #[test]
+    fn streams_of_one_capture_share_its_pool_but_not_their_blocks() {
+        let mut a = allocator(64 * MIB);
+        let pool = private_pool(2);
+        a.begin_capture(7, pool).unwrap();
+        let on_main = a.allocate(1000, 7).unwrap();
+        // Stream 9 joined the capture: it allocates from the pool, under a slot of its own.
+        let joined = a.allocate_in_pool(1000, 9, pool).unwrap();
+        let owners: Vec<u64> = [on_main.ptr, joined.ptr].iter().map(|p| a.snapshot().iter().find(|s| s.address <= *p && *p < s.address + s.total_size as u64).unwrap().stream).collect();
+        assert_eq!(owners[0], pool);
+        assert_ne!(owners[1], pool);
+        assert_eq!(pool_of(owners[1]), pool);
+        assert_eq!(pool_number(owners[1]), 2);
+        a.free(joined.ptr).unwrap();
+        assert_ne!(a.allocate(1000, 7).unwrap().ptr, joined.ptr, "stream 7 is not ordered after stream 9's use");
+        assert_eq!(a.allocate_in_pool(1000, 9, pool).unwrap().ptr, joined.ptr);
+        a.end_capture(7);
+        // The joined stream's segment belongs to the pool: kept through empty_cache.
+        a.empty_cache();
+        assert_eq!(a.stats().segments, 2);
+        a.release_pool(pool);
+    }
+
+    #[test]
     fn a_private_pool_is_kept_until_its_last_graph_releases_it() {
         let mut a = allocator(64 * MIB);
         let pool = private_pool(3);
@@ -744,26 +951,63 @@ mod tests {
 
     #[test]
     fn nothing_is_released_while_the_memory_says_a_capture_runs_elsewhere() {
-        struct Capturing(FakeMemory);
-        impl DeviceMemory for Capturing {
-            fn allocate(&mut self, bytes: usize) -> Option<u64> {
-                self.0.allocate(bytes)
-            }
-            fn release(&mut self, ptr: u64, bytes: usize) {
-                self.0.release(ptr, bytes)
-            }
-            fn free_and_total(&self) -> (usize, usize) {
-                self.0.free_and_total()
-            }
-            fn may_release(&self) -> bool {
-                false
-            }
-        }
-        let mut a = CachingAllocator::new(0, Capturing(FakeMemory::new(64 * MIB)));
+        let mut a = allocator(64 * MIB);
+        a.memory.capture_elsewhere = true;
         let block = a.allocate(1000, 0).unwrap();
         a.free(block.ptr).unwrap();
         a.empty_cache();
         assert_eq!(a.stats().segments, 1);
+    }
+
+    #[test]
+    fn a_block_used_on_another_stream_waits_for_it_before_reuse() {
+        let mut a = allocator(64 * MIB);
+        let x = a.allocate(1000, 0).unwrap();
+        a.record_stream(x.ptr, 7).unwrap();
+        a.record_stream(x.ptr, 0).unwrap(); // its own stream: nothing to wait for
+        a.memory.busy.insert(7);
+        a.free(x.ptr).unwrap();
+        assert_eq!(a.stats().allocated, 0, "freed bytes count as free at once, as PyTorch's");
+        assert!(a.free(x.ptr).is_err(), "a block waiting for its streams is not freed twice");
+        let y = a.allocate(1000, 0).unwrap();
+        assert_ne!(y.ptr, x.ptr, "stream 7 may still be reading x");
+        a.memory.busy.remove(&7);
+        a.free(y.ptr).unwrap();
+        let z = a.allocate(1000, 0).unwrap();
+        assert_eq!(z.ptr, x.ptr, "stream 7 finished: the best fit is x's block again");
+        assert!(a.memory.events.is_empty(), "finished events are destroyed");
+        // Freed when the other stream has nothing queued: no event, back at once.
+        a.record_stream(z.ptr, 9).unwrap();
+        a.free(z.ptr).unwrap();
+        assert_eq!(a.allocate(1000, 0).unwrap().ptr, x.ptr);
+        assert!(a.record_stream(0xdead, 7).is_err());
+    }
+
+    #[test]
+    fn empty_cache_waits_for_pending_blocks_and_captures_defer_their_events() {
+        let mut a = allocator(64 * MIB);
+        let x = a.allocate(1000, 0).unwrap();
+        a.record_stream(x.ptr, 7).unwrap();
+        a.memory.busy.insert(7);
+        a.free(x.ptr).unwrap();
+        a.empty_cache();
+        assert_eq!((a.stats().segments, a.memory.busy.len()), (0, 0), "waited for stream 7, then released the segment");
+
+        let y = a.allocate(1000, 0).unwrap();
+        a.record_stream(y.ptr, 7).unwrap();
+        a.memory.busy.insert(7);
+        a.memory.capture_elsewhere = true;
+        a.free(y.ptr).unwrap();
+        assert!(a.memory.events.is_empty(), "no event recorded during a capture");
+        let during = a.allocate(1000, 0).unwrap();
+        assert_ne!(during.ptr, y.ptr);
+        a.memory.capture_elsewhere = false;
+        a.free(during.ptr).unwrap();
+        assert_ne!(a.allocate(1000, 0).unwrap().ptr, y.ptr, "the event is recorded after the capture, on busy stream 7");
+        assert_eq!(a.memory.events.len(), 1);
+        a.memory.busy.clear();
+        assert_eq!(a.allocate(1000, 0).unwrap().ptr, y.ptr);
+        check_layout(&a);
     }
 
     #[test]
@@ -815,6 +1059,9 @@ mod tests {
                 };
                 let block = a.allocate(bytes, next() % 2).unwrap();
                 assert!(block.size >= bytes);
+                if next() % 4 == 0 {
+                    a.record_stream(block.ptr, 5).unwrap();
+                }
                 live.push((block, bytes));
             } else {
                 let (block, _) = live.swap_remove((next() % live.len() as u64) as usize);
@@ -822,6 +1069,12 @@ mod tests {
             }
             if step % 500 == 499 {
                 a.empty_cache();
+            }
+            // Stream 5's work runs for a while, then finishes.
+            match next() % 50 {
+                0 => drop(a.memory.busy.insert(5)),
+                1 => drop(a.memory.busy.remove(&5)),
+                _ => {}
             }
             check_layout(&a);
         }
@@ -845,7 +1098,7 @@ mod tests {
                 assert_eq!((b.stream, b.pool), (head.stream, head.pool), "a segment has one stream and pool");
                 assert!(!(prev_free && !b.in_use), "two free neighbours at {at:#x}");
                 assert_eq!(a.free.contains(&b.key(at)), !b.in_use);
-                if b.in_use {
+                if b.in_use && !a.is_waiting(at) {
                     allocated += b.size;
                 }
                 prev_free = !b.in_use;
@@ -869,7 +1122,7 @@ mod tests {
         a.set_memory_fraction(0.25);
         let x = a.allocate(20 * MIB, 0).unwrap();
         let e = a.allocate(6 * MIB, 0).unwrap_err();
-        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 6.00 MiB"), "{}", e.message);
+        assert!(e.message.starts_with("CUDA out of memory. Tried to allocate 20.00 MiB"), "{}", e.message);
         a.free(x.ptr).unwrap();
         assert!(a.allocate(24 * MIB, 0).is_ok(), "the cached segment went back, leaving room under the cap");
         a.set_memory_fraction(1.0);

@@ -59,13 +59,14 @@ fn row(t: &Tensor, k: usize) -> u64 {
     address(t, k * t.shape()[1])
 }
 
-/// The output, mean and biased variance (`(C,)`) of the contiguous float32/float64 CUDA tensor
-/// `x` `(N, C, *)`, with the optional contiguous `(C,)` affine `w` and `b` of its dtype.
+/// The output (in `x`'s dtype), mean and biased variance (`(C,)`, in the compute type) of the
+/// contiguous float CUDA tensor `x` `(N, C, *)`, with the optional contiguous `(C,)` affine `w`
+/// and `b` of `x`'s compute type.
 pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
     let (g, sfx, index) = (ChannelLayout::of(x.shape()), suffix(x.dtype()), index_of(x)?);
     let out = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
     // mean, var, scale (weight * invstd)
-    let stats = Tensor::uninit_on(&[3, x.shape()[1]], x.dtype(), x.device())?;
+    let stats = Tensor::uninit_on(&[3, x.shape()[1]], x.dtype().compute_type(), x.device())?;
     if g.channels > 0 {
         let partials = Tensor::uninit_on(&[g.blocks() * 2], DType::F64, x.device())?;
         let (xi, p, wi, bi) = (address(x, x.offset()), address(&partials, 0), optional(w), optional(b));
@@ -79,14 +80,14 @@ pub fn forward(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f64) -> 
     Ok((out, stats.select(0, 0)?, stats.select(0, 1)?))
 }
 
-/// `(dx, dweight, dbias)` (`(C,)` in `x`'s dtype) from the contiguous float32/float64 CUDA
-/// tensors `x` and `dy`, the optional `(C,)` weight and the forward pass's contiguous `(C,)`
-/// `mean` and `invstd` of `x`'s dtype.
+/// `(dx, dweight, dbias)` (dx in `x`'s dtype, the others `(C,)` in its compute type) from the
+/// contiguous float CUDA tensors `x` and `dy` of one dtype, the optional `(C,)` weight and the
+/// forward pass's contiguous `(C,)` `mean` and `invstd`, these three of the compute type.
 pub fn backward(x: &Tensor, dy: &Tensor, w: Option<&Tensor>, mean: &Tensor, invstd: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
     let (g, sfx, index) = (ChannelLayout::of(x.shape()), suffix(x.dtype()), index_of(x)?);
     let dx = Tensor::uninit_on(x.shape(), x.dtype(), x.device())?;
     // dweight, dbias, k, mean(dy), scale
-    let coefficients = Tensor::uninit_on(&[5, x.shape()[1]], x.dtype(), x.device())?;
+    let coefficients = Tensor::uninit_on(&[5, x.shape()[1]], x.dtype().compute_type(), x.device())?;
     if g.channels > 0 {
         let partials = Tensor::uninit_on(&[g.blocks() * 2], DType::F64, x.device())?;
         let (xi, dyi, p, wi) = (address(x, x.offset()), address(dy, dy.offset()), address(&partials, 0), optional(w));

@@ -6,15 +6,22 @@
 //! cuBLAS is column-major: the row-major product `C = A @ B` is computed as `Cᵀ = Bᵀ Aᵀ`, which
 //! reads each row-major operand as its column-major transpose without copying. An operand whose
 //! last two dims are transposed (a `.t()` view) is passed with `CUBLAS_OP_T` instead.
+//!
+//! One handle serves each device; like PyTorch, it gets a workspace of its own for every stream
+//! it runs on (cuBLAS's default workspace is one per handle, which products running at once on
+//! two streams would share).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use cudarc::cublas::result as cublas;
+use cudarc::cublas::sys as cublas_sys;
 use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cublasHandle_t, cublasOperation_t, cudaDataType};
 
 use super::libs::{ensure_loaded, CudaLibrary};
 use super::dispatch::address;
 use super::guarded;
+use super::memory::DeviceBuffer;
 use super::handles::Handles;
 use crate::device::Device;
 use crate::dtype::{DType, Scalar};
@@ -72,13 +79,58 @@ fn tf32_allowed() -> bool {
 
 static HANDLES: Handles<cublasHandle_t> = Handles::new();
 
-/// Runs `f` with device `index`'s cuBLAS handle, on the thread's current stream.
+/// The cuBLAS workspace of each (device, stream id), allocated at the stream's first product.
+/// A graph that captured products on a stream holds its workspace too (the replays use it).
+static WORKSPACES: Mutex<Vec<((usize, u64), Arc<DeviceBuffer>)>> = Mutex::new(Vec::new());
+
+/// PyTorch's default workspace size (`CUBLAS_WORKSPACE_CONFIG` unset: `:4096:8` from compute
+/// capability 9.0, else `:4096:2:16:8`): 32 MiB, else 8 MiB plus 128 KiB.
+fn workspace_bytes(index: usize) -> usize {
+    let hopper = super::device::context(index).and_then(|c| c.compute_capability().map_err(super::driver_error)).is_ok_and(|(major, _)| major >= 9);
+    if hopper { 32 << 20 } else { (8 << 20) + (128 << 10) }
+}
+
+/// The workspace of device `index`'s stream `stream`.
+fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
+    let mut all = WORKSPACES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, buffer)) = all.iter().find(|(key, _)| *key == (index, stream)) {
+        return Ok(buffer.clone());
+    }
+    // From the stream's own pool (or a capturing graph's).
+    let buffer = Arc::new(DeviceBuffer::allocate(index, workspace_bytes(index))?);
+    all.push(((index, stream), buffer.clone()));
+    Ok(buffer)
+}
+
+/// Drops this table's hold on the workspace of stream `stream` of device `index` (the stream is
+/// being destroyed; graphs that captured products on it keep theirs).
+pub fn forget_stream(index: usize, stream: u64) {
+    let gone: Vec<Arc<DeviceBuffer>> = {
+        let mut all = WORKSPACES.lock().unwrap_or_else(|e| e.into_inner());
+        let (gone, kept) = std::mem::take(&mut *all).into_iter().partition(|(key, _)| *key == (index, stream));
+        *all = kept;
+        gone.into_iter().map(|(_, b)| b).collect()
+    };
+    drop(gone);
+}
+
+/// Runs `f` with device `index`'s cuBLAS handle, on the thread's current stream with that
+/// stream's workspace.
 fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> Result<R> {
     ensure_loaded(CudaLibrary::Cublas)?;
     let create = || guarded("cublasCreate", || cublas::create_handle().map_err(|e| err!(Runtime, "CUDA error: cublasCreate failed: {e}")));
-    // SAFETY: a live handle and a stream of its device's context.
     let attach = |handle, stream: &cudarc::driver::CudaStream| {
-        guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))
+        // SAFETY: a live handle and a stream of its device's context.
+        guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))?;
+        let buffer = workspace(index, stream.cu_stream() as u64)?;
+        super::graphs::keep_with_capture(index, &buffer)?;
+        // SAFETY: device memory of this handle's device, kept until the stream is destroyed
+        // and every graph that captured a product on it is gone.
+        let status = guarded("cublasSetWorkspace", || Ok(unsafe { cublas_sys::cublasSetWorkspace_v2(handle, buffer.ptr() as *mut _, buffer.bytes()) }))?;
+        if status != cublas_sys::cublasStatus_t::CUBLAS_STATUS_SUCCESS {
+            bail!(Runtime, "CUDA error: cublasSetWorkspace failed: {status:?}");
+        }
+        Ok(())
     };
     HANDLES.with(index, create, attach, f)
 }

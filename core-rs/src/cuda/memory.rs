@@ -63,6 +63,49 @@ impl DeviceMemory for DriverMemory {
     fn may_release(&self) -> bool {
         !super::graphs::any_capture()
     }
+
+    fn record_event(&mut self, stream: u64) -> Option<u64> {
+        if !self.bind() {
+            return None;
+        }
+        let cu_stream = stream as driver_sys::CUstream;
+        let Ok(event) = driver::event::create(driver_sys::CUevent_flags::CU_EVENT_DISABLE_TIMING) else {
+            // No event to wait on later: wait for the stream now.
+            // SAFETY: the stream id is a live stream's handle (or 0, the default stream).
+            let _ = unsafe { driver::stream::synchronize(cu_stream) };
+            return None;
+        };
+        // SAFETY: the event was just created; the stream handle is live.
+        if unsafe { driver::event::record(event, cu_stream) }.is_err() {
+            // SAFETY: as above; then the event, never recorded, goes.
+            unsafe {
+                let _ = driver::stream::synchronize(cu_stream);
+                let _ = driver::event::destroy(event);
+            }
+            return None;
+        }
+        Some(event as u64)
+    }
+
+    fn event_done(&mut self, event: u64) -> bool {
+        let event = event as driver_sys::CUevent;
+        // SAFETY: `event` came from `record_event` and is destroyed only here or in wait_event.
+        let ready = !matches!(unsafe { driver::event::query(event) }, Err(e) if e.0 == driver_sys::CUresult::CUDA_ERROR_NOT_READY);
+        if ready {
+            // SAFETY: as above. (A failed query counts as done: the context is broken anyway.)
+            let _ = unsafe { driver::event::destroy(event) };
+        }
+        ready
+    }
+
+    fn wait_event(&mut self, event: u64) {
+        let event = event as driver_sys::CUevent;
+        // SAFETY: as in event_done.
+        unsafe {
+            let _ = driver::event::synchronize(event);
+            let _ = driver::event::destroy(event);
+        }
+    }
 }
 
 /// The allocators, by device index, created at first use.
@@ -87,8 +130,14 @@ pub struct DeviceBuffer {
 impl DeviceBuffer {
     /// At least `bytes` of uninitialised memory on device `index` (`bytes` may be 0).
     pub fn allocate(index: usize, bytes: usize) -> Result<DeviceBuffer> {
-        let stream = super::stream::current_id(index);
-        let block = guarded("cuMemAlloc", || with_allocator(index, |a| a.allocate(bytes, stream))?)?;
+        // A stream taking part in a CUDA graph capture allocates from the graph's pool.
+        let (stream, pool) = (super::stream::current_id(index), super::graphs::capture_pool(index)?);
+        let block = guarded("cuMemAlloc", || {
+            with_allocator(index, |a| match pool {
+                Some(pool) => a.allocate_in_pool(bytes, stream, pool),
+                None => a.allocate(bytes, stream),
+            })?
+        })?;
         Ok(DeviceBuffer { device: index, block })
     }
 
@@ -97,8 +146,20 @@ impl DeviceBuffer {
         self.block.ptr
     }
 
+    /// The block's size (at least the bytes asked for).
+    pub fn bytes(&self) -> usize {
+        self.block.size
+    }
+
     pub fn device(&self) -> usize {
         self.device
+    }
+
+    /// Marks this block as used by work on stream `stream` (an id as `stream::current_id`
+    /// gives): when dropped, it is reused only after the work queued on that stream by then
+    /// (`Tensor.record_stream`).
+    pub fn record_stream(&self, stream: u64) -> Result<()> {
+        with_allocator(self.device, |a| a.record_stream(self.block.ptr, stream))?
     }
 }
 

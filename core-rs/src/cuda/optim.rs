@@ -1,6 +1,8 @@
 //! Fused optimizer updates on CUDA tensors: each launch of an optim.cu kernel updates a list of
 //! up to `OPT_LIST` parameters (PyTorch's multi-tensor apply), every operand dense, each
-//! parameter with its rule's scalars.
+//! parameter with its rule's scalars. With step counters on the device (`capturable=True`), a
+//! prologue launch advances them and leaves each parameter's bias corrections for the update:
+//! nothing is read back to the host, so the step can be captured into a CUDA graph.
 
 use super::dispatch::{address, index_of, launch, threads_for};
 use super::kernels::{suffix, OPT_LIST};
@@ -14,6 +16,8 @@ struct OptList {
     ends: [i64; OPT_LIST],
     p: [[u64; 5]; OPT_LIST],
     s: [[f64; 12]; OPT_LIST],
+    step: [u64; OPT_LIST],
+    coef: [u64; OPT_LIST],
 }
 
 // SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
@@ -25,13 +29,16 @@ pub struct Update<'a> {
     pub kernel: String,
     pub operands: Vec<Option<&'a Tensor>>,
     pub scalars: Vec<f64>,
+    /// The parameter's float32 step counter on the device (capturable steps; Adam's only).
+    pub step: Option<&'a Tensor>,
 }
 
 /// Runs `updates`: consecutive ones of the same kernel, dtype and device share launches, up to
 /// `OPT_LIST` parameters each.
 pub fn step(updates: &[Update]) -> Result<()> {
-    let key = |u: &Update| u.operands[0].map(|p| (u.kernel.clone(), p.dtype(), p.device()));
-    let live: Vec<&Update> = updates.iter().filter(|u| u.operands[0].is_some_and(|p| p.numel() > 0)).collect();
+    let key = |u: &Update| u.operands[0].map(|p| (u.kernel.clone(), p.dtype(), p.device(), u.step.is_some()));
+    // Empty parameters need no launch, unless their device step counter must still advance.
+    let live: Vec<&Update> = updates.iter().filter(|u| u.step.is_some() || u.operands[0].is_some_and(|p| p.numel() > 0)).collect();
     let mut start = 0;
     while start < live.len() {
         let k = key(live[start]);
@@ -45,9 +52,10 @@ pub fn step(updates: &[Update]) -> Result<()> {
     Ok(())
 }
 
-/// One launch over `list` (one kernel, dtype and device; at most `OPT_LIST` non-empty).
+/// The launches over `list` (one kernel, dtype and device; at most `OPT_LIST` parameters).
 fn launch_list(list: &[&Update]) -> Result<()> {
-    let mut table = OptList { count: list.len() as i64, ends: [0; OPT_LIST], p: [[0; 5]; OPT_LIST], s: [[0.0; 12]; OPT_LIST] };
+    let empty = OptList { count: list.len() as i64, ends: [0; OPT_LIST], p: [[0; 5]; OPT_LIST], s: [[0.0; 12]; OPT_LIST], step: [0; OPT_LIST], coef: [0; OPT_LIST] };
+    let mut table = empty;
     let mut total = 0;
     for (t, u) in list.iter().enumerate() {
         for (slot, op) in table.p[t].iter_mut().zip(&u.operands) {
@@ -58,5 +66,23 @@ fn launch_list(list: &[&Update]) -> Result<()> {
         table.ends[t] = total as i64;
     }
     let param = list[0].operands[0].expect("a parameter");
-    launch!(index_of(param)?, format!("{}_{}", list[0].kernel, suffix(param.dtype())), threads_for(total); &table)
+    let index = index_of(param)?;
+    // Capturable steps: the prologue advances the counters and leaves the corrections here
+    // (a temporary: the update that reads it is queued right after, on the same stream).
+    let _coefs = if list[0].step.is_some() {
+        let coefs = Tensor::uninit_on(&[list.len(), 2], crate::dtype::DType::F64, param.device())?;
+        for (t, u) in list.iter().enumerate() {
+            let step = u.step.expect("one list shares capturable steps");
+            table.step[t] = address(step, step.offset());
+            table.coef[t] = address(&coefs, 2 * t);
+        }
+        launch!(index, "optim_adam_prepare".to_string(), threads_for(list.len()); &table)?;
+        Some(coefs)
+    } else {
+        None
+    };
+    if total == 0 {
+        return Ok(());
+    }
+    launch!(index, format!("{}_{}", list[0].kernel, suffix(param.dtype())), threads_for(total); &table)
 }

@@ -1,11 +1,12 @@
 //! Random fills of CUDA tensors: one launch of random.cu per fill, drawing from the device
-//! generator's Philox stream (ops/random/philox.rs) at the generator's next offset.
+//! generator's Philox stream (ops/random/philox.rs) at the generator's next offset, or inside a
+//! CUDA graph capture at the offset each replay supplies (graphs.rs).
 
 use super::dispatch::{address, index_of, launch, threads_for};
 use super::kernels::suffix;
 use crate::error::Result;
 use crate::ops::random::philox::Draw;
-use crate::ops::random::Generator;
+use crate::ops::random::{Generator, PhiloxDraw};
 use crate::tensor::Tensor;
 
 // SAFETY: `Draw` is `#[repr(C)]` plain data matching philox.cu's `RandomDraw`.
@@ -18,12 +19,12 @@ pub fn fill(t: &Tensor, draw: Draw, g: &Generator) -> Result<()> {
     if n == 0 {
         return Ok(());
     }
-    let (seed, offset) = g.philox_draw()?;
+    let PhiloxDraw { seed, offset, state } = g.philox_draw()?;
     let scratch = if t.is_contiguous() { None } else { Some(Tensor::uninit_on(t.shape(), t.dtype(), t.device())?) };
     let target = scratch.as_ref().unwrap_or(t);
     let (count, out) = (n as i64, address(target, target.offset()));
     let blocks = n.div_ceil(draw.per as usize);
-    launch!(index_of(t)?, format!("random_{}", suffix(t.dtype())), threads_for(blocks); &count, &out, &seed, &offset, &draw)?;
+    launch!(index_of(t)?, format!("random_{}", suffix(t.dtype())), threads_for(blocks); &count, &out, &seed, &offset, &state, &draw)?;
     match scratch {
         Some(s) => t.copy_from(&s),
         None => {

@@ -100,6 +100,7 @@ pub fn release(id: u64) -> Result<()> {
     if let Some((_, index, s)) = found {
         guarded("cuStreamSynchronize", || s.synchronize().map_err(driver_error))?;
         super::faults::forget(index, id);
+        super::blas::forget_stream(index, id);
         super::memory::retire_stream(index, id)?;
     }
     Ok(())
@@ -128,6 +129,19 @@ pub fn query(index: usize, id: u64) -> Result<bool> {
         let e = s.record_event(None).map_err(driver_error)?;
         e.try_is_complete().map_err(driver_error)
     })
+}
+
+/// `t.record_stream(stream)`: the memory of CUDA tensor `t` is reused, once freed, only after
+/// the work queued by then on stream `id` of device `index` (see `allocator.rs`).
+pub fn record_stream(t: &crate::tensor::Tensor, index: usize, id: u64) -> Result<()> {
+    let Some(buffer) = t.storage().device_buffer() else {
+        return Err(err!(NotImplemented, "Could not run 'aten::record_stream' with arguments from the 'CPU' backend."));
+    };
+    if buffer.device() != index {
+        return Err(err!(Runtime, "record_stream: the tensor is on cuda:{} but the stream on cuda:{}", buffer.device(), index));
+    }
+    stream(index, id)?;
+    buffer.record_stream(id)
 }
 
 /// Makes stream `id` wait (on the device) for the work queued so far on stream `other`.

@@ -11,3 +11,4 @@ pub mod gru_layer;
 pub mod lstm_layer;
 pub mod recurrence;
 pub mod rnn;
+pub mod sdp;

@@ -30,6 +30,17 @@ pub struct Generator {
     given: bool,
 }
 
+/// One draw of a CUDA generator, as a random kernel takes it: the Philox key and counter
+/// offset, and `state`, the device address of the `[seed, base offset]` pair a CUDA graph's
+/// replay writes (0 outside captures), which the kernel then reads in place of `seed` and adds
+/// to `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhiloxDraw {
+    pub seed: u64,
+    pub offset: u64,
+    pub state: u64,
+}
+
 enum Engine {
     Cpu(Mutex<GeneratorState>),
     Cuda(usize, Mutex<PhiloxState>),
@@ -136,17 +147,39 @@ impl Generator {
         }
     }
 
-    /// A CUDA generator's seed and the offset of a new draw, advancing its stream. Refused while
-    /// the device's current stream is captured into a CUDA graph (a replay would repeat it).
-    pub fn philox_draw(&self) -> Result<(u64, u64)> {
+    /// A new draw of a CUDA generator for one kernel: its seed and offset, advancing its stream;
+    /// inside a CUDA graph capture, the draw's place in the graph and the device pair each
+    /// replay writes (graphs.rs), the stream advancing at replays instead.
+    pub fn philox_draw(&self) -> Result<PhiloxDraw> {
         match &*self.engine {
             Engine::Cuda(index, m) => {
-                crate::cuda::graphs::refuse_in_capture(*index, "Random number generation")?;
+                if let Some(draw) = crate::cuda::graphs::captured_draw(*index, self)? {
+                    return Ok(draw);
+                }
                 let mut s = unpoisoned(m);
-                Ok((s.seed, s.take_offset()))
+                Ok(PhiloxDraw { seed: s.seed, offset: s.take_offset(), state: 0 })
             }
             Engine::Cpu(_) => bail!(Runtime, "Expected a 'cuda' device type for generator but found 'cpu'"),
         }
+    }
+
+    /// Advances a CUDA generator past `draws` draws (a graph replay's); returns its seed and the
+    /// offset of the first of them.
+    pub fn philox_advance(&self, draws: u64) -> Result<(u64, u64)> {
+        match &*self.engine {
+            Engine::Cuda(_, m) => {
+                let mut s = unpoisoned(m);
+                let first = s.offset;
+                s.offset = s.offset.wrapping_add(draws);
+                Ok((s.seed, first))
+            }
+            Engine::Cpu(_) => bail!(Runtime, "Expected a 'cuda' device type for generator but found 'cpu'"),
+        }
+    }
+
+    /// Whether `self` and `other` are handles of one generator.
+    pub fn same(&self, other: &Generator) -> bool {
+        Arc::ptr_eq(&self.engine, &other.engine)
     }
 
     /// A CPU generator for ops that sample on the host: `self` if it is one, else a fresh one
@@ -154,8 +187,10 @@ impl Generator {
     pub fn host_stream(&self) -> Result<Generator> {
         match &*self.engine {
             Engine::Cpu(_) => Ok(self.clone()),
-            Engine::Cuda(..) => {
-                let (seed, offset) = self.philox_draw()?;
+            Engine::Cuda(index, _) => {
+                // Host sampling cannot be captured: a replay would repeat the host's numbers.
+                crate::cuda::graphs::refuse_in_capture(*index, "Sampling on the host from a CUDA generator")?;
+                let PhiloxDraw { seed, offset, .. } = self.philox_draw()?;
                 let w = philox::block(seed, offset, 0);
                 let g = Generator::new();
                 g.manual_seed(((w[0] as u64) << 32) | w[1] as u64);

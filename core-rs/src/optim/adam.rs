@@ -1,6 +1,6 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad and `maximize`.
 
-use super::foreach::{addcmul, advance_steps, apply, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -62,7 +62,7 @@ impl Adam<'_> {
         let decoupled = o.decoupled_weight_decay;
         let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
         let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size]);
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size, o.beta1, o.lr]);
         v
     }
 }
@@ -93,7 +93,9 @@ impl Rule<5> for Adam<'_> {
     }
 }
 
-/// One Adam/AdamW step over a parameter group; advances `steps` (one per parameter).
+/// One Adam/AdamW step over a parameter group; advances `steps` (one per parameter): 0-d host
+/// tensors, or float32 tensors on the parameters' CUDA device (`capturable=True`), advanced
+/// there without a read back (see `apply_capturable`).
 pub fn adam(
     params: &[Tensor],
     grads: &[Tensor],
@@ -115,6 +117,14 @@ pub fn adam(
             })
             .collect())
     };
+    if steps.first().is_some_and(|s| s.is_cuda()) {
+        // Placeholders: the device derives both from its step counters.
+        let coef = AdamCoef { step_size: f64::NAN, bias_correction2_sqrt: f64::NAN };
+        return match max_exp_avg_sqs.filter(|_| o.amsgrad) {
+            Some(maxes) => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)], steps, coef),
+            None => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], steps, coef),
+        };
+    }
     match max_exp_avg_sqs.filter(|_| o.amsgrad) {
         Some(maxes) => {
             let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)];

@@ -226,7 +226,7 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
         let mut updates = Vec::new();
         for (ts, c) in on_gpu {
             match rule.cuda(c).filter(|_| ts.iter().flatten().all(|t| t.is_contiguous())) {
-                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars }),
+                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars, step: None }),
                 None => run_on_host(rule, ts, c)?,
             }
         }
@@ -247,6 +247,38 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
                 t.bump_version();
             }
         }
+    }
+    Ok(())
+}
+
+/// Applies `rule` to parameters on CUDA whose step counters are float32 CUDA tensors (PyTorch's
+/// `capturable=True`): the counters advance on the device and the kernel derives each step's
+/// bias corrections there, so the step can be captured into a CUDA graph and replayed. `coef`
+/// holds the host's coefficients, those the device derives being placeholders.
+pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U, lists: [Option<&[Tensor]>; K], steps: &[Tensor], coef: U::Coef) -> Result<()> {
+    check(name, &lists, &[steps])?;
+    let (family, scalars) = rule.cuda(&coef).ok_or_else(|| crate::err!(Runtime, "{}: capturable=True is not supported by ferrotorch for this optimizer", name))?;
+    let tuples: Vec<[Option<&Tensor>; K]> = (0..steps.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
+    let mut updates = Vec::new();
+    for (ts, step) in tuples.iter().zip(steps) {
+        let param = ts[0].expect("a parameter list");
+        if !param.is_cuda() || step.device() != param.device() || step.dtype() != DType::F32 || step.numel() != 1 {
+            crate::bail!(
+                Runtime,
+                "If capturable=True, params and state_steps must be on supported devices: ['cuda'] (a float32 step on the parameter's device); got a parameter on {} and a {} step on {}",
+                param.device(),
+                step.dtype(),
+                step.device()
+            );
+        }
+        if !ts.iter().flatten().all(|t| t.is_contiguous()) {
+            crate::bail!(Runtime, "{}: capturable=True needs contiguous parameters, gradients and state in ferrotorch", name);
+        }
+        updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars: scalars.clone(), step: Some(step) });
+    }
+    crate::cuda::optim::step(&updates)?;
+    for t in tuples.iter().flat_map(|ts| ts.iter().enumerate().filter(|(k, _)| *k != 1).filter_map(|(_, t)| *t)).chain(steps) {
+        t.bump_version();
     }
     Ok(())
 }

@@ -32,6 +32,14 @@ def _get_device(self):
     return -1 if self.device.type == "cpu" else self.device.index
 
 
+def _record_stream(self, stream):
+    """Marks the tensor's memory as used by work queued on ``stream``: once the tensor is freed,
+    its memory is reused only after the work queued on ``stream`` by then has finished."""
+    if self.device.type != "cuda":
+        raise NotImplementedError(f"Could not run 'aten::record_stream' with arguments from the '{self.device.type.upper()}' backend.")
+    _C._cuda_record_stream(self, stream.device_index, stream.cuda_stream)
+
+
 def _dim_order(self):
     strides = self.stride()
     return tuple(sorted(range(self.dim()), key=lambda d: -strides[d]))
@@ -49,6 +57,7 @@ Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
 Tensor.dim_order = _dim_order
 Tensor.get_device = _get_device
+Tensor.record_stream = _record_stream
 Tensor.__module__ = "ferrotorch"
 
 

@@ -7,6 +7,9 @@
 // kernel computes it (x * scale + shift would lose digits to cancellation in float32).
 // Backward: sum(dy) and sum(dy * (x - mean)), then
 // dx = (dy - mean(dy) - (x - mean) * k) * scale with k = sum(dy * (x - mean)) * invstd^2 / count.
+// Inputs, outputs and their gradients are of the storage type T (half types read and written as
+// they are stored, as PyTorch's kernels do); the per-channel values (weight, bias, statistics,
+// coefficients) are of T's compute type A.
 
 // Where a channel's elements lie: element j = n * S + s of channel c is at (n * C + c) * S + s.
 // `parts` blocks share each channel's sums. Below 2^31 elements in all (`narrow`), divisions by
@@ -73,60 +76,66 @@ template <typename F> __device__ __forceinline__ void each_element(const Channel
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) f(i, channel_of(g, i));
 }
 
-template <typename R> __device__ __forceinline__ void bn_stats(const ChannelLayout& g, const R* x, double* partials) {
+template <typename T> __device__ __forceinline__ double bn_load(const T* p, i64 i) { return (double)Num<T>::load(p[i]); }
+
+template <typename T> __device__ __forceinline__ void bn_stats(const ChannelLayout& g, const T* x, double* partials) {
     channel_sums(g, partials, [=](i64 c, i64 at, double& s0, double& s1) {
-        const double d = (double)x[at] - (double)x[c * g.spatial];
+        const double d = bn_load(x, at) - bn_load(x, c * g.spatial);
         s0 += d;
         s1 += d * d;
     });
 }
 
 // Per channel: mean, biased variance and scale = weight * invstd.
-template <typename R>
-__device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const R* x, const double* partials, const R* w, double eps,
-                                                R* mean, R* var, R* scale) {
+template <typename T, typename A>
+__device__ __forceinline__ void bn_stats_finish(const ChannelLayout& g, const T* x, const double* partials, const A* w, double eps,
+                                                A* mean, A* var, A* scale) {
     const bool empty = g.batch * g.spatial == 0;
     each_channel(g, partials, [=](i64 c, double n, double s0, double s1) {
         const double m = s0 / n;
-        const double mu = (empty ? 0.0 : (double)x[c * g.spatial]) + m;
+        const double mu = (empty ? 0.0 : bn_load(x, c * g.spatial)) + m;
         const double v = fmax(s1 / n - m * m, 0.0);
-        mean[c] = (R)mu;
-        var[c] = (R)v;
-        scale[c] = (R)((w ? (double)w[c] : 1.0) / sqrt(v + eps));
+        mean[c] = (A)mu;
+        var[c] = (A)v;
+        scale[c] = (A)((w ? (double)w[c] : 1.0) / sqrt(v + eps));
     });
 }
 
-template <typename R> __device__ __forceinline__ void bn_apply(const ChannelLayout& g, const R* x, const R* mean, const R* scale, const R* b, R* out) {
+template <typename T, typename A>
+__device__ __forceinline__ void bn_apply(const ChannelLayout& g, const T* x, const A* mean, const A* scale, const A* b, T* out) {
     each_element(g, [=](i64 i, i64 c) {
-        const R v = (x[i] - mean[c]) * scale[c];
-        out[i] = b ? v + b[c] : v;
+        const A v = (Num<T>::load(x[i]) - mean[c]) * scale[c];
+        out[i] = Num<T>::store(b ? v + b[c] : v);
     });
 }
 
-template <typename R> __device__ __forceinline__ void bn_backward_sums(const ChannelLayout& g, const R* x, const R* dy, const R* mean, double* partials) {
+template <typename T, typename A>
+__device__ __forceinline__ void bn_backward_sums(const ChannelLayout& g, const T* x, const T* dy, const A* mean, double* partials) {
     channel_sums(g, partials, [=](i64 c, i64 at, double& s0, double& s1) {
-        const double d = (double)dy[at];
+        const double d = bn_load(dy, at);
         s0 += d;
-        s1 += d * ((double)x[at] - (double)mean[c]);
+        s1 += d * (bn_load(x, at) - (double)mean[c]);
     });
 }
 
 // Per channel: dweight = sum(dy * (x - mean)) * invstd, dbias = sum(dy), and dx's coefficients.
-template <typename R>
-__device__ __forceinline__ void bn_backward_finish(const ChannelLayout& g, const double* partials, const R* w, const R* invstd, R* dw, R* db,
-                                                   R* k, R* mean_dy, R* scale) {
+template <typename A>
+__device__ __forceinline__ void bn_backward_finish(const ChannelLayout& g, const double* partials, const A* w, const A* invstd, A* dw, A* db,
+                                                   A* k, A* mean_dy, A* scale) {
     each_channel(g, partials, [=](i64 c, double n, double sum_dy, double dot) {
         const double istd = (double)invstd[c];
-        dw[c] = (R)(dot * istd);
-        db[c] = (R)sum_dy;
-        k[c] = (R)(dot * istd * istd / n);
-        mean_dy[c] = (R)(sum_dy / n);
-        scale[c] = (R)(istd * (w ? (double)w[c] : 1.0));
+        dw[c] = (A)(dot * istd);
+        db[c] = (A)sum_dy;
+        k[c] = (A)(dot * istd * istd / n);
+        mean_dy[c] = (A)(sum_dy / n);
+        scale[c] = (A)(istd * (w ? (double)w[c] : 1.0));
     });
 }
 
-template <typename R>
-__device__ __forceinline__ void bn_backward_apply(const ChannelLayout& g, const R* x, const R* dy, const R* mean, const R* k, const R* mean_dy,
-                                                  const R* scale, R* dx) {
-    each_element(g, [=](i64 i, i64 c) { dx[i] = (dy[i] - mean_dy[c] - (x[i] - mean[c]) * k[c]) * scale[c]; });
+template <typename T, typename A>
+__device__ __forceinline__ void bn_backward_apply(const ChannelLayout& g, const T* x, const T* dy, const A* mean, const A* k, const A* mean_dy,
+                                                  const A* scale, T* dx) {
+    each_element(g, [=](i64 i, i64 c) {
+        dx[i] = Num<T>::store((Num<T>::load(dy[i]) - mean_dy[c] - (Num<T>::load(x[i]) - mean[c]) * k[c]) * scale[c]);
+    });
 }

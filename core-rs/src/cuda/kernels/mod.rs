@@ -449,7 +449,8 @@ fn activation_module(op: Activation) -> KernelModule {
 }
 
 /// `norm_rows_<f32|f64>` and `norm_rows_backward_<f32|f64>`: layer and RMS normalization, a block
-/// per row; `norm_batch_<step>_<f32|f64>`: batch normalization's three launches each way.
+/// per row; `norm_batch_<step>_<dtype>`: batch normalization's three launches each way, for every
+/// float dtype (the input's; per-channel values in its compute type).
 fn norm_module() -> KernelModule {
     module("norm".into(), &[ARITH, REDUCE, NORM, BATCH_NORM], |src, names| {
         for dtype in [DType::F32, DType::F64] {
@@ -458,28 +459,31 @@ fn norm_module() -> KernelModule {
             kernel(src, names, format!("norm_rows_{sfx}"), &params, "row_norm_rows(rows, n, x, w, b, y, eps, center);");
             let params = format!("i64 rows, i64 n, const {r}* x, const {r}* w, const {r}* dy, {r}* dx, {r}* dy_xhat, double eps, int center");
             kernel(src, names, format!("norm_rows_backward_{sfx}"), &params, "row_norm_backward_rows(rows, n, x, w, dy, dx, dy_xhat, eps, center);");
+        }
+        for dtype in FLOAT_DTYPES {
+            let (t, a, sfx) = (storage_type(dtype), storage_type(dtype.compute_type()), suffix(dtype));
             let batch_norm = [
-                ("stats", "const R* x, double* partials", "bn_stats(g, x, partials);"),
+                ("stats", "const T* x, double* partials", "bn_stats(g, x, partials);"),
                 (
                     "stats_finish",
-                    "const R* x, const double* partials, const R* w, double eps, R* mean, R* var, R* scale",
+                    "const T* x, const double* partials, const A* w, double eps, A* mean, A* var, A* scale",
                     "bn_stats_finish(g, x, partials, w, eps, mean, var, scale);",
                 ),
-                ("apply", "const R* x, const R* mean, const R* scale, const R* b, R* out", "bn_apply(g, x, mean, scale, b, out);"),
-                ("backward_sums", "const R* x, const R* dy, const R* mean, double* partials", "bn_backward_sums(g, x, dy, mean, partials);"),
+                ("apply", "const T* x, const A* mean, const A* scale, const A* b, T* out", "bn_apply(g, x, mean, scale, b, out);"),
+                ("backward_sums", "const T* x, const T* dy, const A* mean, double* partials", "bn_backward_sums(g, x, dy, mean, partials);"),
                 (
                     "backward_finish",
-                    "const double* partials, const R* w, const R* invstd, R* dw, R* db, R* k, R* mean_dy, R* scale",
+                    "const double* partials, const A* w, const A* invstd, A* dw, A* db, A* k, A* mean_dy, A* scale",
                     "bn_backward_finish(g, partials, w, invstd, dw, db, k, mean_dy, scale);",
                 ),
                 (
                     "backward_apply",
-                    "const R* x, const R* dy, const R* mean, const R* k, const R* mean_dy, const R* scale, R* dx",
+                    "const T* x, const T* dy, const A* mean, const A* k, const A* mean_dy, const A* scale, T* dx",
                     "bn_backward_apply(g, x, dy, mean, k, mean_dy, scale, dx);",
                 ),
             ];
             for (step, params, body) in batch_norm {
-                let params = format!("ChannelLayout g, {}", params.replace("R*", &format!("{r}*")));
+                let params = format!("ChannelLayout g, {}", params.replace("T*", &format!("{t}*")).replace("A*", &format!("{a}*")));
                 kernel(src, names, format!("norm_batch_{step}_{sfx}"), &params, body);
             }
         }
@@ -595,13 +599,15 @@ fn attention_module() -> KernelModule {
     })
 }
 
-/// `random_<dtype>` for every dtype: the Philox fills of random.cu.
+/// `random_<dtype>` for every dtype: the Philox fills of random.cu (`state`: null, or the
+/// `[seed, base offset]` pair a CUDA graph's replay writes, which then replace `seed` and offset
+/// `offset`).
 fn random_module() -> KernelModule {
     module("random".into(), &[PHILOX, RANDOM], |src, names| {
         for dtype in DType::ALL {
             let t = storage_type(dtype);
-            let params = format!("i64 n, {t}* out, u64 seed, u64 offset, RandomDraw d");
-            kernel(src, names, format!("random_{}", suffix(dtype)), &params, "random_loop(n, out, seed, offset, d);");
+            let params = format!("i64 n, {t}* out, u64 seed, u64 offset, const u64* state, RandomDraw d");
+            kernel(src, names, format!("random_{}", suffix(dtype)), &params, "random_loop(n, out, seed, offset, state, d);");
         }
     })
 }
@@ -622,6 +628,7 @@ fn optim_module() -> KernelModule {
                 kernel(src, names, format!("{name}_{}", suffix(dtype)), "OptList list", &body);
             }
         }
+        kernel(src, names, "optim_adam_prepare".into(), "OptList list", "adam_prepare_steps(list);");
     })
 }
 

@@ -6,13 +6,18 @@
 // Up to FT_OPT_LIST parameters updated by one launch (PyTorch's multi_tensor_apply): their
 // elements are one sequence, parameter t holding [ends[t - 1], ends[t]); per parameter the
 // operands' addresses (0 for an absent state buffer) and the rule's scalars in its order.
-// 2.3 KB, within the 4 KB of kernel parameters every architecture takes.
+// Capturable steps (PyTorch's `capturable=True`, for CUDA graphs): per parameter its float32
+// step counter on the device and two doubles where `optim_adam_prepare` leaves the bias
+// corrections the update then reads in place of its scalars; both 0 when the steps live on the
+// host. 2.6 KB, within the 4 KB of kernel parameters every architecture takes.
 #define FT_OPT_LIST 16
 struct OptList {
     i64 count;
     i64 ends[FT_OPT_LIST];
     u64 p[FT_OPT_LIST][5];
     double s[FT_OPT_LIST][12];
+    u64 step[FT_OPT_LIST];
+    u64 coef[FT_OPT_LIST];
 };
 
 // PyTorch's `lerp_` with a fixed weight w, from the start when |w| < 0.5, else from the end
@@ -32,9 +37,10 @@ template <typename R> __device__ __forceinline__ R opt_grad(R param, R grad, con
 }
 
 // Adam/AdamW (adam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
-// bias_correction2_sqrt, -step_size]; K = 5 with AMSGrad.
+// bias_correction2_sqrt, -step_size, beta1, lr]; K = 5 with AMSGrad. With capturable steps the
+// last two corrections come from `coef` (optim_adam_prepare's).
 template <int K> struct OptAdam {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c) {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c, const double* coef) {
         const R g = opt_grad(v[0], v[1], c);
         v[0] = v[0] * (R)c[3];
         v[2] = opt_lerp(v[2], g, (R)c[4]);
@@ -44,14 +50,29 @@ template <int K> struct OptAdam {
             v[K - 1] = opt_maximum(v[K - 1], v[3]);
             second = v[K - 1];
         }
-        const R denom = sqrt(second) / (R)c[8] + (R)c[7];
-        v[0] = v[0] + (R)c[9] * v[2] / denom;
+        const R denom = sqrt(second) / (R)(coef ? coef[0] : c[8]) + (R)c[7];
+        v[0] = v[0] + (R)(coef ? coef[1] : c[9]) * v[2] / denom;
     }
 };
 
+// Capturable Adam's prologue, a thread per parameter: advance its device step counter (in
+// float32, as PyTorch keeps it) and leave [sqrt(1 - beta2^step), -lr / (1 - beta1^step)] in
+// double, as the host computes them for host steps.
+__device__ __forceinline__ void adam_prepare_steps(const OptList& list) {
+    for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < list.count; t += (i64)gridDim.x * blockDim.x) {
+        float* step = reinterpret_cast<float*>(list.step[t]);
+        const float next = *step + 1.0f;
+        *step = next;
+        const double* c = list.s[t];
+        double* coef = reinterpret_cast<double*>(list.coef[t]);
+        coef[0] = sqrt(1.0 - pow(c[5], (double)next));
+        coef[1] = -c[11] / (1.0 - pow(c[10], (double)next));
+    }
+}
+
 // SGD (sgd.rs): [sign, decay, coupled, first, momentum, nesterov, mu, one_minus_dampening, neg_lr].
 struct OptSgd {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[3], const double* c) {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[3], const double* c, const double*) {
         R d = opt_grad(v[0], v[1], c);
         if (c[4] != 0.0) {
             v[2] = c[3] != 0.0 ? d : fma(d, (R)c[7], v[2] * (R)c[6]);
@@ -73,7 +94,7 @@ __device__ __forceinline__ void optim_loop(const OptList& list) {
         R v[K];
 #pragma unroll
         for (int k = 0; k < K; ++k) v[k] = list.p[t][k] ? Num<T>::load(reinterpret_cast<const T*>(list.p[t][k])[j]) : (R)0;
-        Rule::template apply<R>(v, list.s[t]);
+        Rule::template apply<R>(v, list.s[t], reinterpret_cast<const double*>(list.coef[t]));
 #pragma unroll
         for (int k = 0; k < K; ++k) {
             if (k != 1 && list.p[t][k]) reinterpret_cast<T*>(list.p[t][k])[j] = Num<T>::store(v[k]);

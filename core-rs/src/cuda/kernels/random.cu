@@ -1,8 +1,16 @@
 // Random fills (the device twins of ops/random/fill.rs): each thread takes whole blocks of
 // philox words and writes the `per` contiguous elements each block gives.
+//
+// Captured in a CUDA graph, a fill reads its key and base offset from `state` (written before
+// each replay, as PyTorch's graph-safe Philox state), so every replay draws fresh numbers;
+// `offset` is then the draw's place within the graph. Eager fills pass a null `state`.
 
 template <typename T>
-__device__ __forceinline__ void random_loop(i64 n, T* out, u64 seed, u64 offset, RandomDraw d) {
+__device__ __forceinline__ void random_loop(i64 n, T* out, u64 seed, u64 offset, const u64* state, RandomDraw d) {
+    if (state) {
+        seed = state[0];
+        offset += state[1];
+    }
     const i64 blocks = (n + d.per - 1) / d.per;
     FT_GRID_STRIDE(g, blocks) {
         u32 w[4];

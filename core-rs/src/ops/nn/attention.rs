@@ -1,14 +1,16 @@
 //! Scaled dot-product attention as one op (PyTorch's fused `_scaled_dot_product_*_attention`
 //! family): `softmax(scale * Q K^T) V`, optionally with the top-left causal mask, with grouped
-//! query heads. CUDA tensors with heads of at most 256 elements run the fused kernels
-//! (cuda/attention.rs: the scores never reach memory); everything else runs the same maths in
-//! tensor ops (matmuls and the fused softmax), in the compute type. The tensor-op backward also
-//! serves `create_graph=True`, where it is recorded.
+//! query heads. Two implementations (sdp.rs chooses, under PyTorch's backend switches): the
+//! fused kernels (cuda/attention.rs: the scores never reach memory), for CUDA tensors with heads
+//! of at most 256 elements, and the same maths in tensor ops (matmuls and the fused softmax) in
+//! the compute type. The tensor-op backward also serves `create_graph=True`, where it is
+//! recorded.
 //!
 //! Shapes: `q` (*, L, E), `k` (*, S, E), `v` (*, S, Ev) with equal leading dims; with grouped
 //! heads (`enable_gqa`) dim -3 of `k` and `v` may divide `q`'s, each key/value head serving
 //! consecutive query heads. The output is (*, L, Ev) in `q`'s dtype.
 
+use super::sdp::{self, Backend};
 use crate::cuda::attention::Sizes;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
@@ -22,6 +24,8 @@ pub struct Attention {
     pub causal: bool,
     /// Query heads per key/value head (1 without grouped heads).
     pub group: usize,
+    /// The implementation, chosen once so the backward runs the forward's.
+    pub backend: Backend,
 }
 
 /// Checks the operands as PyTorch's SDPA does; returns the call's sizes with every leading dim
@@ -102,11 +106,6 @@ impl Operands {
         Ok(Operands { q: fold(q, n.heads, n.l, n.e, dtype)?, k: fold(k, kv, n.s, n.e, dtype)?, v: fold(v, kv, n.s, n.ev, dtype)?, n })
     }
 
-    /// Whether the fused kernels take these operands.
-    fn fused(&self) -> bool {
-        self.q.is_cuda() && self.n.dim().is_some()
-    }
-
     /// `scale * Q K^T` over every query head, masked above the diagonal when causal.
     fn scores(&self, a: &Attention) -> Result<Tensor> {
         let scores = self.q.mul(a.scale)?.matmul(&spread(&self.k, a.group)?.transpose(1, 2)?)?;
@@ -130,7 +129,7 @@ pub enum Kept {
 
 /// The output `(heads, L, Ev)` of the operands and what the backward needs (not recorded).
 fn forward(x: &Operands, a: &Attention) -> Result<(Tensor, Kept)> {
-    if x.fused() {
+    if a.backend == Backend::Fused {
         let (out, lse) = crate::cuda::attention::forward(&x.q, &x.k, &x.v, x.n, a.scale, a.causal)?;
         return Ok((out, Kept::Lse(lse)));
     }
@@ -168,17 +167,24 @@ impl Tensor {
     /// or dropout); `scale` defaults to `1 / sqrt(E)`.
     pub fn scaled_dot_product_attention(&self, k: &Tensor, v: &Tensor, scale: Option<f64>, causal: bool, enable_gqa: bool) -> Result<Tensor> {
         let n = check(self, k, v, enable_gqa)?;
-        let a = Attention { scale: scale.unwrap_or(1.0 / (n.e as f64).sqrt()), causal, group: n.group };
+        let backend = sdp::choose(self.is_cuda(), self.dtype(), n)?;
+        let a = Attention { scale: scale.unwrap_or(1.0 / (n.e as f64).sqrt()), causal, group: n.group, backend };
         if crate::autograd::needs_grad(&[self, k, v]) {
             return crate::autograd::formulas::nn::attention::attention(self, k, v, n, a);
         }
         self.attention_forward(k, v, n, &a).map(|(out, _)| out)
     }
 
+    /// The implementation a call on these operands runs under the current switches.
+    pub fn attention_backend(&self, k: &Tensor, v: &Tensor, enable_gqa: bool) -> Result<Backend> {
+        let n = check(self, k, v, enable_gqa)?;
+        sdp::choose(self.is_cuda(), self.dtype(), n)
+    }
+
     /// The output in `self`'s shape (last dim Ev) and dtype, and what the backward needs
     /// (not recorded).
     pub(crate) fn attention_forward(&self, k: &Tensor, v: &Tensor, n: Sizes, a: &Attention) -> Result<(Tensor, Kept)> {
-        let x = Operands::new(self, k, v, n, self.operand_type(n))?;
+        let x = Operands::new(self, k, v, n, self.operand_type(a))?;
         let (out, kept) = forward(&x, a)?;
         let mut shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
         *shape.last_mut().expect("rank >= 2") = n.ev as i64;
@@ -187,8 +193,8 @@ impl Tensor {
 
     /// The dtype attention computes in: the fused kernels read the stored dtype (and compute in
     /// its compute type), the tensor-op path converts to the compute type first.
-    pub(crate) fn operand_type(&self, n: Sizes) -> DType {
-        if self.is_cuda() && n.dim().is_some() {
+    pub(crate) fn operand_type(&self, a: &Attention) -> DType {
+        if a.backend == Backend::Fused {
             self.dtype()
         } else {
             self.dtype().compute_type()

@@ -142,12 +142,14 @@ impl Tensor {
     /// The unrecorded kernel of `batch_norm_train`: output, per-channel means and variances.
     pub(crate) fn batch_norm_stats_forward(&self, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<(Tensor, Tensor, Tensor)> {
         let compute = self.dtype().compute_type();
-        let (x, w, b) = (self.contiguous_as(compute)?, dense(weight, compute)?, dense(bias, compute)?);
-        if x.is_cuda() {
+        let (w, b) = (dense(weight, compute)?, dense(bias, compute)?);
+        if self.is_cuda() {
+            // The kernels read half inputs as stored (no float32 copy).
+            let x = self.contiguous()?;
             crate::device::common_device(&[Some(&x), w.as_ref(), b.as_ref()].into_iter().flatten().collect::<Vec<_>>())?;
-            let (out, mean, var) = crate::cuda::batch_norm::forward(&x, w.as_ref(), b.as_ref(), eps)?;
-            return Ok((out.to_dtype(self.dtype())?, mean, var));
+            return crate::cuda::batch_norm::forward(&x, w.as_ref(), b.as_ref(), eps);
         }
+        let x = self.contiguous_as(compute)?;
         let out = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let (mean, var) = with_real_dtype!(compute, R => unsafe {
@@ -163,16 +165,17 @@ impl Tensor {
     pub fn batch_norm_train_backward(&self, dy: &Tensor, weight: Option<&Tensor>, mean: &Tensor, invstd: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         check(self, weight, None)?;
         let compute = self.dtype().compute_type();
-        let x = self.contiguous_as(compute)?;
-        let dy = dy.expand(&self.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())?.contiguous_as(compute)?;
+        let dy = dy.expand(&self.shape().iter().map(|&s| s as i64).collect::<Vec<_>>())?;
         let w = dense(weight, compute)?;
         let dtype = weight.map_or(self.dtype(), |w| w.dtype());
-        if x.is_cuda() {
+        if self.is_cuda() {
             crate::device::common_device(&[self, &dy])?;
+            let (x, dy) = (self.contiguous()?, dy.contiguous_as(self.dtype())?);
             let (mean, invstd) = (mean.contiguous_as(compute)?, invstd.contiguous_as(compute)?);
             let (dx, dw, db) = crate::cuda::batch_norm::backward(&x, &dy, w.as_ref(), &mean, &invstd)?;
-            return Ok((dx.to_dtype(self.dtype())?, dw.to_dtype(dtype)?, db.to_dtype(dtype)?));
+            return Ok((dx, dw.to_dtype(dtype)?, db.to_dtype(dtype)?));
         }
+        let (x, dy) = (self.contiguous_as(compute)?, dy.contiguous_as(compute)?);
         let dx = Tensor::uninit(self.shape(), compute)?;
         let g = Geometry::of(self);
         let values = |t: &Tensor| t.to_dtype(crate::dtype::DType::F64)?.contiguous()?.to_vec::<f64>();

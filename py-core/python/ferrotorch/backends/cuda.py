@@ -2,11 +2,14 @@
 (``matmul.allow_tf32`` and the reduced-precision reductions) and the scaled-dot-product
 attention backend switches."""
 
-from .. import _determinism
+import contextlib
+
+from .. import _C, _determinism
 
 __all__ = [
     "is_built", "matmul", "flash_sdp_enabled", "enable_flash_sdp", "mem_efficient_sdp_enabled",
     "enable_mem_efficient_sdp", "math_sdp_enabled", "enable_math_sdp", "cudnn_sdp_enabled", "enable_cudnn_sdp",
+    "sdp_kernel",
 ]
 
 
@@ -40,20 +43,18 @@ class cuBLASModule:
 
 matmul = cuBLASModule()
 
-# Which scaled-dot-product attention kernels may run (all allowed by default, as in PyTorch).
-_sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
-
-
+# Which scaled-dot-product attention backends may run (all allowed by default, as in PyTorch);
+# the switches live in the core, which chooses among the allowed (core-rs/src/ops/nn/sdp.rs).
 def _sdp_switch(kind):
     def enabled():
-        return _sdp_enabled[kind]
+        return _C._sdp_enabled(kind)
 
     def enable(value):
-        _sdp_enabled[kind] = bool(value)
+        _C._sdp_set_enabled(kind, bool(value))
 
     enabled.__name__, enable.__name__ = f"{kind}_sdp_enabled", f"enable_{kind}_sdp"
-    enabled.__doc__ = f"Whether the {kind} scaled-dot-product attention kernel may run."
-    enable.__doc__ = f"Allows or forbids the {kind} scaled-dot-product attention kernel."
+    enabled.__doc__ = f"Whether the {kind} scaled-dot-product attention backend may run."
+    enable.__doc__ = f"Allows or forbids the {kind} scaled-dot-product attention backend."
     return enabled, enable
 
 
@@ -61,3 +62,18 @@ flash_sdp_enabled, enable_flash_sdp = _sdp_switch("flash")
 mem_efficient_sdp_enabled, enable_mem_efficient_sdp = _sdp_switch("mem_efficient")
 math_sdp_enabled, enable_math_sdp = _sdp_switch("math")
 cudnn_sdp_enabled, enable_cudnn_sdp = _sdp_switch("cudnn")
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+    """Sets the four backend switches for the block and restores them after (PyTorch's older
+    form of ``nn.attention.sdpa_kernel``)."""
+    wanted = {"flash": enable_flash, "math": enable_math, "mem_efficient": enable_mem_efficient, "cudnn": enable_cudnn}
+    previous = {kind: _C._sdp_enabled(kind) for kind in wanted}
+    try:
+        for kind, value in wanted.items():
+            _C._sdp_set_enabled(kind, bool(value))
+        yield {}
+    finally:
+        for kind, value in previous.items():
+            _C._sdp_set_enabled(kind, value)

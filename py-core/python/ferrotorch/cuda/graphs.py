@@ -5,9 +5,12 @@ The capture runs on a side stream (never the default one), allocates from the gr
 memory pool, and keeps it until :meth:`CUDAGraph.reset`: the tensors made during the capture are
 the graph's static outputs, rewritten in place by each replay; fill static inputs with
 ``copy_`` before replaying. As in PyTorch, work that synchronises with the host (``item()``,
-printing, ``nonzero``) cannot be captured. Unlike PyTorch (for now), random ops and optimizer
-steps refuse to run inside a capture: their replays would repeat the captured draws and step
-counts (core-rs/src/cuda/graphs.rs).
+printing, ``nonzero``) cannot be captured. Random ops draw fresh numbers at every replay, as
+PyTorch's: each replay advances the generators the capture drew from. Optimizer steps are
+captured by SGD and by Adam/AdamW with ``capturable=True`` (step counters on the device); the
+other optimizers, and sampling on the host (``randperm``), refuse to run inside a capture
+(core-rs/src/cuda/graphs.rs). Streams joined to a capture through events allocate from its pool.
+
 """
 
 import gc

@@ -3,4 +3,4 @@
 from .parameter import Parameter, Buffer, UninitializedParameter, UninitializedBuffer
 from .modules import *  # noqa: F401,F403
 from . import utils  # noqa: F401
-from . import functional, init  # noqa: F401
+from . import attention, functional, init  # noqa: F401

@@ -37,9 +37,10 @@ def scalar(value):
     return float(value.item()) if isinstance(value, Tensor) else float(value)
 
 
-def step_counter():
-    """A fresh ``step`` state: a 0-d float32 tensor, as PyTorch keeps it."""
-    return _C.tensor(0.0, dtype=float32)
+def step_counter(device=None):
+    """A fresh ``step`` state: a 0-d float32 tensor, as PyTorch keeps it (on the parameter's
+    device for ``capturable`` groups)."""
+    return _C.zeros((), dtype=float32, device=device) if device is not None else _C.tensor(0.0, dtype=float32)
 
 
 def zeros_state(p):
@@ -54,12 +55,16 @@ class FusedOptimizer(Optimizer):
     (0-d state entries that older checkpoints saved as Python numbers) and implement
     ``_init_state(group, p, state)`` and ``_update(group, params, grads, states)``.
     ``differentiable=True`` is not supported (updates never record autograd history);
-    ``foreach``, ``fused`` and ``capturable`` are accepted and kept in the groups so state dicts
-    match PyTorch's, and change nothing: every update is fused.
+    ``foreach`` and ``fused`` are accepted and kept in the groups so state dicts match
+    PyTorch's, and change nothing: every update is fused. ``_graph_capture`` says whether
+    ``step()`` may be captured into a CUDA graph: ``"always"`` (no host state that a replay
+    would have to advance: SGD), ``"capturable"`` (when every group has ``capturable=True``,
+    the step counters living on the device: Adam, AdamW) or ``"never"``.
     """
 
     _group_defaults = {}
     _scalar_state = ("step",)
+    _graph_capture = "never"
 
     def __init__(self, params, defaults):
         super().__init__(params, defaults)
@@ -93,11 +98,15 @@ class FusedOptimizer(Optimizer):
 
     def _refuse_graph_capture(self):
         """PyTorch's check: a step captured into a CUDA graph needs ``capturable`` state (step
-        counts on the device), which ferrotorch does not have yet, so a captured step is refused
-        rather than replayed with the step count of its capture."""
+        counts on the device); a step without it is refused rather than replayed with the step
+        count of its capture."""
         from .. import cuda
 
+        if self._graph_capture == "always":
+            return
         if cuda.is_initialized() and cuda.is_current_stream_capturing():
+            if self._graph_capture == "capturable" and all(group.get("capturable") for group in self.param_groups):
+                return
             name = type(self).__name__
             if all(group.get("capturable") is False for group in self.param_groups):
                 raise RuntimeError(f"Attempting CUDA graph capture of step() for an instance of {name} but param_groups' capturable is False.")

@@ -18,7 +18,10 @@ class Adam(FusedOptimizer):
         amsgrad: use the maximum of past second moments (AMSGrad, default False).
         maximize: maximize the objective instead of minimizing it (default False).
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
-        foreach, capturable, differentiable, fused: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, advanced there, so that
+            ``step()`` can be captured into a CUDA graph (``lr`` and the betas are then fixed
+            at capture, as floats are in PyTorch).
+        foreach, differentiable, fused: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
     ``max_exp_avg_sq``.
@@ -67,8 +70,12 @@ class Adam(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
+        # capturable: the counter lives on the parameter's device and the kernels advance it
+        # there, so a step can be captured into a CUDA graph.
+        state["step"] = step_counter(p.device if group["capturable"] and p.is_cuda else None)
         state["exp_avg"] = zeros_state(p)
         state["exp_avg_sq"] = zeros_state(p)
         if group["amsgrad"]:

@@ -23,6 +23,9 @@ class SGD(FusedOptimizer):
     """
 
     _group_defaults = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+    # No step counter: a captured step replays as it was captured (warm up first, so that the
+    # momentum buffers exist), as PyTorch's.
+    _graph_capture = "always"
 
     def __init__(
         self,

@@ -32,7 +32,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, n: Sizes, a: Attention) -> 
             let (q, k, v) = (qs.get()?, ks.get()?, vs.get()?);
             // Recorded, the backward is tensor ops: in the compute type, as the CPU path.
             let recorded = is_grad_enabled();
-            let dtype = if recorded { q.dtype().compute_type() } else { q.operand_type(n) };
+            let dtype = if recorded { q.dtype().compute_type() } else { q.operand_type(&a) };
             let x = Operands::new(&q, &k, &v, n, dtype)?;
             let dout = fold(gr.g(), n.heads, n.l, n.ev, dtype)?;
             let grads = if recorded {

@@ -34,6 +34,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if attn_mask is None and dropout_p == 0.0 and _one_op(query, key, value, enable_gqa):
         return _C._scaled_dot_product_attention(query, key, value, scale, is_causal, enable_gqa)
+    # Masks and dropout run as tensor ops, standing for every backend but cuDNN's.
+    if not any(_C._sdp_enabled(kind) for kind in ("math", "flash", "mem_efficient")):
+        raise RuntimeError("No available kernel. Aborting execution. (scaled_dot_product_attention: the math, flash "
+                           "and memory-efficient backends are disabled)")
     if enable_gqa and query.dim() >= 3 and key.dim() >= 3:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if heads % kv_heads != 0 or value.shape[-3] != kv_heads:

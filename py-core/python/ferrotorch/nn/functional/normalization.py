@@ -73,12 +73,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if input.numel() > 0:
             _update_running_stats(running_mean, running_var, mean, var, input.numel() // channels, momentum)
         return out
-    ndim = input.dim()
-    weight = None if weight is None else _channel_view(weight, ndim)
-    bias = None if bias is None else _channel_view(bias, ndim)
-    mean, var = _channel_view(running_mean, ndim), _channel_view(running_var, ndim)
+    # Half inputs normalize in float32 (the statistics and the affine map too, whatever their
+    # dtype) and give their own dtype, as PyTorch's kernels with their float opmath.
+    ndim, half = input.dim(), input.dtype in (_C.float16, _C.bfloat16)
+    view = lambda t: None if t is None else _channel_view(t.float() if half else t, ndim)  # noqa: E731
+    weight, bias, mean, var = view(weight), view(bias), view(running_mean), view(running_var)
     scale, shift = _affine_scale_shift(mean, (var + eps).rsqrt(), weight, bias)
-    return _scale_shift(input, scale, shift)
+    out = _scale_shift(input, scale, shift)
+    return out.to(input.dtype) if half else out
 
 
 def _update_running_stats(running_mean, running_var, mean, var, count, momentum):
