@@ -964,6 +964,81 @@ def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad,
                 np.testing.assert_allclose(ops[4], vmax, rtol=1e-12)
 
 
+def nadam_mu(b1, md, t):
+    return b1 * (1 - 0.5 * 0.96 ** (t * md))
+
+
+# Each rule's optimizer, hyper-parameters, state keys in kernel operand order (after param and
+# grad; None: an absent operand) and its scalars at step t, as optim.cu reads them (computed
+# here from the published rules, independently of the Rust side's lists).
+OTHER_RULES = {
+    "adagrad3": (ft.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, eps=1e-10), ["sum"],
+                 lambda o, t, st: [1, o["weight_decay"], 1, o["eps"], -o["lr"] / (1 + (t - 1) * o["lr_decay"])]),
+    "rmsprop5": (ft.optim.RMSprop, dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=0.0, momentum=0.5, centered=True),
+                 ["square_avg", "grad_avg", "momentum_buffer"],
+                 lambda o, t, st: [1, 0, 0, o["alpha"], 1 - o["alpha"], o["eps"], -o["lr"], 1, 1, o["momentum"]]),
+    "rmsprop5-plain": (ft.optim.RMSprop, dict(lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.05, maximize=True),
+                       ["square_avg", None, None],
+                       lambda o, t, st: [-1, o["weight_decay"], 1, o["alpha"], 1 - o["alpha"], o["eps"], -o["lr"], 0, 0, 0]),
+    "adamax4": (ft.optim.Adamax, dict(lr=0.02, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1), ["exp_avg", "exp_inf"],
+                lambda o, t, st: [1, o["weight_decay"], 1, 0.1, 0.99, o["eps"], -o["lr"] / (1 - 0.9 ** t)]),
+    "adadelta4": (ft.optim.Adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0), ["square_avg", "acc_delta"],
+                  lambda o, t, st: [1, 0, 0, o["rho"], 1 - o["rho"], o["eps"], -o["lr"]]),
+    "nadam4": (ft.optim.NAdam, dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1, momentum_decay=4e-3,
+                                    decoupled_weight_decay=True), ["exp_avg", "exp_avg_sq"],
+               lambda o, t, st: [1, 0, 0, 1 - 0.01 * 0.1, 0.1, 0.999, 1 - 0.999, 1e-8, 1 - 0.999 ** t,
+                                 -0.01 * (1 - nadam_mu(0.9, 4e-3, t)) / (1 - st["mu_product"]),
+                                 -0.01 * nadam_mu(0.9, 4e-3, t + 1) / (1 - st["mu_product"] * nadam_mu(0.9, 4e-3, t + 1))]),
+    "radam4": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.9), eps=1e-8, weight_decay=0.1), ["exp_avg", "exp_avg_sq"],
+               lambda o, t, st: [1, 0.1, 1, 1, 0.1, 0.9, 1 - 0.9, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.9 ** t), radam_rect(0.9, t)]),
+    "radam4-early": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8), ["exp_avg", "exp_avg_sq"],
+                     lambda o, t, st: [1, 0, 0, 1, 0.1, 0.999, 1 - 0.999, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.999 ** t),
+                                       radam_rect(0.999, t)]),
+}
+
+
+def radam_rect(b2, t):
+    """RAdam's variance rectification at step t, 0 while intractable (rho_t <= 5)."""
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+    return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) if rho_t > 5 else 0.0
+
+
+@pytest.mark.parametrize("rule", sorted(OTHER_RULES))
+def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, rng):
+    """Five CPU steps of the optimizer, then a sixth twice: by the CPU optimizer and by the
+    kernel from the state before it; the two agree to float64 rounding."""
+    opt_class, options, keys, scalars_at = OTHER_RULES[rule]
+    kernel = rule.split("-")[0]
+    mod = emu.Module.get("optim")
+    params = [ft.tensor(rng.normal(size=n)) for n in (300, 7)]
+    for p in params:
+        p.requires_grad_()
+    opt = opt_class(params, **options)
+    for _ in range(6):
+        for p in params:
+            p.grad = ft.tensor(rng.normal(size=p.shape[0]))
+        if _ == 5:
+            before = [[to_numpy(p.detach()).copy(), to_numpy(p.grad).copy()]
+                      + [None if k is None else to_numpy(opt.state[p][k]).copy() for k in keys] for p in params]
+        opt.step()
+    table = OptList(count=len(params))
+    for t, ops in enumerate(before):
+        table.ends[t] = sum(len(b[0]) for b in before[: t + 1])
+        for i, a in enumerate(ops):
+            table.p[t][i] = 0 if a is None else a.ctypes.data
+        state = {k: float(v.item()) for k, v in opt.state[params[t]].items() if v.numel() == 1}
+        scalars = [float(x) for x in scalars_at(options, 6, state)]
+        table.s[t][: len(scalars)] = scalars
+    mod.launch(f"optim_{kernel}_f64", 2, 64, table)
+    for p, ops in zip(params, before):
+        np.testing.assert_allclose(ops[0], to_numpy(p.detach()), rtol=1e-12, atol=1e-14)
+        for k, a in zip(keys, ops[2:]):
+            if a is not None:
+                np.testing.assert_allclose(a, to_numpy(opt.state[p][k]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(ops[1], to_numpy(p.grad))  # the gradient is read, never written
+
+
 @pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
 def test_sgd_momentum_list_in_reduced_precision(dtype, rng):
     """SGD with momentum and dampening, stored in the parameter's dtype, computed in float."""

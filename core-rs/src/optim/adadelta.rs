@@ -1,6 +1,6 @@
 //! Adadelta: step sizes from running averages of squared gradients and squared updates.
 
-use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, grad_scalars, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -18,6 +18,14 @@ struct Adadelta<'a>(&'a AdadeltaOptions);
 
 impl Rule<4> for Adadelta<'_> {
     type Coef = ();
+
+    /// optim.cu's `OptAdadelta`: [sign, decay, coupled, rho, 1 - rho, eps, -lr].
+    fn cuda(&self, _: &()) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
+        v.extend([o.rho, 1.0 - o.rho, o.eps, -o.lr]);
+        Some(("adadelta", v))
+    }
 
     fn kernel<R: OptReal>(&self, _: &()) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;

@@ -1,6 +1,6 @@
 //! Adagrad with learning-rate decay.
 
-use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, grad_scalars, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -19,6 +19,14 @@ struct Adagrad<'a>(&'a AdagradOptions);
 impl Rule<3> for Adagrad<'_> {
     /// The decayed learning rate `lr / (1 + (step - 1) * lr_decay)`.
     type Coef = f64;
+
+    /// optim.cu's `OptAdagrad`: [sign, decay, coupled, eps, -clr].
+    fn cuda(&self, clr: &f64) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
+        v.extend([o.eps, -clr]);
+        Some(("adagrad", v))
+    }
 
     fn kernel<R: OptReal>(&self, clr: &f64) -> impl Fn(&mut [R; 3]) + Sync {
         let o = self.0;

@@ -1,6 +1,6 @@
 //! Adamax: Adam with an exponentially weighted infinity norm in place of the second moment.
 
-use super::foreach::{advance_steps, apply, maximum, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{advance_steps, apply, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -20,6 +20,14 @@ struct Adamax<'a>(&'a AdamaxOptions);
 impl Rule<4> for Adamax<'_> {
     /// `lr / bias_correction1`.
     type Coef = f64;
+
+    /// optim.cu's `OptAdamax`: [sign, decay, coupled, 1 - beta1, beta2, eps, -clr].
+    fn cuda(&self, clr: &f64) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
+        v.extend([1.0 - o.beta1, o.beta2, o.eps, -clr]);
+        Some(("adamax", v))
+    }
 
     fn kernel<R: OptReal>(&self, clr: &f64) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;

@@ -259,7 +259,6 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U,
     check(name, &lists, &[steps])?;
     let (family, scalars) = rule.cuda(&coef).ok_or_else(|| crate::err!(Runtime, "{}: capturable=True is not supported by ferrotorch for this optimizer", name))?;
     let tuples: Vec<[Option<&Tensor>; K]> = (0..steps.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
-    let mut updates = Vec::new();
     for (ts, step) in tuples.iter().zip(steps) {
         let param = ts[0].expect("a parameter list");
         if !param.is_cuda() || step.device() != param.device() || step.dtype() != DType::F32 || step.numel() != 1 {
@@ -271,14 +270,28 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U,
                 step.device()
             );
         }
-        if !ts.iter().flatten().all(|t| t.is_contiguous()) {
-            crate::bail!(Runtime, "{}: capturable=True needs contiguous parameters, gradients and state in ferrotorch", name);
-        }
-        updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars: scalars.clone(), step: Some(step) });
     }
+    // The kernels take dense operands: strided ones are updated in dense copies, copied back
+    // (device work only, so the step stays capturable).
+    let dense: Vec<Vec<Option<Tensor>>> = tuples.iter().map(|ts| ts.iter().map(|t| t.map(Tensor::contiguous).transpose()).collect()).collect::<Result<_>>()?;
+    let updates: Vec<_> = dense
+        .iter()
+        .zip(steps)
+        .map(|(ts, step)| crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.iter().map(Option::as_ref).collect(), scalars: scalars.clone(), step: Some(step) })
+        .collect();
     crate::cuda::optim::step(&updates)?;
-    for t in tuples.iter().flat_map(|ts| ts.iter().enumerate().filter(|(k, _)| *k != 1).filter_map(|(_, t)| *t)).chain(steps) {
-        t.bump_version();
+    for (ts, copies) in tuples.iter().zip(&dense) {
+        for (k, (t, copy)) in ts.iter().zip(copies).enumerate() {
+            if let (true, Some(t), Some(copy)) = (k != 1, t, copy) {
+                if !t.is_contiguous() {
+                    t.copy_from(copy)?;
+                }
+                t.bump_version();
+            }
+        }
+    }
+    for step in steps {
+        step.bump_version();
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
 
-use super::foreach::{addcmul, advance_steps, apply, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, grad_scalars, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -28,6 +28,17 @@ struct NAdamCoef {
 
 impl Rule<4> for NAdam<'_> {
     type Coef = NAdamCoef;
+
+    /// optim.cu's `OptNAdam`: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
+    /// eps, bias_correction2, grad_value, avg_value].
+    fn cuda(&self, c: &NAdamCoef) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let decoupled = o.decoupled_weight_decay;
+        let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
+        let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value]);
+        Some(("nadam", v))
+    }
 
     fn kernel<R: OptReal>(&self, c: &NAdamCoef) -> impl Fn(&mut [R; 4]) + Sync {
         let o = self.0;

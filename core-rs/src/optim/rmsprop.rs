@@ -1,6 +1,6 @@
 //! RMSprop, optionally centered and with momentum.
 
-use super::foreach::{addcmul, advance_steps, apply, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, grad_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -20,6 +20,16 @@ struct Rmsprop<'a>(&'a RmspropOptions);
 
 impl Rule<5> for Rmsprop<'_> {
     type Coef = ();
+
+    /// optim.cu's `OptRmsprop`: [sign, decay, coupled, alpha, 1 - alpha, eps, -lr, centered,
+    /// momentum, mu].
+    fn cuda(&self, _: &()) -> Option<(&'static str, Vec<f64>)> {
+        let o = self.0;
+        let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
+        let flag = |b: bool| f64::from(u8::from(b));
+        v.extend([o.alpha, 1.0 - o.alpha, o.eps, -o.lr, flag(o.centered), flag(o.momentum > 0.0), o.momentum]);
+        Some(("rmsprop", v))
+    }
 
     fn kernel<R: OptReal>(&self, _: &()) -> impl Fn(&mut [R; 5]) + Sync {
         let o = self.0;

@@ -614,7 +614,17 @@ fn random_module() -> KernelModule {
 
 /// The optimizer rules with a CUDA form (optim.cu), by kernel name (`optim_<rule><K>`, K the
 /// operand count) and the rule functor.
-pub const OPTIM_RULES: [(&str, &str); 3] = [("optim_adam4", "OptAdam<4>"), ("optim_adam5", "OptAdam<5>"), ("optim_sgd3", "OptSgd")];
+pub const OPTIM_RULES: [(&str, &str); 9] = [
+    ("optim_adam4", "OptAdam<4>"),
+    ("optim_adam5", "OptAdam<5>"),
+    ("optim_sgd3", "OptSgd"),
+    ("optim_adagrad3", "OptAdagrad"),
+    ("optim_rmsprop5", "OptRmsprop"),
+    ("optim_adamax4", "OptAdamax"),
+    ("optim_adadelta4", "OptAdadelta"),
+    ("optim_nadam4", "OptNAdam"),
+    ("optim_radam4", "OptRAdam"),
+];
 
 /// `optim_<rule><K>_<dtype>` for every float dtype: the fused updates of optim.cu, each launch
 /// over a list of up to `OPT_LIST` parameters.

@@ -36,15 +36,23 @@ template <typename R> __device__ __forceinline__ R opt_grad(R param, R grad, con
     return c[2] != 0.0 ? fma(param, (R)c[1], g) : g;
 }
 
+// The moments Adam, NAdam and RAdam share, from scalars [sign, decay, coupled, param_decay,
+// 1 - beta1, beta2, 1 - beta2]: the parameter decayed, the first moment lerped towards the
+// gradient, the second moment updated; returns the effective gradient.
+template <typename R, int K> __device__ __forceinline__ R adam_moments(R (&v)[K], const double* c) {
+    const R g = opt_grad(v[0], v[1], c);
+    v[0] = v[0] * (R)c[3];
+    v[2] = opt_lerp(v[2], g, (R)c[4]);
+    v[3] = opt_addcmul(v[3] * (R)c[5], (R)c[6], g, g);
+    return g;
+}
+
 // Adam/AdamW (adam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
 // bias_correction2_sqrt, -step_size, beta1, lr]; K = 5 with AMSGrad. With capturable steps the
 // last two corrections come from `coef` (optim_adam_prepare's).
 template <int K> struct OptAdam {
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c, const double* coef) {
-        const R g = opt_grad(v[0], v[1], c);
-        v[0] = v[0] * (R)c[3];
-        v[2] = opt_lerp(v[2], g, (R)c[4]);
-        v[3] = opt_addcmul(v[3] * (R)c[5], (R)c[6], g, g);
+        adam_moments(v, c);
         R second = v[3];
         if constexpr (K == 5) {
             v[K - 1] = opt_maximum(v[K - 1], v[3]);
@@ -79,6 +87,74 @@ struct OptSgd {
             d = c[5] != 0.0 ? fma(v[2], (R)c[6], d) : v[2];
         }
         v[0] = fma(d, (R)c[8], v[0]);
+    }
+};
+
+// Adagrad (adagrad.rs): [sign, decay, coupled, eps, -clr] (clr: the decayed learning rate).
+struct OptAdagrad {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[3], const double* c, const double*) {
+        const R g = opt_grad(v[0], v[1], c);
+        v[2] = opt_addcmul(v[2], (R)1, g, g);
+        const R std = sqrt(v[2]) + (R)c[3];
+        v[0] = v[0] + (R)c[4] * g / std;
+    }
+};
+
+// RMSprop (rmsprop.rs): [sign, decay, coupled, alpha, 1 - alpha, eps, -lr, centered, momentum,
+// mu]; operands [param, grad, square_avg, grad_avg (centered), momentum_buffer (momentum)].
+struct OptRmsprop {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[5], const double* c, const double*) {
+        const R g = opt_grad(v[0], v[1], c);
+        v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
+        v[3] = opt_lerp(v[3], g, (R)c[4]);  // junk, and not stored, unless centered
+        const R avg = (c[7] != 0.0 ? sqrt(opt_addcmul(v[2], (R)-1, v[3], v[3])) : sqrt(v[2])) + (R)c[5];
+        v[4] = v[4] * (R)c[9] + (R)1 * g / avg;  // likewise without momentum
+        v[0] = c[8] != 0.0 ? fma(v[4], (R)c[6], v[0]) : v[0] + (R)c[6] * g / avg;
+    }
+};
+
+// Adamax (adamax.rs): [sign, decay, coupled, 1 - beta1, beta2, eps, -clr] (clr = lr /
+// bias_correction1).
+struct OptAdamax {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+        const R g = opt_grad(v[0], v[1], c);
+        v[2] = opt_lerp(v[2], g, (R)c[3]);
+        v[3] = opt_maximum(v[3] * (R)c[4], fabs(g) + (R)c[5]);
+        v[0] = v[0] + (R)c[6] * v[2] / v[3];
+    }
+};
+
+// Adadelta (adadelta.rs): [sign, decay, coupled, rho, 1 - rho, eps, -lr].
+struct OptAdadelta {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+        const R g = opt_grad(v[0], v[1], c);
+        v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
+        const R std = sqrt(v[2] + (R)c[5]);
+        const R delta = sqrt(v[3] + (R)c[5]) / std * g;
+        v[3] = opt_addcmul(v[3] * (R)c[3], (R)c[4], delta, delta);
+        v[0] = fma(delta, (R)c[6], v[0]);
+    }
+};
+
+// NAdam (nadam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
+// bias_correction2, grad_value, avg_value].
+struct OptNAdam {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+        const R g = adam_moments(v, c);
+        const R denom = sqrt(v[3] / (R)c[8]) + (R)c[7];
+        v[0] = v[0] + (R)c[9] * g / denom;
+        v[0] = v[0] + (R)c[10] * v[2] / denom;
+    }
+};
+
+// RAdam (radam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps, lr,
+// bias_correction1, bias_correction2_sqrt, rect] (rect 0 while the variance is intractable).
+struct OptRAdam {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+        adam_moments(v, c);
+        const R scaled = v[2] / (R)c[9] * (R)c[8];
+        const R adaptive = (R)1 / (sqrt(v[3]) + (R)c[7]) * (R)c[10];
+        v[0] = v[0] - (c[11] != 0.0 ? scaled * adaptive * (R)c[11] : scaled);
     }
 };
 
