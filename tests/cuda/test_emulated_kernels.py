@@ -902,7 +902,8 @@ OPT_LIST = 16
 class OptList(ctypes.Structure):
     """optim.cu's OptList: up to 16 parameters of one launch."""
     _fields_ = [("count", ctypes.c_int64), ("ends", ctypes.c_int64 * OPT_LIST), ("p", (ctypes.c_uint64 * 5) * OPT_LIST),
-                ("s", (ctypes.c_double * 12) * OPT_LIST), ("step", ctypes.c_uint64 * OPT_LIST), ("coef", ctypes.c_uint64 * OPT_LIST)]
+                ("s", (ctypes.c_double * 14) * OPT_LIST), ("step", ctypes.c_uint64 * OPT_LIST), ("coef", ctypes.c_uint64 * OPT_LIST),
+                ("extra", ctypes.c_uint64 * OPT_LIST)]
 
 
 def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad):
@@ -951,7 +952,7 @@ def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad,
             for t in range(len(sizes)):
                 table.step[t] = counters.ctypes.data + 4 * t
                 table.coef[t] = coefs.ctypes.data + 16 * t
-            mod.launch("optim_adam_prepare", 1, 32, table)
+            mod.launch("optim_prepare_adam", 1, 32, table)
             np.testing.assert_array_equal(counters, steps)
         mod.launch(f"optim_adam{k}_f64", grid, block, table)
         for ops, start, step in zip(state, params, steps):
@@ -981,19 +982,21 @@ OTHER_RULES = {
                        ["square_avg", None, None],
                        lambda o, t, st: [-1, o["weight_decay"], 1, o["alpha"], 1 - o["alpha"], o["eps"], -o["lr"], 0, 0, 0]),
     "adamax4": (ft.optim.Adamax, dict(lr=0.02, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1), ["exp_avg", "exp_inf"],
-                lambda o, t, st: [1, o["weight_decay"], 1, 0.1, 0.99, o["eps"], -o["lr"] / (1 - 0.9 ** t)]),
+                lambda o, t, st: [1, o["weight_decay"], 1, 1 - 0.9, 0.99, o["eps"], -(o["lr"] / (1 - 0.9 ** t)), 0.9, o["lr"]]),
     "adadelta4": (ft.optim.Adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0), ["square_avg", "acc_delta"],
                   lambda o, t, st: [1, 0, 0, o["rho"], 1 - o["rho"], o["eps"], -o["lr"]]),
     "nadam4": (ft.optim.NAdam, dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1, momentum_decay=4e-3,
                                     decoupled_weight_decay=True), ["exp_avg", "exp_avg_sq"],
                lambda o, t, st: [1, 0, 0, 1 - 0.01 * 0.1, 0.1, 0.999, 1 - 0.999, 1e-8, 1 - 0.999 ** t,
                                  -0.01 * (1 - nadam_mu(0.9, 4e-3, t)) / (1 - st["mu_product"]),
-                                 -0.01 * nadam_mu(0.9, 4e-3, t + 1) / (1 - st["mu_product"] * nadam_mu(0.9, 4e-3, t + 1))]),
+                                 -0.01 * nadam_mu(0.9, 4e-3, t + 1) / (1 - st["mu_product"] * nadam_mu(0.9, 4e-3, t + 1)),
+                                 0.9, 4e-3, 0.01]),
     "radam4": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.9), eps=1e-8, weight_decay=0.1), ["exp_avg", "exp_avg_sq"],
-               lambda o, t, st: [1, 0.1, 1, 1, 0.1, 0.9, 1 - 0.9, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.9 ** t), radam_rect(0.9, t)]),
+               lambda o, t, st: [1, 0.1, 1, 1, 1 - 0.9, 0.9, 1 - 0.9, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.9 ** t),
+                                 radam_rect(0.9, t), 0.9]),
     "radam4-early": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8), ["exp_avg", "exp_avg_sq"],
-                     lambda o, t, st: [1, 0, 0, 1, 0.1, 0.999, 1 - 0.999, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.999 ** t),
-                                       radam_rect(0.999, t)]),
+                     lambda o, t, st: [1, 0, 0, 1, 1 - 0.9, 0.999, 1 - 0.999, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.999 ** t),
+                                       radam_rect(0.999, t), 0.9]),
 }
 
 
@@ -1004,12 +1007,21 @@ def radam_rect(b2, t):
     return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) if rho_t > 5 else 0.0
 
 
+# The scalars each rule's prologue derives from a capturable step (host values replaced by NaN).
+STEP_SCALARS = {"rmsprop5": [], "adamax4": [6], "adadelta4": [], "nadam4": [8, 9, 10], "radam4": [9, 10, 11]}
+
+
+@pytest.mark.parametrize("capturable", [False, True])
 @pytest.mark.parametrize("rule", sorted(OTHER_RULES))
-def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, rng):
+def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, capturable, rng):
     """Five CPU steps of the optimizer, then a sixth twice: by the CPU optimizer and by the
-    kernel from the state before it; the two agree to float64 rounding."""
+    kernel from the state before it; the two agree to float64 rounding. Capturable: the rule's
+    prologue advances float32 step counters (and NAdam's mu_product) and derives the step's
+    scalars in place of the host's."""
     opt_class, options, keys, scalars_at = OTHER_RULES[rule]
     kernel = rule.split("-")[0]
+    if capturable and kernel not in STEP_SCALARS:
+        pytest.skip("no capturable form (as in PyTorch)")
     mod = emu.Module.get("optim")
     params = [ft.tensor(rng.normal(size=n)) for n in (300, 7)]
     for p in params:
@@ -1029,7 +1041,27 @@ def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, rng):
             table.p[t][i] = 0 if a is None else a.ctypes.data
         state = {k: float(v.item()) for k, v in opt.state[params[t]].items() if v.numel() == 1}
         scalars = [float(x) for x in scalars_at(options, 6, state)]
+        if capturable:
+            for i in STEP_SCALARS[kernel]:
+                scalars[i] = float("nan")
         table.s[t][: len(scalars)] = scalars
+    counters = np.full(len(params), 5, np.float32)
+    coefs = np.zeros((len(params), 3))
+    # NAdam's mu_product before the sixth step: the product of the first five factors, each
+    # rounded to float32 as the host's mul_ does.
+    mu_products = np.ones(len(params), np.float32)
+    if kernel == "nadam4":
+        for i in range(1, 6):
+            mu_products = (mu_products.astype(np.float64) * np.float64(np.float32(nadam_mu(0.9, 4e-3, i)))).astype(np.float32)
+    if capturable:
+        for t in range(len(params)):
+            table.step[t] = counters.ctypes.data + 4 * t
+            table.coef[t] = coefs.ctypes.data + 24 * t
+            table.extra[t] = mu_products.ctypes.data + 4 * t if kernel == "nadam4" else 0
+        mod.launch(f"optim_prepare_{kernel[:-1]}", 1, 32, table)
+        np.testing.assert_array_equal(counters, [6, 6])
+        if kernel == "nadam4":
+            np.testing.assert_array_equal(mu_products, [opt.state[p]["mu_product"].item() for p in params])
     mod.launch(f"optim_{kernel}_f64", 2, 64, table)
     for p, ops in zip(params, before):
         np.testing.assert_allclose(ops[0], to_numpy(p.detach()), rtol=1e-12, atol=1e-14)

@@ -226,7 +226,10 @@ def train_pair(make_opt):
     lambda ps: ft.optim.Adam(ps, lr=0.01, capturable=True),
     lambda ps: ft.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True, capturable=True),
     lambda ps: ft.optim.SGD(ps, lr=0.1, momentum=0.9),
-], ids=["Adam", "AdamW-amsgrad", "SGD-momentum"])
+    lambda ps: ft.optim.NAdam(ps, lr=0.01, capturable=True),
+    lambda ps: ft.optim.RAdam(ps, lr=0.01, betas=(0.9, 0.9), capturable=True),
+    lambda ps: ft.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True, capturable=True),
+], ids=["Adam", "AdamW-amsgrad", "SGD-momentum", "NAdam", "RAdam", "RMSprop"])
 def test_a_whole_training_step_replays_as_eager_steps(make_opt):
     """Forward, backward and optimizer step captured once, replayed on new batches: the same
     parameters as eager steps on a twin model (the step counters advancing on the device)."""

@@ -210,6 +210,11 @@ OPTIMIZERS = [
     (ft.optim.RAdam, {"lr": 0.01, "betas": (0.9, 0.9)}),
     (ft.optim.Adamax, {"lr": 0.02, "weight_decay": 0.1}),
     (ft.optim.Adadelta, {"lr": 1.0}),
+    (ft.optim.RMSprop, {"lr": 0.01, "centered": True, "momentum": 0.5, "capturable": True}),
+    (ft.optim.NAdam, {"lr": 0.01, "capturable": True}),
+    (ft.optim.RAdam, {"lr": 0.01, "betas": (0.9, 0.9), "capturable": True}),
+    (ft.optim.Adamax, {"lr": 0.02, "capturable": True}),
+    (ft.optim.Adadelta, {"lr": 1.0, "capturable": True}),
 ]
 
 

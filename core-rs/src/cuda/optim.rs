@@ -15,9 +15,10 @@ struct OptList {
     count: i64,
     ends: [i64; OPT_LIST],
     p: [[u64; 5]; OPT_LIST],
-    s: [[f64; 12]; OPT_LIST],
+    s: [[f64; 14]; OPT_LIST],
     step: [u64; OPT_LIST],
     coef: [u64; OPT_LIST],
+    extra: [u64; OPT_LIST],
 }
 
 // SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
@@ -29,8 +30,10 @@ pub struct Update<'a> {
     pub kernel: String,
     pub operands: Vec<Option<&'a Tensor>>,
     pub scalars: Vec<f64>,
-    /// The parameter's float32 step counter on the device (capturable steps; Adam's only).
+    /// The parameter's float32 step counter on the device (capturable steps), and the rule's
+    /// float32 scalar state there (NAdam's mu_product).
     pub step: Option<&'a Tensor>,
+    pub extra: Option<&'a Tensor>,
 }
 
 /// Runs `updates`: consecutive ones of the same kernel, dtype and device share launches, up to
@@ -54,8 +57,15 @@ pub fn step(updates: &[Update]) -> Result<()> {
 
 /// The launches over `list` (one kernel, dtype and device; at most `OPT_LIST` parameters).
 fn launch_list(list: &[&Update]) -> Result<()> {
-    let empty = OptList { count: list.len() as i64, ends: [0; OPT_LIST], p: [[0; 5]; OPT_LIST], s: [[0.0; 12]; OPT_LIST], step: [0; OPT_LIST], coef: [0; OPT_LIST] };
-    let mut table = empty;
+    let mut table = OptList {
+        count: list.len() as i64,
+        ends: [0; OPT_LIST],
+        p: [[0; 5]; OPT_LIST],
+        s: [[0.0; 14]; OPT_LIST],
+        step: [0; OPT_LIST],
+        coef: [0; OPT_LIST],
+        extra: [0; OPT_LIST],
+    };
     let mut total = 0;
     for (t, u) in list.iter().enumerate() {
         for (slot, op) in table.p[t].iter_mut().zip(&u.operands) {
@@ -67,16 +77,20 @@ fn launch_list(list: &[&Update]) -> Result<()> {
     }
     let param = list[0].operands[0].expect("a parameter");
     let index = index_of(param)?;
-    // Capturable steps: the prologue advances the counters and leaves the corrections here
-    // (a temporary: the update that reads it is queued right after, on the same stream).
+    // Capturable steps: the rule's prologue advances the counters and leaves the step's
+    // scalars here (a temporary: the update that reads it is queued right after, on the same
+    // stream).
     let _coefs = if list[0].step.is_some() {
-        let coefs = Tensor::uninit_on(&[list.len(), 2], crate::dtype::DType::F64, param.device())?;
+        let coefs = Tensor::uninit_on(&[list.len(), 3], crate::dtype::DType::F64, param.device())?;
         for (t, u) in list.iter().enumerate() {
             let step = u.step.expect("one list shares capturable steps");
             table.step[t] = address(step, step.offset());
-            table.coef[t] = address(&coefs, 2 * t);
+            table.coef[t] = address(&coefs, 3 * t);
+            table.extra[t] = u.extra.map_or(0, |x| address(x, x.offset()));
         }
-        launch!(index, "optim_adam_prepare".to_string(), threads_for(list.len()); &table)?;
+        // optim_<family><K>: the family's prologue.
+        let family = list[0].kernel.trim_start_matches("optim_").trim_end_matches(|c: char| c.is_ascii_digit());
+        launch!(index, format!("optim_prepare_{family}"), threads_for(list.len()); &table)?;
         Some(coefs)
     } else {
         None

@@ -1,6 +1,6 @@
 //! Adadelta: step sizes from running averages of squared gradients and squared updates.
 
-use super::foreach::{addcmul, advance_steps, apply, grad_scalars, EffectiveGrad, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, EffectiveGrad, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -52,5 +52,8 @@ pub fn adadelta(
     o: &AdadeltaOptions,
 ) -> Result<()> {
     let lists = [Some(params), Some(grads), Some(square_avgs), Some(acc_deltas)];
+    if steps.first().is_some_and(|s| s.is_cuda()) {
+        return apply_capturable("adadelta", &Adadelta(o), lists, steps, None, ());
+    }
     apply("adadelta", &Adadelta(o), lists, &[steps], || Ok(advance_steps(steps)?.into_iter().map(|_| ()).collect()))
 }

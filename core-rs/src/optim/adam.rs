@@ -121,8 +121,8 @@ pub fn adam(
         // Placeholders: the device derives both from its step counters.
         let coef = AdamCoef { step_size: f64::NAN, bias_correction2_sqrt: f64::NAN };
         return match max_exp_avg_sqs.filter(|_| o.amsgrad) {
-            Some(maxes) => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)], steps, coef),
-            None => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], steps, coef),
+            Some(maxes) => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)], steps, None, coef),
+            None => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], steps, None, coef),
         };
     }
     match max_exp_avg_sqs.filter(|_| o.amsgrad) {

@@ -1,6 +1,6 @@
 //! Adamax: Adam with an exponentially weighted infinity norm in place of the second moment.
 
-use super::foreach::{advance_steps, apply, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{advance_steps, apply, apply_capturable, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -21,11 +21,11 @@ impl Rule<4> for Adamax<'_> {
     /// `lr / bias_correction1`.
     type Coef = f64;
 
-    /// optim.cu's `OptAdamax`: [sign, decay, coupled, 1 - beta1, beta2, eps, -clr].
+    /// optim.cu's `OptAdamax`: [sign, decay, coupled, 1 - beta1, beta2, eps, -clr, beta1, lr].
     fn cuda(&self, clr: &f64) -> Option<(&'static str, Vec<f64>)> {
         let o = self.0;
         let mut v = grad_scalars(o.maximize, o.weight_decay).to_vec();
-        v.extend([1.0 - o.beta1, o.beta2, o.eps, -clr]);
+        v.extend([1.0 - o.beta1, o.beta2, o.eps, -clr, o.beta1, o.lr]);
         Some(("adamax", v))
     }
 
@@ -53,6 +53,9 @@ pub fn adamax(
     o: &AdamaxOptions,
 ) -> Result<()> {
     let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_infs)];
+    if steps.first().is_some_and(|s| s.is_cuda()) {
+        return apply_capturable("adamax", &Adamax(o), lists, steps, None, f64::NAN);
+    }
     apply("adamax", &Adamax(o), lists, &[steps], || {
         Ok(advance_steps(steps)?.into_iter().map(|step| o.lr / (1.0 - o.beta1.powf(step))).collect())
     })

@@ -226,7 +226,7 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
         let mut updates = Vec::new();
         for (ts, c) in on_gpu {
             match rule.cuda(c).filter(|_| ts.iter().flatten().all(|t| t.is_contiguous())) {
-                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars, step: None }),
+                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars, step: None, extra: None }),
                 None => run_on_host(rule, ts, c)?,
             }
         }
@@ -253,10 +253,24 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
 
 /// Applies `rule` to parameters on CUDA whose step counters are float32 CUDA tensors (PyTorch's
 /// `capturable=True`): the counters advance on the device and the kernel derives each step's
-/// bias corrections there, so the step can be captured into a CUDA graph and replayed. `coef`
-/// holds the host's coefficients, those the device derives being placeholders.
-pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U, lists: [Option<&[Tensor]>; K], steps: &[Tensor], coef: U::Coef) -> Result<()> {
+/// step's scalars there, so the step can be captured into a CUDA graph and replayed. `coef`
+/// holds the host's coefficients, those the device derives being placeholders; `extras` the
+/// rule's float32 scalar state on the device (NAdam's mu_product), advanced by its prologue.
+pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
+    name: &str,
+    rule: &U,
+    lists: [Option<&[Tensor]>; K],
+    steps: &[Tensor],
+    extras: Option<&[Tensor]>,
+    coef: U::Coef,
+) -> Result<()> {
     check(name, &lists, &[steps])?;
+    if let Some(extras) = extras {
+        check(name, &lists, &[extras])?;
+        if let Some(bad) = steps.iter().zip(extras).find(|(s, x)| x.device() != s.device() || x.dtype() != DType::F32 || x.numel() != 1) {
+            crate::bail!(Runtime, "{}: with capturable=True the scalar state must be a float32 tensor on the parameter's device, got {} on {}", name, bad.1.dtype(), bad.1.device());
+        }
+    }
     let (family, scalars) = rule.cuda(&coef).ok_or_else(|| crate::err!(Runtime, "{}: capturable=True is not supported by ferrotorch for this optimizer", name))?;
     let tuples: Vec<[Option<&Tensor>; K]> = (0..steps.len()).map(|i| std::array::from_fn(|k| lists[k].map(|l| &l[i]))).collect();
     for (ts, step) in tuples.iter().zip(steps) {
@@ -277,7 +291,14 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U,
     let updates: Vec<_> = dense
         .iter()
         .zip(steps)
-        .map(|(ts, step)| crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.iter().map(Option::as_ref).collect(), scalars: scalars.clone(), step: Some(step) })
+        .enumerate()
+        .map(|(i, (ts, step))| crate::cuda::optim::Update {
+            kernel: format!("optim_{family}{K}"),
+            operands: ts.iter().map(Option::as_ref).collect(),
+            scalars: scalars.clone(),
+            step: Some(step),
+            extra: extras.map(|x| &x[i]),
+        })
         .collect();
     crate::cuda::optim::step(&updates)?;
     for (ts, copies) in tuples.iter().zip(&dense) {
@@ -290,8 +311,8 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(name: &str, rule: &U,
             }
         }
     }
-    for step in steps {
-        step.bump_version();
+    for t in steps.iter().chain(extras.unwrap_or(&[])) {
+        t.bump_version();
     }
     Ok(())
 }

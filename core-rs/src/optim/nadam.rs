@@ -1,6 +1,6 @@
 //! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
 
-use super::foreach::{addcmul, advance_steps, apply, grad_scalars, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -30,13 +30,13 @@ impl Rule<4> for NAdam<'_> {
     type Coef = NAdamCoef;
 
     /// optim.cu's `OptNAdam`: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
-    /// eps, bias_correction2, grad_value, avg_value].
+    /// eps, bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr].
     fn cuda(&self, c: &NAdamCoef) -> Option<(&'static str, Vec<f64>)> {
         let o = self.0;
         let decoupled = o.decoupled_weight_decay;
         let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
         let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value]);
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value, o.beta1, o.momentum_decay, o.lr]);
         Some(("nadam", v))
     }
 
@@ -72,6 +72,10 @@ pub fn nadam(
     o: &NAdamOptions,
 ) -> Result<()> {
     let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)];
+    if steps.first().is_some_and(|s| s.is_cuda()) {
+        let coef = NAdamCoef { bias_correction2: f64::NAN, grad_value: f64::NAN, avg_value: f64::NAN };
+        return apply_capturable("nadam", &NAdam(o), lists, steps, Some(mu_products), coef);
+    }
     apply("nadam", &NAdam(o), lists, &[steps, mu_products], || {
         let mu_at = |step: f64| o.beta1 * (1.0 - 0.5 * 0.96f64.powf(step * o.momentum_decay));
         let mut coefs = Vec::with_capacity(steps.len());

@@ -1,6 +1,6 @@
 //! RMSprop, optionally centered and with momentum.
 
-use super::foreach::{addcmul, advance_steps, apply, grad_scalars, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -65,5 +65,8 @@ pub fn rmsprop(
     let grad_avgs = if o.centered { grad_avgs } else { None };
     let buffers = if o.momentum > 0.0 { momentum_buffers } else { None };
     let lists = [Some(params), Some(grads), Some(square_avgs), grad_avgs, buffers];
+    if steps.first().is_some_and(|s| s.is_cuda()) {
+        return apply_capturable("rmsprop", &Rmsprop(o), lists, steps, None, ());
+    }
     apply("rmsprop", &Rmsprop(o), lists, &[steps], || Ok(advance_steps(steps)?.into_iter().map(|_| ()).collect()))
 }

@@ -626,6 +626,11 @@ pub const OPTIM_RULES: [(&str, &str); 9] = [
     ("optim_radam4", "OptRAdam"),
 ];
 
+/// The rules with capturable steps (`optim_prepare_<family>`: the prologue that advances the
+/// device step counters and derives the step's scalars).
+pub const OPTIM_PREPARE: [(&str, &str); 6] =
+    [("adam", "OptAdam<4>"), ("rmsprop", "OptRmsprop"), ("adamax", "OptAdamax"), ("adadelta", "OptAdadelta"), ("nadam", "OptNAdam"), ("radam", "OptRAdam")];
+
 /// `optim_<rule><K>_<dtype>` for every float dtype: the fused updates of optim.cu, each launch
 /// over a list of up to `OPT_LIST` parameters.
 fn optim_module() -> KernelModule {
@@ -638,7 +643,9 @@ fn optim_module() -> KernelModule {
                 kernel(src, names, format!("{name}_{}", suffix(dtype)), "OptList list", &body);
             }
         }
-        kernel(src, names, "optim_adam_prepare".into(), "OptList list", "adam_prepare_steps(list);");
+        for (family, functor) in OPTIM_PREPARE {
+            kernel(src, names, format!("optim_prepare_{family}"), "OptList list", &format!("prepare_steps<{functor}>(list);"));
+        }
     })
 }
 

@@ -7,17 +7,24 @@
 // elements are one sequence, parameter t holding [ends[t - 1], ends[t]); per parameter the
 // operands' addresses (0 for an absent state buffer) and the rule's scalars in its order.
 // Capturable steps (PyTorch's `capturable=True`, for CUDA graphs): per parameter its float32
-// step counter on the device and two doubles where `optim_adam_prepare` leaves the bias
-// corrections the update then reads in place of its scalars; both 0 when the steps live on the
-// host. 2.6 KB, within the 4 KB of kernel parameters every architecture takes.
+// step counter on the device, three doubles where the rule's prologue (`prepare_steps`) leaves
+// the step's scalars the update then reads in place of the host's, and the rule's float32
+// scalar state (NAdam's mu_product); all 0 when the steps live on the host. 2.9 KB, within the
+// 4 KB of kernel parameters every architecture takes.
 #define FT_OPT_LIST 16
 struct OptList {
     i64 count;
     i64 ends[FT_OPT_LIST];
     u64 p[FT_OPT_LIST][5];
-    double s[FT_OPT_LIST][12];
+    double s[FT_OPT_LIST][14];
     u64 step[FT_OPT_LIST];
     u64 coef[FT_OPT_LIST];
+    u64 extra[FT_OPT_LIST];
+};
+
+// A rule whose scalars do not depend on the step: its prologue only advances the counters.
+struct OptStepless {
+    static __device__ __forceinline__ void prepare(const double*, double, double*, float*) {}
 };
 
 // PyTorch's `lerp_` with a fixed weight w, from the start when |w| < 0.5, else from the end
@@ -49,8 +56,14 @@ template <typename R, int K> __device__ __forceinline__ R adam_moments(R (&v)[K]
 
 // Adam/AdamW (adam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
 // bias_correction2_sqrt, -step_size, beta1, lr]; K = 5 with AMSGrad. With capturable steps the
-// last two corrections come from `coef` (optim_adam_prepare's).
+// two corrections come from `coef`: [sqrt(1 - beta2^step), -lr / (1 - beta1^step)], in double
+// as the host computes them.
 template <int K> struct OptAdam {
+    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
+        coef[0] = sqrt(1.0 - pow(c[5], step));
+        coef[1] = -c[11] / (1.0 - pow(c[10], step));
+    }
+
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c, const double* coef) {
         adam_moments(v, c);
         R second = v[3];
@@ -63,18 +76,14 @@ template <int K> struct OptAdam {
     }
 };
 
-// Capturable Adam's prologue, a thread per parameter: advance its device step counter (in
-// float32, as PyTorch keeps it) and leave [sqrt(1 - beta2^step), -lr / (1 - beta1^step)] in
-// double, as the host computes them for host steps.
-__device__ __forceinline__ void adam_prepare_steps(const OptList& list) {
+// Capturable steps' prologue, a thread per parameter: advance its device step counter (in
+// float32, as PyTorch keeps it) and let the rule derive the step's scalars.
+template <typename Rule> __device__ __forceinline__ void prepare_steps(const OptList& list) {
     for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < list.count; t += (i64)gridDim.x * blockDim.x) {
         float* step = reinterpret_cast<float*>(list.step[t]);
         const float next = *step + 1.0f;
         *step = next;
-        const double* c = list.s[t];
-        double* coef = reinterpret_cast<double*>(list.coef[t]);
-        coef[0] = sqrt(1.0 - pow(c[5], (double)next));
-        coef[1] = -c[11] / (1.0 - pow(c[10], (double)next));
+        Rule::prepare(list.s[t], (double)next, reinterpret_cast<double*>(list.coef[t]), reinterpret_cast<float*>(list.extra[t]));
     }
 }
 
@@ -102,7 +111,7 @@ struct OptAdagrad {
 
 // RMSprop (rmsprop.rs): [sign, decay, coupled, alpha, 1 - alpha, eps, -lr, centered, momentum,
 // mu]; operands [param, grad, square_avg, grad_avg (centered), momentum_buffer (momentum)].
-struct OptRmsprop {
+struct OptRmsprop : OptStepless {
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[5], const double* c, const double*) {
         const R g = opt_grad(v[0], v[1], c);
         v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
@@ -113,19 +122,22 @@ struct OptRmsprop {
     }
 };
 
-// Adamax (adamax.rs): [sign, decay, coupled, 1 - beta1, beta2, eps, -clr] (clr = lr /
-// bias_correction1).
+// Adamax (adamax.rs): [sign, decay, coupled, 1 - beta1, beta2, eps, -clr, beta1, lr] (clr = lr
+// / bias_correction1; with capturable steps from coef[0]).
 struct OptAdamax {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
+        coef[0] = -(c[8] / (1.0 - pow(c[7], step)));
+    }
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
         const R g = opt_grad(v[0], v[1], c);
         v[2] = opt_lerp(v[2], g, (R)c[3]);
         v[3] = opt_maximum(v[3] * (R)c[4], fabs(g) + (R)c[5]);
-        v[0] = v[0] + (R)c[6] * v[2] / v[3];
+        v[0] = v[0] + (R)(coef ? coef[0] : c[6]) * v[2] / v[3];
     }
 };
 
 // Adadelta (adadelta.rs): [sign, decay, coupled, rho, 1 - rho, eps, -lr].
-struct OptAdadelta {
+struct OptAdadelta : OptStepless {
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
         const R g = opt_grad(v[0], v[1], c);
         v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
@@ -137,24 +149,48 @@ struct OptAdadelta {
 };
 
 // NAdam (nadam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
-// bias_correction2, grad_value, avg_value].
+// bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr]; with capturable steps the
+// last three of the first eleven come from coef, and the prologue advances mu_product (float32,
+// as the state tensor; the factor rounded to it first, as the host's `mul_`).
+__device__ __forceinline__ double nadam_mu(const double* c, double step) { return c[11] * (1.0 - 0.5 * pow(0.96, step * c[12])); }
 struct OptNAdam {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float* mu_product) {
+        const double mu = nadam_mu(c, step), mu_next = nadam_mu(c, step + 1.0);
+        *mu_product = (float)((double)*mu_product * (double)(float)mu);
+        const double product = (double)*mu_product;
+        coef[0] = 1.0 - pow(c[5], step);
+        coef[1] = -c[13] * (1.0 - mu) / (1.0 - product);
+        coef[2] = (-c[13] * mu_next) / (1.0 - product * mu_next);
+    }
+
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
         const R g = adam_moments(v, c);
-        const R denom = sqrt(v[3] / (R)c[8]) + (R)c[7];
-        v[0] = v[0] + (R)c[9] * g / denom;
-        v[0] = v[0] + (R)c[10] * v[2] / denom;
+        const double* k = coef ? coef : c + 8;  // [bias_correction2, grad_value, avg_value]
+        const R denom = sqrt(v[3] / (R)k[0]) + (R)c[7];
+        v[0] = v[0] + (R)k[1] * g / denom;
+        v[0] = v[0] + (R)k[2] * v[2] / denom;
     }
 };
 
 // RAdam (radam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps, lr,
-// bias_correction1, bias_correction2_sqrt, rect] (rect 0 while the variance is intractable).
+// bias_correction1, bias_correction2_sqrt, rect, beta1] (rect 0 while the variance is
+// intractable); with capturable steps the three step scalars come from coef.
 struct OptRAdam {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
+        const double beta2 = c[5], rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+        const double bias_correction2 = 1.0 - pow(beta2, step);
+        const double rho_t = rho_inf - 2.0 * step * pow(beta2, step) / bias_correction2;
+        coef[0] = 1.0 - pow(c[12], step);
+        coef[1] = pow(bias_correction2, 0.5);
+        coef[2] = rho_t > 5.0 ? pow((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t), 0.5) : 0.0;
+    }
+
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
         adam_moments(v, c);
-        const R scaled = v[2] / (R)c[9] * (R)c[8];
-        const R adaptive = (R)1 / (sqrt(v[3]) + (R)c[7]) * (R)c[10];
-        v[0] = v[0] - (c[11] != 0.0 ? scaled * adaptive * (R)c[11] : scaled);
+        const double* k = coef ? coef : c + 9;  // [bias_correction1, bias_correction2_sqrt, rect]
+        const R scaled = v[2] / (R)k[0] * (R)c[8];
+        const R adaptive = (R)1 / (sqrt(v[3]) + (R)c[7]) * (R)k[1];
+        v[0] = v[0] - (k[2] != 0.0 ? scaled * adaptive * (R)k[2] : scaled);
     }
 };
 

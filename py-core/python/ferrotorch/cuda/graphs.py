@@ -7,8 +7,9 @@ the graph's static outputs, rewritten in place by each replay; fill static input
 ``copy_`` before replaying. As in PyTorch, work that synchronises with the host (``item()``,
 printing, ``nonzero``) cannot be captured. Random ops draw fresh numbers at every replay, as
 PyTorch's: each replay advances the generators the capture drew from. Optimizer steps are
-captured by SGD and by Adam/AdamW with ``capturable=True`` (step counters on the device); the
-other optimizers, and sampling on the host (``randperm``), refuse to run inside a capture
+captured by SGD and, with ``capturable=True`` (step counters on the device), by Adam, AdamW,
+Adamax, NAdam, RAdam, RMSprop and Adadelta; Adagrad, and sampling on the host (``randperm``),
+refuse to run inside a capture
 (core-rs/src/cuda/graphs.rs). Streams joined to a capture through events allocate from its pool.
 
 """

@@ -43,6 +43,13 @@ def step_counter(device=None):
     return _C.zeros((), dtype=float32, device=device) if device is not None else _C.tensor(0.0, dtype=float32)
 
 
+def capturable_device(group, p):
+    """Where ``p``'s step state lives: its device when its group is ``capturable`` and it is a
+    CUDA parameter (the kernels then advance the counters there, so ``step()`` can be captured
+    into a CUDA graph), else None (the host)."""
+    return p.device if group.get("capturable") and p.is_cuda else None
+
+
 def zeros_state(p):
     """A zero state buffer shaped and typed like parameter ``p``."""
     return _C.zeros_like(p)
@@ -59,7 +66,8 @@ class FusedOptimizer(Optimizer):
     PyTorch's, and change nothing: every update is fused. ``_graph_capture`` says whether
     ``step()`` may be captured into a CUDA graph: ``"always"`` (no host state that a replay
     would have to advance: SGD), ``"capturable"`` (when every group has ``capturable=True``,
-    the step counters living on the device: Adam, AdamW) or ``"never"``.
+    the step counters living on the device: Adam, AdamW, Adamax, NAdam, RAdam, RMSprop,
+    Adadelta) or ``"never"`` (Adagrad, which PyTorch does not capture either).
     """
 
     _group_defaults = {}

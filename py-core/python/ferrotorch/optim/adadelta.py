@@ -1,7 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
 from .. import _C
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -16,7 +16,9 @@ class Adadelta(FusedOptimizer):
         eps: added inside the square roots for numerical stability (default 1e-6).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective instead of minimizing it (default False).
-        foreach, capturable, differentiable: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
+            into a CUDA graph.
+        foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``square_avg``, ``acc_delta``.
     """
@@ -49,8 +51,10 @@ class Adadelta(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
+        state["step"] = step_counter(capturable_device(group, p))
         state["square_avg"] = zeros_state(p)
         state["acc_delta"] = zeros_state(p)
 

@@ -1,7 +1,7 @@
 """Adam, with AMSGrad and optional decoupled weight decay."""
 
 from .. import _C
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["Adam"]
 
@@ -75,7 +75,7 @@ class Adam(FusedOptimizer):
     def _init_state(self, group, p, state):
         # capturable: the counter lives on the parameter's device and the kernels advance it
         # there, so a step can be captured into a CUDA graph.
-        state["step"] = step_counter(p.device if group["capturable"] and p.is_cuda else None)
+        state["step"] = step_counter(capturable_device(group, p))
         state["exp_avg"] = zeros_state(p)
         state["exp_avg_sq"] = zeros_state(p)
         if group["amsgrad"]:

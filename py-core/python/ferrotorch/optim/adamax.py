@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients."""
 
 from .. import _C
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -16,7 +16,9 @@ class Adamax(FusedOptimizer):
         eps: added to the infinity norm for numerical stability (default 1e-8).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective instead of minimizing it (default False).
-        foreach, differentiable, capturable: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
+            into a CUDA graph.
+        foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_inf``.
     """
@@ -49,8 +51,10 @@ class Adamax(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
+        state["step"] = step_counter(capturable_device(group, p))
         state["exp_avg"] = zeros_state(p)
         state["exp_inf"] = zeros_state(p)
 

@@ -2,7 +2,7 @@
 
 from .. import _C
 from .._C import float32
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["NAdam"]
 
@@ -19,7 +19,9 @@ class NAdam(FusedOptimizer):
         momentum_decay: momentum decay psi (default 4e-3).
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
         maximize: maximize the objective instead of minimizing it (default False).
-        foreach, capturable, differentiable: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
+            into a CUDA graph.
+        foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` and ``mu_product`` (0-d float32), ``exp_avg``, ``exp_avg_sq``.
     """
@@ -63,9 +65,12 @@ class NAdam(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
-        state["mu_product"] = _C.tensor(1.0, dtype=float32)
+        state["step"] = step_counter(capturable_device(group, p))
+        device = capturable_device(group, p)
+        state["mu_product"] = _C.ones((), dtype=float32, device=device) if device is not None else _C.tensor(1.0, dtype=float32)
         state["exp_avg"] = zeros_state(p)
         state["exp_avg_sq"] = zeros_state(p)
 

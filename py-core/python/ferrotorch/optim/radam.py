@@ -1,7 +1,7 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
 
 from .. import _C
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["RAdam"]
 
@@ -17,7 +17,9 @@ class RAdam(FusedOptimizer):
         weight_decay: weight decay (default 0).
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
         maximize: maximize the objective instead of minimizing it (default False).
-        foreach, capturable, differentiable: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
+            into a CUDA graph.
+        foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq``.
     """
@@ -58,8 +60,10 @@ class RAdam(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
+        state["step"] = step_counter(capturable_device(group, p))
         state["exp_avg"] = zeros_state(p)
         state["exp_avg_sq"] = zeros_state(p)
 

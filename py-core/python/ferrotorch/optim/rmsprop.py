@@ -1,7 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 
 from .. import _C
-from ._fused import FusedOptimizer, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -18,7 +18,9 @@ class RMSprop(FusedOptimizer):
         momentum: momentum factor (default 0).
         centered: normalize by an estimate of the gradient's variance (default False).
         maximize: maximize the objective instead of minimizing it (default False).
-        capturable, foreach, differentiable: accepted for compatibility; updates are always fused.
+        capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
+            into a CUDA graph.
+        foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``square_avg``, and ``momentum_buffer`` (with
     momentum) and ``grad_avg`` (when centered).
@@ -62,8 +64,10 @@ class RMSprop(FusedOptimizer):
         )
         super().__init__(params, defaults)
 
+    _graph_capture = "capturable"
+
     def _init_state(self, group, p, state):
-        state["step"] = step_counter()
+        state["step"] = step_counter(capturable_device(group, p))
         state["square_avg"] = zeros_state(p)
         if group["momentum"] > 0:
             state["momentum_buffer"] = zeros_state(p)
