@@ -924,7 +924,7 @@ def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoup
 @pytest.mark.parametrize("capturable", [False, True])
 def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad, weight_decay, decoupled, capturable, rng):
     """Host steps pass the bias corrections as scalars; capturable steps (float32 counters on
-    the device) are advanced by optim_adam_prepare, which leaves the corrections for the update."""
+    the device) are advanced by optim_prepare_adam, which leaves the corrections for the update."""
     mod = emu.Module.get("optim")
     lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
     k = 5 if amsgrad else 4

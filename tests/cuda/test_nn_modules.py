@@ -225,7 +225,7 @@ def test_optimizer_steps_match_the_cpu(opt, kwargs, dtype):
     cpu = [p.clone().requires_grad_() for p in start]
     gpu = [p.cuda().requires_grad_() for p in start]
     oc, og = opt(cpu, **kwargs), opt(gpu, **kwargs)
-    for step in range(4):
+    for step in range(6):  # RAdam's rectified branch starts at step 6 with betas (0.9, 0.9)
         for c, g in zip(cpu, gpu):
             grad = sample(tuple(c.shape), dtype, seed=10 + step)
             c.grad, g.grad = grad.clone(), grad.cuda()
@@ -240,6 +240,22 @@ def test_optimizer_steps_match_the_cpu(opt, kwargs, dtype):
             # PyTorch keeps the scalar states (step, NAdam's mu_product) on the host unless capturable.
             if isinstance(value, ft.Tensor) and (key not in ("step", "mu_product") or kwargs.get("capturable")):
                 assert value.device.type == "cuda", key
+
+
+@pytest.mark.parametrize("capturable", [False, True])
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float64])
+def test_nadam_steps_on_after_its_state_dict_is_reloaded(capturable, dtype):
+    """Loading moves mu_product to the parameter's device and dtype (PyTorch's policy); the
+    update still finds it where it needs it, and the reloaded optimizer steps as its twin."""
+    params = [sample((5, 3), dtype).cuda().requires_grad_() for _ in range(2)]
+    opts = [ft.optim.NAdam([p], lr=0.01, capturable=capturable) for p in params]
+    for step in range(3):
+        if step == 2:
+            opts[1].load_state_dict(opts[1].state_dict())
+        for p, opt in zip(params, opts):
+            p.grad = sample((5, 3), dtype, seed=step + 20).cuda()
+            opt.step()
+    np.testing.assert_allclose(params[1].detach().cpu().numpy(), params[0].detach().cpu().numpy(), rtol=1e-6)
 
 
 def test_a_small_cnn_trains_on_cuda_like_on_the_cpu():

@@ -114,6 +114,11 @@ class FusedOptimizer(Optimizer):
             return
         if cuda.is_initialized() and cuda.is_current_stream_capturing():
             if self._graph_capture == "capturable" and all(group.get("capturable") for group in self.param_groups):
+                # State made while the parameters were on the host keeps host counters, which a
+                # replay would not advance (PyTorch refuses them too).
+                steps = [s["step"] for s in self.state.values() if isinstance(s.get("step"), Tensor)]
+                if any(not step.is_cuda for step in steps):
+                    raise RuntimeError("If capturable=True, params and state_steps must be on supported devices: ['cuda'].")
                 return
             name = type(self).__name__
             if all(group.get("capturable") is False for group in self.param_groups):

@@ -76,6 +76,15 @@ class NAdam(FusedOptimizer):
 
     def _update(self, group, params, grads, states):
         beta1, beta2 = group["betas"]
+        for p, s in zip(params, states):
+            # A loaded state dict moves mu_product to the parameter's device and dtype (as
+            # PyTorch's does): the device kernels of capturable groups take a float32 on the
+            # device, the host's update any dtype on the host.
+            device, mu = capturable_device(group, p), s["mu_product"]
+            if device is not None and (mu.dtype != float32 or not mu.is_cuda):
+                s["mu_product"] = mu.to(dtype=float32, device=device)
+            elif device is None and mu.is_cuda:
+                s["mu_product"] = mu.cpu()
         _C._optim_nadam(
             params,
             grads,
