@@ -290,8 +290,15 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     /// A block of at least `bytes` from private pool `pool` for work on `stream` (a stream
     /// joined to a capture that allocates from the pool).
     pub fn allocate_in_pool(&mut self, bytes: usize, stream: u64, pool: u64) -> Result<Block> {
-        let used = self.slots.keys().filter(|(p, _)| *p == pool).count() as u64;
-        let owner = *self.slots.entry((pool, stream)).or_insert(pool | used);
+        let owner = match self.slots.get(&(pool, stream)) {
+            Some(&owner) => owner,
+            None => {
+                // The pool's next slot: one more than its streams so far.
+                let owner = pool | self.slots.keys().filter(|(p, _)| *p == pool).count() as u64;
+                self.slots.insert((pool, stream), owner);
+                owner
+            }
+        };
         self.allocate_for(bytes, owner)
     }
 
@@ -381,12 +388,11 @@ impl<M: DeviceMemory> CachingAllocator<M> {
     }
 
     /// Returns the freed blocks whose other streams have finished to the cache, and records
-    /// the events of blocks freed during a capture once none runs.
+    /// the events of blocks freed during a capture. Only while no capture runs: event queries
+    /// and records are not allowed in one.
     fn process_events(&mut self) {
-        if !self.deferred.is_empty() && !self.capture_underway() {
-            for (ptr, streams) in std::mem::take(&mut self.deferred) {
-                self.await_streams(ptr, &streams);
-            }
+        for (ptr, streams) in std::mem::take(&mut self.deferred) {
+            self.await_streams(ptr, &streams);
         }
         let mut pending = std::mem::take(&mut self.pending);
         pending.retain_mut(|(ptr, events)| {
@@ -444,13 +450,13 @@ impl<M: DeviceMemory> CachingAllocator<M> {
             uses.retain(|&s| s != stream);
         }
         let mut released = Vec::new();
-        for (ptr, streams) in &mut self.deferred {
+        self.deferred.retain_mut(|(ptr, streams)| {
             streams.retain(|&s| s != stream);
             if streams.is_empty() {
                 released.push(*ptr);
             }
-        }
-        self.deferred.retain(|(_, streams)| !streams.is_empty());
+            !streams.is_empty()
+        });
         for ptr in released {
             self.release_block(ptr);
         }
@@ -542,8 +548,8 @@ impl<M: DeviceMemory> CachingAllocator<M> {
         block
     }
 
-    /// A new segment for a block of `size`, entered as one free
-    /// block but not indexed: the caller takes it.
+    /// A new segment for a block of `size`, entered as one free block but not indexed: the
+    /// caller takes it.
     fn new_segment(&mut self, size: usize, pool: Pool, stream: u64) -> Result<u64> {
         let segment = segment_size(size);
         let ptr = match self.device_allocate(segment) {

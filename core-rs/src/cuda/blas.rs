@@ -105,13 +105,7 @@ fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
 /// Drops this table's hold on the workspace of stream `stream` of device `index` (the stream is
 /// being destroyed; graphs that captured products on it keep theirs).
 pub fn forget_stream(index: usize, stream: u64) {
-    let gone: Vec<Arc<DeviceBuffer>> = {
-        let mut all = WORKSPACES.lock().unwrap_or_else(|e| e.into_inner());
-        let (gone, kept) = std::mem::take(&mut *all).into_iter().partition(|(key, _)| *key == (index, stream));
-        *all = kept;
-        gone.into_iter().map(|(_, b)| b).collect()
-    };
-    drop(gone);
+    WORKSPACES.lock().unwrap_or_else(|e| e.into_inner()).retain(|(key, _)| *key != (index, stream));
 }
 
 /// Runs `f` with device `index`'s cuBLAS handle, on the thread's current stream with that

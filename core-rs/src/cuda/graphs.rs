@@ -256,35 +256,47 @@ pub fn is_current_stream_capturing(index: usize) -> Result<bool> {
     Ok(status != CUstreamCaptureStatus::CU_STREAM_CAPTURE_STATUS_NONE)
 }
 
+/// This thread's current stream of device `index` while any capture runs in the process (which
+/// it may take part in: its own, or one it joined through events); None otherwise, without
+/// asking the driver.
+fn current_if_capturing(index: usize) -> Result<Option<Arc<CudaStream>>> {
+    if CAPTURES.load(Ordering::Relaxed) == 0 {
+        return Ok(None);
+    }
+    stream::current(index).map(Some)
+}
+
+/// `f` of the graph of device `index` whose capture has driver id `id`, under the graphs' lock;
+/// None when no graph of ferrotorch's runs that capture.
+fn with_capture<R>(index: usize, id: u64, f: impl FnOnce(&mut Graph) -> R) -> Option<R> {
+    let mut graphs = GRAPHS.lock().unwrap_or_else(|e| e.into_inner());
+    graphs.get_or_insert_with(HashMap::new).values_mut().find(|g| g.device == index && g.capture_id == Some(id)).map(f)
+}
+
 /// The draw of generator `generator` (of device `index`) when this thread's current stream of
 /// that device takes part in a graph's capture: its place among the graph's draws from that
 /// generator, and the device pair the graph's replays write; None when nothing is captured.
 pub fn captured_draw(index: usize, generator: &Generator) -> Result<Option<PhiloxDraw>> {
-    if !is_current_stream_capturing(index)? {
-        return Ok(None);
-    }
-    // The capture this stream takes part in (its own, or one it joined through events).
-    let current = stream::current(index)?;
+    let Some(current) = current_if_capturing(index)? else { return Ok(None) };
     let Some(id) = capture_of(&current)? else { return Ok(None) };
     let mut state = None;
     loop {
-        let mut graphs = GRAPHS.lock().unwrap_or_else(|e| e.into_inner());
-        let graph = graphs
-            .get_or_insert_with(HashMap::new)
-            .values_mut()
-            .find(|g| g.device == index && g.capture_id == Some(id))
-            .ok_or_else(|| err!(Runtime, "Random number generation inside a CUDA graph capture that is not a ferrotorch CUDAGraph's is not supported"))?;
-        if let Some(state) = state.take() {
-            graph.drawn.push(Drawn { generator: generator.clone(), state, draws: 0 });
+        let drawn = with_capture(index, id, |graph| {
+            if let Some(state) = state.take() {
+                graph.drawn.push(Drawn { generator: generator.clone(), state, draws: 0 });
+            }
+            graph.drawn.iter_mut().find(|d| d.generator.same(generator)).map(|d| {
+                d.draws += 1;
+                PhiloxDraw { seed: 0, offset: d.draws - 1, state: d.state.storage().address() as u64 }
+            })
+        });
+        match drawn {
+            None => bail!(Runtime, "Random number generation inside a CUDA graph capture that is not a ferrotorch CUDAGraph's is not supported"),
+            Some(Some(draw)) => return Ok(Some(draw)),
+            // The generator's first draw in this capture: its pair, allocated outside the lock
+            // (allocations look captures up under it) from the graph's pool, kept with the graph.
+            Some(None) => state = Some(Tensor::uninit_on(&[2], DType::I64, Device::Cuda(index))?),
         }
-        if let Some(d) = graph.drawn.iter_mut().find(|d| d.generator.same(generator)) {
-            d.draws += 1;
-            return Ok(Some(PhiloxDraw { seed: 0, offset: d.draws - 1, state: d.state.storage().address() as u64 }));
-        }
-        drop(graphs);
-        // The generator's first draw in this capture: its pair, allocated outside the lock
-        // (allocations look captures up under it) from the graph's pool, kept with the graph.
-        state = Some(Tensor::uninit_on(&[2], DType::I64, Device::Cuda(index))?);
     }
 }
 
@@ -305,16 +317,13 @@ fn capture_of(s: &CudaStream) -> Result<Option<u64>> {
 /// Holds `buffer` with the graph whose capture this thread's current stream of device `index`
 /// takes part in, if any (memory its replays will use).
 pub fn keep_with_capture(index: usize, buffer: &Arc<DeviceBuffer>) -> Result<()> {
-    if CAPTURES.load(Ordering::Relaxed) == 0 {
-        return Ok(());
-    }
-    let current = stream::current(index)?;
-    let Ok(Some(id)) = capture_of(&current) else { return Ok(()) };
-    let mut graphs = GRAPHS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(g) = graphs.get_or_insert_with(HashMap::new).values_mut().find(|g| g.device == index && g.capture_id == Some(id)) {
-        if !g.held.iter().any(|b| Arc::ptr_eq(b, buffer)) {
-            g.held.push(buffer.clone());
-        }
+    let Some(current) = current_if_capturing(index)? else { return Ok(()) };
+    if let Ok(Some(id)) = capture_of(&current) {
+        with_capture(index, id, |g| {
+            if !g.held.iter().any(|b| Arc::ptr_eq(b, buffer)) {
+                g.held.push(buffer.clone());
+            }
+        });
     }
     Ok(())
 }
@@ -324,15 +333,11 @@ pub fn keep_with_capture(index: usize, buffer: &Arc<DeviceBuffer>) -> Result<()>
 /// itself or a stream joined to it through events (PyTorch keys its pools by capture id for
 /// that reason: addresses a joined stream takes are replayed too). None outside captures.
 pub fn capture_pool(index: usize) -> Result<Option<u64>> {
-    if CAPTURES.load(Ordering::Relaxed) == 0 {
-        return Ok(None);
-    }
-    let current = stream::current(index)?;
+    let Some(current) = current_if_capturing(index)? else { return Ok(None) };
     // A failed query: the stream is treated as not joined (the allocator still redirects the
     // capturing stream itself).
     let Ok(Some(id)) = capture_of(&current) else { return Ok(None) };
-    let mut graphs = GRAPHS.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(graphs.get_or_insert_with(HashMap::new).values().find(|g| g.device == index && g.capture_id == Some(id)).and_then(|g| g.pool))
+    Ok(with_capture(index, id, |g| g.pool).flatten())
 }
 
 /// Refuses work that a replay would repeat wrongly (sampling on the host) while it is captured.

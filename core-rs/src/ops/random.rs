@@ -152,26 +152,24 @@ impl Generator {
     /// replay writes (graphs.rs), the stream advancing at replays instead.
     pub fn philox_draw(&self) -> Result<PhiloxDraw> {
         match &*self.engine {
-            Engine::Cuda(index, m) => {
+            Engine::Cuda(index, _) => {
                 if let Some(draw) = crate::cuda::graphs::captured_draw(*index, self)? {
                     return Ok(draw);
                 }
-                let mut s = unpoisoned(m);
-                Ok(PhiloxDraw { seed: s.seed, offset: s.take_offset(), state: 0 })
+                let (seed, offset) = self.philox_advance(1)?;
+                Ok(PhiloxDraw { seed, offset, state: 0 })
             }
             Engine::Cpu(_) => bail!(Runtime, "Expected a 'cuda' device type for generator but found 'cpu'"),
         }
     }
 
-    /// Advances a CUDA generator past `draws` draws (a graph replay's); returns its seed and the
-    /// offset of the first of them.
+    /// Advances a CUDA generator past `draws` draws (one kernel's, or a graph replay's);
+    /// returns its seed and the offset of the first of them.
     pub fn philox_advance(&self, draws: u64) -> Result<(u64, u64)> {
         match &*self.engine {
             Engine::Cuda(_, m) => {
                 let mut s = unpoisoned(m);
-                let first = s.offset;
-                s.offset = s.offset.wrapping_add(draws);
-                Ok((s.seed, first))
+                Ok((s.seed, s.take_offsets(draws)))
             }
             Engine::Cpu(_) => bail!(Runtime, "Expected a 'cuda' device type for generator but found 'cpu'"),
         }

@@ -253,7 +253,7 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
 
 /// Applies `rule` to parameters on CUDA whose step counters are float32 CUDA tensors (PyTorch's
 /// `capturable=True`): the counters advance on the device and the kernel derives each step's
-/// step's scalars there, so the step can be captured into a CUDA graph and replayed. `coef`
+/// scalars there, so the step can be captured into a CUDA graph and replayed. `coef`
 /// holds the host's coefficients, those the device derives being placeholders; `extras` the
 /// rule's float32 scalar state on the device (NAdam's mu_product), advanced by its prologue.
 pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(

@@ -67,6 +67,12 @@ fn check(q: &Tensor, k: &Tensor, v: &Tensor, enable_gqa: bool) -> Result<Sizes> 
     Ok(Sizes { heads: qs[..nd - 2].iter().product(), group, l: qs[nd - 2], s: ks[nd - 2], e: qs[nd - 1], ev: vs[nd - 1] })
 }
 
+/// The checked sizes of a call and the implementation it runs under the current switches.
+fn plan(q: &Tensor, k: &Tensor, v: &Tensor, enable_gqa: bool) -> Result<(Sizes, Backend)> {
+    let n = check(q, k, v, enable_gqa)?;
+    Ok((n, sdp::choose(q.is_cuda(), q.dtype(), n)?))
+}
+
 /// The 3-d operand `(rows, n, cols)` of `t` in `dtype`.
 pub(crate) fn fold(t: &Tensor, rows: usize, n: usize, cols: usize, dtype: DType) -> Result<Tensor> {
     t.contiguous_as(dtype)?.reshape(&[rows as i64, n as i64, cols as i64])
@@ -166,8 +172,7 @@ impl Tensor {
     /// `softmax(scale * self K^T) V` (`scaled_dot_product_attention` without an explicit mask
     /// or dropout); `scale` defaults to `1 / sqrt(E)`.
     pub fn scaled_dot_product_attention(&self, k: &Tensor, v: &Tensor, scale: Option<f64>, causal: bool, enable_gqa: bool) -> Result<Tensor> {
-        let n = check(self, k, v, enable_gqa)?;
-        let backend = sdp::choose(self.is_cuda(), self.dtype(), n)?;
+        let (n, backend) = plan(self, k, v, enable_gqa)?;
         let a = Attention { scale: scale.unwrap_or(1.0 / (n.e as f64).sqrt()), causal, group: n.group, backend };
         if crate::autograd::needs_grad(&[self, k, v]) {
             return crate::autograd::formulas::nn::attention::attention(self, k, v, n, a);
@@ -177,8 +182,7 @@ impl Tensor {
 
     /// The implementation a call on these operands runs under the current switches.
     pub fn attention_backend(&self, k: &Tensor, v: &Tensor, enable_gqa: bool) -> Result<Backend> {
-        let n = check(self, k, v, enable_gqa)?;
-        sdp::choose(self.is_cuda(), self.dtype(), n)
+        plan(self, k, v, enable_gqa).map(|(_, backend)| backend)
     }
 
     /// The output in `self`'s shape (last dim Ev) and dtype, and what the backward needs

@@ -49,10 +49,10 @@ impl PhiloxState {
         PhiloxState { seed, offset: 0 }
     }
 
-    /// The offset of the next draw, advancing the stream past it.
-    pub fn take_offset(&mut self) -> u64 {
+    /// The offset of the next of `draws` draws, advancing the stream past them.
+    pub fn take_offsets(&mut self, draws: u64) -> u64 {
         let at = self.offset;
-        self.offset = self.offset.wrapping_add(1);
+        self.offset = self.offset.wrapping_add(draws);
         at
     }
 
@@ -211,7 +211,8 @@ mod tests {
     #[test]
     fn state_round_trips_and_rejects_bad_sizes() {
         let mut s = PhiloxState::new(42);
-        assert_eq!((s.take_offset(), s.take_offset(), s.offset), (0, 1, 2));
+        assert_eq!((s.take_offsets(1), s.take_offsets(1), s.offset), (0, 1, 2));
+        assert_eq!((s.take_offsets(3), s.offset), (2, 5));
         assert_eq!(PhiloxState::from_bytes(&s.to_bytes()).unwrap(), s);
         assert!(PhiloxState::from_bytes(&[0; 15]).is_err());
     }

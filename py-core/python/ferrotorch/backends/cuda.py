@@ -67,13 +67,10 @@ cudnn_sdp_enabled, enable_cudnn_sdp = _sdp_switch("cudnn")
 @contextlib.contextmanager
 def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
     """Sets the four backend switches for the block and restores them after (PyTorch's older
-    form of ``nn.attention.sdpa_kernel``)."""
-    wanted = {"flash": enable_flash, "math": enable_math, "mem_efficient": enable_mem_efficient, "cudnn": enable_cudnn}
-    previous = {kind: _C._sdp_enabled(kind) for kind in wanted}
-    try:
-        for kind, value in wanted.items():
-            _C._sdp_set_enabled(kind, bool(value))
-        yield {}
-    finally:
-        for kind, value in previous.items():
-            _C._sdp_set_enabled(kind, value)
+    form of ``nn.attention.sdpa_kernel``, which it runs)."""
+    from ..nn.attention import SDPBackend, sdpa_kernel
+
+    wanted = {SDPBackend.FLASH_ATTENTION: enable_flash, SDPBackend.MATH: enable_math,
+              SDPBackend.EFFICIENT_ATTENTION: enable_mem_efficient, SDPBackend.CUDNN_ATTENTION: enable_cudnn}
+    with sdpa_kernel([backend for backend, on in wanted.items() if on]) as value:
+        yield value

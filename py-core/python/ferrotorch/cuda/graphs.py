@@ -9,9 +9,8 @@ printing, ``nonzero``) cannot be captured. Random ops draw fresh numbers at ever
 PyTorch's: each replay advances the generators the capture drew from. Optimizer steps are
 captured by SGD and, with ``capturable=True`` (step counters on the device), by Adam, AdamW,
 Adamax, NAdam, RAdam, RMSprop and Adadelta; Adagrad, and sampling on the host (``randperm``),
-refuse to run inside a capture
-(core-rs/src/cuda/graphs.rs). Streams joined to a capture through events allocate from its pool.
-
+refuse to run inside a capture (core-rs/src/cuda/graphs.rs). Streams joined to a capture through
+events allocate from its pool.
 """
 
 import gc

@@ -40,7 +40,7 @@ def scalar(value):
 def step_counter(device=None):
     """A fresh ``step`` state: a 0-d float32 tensor, as PyTorch keeps it (on the parameter's
     device for ``capturable`` groups)."""
-    return _C.zeros((), dtype=float32, device=device) if device is not None else _C.tensor(0.0, dtype=float32)
+    return _C.zeros((), dtype=float32, device=device)
 
 
 def capturable_device(group, p):

@@ -69,8 +69,7 @@ class NAdam(FusedOptimizer):
 
     def _init_state(self, group, p, state):
         state["step"] = step_counter(capturable_device(group, p))
-        device = capturable_device(group, p)
-        state["mu_product"] = _C.ones((), dtype=float32, device=device) if device is not None else _C.tensor(1.0, dtype=float32)
+        state["mu_product"] = _C.ones((), dtype=float32, device=capturable_device(group, p))
         state["exp_avg"] = zeros_state(p)
         state["exp_avg_sq"] = zeros_state(p)
 
