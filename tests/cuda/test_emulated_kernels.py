@@ -16,7 +16,7 @@ from ferrotorch import _C
 
 import kernel_emulator as emu
 from conftest import to_numpy
-from philox_reference import bernoulli, randint_small, uniform_f64
+from philox_reference import bernoulli, poisson, randint_small, uniform_f64
 
 pytestmark = pytest.mark.skipif(emu.compiler() is None, reason="no host C++ compiler")
 
@@ -896,6 +896,87 @@ def test_rnn_cells_match_the_cpu_twins(suffix, rng):
             np.testing.assert_allclose(got, want.numpy(), **tol)
 
 
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_layer_steps_match_the_cpu_layer(suffix, reverse, rng):
+    """The CUDA LSTM layer's loop (cuda/lstm_layer.rs: a product and a step launch per step,
+    each way; NumPy's products stand in for cuBLAS) over packed sequences, against the CPU
+    layer op and its float64 autograd gradients."""
+    mod = emu.Module.get("rnn")
+    dtype = STORAGE[DTYPE[suffix]]
+    batch_sizes, batch, h = [4, 4, 3, 1], 4, 6
+    n = sum(batch_sizes)
+    arr = lambda *shape: rng.uniform(-1, 1, shape).astype(dtype)  # noqa: E731
+    x, h0, c0, w, d_out, d_hn, d_cn = arr(n, 4 * h), arr(batch, h), arr(batch, h), arr(4 * h, h), arr(n, h), arr(batch, h), arr(batch, h)
+    T = lambda a: ft.tensor(a.astype(np.float64)).requires_grad_()  # noqa: E731
+    leaves = [T(a) for a in (x, h0, c0, w)]
+    want = _C._lstm_layer(*leaves, batch_sizes, reverse)
+    loss = sum((o * ft.tensor(d.astype(np.float64))).sum() for o, d in zip(want, (d_out, d_hn, d_cn)))
+    want_grads = ft.autograd.grad(loss, leaves)
+    offsets = np.cumsum([0] + batch_sizes[:-1])
+    schedule = list(zip(offsets, batch_sizes))[::-1 if reverse else 1]
+    tol = dict(rtol=2e-5, atol=2e-6) if suffix == "f32" else dict(rtol=1e-12, atol=1e-13)
+    for grid, block in LAUNCHES:
+        gates, hs, cs, out = x.copy(), h0.copy(), c0.copy(), np.zeros((n, h), dtype)
+        c_prev, tanh_c, h_prev = (np.zeros((n, h), dtype) for _ in range(3))
+        for off, size in schedule:
+            gates[off:off + size] += hs[:size] @ w.T
+            mod.launch(f"rnn_lstm_layer_step_{suffix}", grid, block, emu.i64(size), emu.i64(h), gates[off:], hs, cs, out[off:],
+                       c_prev[off:], tanh_c[off:], h_prev[off:])
+        for got, expected in zip((out, hs, cs), want):
+            np.testing.assert_allclose(got, expected.detach().numpy(), **tol)
+        dh, dc, d_gates = d_hn.copy(), d_cn.copy(), np.zeros((n, 4 * h), dtype)
+        for off, size in schedule[::-1]:
+            mod.launch(f"rnn_lstm_layer_step_backward_{suffix}", grid, block, emu.i64(size), emu.i64(h), gates[off:], c_prev[off:],
+                       tanh_c[off:], d_out[off:], dh, dc, d_gates[off:])
+            dh[:size] = d_gates[off:off + size] @ w
+        for got, expected in zip((d_gates, dh, dc, d_gates.T @ h_prev), want_grads):
+            np.testing.assert_allclose(got, expected.numpy(), **tol)
+    # Without saving (inference): null workspace pointers, the same outputs.
+    gates, hs, cs, out = x.copy(), h0.copy(), c0.copy(), np.zeros((n, h), dtype)
+    for off, size in schedule:
+        gates[off:off + size] += hs[:size] @ w.T
+        mod.launch(f"rnn_lstm_layer_step_{suffix}", 2, 64, emu.i64(size), emu.i64(h), gates[off:], hs, cs, out[off:], None, None, None)
+    np.testing.assert_allclose(out, want[0].detach().numpy(), **tol)
+
+
+@pytest.mark.parametrize("suffix", ["f32", "f64"])
+@pytest.mark.parametrize("reverse, bias", [(False, True), (True, True), (False, False)])
+def test_gru_layer_steps_match_the_cpu_layer(suffix, reverse, bias, rng):
+    """The CUDA GRU layer's loop (cuda/recurrence.rs), as the LSTM test above runs it."""
+    mod = emu.Module.get("rnn")
+    dtype = STORAGE[DTYPE[suffix]]
+    batch_sizes, batch, h = [3, 2, 2, 1], 3, 5
+    n = sum(batch_sizes)
+    arr = lambda *shape: rng.uniform(-1, 1, shape).astype(dtype)  # noqa: E731
+    x, h0, w, b, d_out, d_hn = arr(n, 3 * h), arr(batch, h), arr(3 * h, h), arr(3 * h), arr(n, h), arr(batch, h)
+    T = lambda a: ft.tensor(a.astype(np.float64)).requires_grad_()  # noqa: E731
+    leaves = [T(a) for a in (x, h0, w)] + ([T(b)] if bias else [])
+    want = _C._gru_layer(*leaves[:3], leaves[3] if bias else None, batch_sizes, reverse)
+    loss = sum((o * ft.tensor(d.astype(np.float64))).sum() for o, d in zip(want, (d_out, d_hn)))
+    want_grads = ft.autograd.grad(loss, leaves)
+    offsets = np.cumsum([0] + batch_sizes[:-1])
+    schedule = list(zip(offsets, batch_sizes))[::-1 if reverse else 1]
+    tol = dict(rtol=2e-5, atol=2e-6) if suffix == "f32" else dict(rtol=1e-12, atol=1e-13)
+    for grid, block in LAUNCHES:
+        gates, hs, out, gh = x.copy(), h0.copy(), np.zeros((n, h), dtype), np.zeros((batch, 3 * h), dtype)
+        gh_n, h_prev = np.zeros((n, h), dtype), np.zeros((n, h), dtype)
+        for off, size in schedule:
+            gh[:size] = hs[:size] @ w.T
+            mod.launch(f"rnn_gru_layer_step_{suffix}", grid, block, emu.i64(size), emu.i64(h), gates[off:], gh, b if bias else None, hs,
+                       out[off:], gh_n[off:], h_prev[off:])
+        for got, expected in zip((out, hs), want):
+            np.testing.assert_allclose(got, expected.detach().numpy(), **tol)
+        dh, d_gi, d_gh = d_hn.copy(), np.zeros((n, 3 * h), dtype), np.zeros((n, 3 * h), dtype)
+        for off, size in schedule[::-1]:
+            mod.launch(f"rnn_gru_layer_step_backward_{suffix}", grid, block, emu.i64(size), emu.i64(h), gates[off:], gh_n[off:],
+                       h_prev[off:], d_out[off:], dh, d_gi[off:], d_gh[off:])
+            dh[:size] += d_gh[off:off + size] @ w
+        got = [d_gi, dh, d_gh.T @ h_prev] + ([d_gh.sum(0)] if bias else [])
+        for g, expected in zip(got, want_grads, strict=True):
+            np.testing.assert_allclose(g, expected.numpy(), **tol)
+
+
 OPT_LIST = 16
 
 
@@ -1123,6 +1204,40 @@ def test_random_fills_equal_the_reference_stream_under_any_launch():
             state = np.array([seed, offset - 2], np.uint64)
             mod.launch(f"random_{suffix}", grid, block, emu.i64(n), out, ctypes.c_uint64(1), ctypes.c_uint64(2), state, draw)
             np.testing.assert_array_equal(out, np.asarray(want, out.dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_poisson_samples_equal_the_reference_sampler_under_any_launch(dtype):
+    mod = emu.Module.get("random")
+    seed, offset = 1234567, 9
+    # Both samplers (products of uniforms below 10, PTRS from 10), their edges, and rates
+    # without a distribution.
+    rates = np.array([0.0, 0.3, 3.0, 9.99, 10.0, 25.5, 1000.0, 7.25, -1.0, math.nan] * 7, np.float64)
+    stored = storage(ft.tensor(rates).to(dtype))
+    exact_rates = to_numpy(tensor(stored, dtype).double())
+    want = storage(ft.tensor(poisson(seed, offset, list(exact_rates))).to(dtype))
+    n, suffix = len(rates), SUFFIX[dtype]
+    for grid, block in LAUNCHES:
+        out = np.zeros(n, STORAGE[dtype])
+        mod.launch(f"random_poisson_{suffix}", grid, block, emu.i64(n), stored, out, ctypes.c_uint64(seed), ctypes.c_uint64(offset), None)
+        assert_stored_equal(out, want, dtype, rtol=0)
+    # Captured: the key and base offset come from the device pair a replay writes.
+    out = np.zeros(n, STORAGE[dtype])
+    state = np.array([seed, offset - 4], np.uint64)
+    mod.launch(f"random_poisson_{suffix}", 2, 64, emu.i64(n), stored, out, ctypes.c_uint64(0), ctypes.c_uint64(4), state)
+    assert_stored_equal(out, want, dtype, rtol=0)
+
+
+def test_poisson_samples_have_the_rates_mean_and_variance():
+    mod = emu.Module.get("random")
+    for rate in (0.7, 4.0, 30.0, 400.0):
+        n = 4000
+        out = np.zeros(n, np.float64)
+        mod.launch("random_poisson_f64", 8, 256, emu.i64(n), np.full(n, rate), out, ctypes.c_uint64(77), ctypes.c_uint64(0), None)
+        assert (out == np.round(out)).all() and (out >= 0).all()
+        # The mean within 5 standard errors; the variance (= the rate) within 10%.
+        assert abs(out.mean() - rate) < 5 * math.sqrt(rate / n), (rate, out.mean())
+        assert abs(out.var() / rate - 1) < 0.1, (rate, out.var())
 
 
 # --- the emulator itself ------------------------------------------------------------------------

@@ -296,6 +296,28 @@ def test_recurrent_layers_match_the_cpu(kind):
         same(pg.grad, pc.grad)
 
 
+@pytest.mark.parametrize("kind", [nn.LSTM, nn.GRU])
+def test_recurrent_layers_over_packed_sequences_match_the_cpu(kind):
+    # The native layer ops on the device: packed sequences of three lengths, both directions,
+    # gradients through the outputs and the final states.
+    ft.manual_seed(4)
+    cpu = kind(3, 5, num_layers=2, bidirectional=True).double()
+    gpu = copy.deepcopy(cpu).cuda()
+    seqs = [sample((n, 3), ft.float64, seed=n).requires_grad_() for n in (6, 4, 1)]
+    seqs_gpu = [s.detach().cuda().requires_grad_() for s in seqs]
+    (oc, sc), (og, sg) = cpu(nn.utils.rnn.pack_sequence(seqs)), gpu(nn.utils.rnn.pack_sequence(seqs_gpu))
+    sc, sg = (sc, sg) if kind is nn.LSTM else ((sc,), (sg,))
+    for g, c in zip((og.data, *sg), (oc.data, *sc)):
+        same(g, c)
+    probe = sample(tuple(oc.data.shape), ft.float64, seed=9)
+    ((oc.data * probe).sum() + sum((k + 1) * s.sum() for k, s in enumerate(sc))).backward()
+    ((og.data * probe.cuda()).sum() + sum((k + 1) * s.sum() for k, s in enumerate(sg))).backward()
+    for pc, pg in zip(cpu.parameters(), gpu.parameters()):
+        same(pg.grad, pc.grad)
+    for xc, xg in zip(seqs, seqs_gpu):
+        same(xg.grad, xc.grad)
+
+
 def test_lstm_cell_module():
     ft.manual_seed(2)
     cpu = nn.LSTMCell(3, 5).double()

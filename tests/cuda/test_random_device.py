@@ -10,7 +10,7 @@ import pytest
 
 import ferrotorch as ft
 
-from philox_reference import bernoulli, randint_small, uniform_f32_unit, uniform_f64
+from philox_reference import bernoulli, poisson, randint_small, uniform_f32_unit, uniform_f64
 
 pytestmark = pytest.mark.cuda
 
@@ -114,7 +114,79 @@ def test_a_cpu_generator_cannot_fill_cuda_tensors(g):
         ft.rand(3, device="cuda", generator=g())
 
 
-def test_host_sampled_ops_follow_the_cuda_seed():
+FLOATS = (ft.float16, ft.bfloat16, ft.float32, ft.float64)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_draws_each_category_at_its_probability(dtype, replacement):
+    p = np.array([[0.1, 0.0, 0.6, 0.3], [0.0, 2.0, 0.0, 2.0], [5.0, 1.0, 1.0, 1.0]])
+    rows, n = len(p), 20000
+    if replacement:
+        s = ft.multinomial(ft.tensor(p, dtype=dtype, device="cuda"), n, replacement=True)
+        assert s.device.type == "cuda" and s.dtype == ft.int64 and s.shape == (rows, n)
+        counts = np.stack([np.bincount(r, minlength=4) for r in s.cpu().numpy()])
+    else:
+        # One sample a call without replacement: the first pick has the row's probabilities.
+        batch = ft.tensor(np.repeat(p, n // 10, axis=0), dtype=dtype, device="cuda")
+        first = ft.multinomial(batch, 1).cpu().numpy().reshape(rows, n // 10)
+        counts, n = np.stack([np.bincount(r, minlength=4) for r in first]), n // 10
+    want = p / p.sum(1, keepdims=True)
+    assert (counts[want == 0] == 0).all(), "a category of probability 0 was drawn"
+    sigma = np.sqrt(n * want * (1 - want)) + 1e-9
+    assert (np.abs(counts - n * want) < 5 * sigma + 1).all(), (counts, n * want)
+
+
+def test_multinomial_without_replacement_draws_distinct_categories():
+    p = ft.tensor([[1.0, 2.0, 3.0, 0.0, 4.0]] * 64, device="cuda")
+    s = ft.multinomial(p, 4).cpu().numpy()
+    assert all(sorted(r) == [0, 1, 2, 4] for r in s)
+    one = ft.multinomial(ft.tensor([0.0, 0.0, 1.0], device="cuda"), 1)
+    assert one.shape == (1,) and one.item() == 2
+    long = ft.multinomial(ft.rand(5000, device="cuda") + 0.1, 3000).cpu().numpy()  # past the sort's shared rows
+    assert len(set(long.tolist())) == 3000
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+@pytest.mark.parametrize("bad, message", [
+    ([0.5, -0.1], "probability entry < 0|element < 0"),
+    ([0.5, math.nan], "probability entry < 0|`nan`"),
+    ([0.5, math.inf], "infinity or NaN|`inf`"),
+    ([0.0, 0.0], r"sum of probabilities <= 0"),
+])
+def test_multinomial_rejects_what_the_cpu_rejects(bad, message, replacement):
+    for device in ("cpu", "cuda"):
+        with pytest.raises(RuntimeError, match=message):
+            ft.multinomial(ft.tensor([[1.0, 1.0], bad], device=device), 2, replacement=replacement)
+    assert ft.multinomial(ft.ones(0, 3, device="cuda"), 2, replacement=replacement).shape == (0, 2)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_poisson_samples_on_the_device(dtype):
+    rates = ft.tensor([0.0, 0.5, 3.0, 12.0, 200.0], dtype=dtype, device="cuda").repeat(4000).reshape(4000, 5).t()
+    draws = ft.poisson(rates)  # a transposed view: read in its own order
+    assert draws.device.type == "cuda" and draws.dtype == dtype and draws.shape == (5, 4000)
+    d = draws.double().cpu().numpy()
+    assert (d == np.round(d)).all() and (d[0] == 0).all()
+    for row, rate in zip(d[1:], (0.5, 3.0, 12.0, 200.0)):
+        assert abs(row.mean() - rate) < 5 * math.sqrt(rate / row.size), (rate, row.mean())
+        assert abs(row.var() / rate - 1) < 0.15, (rate, row.var())
+
+
+def test_poisson_equals_the_reference_stream_and_rejects_negative_rates():
+    seed, rates = 31337, [0.0, 2.5, 9.0, 11.0, 64.0]
+    ft.cuda.manual_seed(seed)
+    got = ft.poisson(ft.tensor(rates, dtype=ft.float64, device="cuda")).cpu().numpy()
+    np.testing.assert_array_equal(got, poisson(seed, 0, rates))
+    for bad in (-1.0, math.nan):
+        with pytest.raises(RuntimeError, match="invalid Poisson rate, expected rate to be non-negative"):
+            ft.poisson(ft.tensor([1.0, bad], device="cuda"))
+    with pytest.raises(RuntimeError, match='"poisson_cuda" not implemented for \'Long\''):
+        ft.poisson(ft.ones(2, dtype=ft.int64, device="cuda"))
+    assert ft.poisson(ft.ones(0, device="cuda")).shape == (0,)
+
+
+def test_sampling_ops_follow_the_cuda_seed():
     p = ft.tensor([0.1, 0.2, 0.7], device="cuda")
     ft.cuda.manual_seed(9)
     a = (ft.multinomial(p, 50, replacement=True), ft.randperm(20, device="cuda"), ft.poisson(p * 10))

@@ -212,6 +212,26 @@ def test_allocator_counts_reuses_and_releases():
     assert ft.cuda.memory_reserved() <= reserved - (64 << 20)
 
 
+def test_empty_tensors_take_no_block():
+    # PyTorch: a zero-byte CUDA tensor has a null data pointer and allocates nothing.
+    before = ft.cuda.memory_allocated()
+    e = ft.empty(0, 3, device="cuda")
+    assert e.data_ptr() == 0 and ft.cuda.memory_allocated() == before
+    # Every kind of op takes empty operands: kernels, cuBLAS, copies, reductions, cuDNN.
+    w = ft.ones(3, 4, device="cuda", requires_grad=True)
+    y = (e.exp() + 1) @ w
+    assert y.shape == (0, 4) and y.sum().item() == 0.0
+    y.sum().backward()
+    assert w.grad.abs().sum().item() == 0.0
+    assert e.cpu().shape == (0, 3) and ft.zeros(0, 3).cuda().shape == (0, 3)
+    assert ft.cat([e, ft.ones(1, 3, device="cuda")]).sum().item() == 3.0
+    conv = ft.nn.Conv2d(2, 4, 3).cuda()
+    assert conv(ft.empty(0, 2, 8, 8, device="cuda")).shape == (0, 4, 6, 6)
+    e.record_stream(ft.cuda.Stream())
+    del e
+    assert ft.empty(0, device="cuda").data_ptr() == 0
+
+
 def test_allocator_splits_segments_and_reports_pytorchs_counters():
     ft.cuda.empty_cache()
     stats = ft.cuda.memory_stats()

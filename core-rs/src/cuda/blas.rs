@@ -200,42 +200,46 @@ fn data_type(dtype: DType) -> Result<cudaDataType> {
 /// `alpha * a @ b + beta * bias` for CUDA operands: `a` is `(..., m, k)`, `b` `(..., k, n)`,
 /// `batch` the broadcast batch shape, `bias` (already checked) broadcasts to the result.
 pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<Tensor> {
-    let dtype = a.dtype();
-    let kind = data_type(dtype)?;
-    let Device::Cuda(index) = a.device() else { bail!(Runtime, "expected CUDA operands") };
     let mut shape = batch.to_vec();
     shape.extend([m, n]);
     let out = match bias {
         Some((t, _)) => t.expand_to(&shape)?.clone_contiguous()?,
-        None => Tensor::uninit_on(&shape, dtype, a.device())?,
+        None => Tensor::uninit_on(&shape, a.dtype(), a.device())?,
     };
+    let beta = bias.map_or(0.0, |(_, beta)| beta.to_f64());
+    product_into(&out, a, b, alpha.to_f64(), beta, batch, (m, k, n))?;
+    Ok(out)
+}
+
+/// `out = alpha * a @ b + beta * out` in place, for CUDA operands shaped as in [`product`] and
+/// `out` dense row-major `batch + [m, n]` (a run of rows of a contiguous matrix qualifies).
+pub fn product_into(out: &Tensor, a: &Tensor, b: &Tensor, alpha: f64, beta: f64, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<()> {
+    let dtype = a.dtype();
+    let kind = data_type(dtype)?;
+    let Device::Cuda(index) = a.device() else { bail!(Runtime, "expected CUDA operands") };
     if out.numel() == 0 {
-        return Ok(out);
+        return Ok(());
     }
     if k == 0 {
-        // An empty sum: beta * bias, or zeros.
-        return match bias {
-            Some((_, beta)) => out.binary(crate::ops::binary::BinaryOp::Mul, &crate::ops::binary::Operand::Scalar(beta)),
-            None => Tensor::full_on(&shape, Scalar::Int(0), dtype, a.device()),
-        };
+        // An empty sum: beta * out (zeros when beta is 0, whatever out held).
+        return if beta == 0.0 { out.fill_(Scalar::Int(0)) } else { out.binary_(crate::ops::binary::BinaryOp::Mul, &crate::ops::binary::Operand::Scalar(Scalar::Float(beta))) };
     }
     let (lhs, rhs) = (Operand::new(a, batch, m, k)?, Operand::new(b, batch, k, n)?);
     let count: usize = batch.iter().product();
-    let beta = bias.map_or(0.0, |(_, beta)| beta.to_f64());
     let compute = match dtype {
         DType::F64 => cublasComputeType_t::CUBLAS_COMPUTE_64F,
         DType::F32 if tf32_allowed() => cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
         _ => cublasComputeType_t::CUBLAS_COMPUTE_32F,
     };
     // alpha and beta live on the host, in the compute type's precision.
-    let (alpha64, beta64) = (alpha.to_f64(), beta);
+    let (alpha64, beta64) = (alpha, beta);
     let (alpha32, beta32) = (alpha64 as f32, beta64 as f32);
     let (pa, pb): (*const std::ffi::c_void, *const std::ffi::c_void) = if dtype == DType::F64 {
         (&alpha64 as *const f64 as _, &beta64 as *const f64 as _)
     } else {
         (&alpha32 as *const f32 as _, &beta32 as *const f32 as _)
     };
-    let c = address(&out, out.offset());
+    let c = address(out, out.offset());
     let int = |v: usize| i32::try_from(v).map_err(|_| err!(Runtime, "matrix size {v} is too large for cuBLAS"));
     let (mi, ni, ki, batches) = (int(m)?, int(n)?, int(k)?, int(count)?);
     with_handle(index, |handle| {
@@ -272,8 +276,7 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
             }
             .map_err(|e| err!(Runtime, "CUDA error: {e} when calling `cublasGemmStridedBatchedEx`"))
         })
-    })?;
-    Ok(out)
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //! replay writes the generator's seed and current offset there (on the replay's stream, before
 //! the graph) and advances the generator past the graph's draws. A replay after
 //! `manual_seed(s)` therefore draws what the same ops would eagerly after `manual_seed(s)`.
-//! Sampling on the host (`randperm`, `multinomial`) still refuses to be captured.
+//! Sampling on the host (`randperm`) still refuses to be captured; `multinomial` waits for its
+//! distribution's checks, a synchronisation that fails a capture, as PyTorch's does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

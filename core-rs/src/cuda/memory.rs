@@ -128,8 +128,13 @@ pub struct DeviceBuffer {
 }
 
 impl DeviceBuffer {
-    /// At least `bytes` of uninitialised memory on device `index` (`bytes` may be 0).
+    /// At least `bytes` of uninitialised memory on device `index`. Zero bytes take no block:
+    /// the pointer is null, as PyTorch's `data_ptr()` of an empty CUDA tensor.
     pub fn allocate(index: usize, bytes: usize) -> Result<DeviceBuffer> {
+        if bytes == 0 {
+            device::check_device(index)?;
+            return Ok(DeviceBuffer { device: index, block: Block { ptr: 0, size: 0 } });
+        }
         // A stream taking part in a CUDA graph capture allocates from the graph's pool.
         let (stream, pool) = (super::stream::current_id(index), super::graphs::capture_pool(index)?);
         let block = guarded("cuMemAlloc", || {
@@ -159,12 +164,18 @@ impl DeviceBuffer {
     /// gives): when dropped, it is reused only after the work queued on that stream by then
     /// (`Tensor.record_stream`).
     pub fn record_stream(&self, stream: u64) -> Result<()> {
+        if self.block.size == 0 {
+            return Ok(());
+        }
         with_allocator(self.device, |a| a.record_stream(self.block.ptr, stream))?
     }
 }
 
 impl Drop for DeviceBuffer {
     fn drop(&mut self) {
+        if self.block.size == 0 {
+            return;
+        }
         let _ = with_allocator(self.device, |a| a.free(self.block.ptr));
     }
 }

@@ -48,6 +48,7 @@ pub mod optim;
 pub mod pinned;
 pub mod pool;
 pub mod random;
+pub mod recurrence;
 pub mod selftest;
 pub mod sort;
 pub mod stream;

@@ -1,6 +1,6 @@
-//! Random fills of CUDA tensors: one launch of random.cu per fill, drawing from the device
-//! generator's Philox stream (ops/random/philox.rs) at the generator's next offset, or inside a
-//! CUDA graph capture at the offset each replay supplies (graphs.rs).
+//! Random fills and Poisson samples of CUDA tensors: one launch of random.cu each, drawing from
+//! the device generator's Philox stream (ops/random/philox.rs) at the generator's next offset,
+//! or inside a CUDA graph capture at the offset each replay supplies (graphs.rs).
 
 use super::dispatch::{address, index_of, launch, threads_for};
 use super::kernels::suffix;
@@ -32,6 +32,22 @@ pub fn fill(t: &Tensor, draw: Draw, g: &Generator) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A Poisson sample per rate of the CUDA tensor `rates` (a float dtype), from the CUDA generator
+/// `g`: one launch, each element drawing as many uniforms as its rejection loop needs. Negative
+/// and NaN rates give NaN (the caller checks them first outside captures).
+pub fn poisson(rates: &Tensor, g: &Generator) -> Result<Tensor> {
+    let rates = rates.contiguous()?;
+    let out = Tensor::uninit_on(rates.shape(), rates.dtype(), rates.device())?;
+    let n = rates.numel();
+    if n == 0 {
+        return Ok(out);
+    }
+    let PhiloxDraw { seed, offset, state } = g.philox_draw()?;
+    let (count, r, o) = (n as i64, address(&rates, rates.offset()), address(&out, 0));
+    launch!(index_of(&rates)?, format!("random_poisson_{}", suffix(rates.dtype())), threads_for(n); &count, &r, &o, &seed, &offset, &state)?;
+    Ok(out)
 }
 
 #[cfg(test)]

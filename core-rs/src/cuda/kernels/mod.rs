@@ -525,8 +525,9 @@ fn pool_module() -> KernelModule {
     })
 }
 
-/// `rnn_lstm_cell_<f32|f64>` and `rnn_lstm_cell_backward_<f32|f64>`: an LSTM step's fused
-/// element-wise part.
+/// `rnn_lstm_cell_<f32|f64>` and `rnn_lstm_cell_backward_<f32|f64>` (an LSTM step's fused
+/// element-wise part), `rnn_lstm_layer_step[_backward]_<f32|f64>` (a step of a whole LSTM
+/// layer, in place on the layer's buffers) and the GRU's pairs of both kinds.
 fn rnn_module() -> KernelModule {
     module("rnn".into(), &[RNN], |src, names| {
         for dtype in [DType::F32, DType::F64] {
@@ -535,6 +536,16 @@ fn rnn_module() -> KernelModule {
             kernel(src, names, format!("rnn_lstm_cell_{sfx}"), &params, "lstm_cell_loop(rows, h, gates, c, hy, cy);");
             let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* c, const {r}* cy, const {r}* dh, const {r}* dcy, {r}* dgates, {r}* dc");
             kernel(src, names, format!("rnn_lstm_cell_backward_{sfx}"), &params, "lstm_cell_backward_loop(rows, h, gates, c, cy, dh, dcy, dgates, dc);");
+            let params = format!("i64 rows, i64 h, {r}* gates, {r}* hs, {r}* cs, {r}* out, {r}* c_prev, {r}* tanh_c, {r}* h_prev");
+            kernel(src, names, format!("rnn_lstm_layer_step_{sfx}"), &params, "lstm_layer_step_loop(rows, h, gates, hs, cs, out, c_prev, tanh_c, h_prev);");
+            let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* c_prev, const {r}* tanh_c, const {r}* d_out, const {r}* dh, {r}* dc, {r}* d_gates");
+            let body = "lstm_layer_step_backward_loop(rows, h, gates, c_prev, tanh_c, d_out, dh, dc, d_gates);";
+            kernel(src, names, format!("rnn_lstm_layer_step_backward_{sfx}"), &params, body);
+            let params = format!("i64 rows, i64 h, {r}* gates, const {r}* gh, const {r}* b_hh, {r}* hs, {r}* out, {r}* gh_n, {r}* h_prev");
+            kernel(src, names, format!("rnn_gru_layer_step_{sfx}"), &params, "gru_layer_step_loop(rows, h, gates, gh, b_hh, hs, out, gh_n, h_prev);");
+            let params = format!("i64 rows, i64 h, const {r}* gates, const {r}* gh_n, const {r}* h_prev, const {r}* d_out, {r}* dh, {r}* d_gi, {r}* d_gh");
+            let body = "gru_layer_step_backward_loop(rows, h, gates, gh_n, h_prev, d_out, dh, d_gi, d_gh);";
+            kernel(src, names, format!("rnn_gru_layer_step_backward_{sfx}"), &params, body);
             let params = format!("i64 rows, i64 h, const {r}* gi, const {r}* gh, const {r}* hp, {r}* hy");
             kernel(src, names, format!("rnn_gru_cell_{sfx}"), &params, "gru_cell_loop(rows, h, gi, gh, hp, hy);");
             let params = format!("i64 rows, i64 h, const {r}* gi, const {r}* gh, const {r}* hp, const {r}* dy, {r}* dgi, {r}* dgh, {r}* dh");
@@ -599,7 +610,8 @@ fn attention_module() -> KernelModule {
     })
 }
 
-/// `random_<dtype>` for every dtype: the Philox fills of random.cu (`state`: null, or the
+/// `random_<dtype>` for every dtype: the Philox fills of random.cu, and `random_poisson_<dtype>`
+/// for the float dtypes: Poisson samples (`state`: null, or the
 /// `[seed, base offset]` pair a CUDA graph's replay writes, which then replace `seed` and offset
 /// `offset`).
 fn random_module() -> KernelModule {
@@ -608,6 +620,11 @@ fn random_module() -> KernelModule {
             let t = storage_type(dtype);
             let params = format!("i64 n, {t}* out, u64 seed, u64 offset, const u64* state, RandomDraw d");
             kernel(src, names, format!("random_{}", suffix(dtype)), &params, "random_loop(n, out, seed, offset, state, d);");
+        }
+        for dtype in FLOAT_DTYPES {
+            let t = storage_type(dtype);
+            let params = format!("i64 n, const {t}* rates, {t}* out, u64 seed, u64 offset, const u64* state");
+            kernel(src, names, format!("random_poisson_{}", suffix(dtype)), &params, "poisson_loop(n, rates, out, seed, offset, state);");
         }
     })
 }

@@ -2,7 +2,7 @@
 //! loop and its backward (BPTT) in Rust, one graph node per layer. Each step is one product of
 //! the hidden state with `W_hh` (plus `b_hh`, which must stay inside the reset gate) and one
 //! fused pass over the gates; the backward pass mirrors it and forms `W_hh`'s and `b_hh`'s
-//! gradients over all steps at the end.
+//! gradients over all steps at the end. CUDA operands take `cuda/recurrence.rs`.
 
 use std::ops::Range;
 
@@ -146,6 +146,9 @@ unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[
 /// Runs the layer: `(output (N, H), h_n)` and, when `keep` is set, the workspace for
 /// `gru_layer_backward` (in the compute type).
 pub fn gru_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, w_hh: &Tensor, b_hh: Option<&Tensor>, keep: bool) -> Result<(Vec<Tensor>, Option<Workspace>)> {
+    if x.is_cuda() {
+        return crate::cuda::recurrence::gru_forward(rec, dtype, x, h0, w_hh, b_hh, keep);
+    }
     let compute = dtype.compute_type();
     let (rows, hid) = (rec.rows(), rec.dims().1);
     let (gates, h, w) = (owned(x, compute)?, owned(h0, compute)?, w_hh.contiguous_as(compute)?);
@@ -170,6 +173,9 @@ pub fn gru_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor
 /// Gradients `(d x, d h0, d W_hh, d b_hh)` of `gru_layer_forward` from those of its outputs
 /// (`d b_hh` only when the layer has the bias).
 pub fn gru_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh: &Tensor, has_bias: bool, d_out: &Tensor, d_hn: &Tensor) -> Result<Vec<Tensor>> {
+    if ws.gates.is_cuda() {
+        return crate::cuda::recurrence::gru_backward(rec, dtype, ws, w_hh, has_bias, d_out, d_hn);
+    }
     let compute = dtype.compute_type();
     let (rows, hid) = (rec.rows(), rec.dims().1);
     let w = w_hh.contiguous_as(compute)?;

@@ -3,7 +3,8 @@
 //! `lstm` runs them. Each step is one product of the hidden state with `W_hh` and one fused
 //! pass over the gates; the backward pass mirrors it and forms `W_hh`'s gradient with a
 //! single product over all steps at the end. The schedule over packed-layout input and the
-//! thread split are `recurrence.rs`'s, shared with the GRU layer.
+//! thread split are `recurrence.rs`'s, shared with the GRU layer; CUDA operands take
+//! `cuda/recurrence.rs`, the same loop over the device's buffers.
 
 use std::ops::Range;
 
@@ -144,6 +145,9 @@ unsafe fn backward_rows<R: GemmElement + Real + Element>(rec: &Recurrence, w: &[
 /// Runs the layer: `(output (N, H), h_n, c_n)` and, when `keep` is set, the workspace for
 /// `lstm_layer_backward` (in the compute type).
 pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tensor, c0: &Tensor, w_hh: &Tensor, keep: bool) -> Result<(Vec<Tensor>, Option<Workspace>)> {
+    if x.is_cuda() {
+        return crate::cuda::recurrence::lstm_forward(rec, dtype, x, h0, c0, w_hh, keep);
+    }
     let compute = dtype.compute_type();
     let (rows, hid) = (rec.rows(), rec.dims().1);
     let (gates, h, c, w) = (owned(x, compute)?, owned(h0, compute)?, owned(c0, compute)?, w_hh.contiguous_as(compute)?);
@@ -166,6 +170,9 @@ pub fn lstm_layer_forward(rec: &Recurrence, dtype: DType, x: &Tensor, h0: &Tenso
 
 /// Gradients `(d x, d h0, d c0, d W_hh)` of `lstm_layer_forward` from those of its outputs.
 pub fn lstm_layer_backward(rec: &Recurrence, dtype: DType, ws: &Workspace, w_hh: &Tensor, d_out: &Tensor, d_hn: &Tensor, d_cn: &Tensor) -> Result<[Tensor; 4]> {
+    if ws.gates.is_cuda() {
+        return crate::cuda::recurrence::lstm_backward(rec, dtype, ws, w_hh, d_out, d_hn, d_cn);
+    }
     let compute = dtype.compute_type();
     let (rows, hid) = (rec.rows(), rec.dims().1);
     let w = w_hh.contiguous_as(compute)?;

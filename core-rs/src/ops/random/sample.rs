@@ -8,6 +8,7 @@ use crate::cpu::rng::GeneratorState;
 use crate::dtype::{title, DType, Element};
 use crate::error::Result;
 use crate::ops::binary::BinaryOp;
+use crate::ops::sort::search::{searchsorted, Needles, SearchOptions};
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
 
@@ -83,10 +84,6 @@ impl Tensor {
     /// (1-D or 2-D, not necessarily normalised). Without replacement (or for one sample) it is
     /// PyTorch's exponential-race trick: the top `num_samples` of `p / Exp(1)`.
     pub fn multinomial(&self, num_samples: i64, replacement: bool, g: &Generator) -> Result<Tensor> {
-        if self.is_cuda() {
-            let g = g.for_device(self.device())?.host_stream()?;
-            return crate::device::on_host(self, |h| h.multinomial(num_samples, replacement, &g));
-        }
         if self.ndim() == 0 || self.ndim() > 2 {
             bail!(Runtime, "prob_dist must be 1 or 2 dim");
         }
@@ -107,6 +104,9 @@ impl Tensor {
         }
         let n_dist = if self.ndim() == 2 { self.shape()[0] } else { 1 };
         let out_shape: Vec<usize> = if self.ndim() == 2 { vec![n_dist, n_sample] } else { vec![n_sample] };
+        if self.is_cuda() {
+            return self.detach().multinomial_on_device(&out_shape, replacement, &g.for_device(self.device())?);
+        }
         let out = Tensor::zeros(&out_shape, DType::I64)?;
         if out.numel() == 0 {
             return Ok(out);
@@ -139,6 +139,54 @@ impl Tensor {
             sample_with_replacement(row, d == DType::F64, n_sample, &mut s, dst)?;
         }
         Ok(out)
+    }
+
+    /// `multinomial` of a CUDA tensor (checked by the caller) into `out_shape`, as PyTorch's
+    /// CUDA kernel computes it, with one wait for the distribution's checks: without replacement
+    /// (or for one sample) the top samples of `p / Exp(1)`; with replacement a search per
+    /// uniform in the rows' cumulative sums (in float64), normalised so the last is exactly 1.
+    fn multinomial_on_device(&self, out_shape: &[usize], replacement: bool, g: &Generator) -> Result<Tensor> {
+        let n_sample = *out_shape.last().expect("a samples dim");
+        if out_shape.iter().product::<usize>() == 0 {
+            return Tensor::zeros_on(out_shape, DType::I64, self.device());
+        }
+        let last = self.ndim() as i64 - 1;
+        let row_sums = self.sum(Some(&[last]), true, Some(DType::F64))?;
+        // NaN is neither >= 0 nor infinite: it fails the first check, as on the host.
+        let flags = [self.ge(0.0)?.logical_not()?, self.float_test("isinf")?, row_sums.le(0.0)?];
+        let flags = flags.iter().map(|f| f.any(None, false)).collect::<Result<Vec<_>>>()?;
+        let [negative, infinite, empty_row] = crate::ops::join::cat::stack(&flags, 0)?.to_vec::<bool>()?[..] else {
+            unreachable!("three flags")
+        };
+        if !replacement || n_sample == 1 {
+            if negative || infinite {
+                bail!(Runtime, "probability tensor contains either `inf`, `nan` or element < 0");
+            }
+            if empty_row {
+                bail!(Runtime, "invalid multinomial distribution (sum of probabilities <= 0)");
+            }
+            let q = Tensor::uninit_on(self.shape(), self.dtype(), self.device())?;
+            q.exponential_(1.0, g)?;
+            return self.div(q)?.topk(n_sample as i64, -1, true, true).map(|(_, indices)| indices);
+        }
+        if negative {
+            bail!(Runtime, "invalid multinomial distribution (encountering probability entry < 0)");
+        }
+        if infinite {
+            bail!(Runtime, "invalid multinomial distribution (encountering probability entry = infinity or NaN)");
+        }
+        if empty_row {
+            bail!(Runtime, "invalid multinomial distribution (sum of probabilities <= 0)");
+        }
+        // x / x is exactly 1, so every uniform (below 1) finds a category; searching for the
+        // first sum above it never lands on a category of probability 0.
+        let cumulative = self.cumsum(last, Some(DType::F64))?;
+        let total = cumulative.narrow(last, cumulative.shape()[last as usize] as i64 - 1, 1)?;
+        let normalised = cumulative.div(total)?;
+        let uniforms = Tensor::uninit_on(out_shape, DType::F64, self.device())?;
+        uniforms.uniform_(0.0, 1.0, g)?;
+        let right = SearchOptions { out_int32: false, right: true, side: None, sorter: None };
+        searchsorted(&normalised, Needles::Tensor(&uniforms), right)
     }
 
     /// `randperm(n)`: a random permutation of `0..n` (PyTorch's Fisher-Yates on 32-bit draws).
@@ -179,11 +227,17 @@ impl Tensor {
 
     /// `poisson(rates)`: a Poisson sample per rate, of the rates' dtype.
     pub fn poisson(&self, g: &Generator) -> Result<Tensor> {
-        if self.is_cuda() {
-            let g = g.for_device(self.device())?.host_stream()?;
-            return crate::device::on_host(self, |h| h.poisson(&g));
-        }
         let d = self.dtype();
+        if let crate::device::Device::Cuda(index) = self.device() {
+            check_float(d, "poisson_cuda")?;
+            let g = g.for_device(self.device())?;
+            // Checking waits for the device, which a capture cannot: captured, a negative
+            // rate's sample is NaN.
+            if !crate::cuda::graphs::is_current_stream_capturing(index)? && self.ge(0.0)?.logical_not()?.any(None, false)?.item()?.to_f64() != 0.0 {
+                bail!(Runtime, "invalid Poisson rate, expected rate to be non-negative");
+            }
+            return crate::cuda::random::poisson(&self.detach(), &g);
+        }
         check_float(d, "poisson_cpu")?;
         let rates = self.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
         if rates.iter().any(|r| !(*r >= 0.0)) {

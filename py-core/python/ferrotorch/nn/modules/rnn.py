@@ -3,9 +3,9 @@
 Per layer and direction the input of every time step is projected with one matmul. An LSTM
 layer without projection and a GRU layer then run as one native op (``_C._lstm_layer``,
 ``_C._gru_layer``: the time loop and its backward in Rust, one graph node per layer, double
-backward through recorded ops). Elman RNNs, projected LSTMs and layers on a GPU are composites
-over differentiable tensor ops: each step costs one matmul of the hidden state with ``W_hh``
-and one fused cell kernel. Every input, padded or packed, runs through the same packed-layout loop:
+backward through recorded ops; on a GPU two launches a step). Elman RNNs and projected LSTMs
+are composites over differentiable tensor ops: each step costs one matmul of the hidden state
+with ``W_hh`` and one fused cell kernel. Every input, padded or packed, runs through the same packed-layout loop:
 step t sees the ``batch_sizes[t]`` sequences still running (all B for a padded batch), so the
 final states of packed sequences are taken at each sequence's own last step.
 """
@@ -115,10 +115,10 @@ def _rnn_layers(mode, data, batch_sizes, hx, layer_weights, dropout, training, n
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights[index]
             projected = _project_input(mode, data, w_ih, b_ih, b_hh)
             state0 = tuple(h[index] for h in hx)
-            native = batch_sizes and batch_sizes[0] > 0 and not data.is_cuda
+            native = batch_sizes and batch_sizes[0] > 0
             if native and (mode == "GRU" or (mode == "LSTM" and w_hr is None)):
-                # The whole layer in one native op (time loop and BPTT in Rust; on a GPU the
-                # steps below run, each step's cell one fused kernel).
+                # The whole layer in one native op (time loop and BPTT in Rust, on the CPU or
+                # the GPU).
                 if mode == "LSTM":
                     out, *final = _C._lstm_layer(projected, *state0, w_hh, batch_sizes, direction == 1)
                 else:
