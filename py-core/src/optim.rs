@@ -9,6 +9,7 @@ use ferrotorch_core::Tensor;
 
 use crate::error::IntoPy;
 use crate::join::tensor_list;
+use crate::tensor::PyTensor;
 
 fn list(obj: &Bound<'_, PyAny>, fname: &str) -> PyResult<Vec<Tensor>> {
     tensor_list(obj, fname)
@@ -16,6 +17,19 @@ fn list(obj: &Bound<'_, PyAny>, fname: &str) -> PyResult<Vec<Tensor>> {
 
 fn opt_list(obj: Option<&Bound<'_, PyAny>>, fname: &str) -> PyResult<Option<Vec<Tensor>>> {
     obj.map(|o| list(o, fname)).transpose()
+}
+
+/// A group's learning rate: a number, or a one-element tensor (PyTorch's tensor `lr`). A CUDA
+/// tensor with capturable steps (counters on the device) stays there for the kernels to read
+/// at every launch, so a captured step follows its later values, and the number is unused
+/// (NaN); otherwise its value is read here.
+fn learning_rate(lr: &Bound<'_, PyAny>, steps: &[Tensor]) -> PyResult<(f64, Option<Tensor>)> {
+    let Ok(t) = lr.cast::<PyTensor>() else { return lr.extract().map(|v| (v, None)) };
+    let t = t.borrow().t.clone();
+    if t.is_cuda() && steps.first().is_some_and(Tensor::is_cuda) {
+        return Ok((f64::NAN, Some(t)));
+    }
+    Ok((t.item().py()?.to_f64(), None))
 }
 
 /// `torch.optim.SGD`'s update; `new_buffers[i]`: buffer `i` was just created and takes the gradient.
@@ -51,7 +65,7 @@ fn _optim_adam(
     exp_avg_sqs: &Bound<'_, PyAny>,
     max_exp_avg_sqs: Option<&Bound<'_, PyAny>>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -62,8 +76,9 @@ fn _optim_adam(
 ) -> PyResult<()> {
     let n = "_optim_adam";
     let maxes = opt_list(max_exp_avg_sqs, n)?;
-    let o = core::AdamOptions { lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay };
     let (p, g, m, s, st) = (list(params, n)?, list(grads, n)?, list(exp_avgs, n)?, list(exp_avg_sqs, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::AdamOptions { lr, lr_on_device, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay };
     core::adam(&p, &g, &m, &s, maxes.as_deref(), &st, &o).py()
 }
 
@@ -77,7 +92,7 @@ fn _optim_adamax(
     exp_avgs: &Bound<'_, PyAny>,
     exp_infs: &Bound<'_, PyAny>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -85,8 +100,9 @@ fn _optim_adamax(
     maximize: bool,
 ) -> PyResult<()> {
     let n = "_optim_adamax";
-    let o = core::AdamaxOptions { lr, beta1, beta2, eps, weight_decay, maximize };
     let (p, g, m, u, st) = (list(params, n)?, list(grads, n)?, list(exp_avgs, n)?, list(exp_infs, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::AdamaxOptions { lr, lr_on_device, beta1, beta2, eps, weight_decay, maximize };
     core::adamax(&p, &g, &m, &u, &st, &o).py()
 }
 
@@ -101,7 +117,7 @@ fn _optim_nadam(
     exp_avg_sqs: &Bound<'_, PyAny>,
     mu_products: &Bound<'_, PyAny>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -111,9 +127,10 @@ fn _optim_nadam(
     maximize: bool,
 ) -> PyResult<()> {
     let n = "_optim_nadam";
-    let o = core::NAdamOptions { lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize };
-    let (p, g, m, s) = (list(params, n)?, list(grads, n)?, list(exp_avgs, n)?, list(exp_avg_sqs, n)?);
-    core::nadam(&p, &g, &m, &s, &list(mu_products, n)?, &list(steps, n)?, &o).py()
+    let (p, g, m, s, st) = (list(params, n)?, list(grads, n)?, list(exp_avgs, n)?, list(exp_avg_sqs, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::NAdamOptions { lr, lr_on_device, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize };
+    core::nadam(&p, &g, &m, &s, &list(mu_products, n)?, &st, &o).py()
 }
 
 /// `torch.optim.RAdam`'s update.
@@ -126,7 +143,7 @@ fn _optim_radam(
     exp_avgs: &Bound<'_, PyAny>,
     exp_avg_sqs: &Bound<'_, PyAny>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -135,8 +152,9 @@ fn _optim_radam(
     maximize: bool,
 ) -> PyResult<()> {
     let n = "_optim_radam";
-    let o = core::RAdamOptions { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize };
     let (p, g, m, s, st) = (list(params, n)?, list(grads, n)?, list(exp_avgs, n)?, list(exp_avg_sqs, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::RAdamOptions { lr, lr_on_device, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize };
     core::radam(&p, &g, &m, &s, &st, &o).py()
 }
 
@@ -151,7 +169,7 @@ fn _optim_rmsprop(
     grad_avgs: Option<&Bound<'_, PyAny>>,
     momentum_buffers: Option<&Bound<'_, PyAny>>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     alpha: f64,
     eps: f64,
     weight_decay: f64,
@@ -160,9 +178,10 @@ fn _optim_rmsprop(
     maximize: bool,
 ) -> PyResult<()> {
     let n = "_optim_rmsprop";
-    let o = core::RmspropOptions { lr, alpha, eps, weight_decay, momentum, centered, maximize };
     let (ga, bufs) = (opt_list(grad_avgs, n)?, opt_list(momentum_buffers, n)?);
     let (p, g, sq, st) = (list(params, n)?, list(grads, n)?, list(square_avgs, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::RmspropOptions { lr, lr_on_device, alpha, eps, weight_decay, momentum, centered, maximize };
     core::rmsprop(&p, &g, &sq, ga.as_deref(), bufs.as_deref(), &st, &o).py()
 }
 
@@ -196,16 +215,17 @@ fn _optim_adadelta(
     square_avgs: &Bound<'_, PyAny>,
     acc_deltas: &Bound<'_, PyAny>,
     steps: &Bound<'_, PyAny>,
-    lr: f64,
+    lr: &Bound<'_, PyAny>,
     rho: f64,
     eps: f64,
     weight_decay: f64,
     maximize: bool,
 ) -> PyResult<()> {
     let n = "_optim_adadelta";
-    let o = core::AdadeltaOptions { lr, rho, eps, weight_decay, maximize };
-    let (p, g, sq, acc) = (list(params, n)?, list(grads, n)?, list(square_avgs, n)?, list(acc_deltas, n)?);
-    core::adadelta(&p, &g, &sq, &acc, &list(steps, n)?, &o).py()
+    let (p, g, sq, acc, st) = (list(params, n)?, list(grads, n)?, list(square_avgs, n)?, list(acc_deltas, n)?, list(steps, n)?);
+    let (lr, lr_on_device) = learning_rate(lr, &st)?;
+    let o = core::AdadeltaOptions { lr, lr_on_device, rho, eps, weight_decay, maximize };
+    core::adadelta(&p, &g, &sq, &acc, &st, &o).py()
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

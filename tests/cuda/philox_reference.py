@@ -54,7 +54,7 @@ def bernoulli(seed, offset, n, p):
 def poisson(seed, offset, rates):
     """`poisson(rates)`: element i's r-th block of words is block r * n + i, two 53-bit uniforms
     each; PyTorch's CPU sampler (Hörmann's PTRS from rate 10, products of uniforms below) on
-    them. Negative and NaN rates give NaN."""
+    them. Negative and NaN rates give NaN, an infinite rate infinity."""
     n, out = len(rates), []
     for i, lam in enumerate(rates):
         words = (block(seed, offset, r * n + i) for r in range(1 << 62))
@@ -64,6 +64,8 @@ def poisson(seed, offset, rates):
 
 
 def _poisson_sample(lam, uniforms):
+    if math.isinf(lam):
+        return lam
     if lam >= 10:
         slam, loglam = math.sqrt(lam), math.log(lam)
         b = 0.931 + 2.53 * slam

@@ -899,7 +899,7 @@ def test_rnn_cells_match_the_cpu_twins(suffix, rng):
 @pytest.mark.parametrize("suffix", ["f32", "f64"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_lstm_layer_steps_match_the_cpu_layer(suffix, reverse, rng):
-    """The CUDA LSTM layer's loop (cuda/lstm_layer.rs: a product and a step launch per step,
+    """The CUDA LSTM layer's loop (cuda/recurrence.rs: a product and a step launch per step,
     each way; NumPy's products stand in for cuBLAS) over packed sequences, against the CPU
     layer op and its float64 autograd gradients."""
     mod = emu.Module.get("rnn")
@@ -983,8 +983,10 @@ OPT_LIST = 16
 class OptList(ctypes.Structure):
     """optim.cu's OptList: up to 16 parameters of one launch."""
     _fields_ = [("count", ctypes.c_int64), ("ends", ctypes.c_int64 * OPT_LIST), ("p", (ctypes.c_uint64 * 5) * OPT_LIST),
-                ("s", (ctypes.c_double * 14) * OPT_LIST), ("step", ctypes.c_uint64 * OPT_LIST), ("coef", ctypes.c_uint64 * OPT_LIST),
-                ("extra", ctypes.c_uint64 * OPT_LIST)]
+                ("s", (ctypes.c_double * 15) * OPT_LIST), ("step", ctypes.c_uint64 * OPT_LIST), ("coef", ctypes.c_uint64 * OPT_LIST),
+                ("extra", ctypes.c_uint64 * OPT_LIST), ("lr", ctypes.c_uint64 * OPT_LIST)]
+# The doubles a capturable step's prologue leaves per parameter (optim.cu's FT_OPT_COEF).
+OPT_COEF = 5
 
 
 def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoupled, amsgrad):
@@ -1002,10 +1004,12 @@ def adam_reference(p, g, m, v, vmax, step, lr, b1, b2, eps, weight_decay, decoup
 
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("weight_decay,decoupled", [(0.0, False), (0.1, False), (0.1, True)])
-@pytest.mark.parametrize("capturable", [False, True])
+@pytest.mark.parametrize("capturable", [False, "host lr", "device lr"])
 def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad, weight_decay, decoupled, capturable, rng):
     """Host steps pass the bias corrections as scalars; capturable steps (float32 counters on
-    the device) are advanced by optim_prepare_adam, which leaves the corrections for the update."""
+    the device) are advanced by optim_prepare_adam, which leaves the corrections for the update,
+    from the host's learning rate or one read from the device (a tensor lr: every scalar that
+    depends on it is NaN in the host's list)."""
     mod = emu.Module.get("optim")
     lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
     k = 5 if amsgrad else 4
@@ -1021,18 +1025,22 @@ def test_adam_kernel_steps_a_list_of_parameters_like_the_published_rule(amsgrad,
             for i, a in enumerate(ops):
                 table.p[t][i] = a.ctypes.data
             # optim.cu's OptAdam: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
-            # eps, bias_correction2_sqrt, -step_size].
+            # eps, bias_correction2_sqrt, -step_size, beta1, lr, decoupled_weight_decay].
             scalars = [1.0, weight_decay if coupled else 0.0, 1.0 if coupled else 0.0, 1 - lr * weight_decay if decoupled else 1.0,
-                       1 - b1, b2, 1 - b2, eps, math.sqrt(1 - b2 ** step), -lr / (1 - b1 ** step), b1, lr]
+                       1 - b1, b2, 1 - b2, eps, math.sqrt(1 - b2 ** step), -lr / (1 - b1 ** step), b1, lr,
+                       weight_decay if decoupled else 0.0]
             if capturable:
                 scalars[8:10] = [float("nan")] * 2  # read from the prologue's results instead
+            if capturable == "device lr":
+                scalars[3] = scalars[11] = float("nan")
             table.s[t][: len(scalars)] = scalars
         counters = np.array(steps, np.float32) - 1
-        coefs = np.zeros((len(sizes), 2))
+        coefs, device_lr = np.zeros((len(sizes), OPT_COEF)), np.array([lr])
         if capturable:
             for t in range(len(sizes)):
                 table.step[t] = counters.ctypes.data + 4 * t
-                table.coef[t] = coefs.ctypes.data + 16 * t
+                table.coef[t] = coefs.ctypes.data + 8 * OPT_COEF * t
+                table.lr[t] = device_lr.ctypes.data if capturable == "device lr" else 0
             mod.launch("optim_prepare_adam", 1, 32, table)
             np.testing.assert_array_equal(counters, steps)
         mod.launch(f"optim_adam{k}_f64", grid, block, table)
@@ -1071,13 +1079,13 @@ OTHER_RULES = {
                lambda o, t, st: [1, 0, 0, 1 - 0.01 * 0.1, 0.1, 0.999, 1 - 0.999, 1e-8, 1 - 0.999 ** t,
                                  -0.01 * (1 - nadam_mu(0.9, 4e-3, t)) / (1 - st["mu_product"]),
                                  -0.01 * nadam_mu(0.9, 4e-3, t + 1) / (1 - st["mu_product"] * nadam_mu(0.9, 4e-3, t + 1)),
-                                 0.9, 4e-3, 0.01]),
+                                 0.9, 4e-3, 0.01, 0.1]),
     "radam4": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.9), eps=1e-8, weight_decay=0.1), ["exp_avg", "exp_avg_sq"],
                lambda o, t, st: [1, 0.1, 1, 1, 1 - 0.9, 0.9, 1 - 0.9, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.9 ** t),
-                                 radam_rect(0.9, t), 0.9]),
+                                 radam_rect(0.9, t), 0.9, 0.0]),
     "radam4-early": (ft.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8), ["exp_avg", "exp_avg_sq"],
                      lambda o, t, st: [1, 0, 0, 1, 1 - 0.9, 0.999, 1 - 0.999, 1e-8, 0.01, 1 - 0.9 ** t, math.sqrt(1 - 0.999 ** t),
-                                       radam_rect(0.999, t), 0.9]),
+                                       radam_rect(0.999, t), 0.9, 0.0]),
 }
 
 
@@ -1088,11 +1096,13 @@ def radam_rect(b2, t):
     return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) if rho_t > 5 else 0.0
 
 
-# The scalars each rule's prologue derives from a capturable step (host values replaced by NaN).
+# The scalars each rule's prologue derives from a capturable step (host values replaced by NaN),
+# and those it derives from a learning rate read on the device.
 STEP_SCALARS = {"rmsprop5": [], "adamax4": [6], "adadelta4": [], "nadam4": [8, 9, 10], "radam4": [9, 10, 11]}
+LR_SCALARS = {"rmsprop5": [6], "adamax4": [6, 8], "adadelta4": [6], "nadam4": [3, 9, 10, 13], "radam4": [3, 8]}
 
 
-@pytest.mark.parametrize("capturable", [False, True])
+@pytest.mark.parametrize("capturable", [False, "host lr", "device lr"])
 @pytest.mark.parametrize("rule", sorted(OTHER_RULES))
 def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, capturable, rng):
     """Five CPU steps of the optimizer, then a sixth twice: by the CPU optimizer and by the
@@ -1123,11 +1133,11 @@ def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, capturable, rn
         state = {k: float(v.item()) for k, v in opt.state[params[t]].items() if v.numel() == 1}
         scalars = [float(x) for x in scalars_at(options, 6, state)]
         if capturable:
-            for i in STEP_SCALARS[kernel]:
+            for i in STEP_SCALARS[kernel] + (LR_SCALARS[kernel] if capturable == "device lr" else []):
                 scalars[i] = float("nan")
         table.s[t][: len(scalars)] = scalars
     counters = np.full(len(params), 5, np.float32)
-    coefs = np.zeros((len(params), 3))
+    coefs, device_lr = np.zeros((len(params), OPT_COEF)), np.array([options["lr"]])
     # NAdam's mu_product before the sixth step: the product of the first five factors, each
     # rounded to float32 as the host's mul_ does.
     mu_products = np.ones(len(params), np.float32)
@@ -1137,8 +1147,9 @@ def test_other_optimizer_kernels_step_as_the_cpu_optimizers(rule, capturable, rn
     if capturable:
         for t in range(len(params)):
             table.step[t] = counters.ctypes.data + 4 * t
-            table.coef[t] = coefs.ctypes.data + 24 * t
+            table.coef[t] = coefs.ctypes.data + 8 * OPT_COEF * t
             table.extra[t] = mu_products.ctypes.data + 4 * t if kernel == "nadam4" else 0
+            table.lr[t] = device_lr.ctypes.data if capturable == "device lr" else 0
         mod.launch(f"optim_prepare_{kernel[:-1]}", 1, 32, table)
         np.testing.assert_array_equal(counters, [6, 6])
         if kernel == "nadam4":
@@ -1212,7 +1223,7 @@ def test_poisson_samples_equal_the_reference_sampler_under_any_launch(dtype):
     seed, offset = 1234567, 9
     # Both samplers (products of uniforms below 10, PTRS from 10), their edges, and rates
     # without a distribution.
-    rates = np.array([0.0, 0.3, 3.0, 9.99, 10.0, 25.5, 1000.0, 7.25, -1.0, math.nan] * 7, np.float64)
+    rates = np.array([0.0, 0.3, 3.0, 9.99, 10.0, 25.5, 1000.0, 7.25, -1.0, math.nan, math.inf] * 7, np.float64)
     stored = storage(ft.tensor(rates).to(dtype))
     exact_rates = to_numpy(tensor(stored, dtype).double())
     want = storage(ft.tensor(poisson(seed, offset, list(exact_rates))).to(dtype))

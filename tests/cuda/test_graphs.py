@@ -262,6 +262,44 @@ def test_a_whole_training_step_replays_as_eager_steps(make_opt):
         assert counter.is_cuda and counter.item() == 6.0
 
 
+@pytest.mark.parametrize("kind, options", [
+    (ft.optim.AdamW, dict(weight_decay=0.1)),
+    (ft.optim.NAdam, dict(decoupled_weight_decay=True, weight_decay=0.1)),
+    (ft.optim.RAdam, dict(betas=(0.9, 0.9))),
+    (ft.optim.RMSprop, dict(momentum=0.5)),
+    (ft.optim.Adamax, {}),
+    (ft.optim.Adadelta, {}),
+])
+def test_a_tensor_lr_changed_by_a_scheduler_reaches_the_replays(kind, options):
+    """capturable=True with a CUDA tensor lr: the captured step reads it at every replay, so an
+    lr scheduler (which fill_s a tensor lr) steers the graph as it steers eager steps."""
+    (eager_model, graph_model), _ = train_pair(lambda ps: None)
+    lr = ft.tensor(0.02, device="cuda")
+    eager_opt = kind(eager_model.parameters(), lr=0.02, capturable=True, **options)
+    graph_opt = kind(graph_model.parameters(), lr=lr, capturable=True, **options)
+    schedules = [ft.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.5) for o in (eager_opt, graph_opt)]
+    x = sample((8, 16), ft.float32).cuda()
+
+    def step(model, opt):
+        opt.zero_grad(set_to_none=False)
+        model(x).square().mean().backward()
+        opt.step()
+
+    step(eager_model, eager_opt)
+    warm_up(lambda: step(graph_model, graph_opt), times=1)
+    g = ft.cuda.CUDAGraph()
+    with ft.cuda.graph(g):
+        step(graph_model, graph_opt)
+    for _ in range(4):
+        for sched in schedules:
+            sched.step()
+        step(eager_model, eager_opt)
+        g.replay()
+    assert graph_opt.param_groups[0]["lr"] is lr and abs(lr.item() - 0.02 * 0.5 ** 4) < 1e-9
+    for pe, pg in zip(eager_model.parameters(), graph_model.parameters()):
+        np.testing.assert_allclose(pg.detach().cpu().numpy(), pe.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_capturable_adam_steps_eagerly_as_host_steps():
     """capturable=True keeps the counters on the device; the parameters step as with host steps."""
     (host_model, dev_model), (host_opt, dev_opt) = train_pair(lambda ps: ft.optim.Adam(ps, lr=0.01))

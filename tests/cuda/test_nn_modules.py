@@ -305,7 +305,10 @@ def test_recurrent_layers_over_packed_sequences_match_the_cpu(kind):
     gpu = copy.deepcopy(cpu).cuda()
     seqs = [sample((n, 3), ft.float64, seed=n).requires_grad_() for n in (6, 4, 1)]
     seqs_gpu = [s.detach().cuda().requires_grad_() for s in seqs]
-    (oc, sc), (og, sg) = cpu(nn.utils.rnn.pack_sequence(seqs)), gpu(nn.utils.rnn.pack_sequence(seqs_gpu))
+    states = [sample((4, 3, 5), ft.float64, seed=20 + k).requires_grad_() for k in range(2 if kind is nn.LSTM else 1)]
+    states_gpu = [s.detach().cuda().requires_grad_() for s in states]
+    hx, hx_gpu = (tuple(states), tuple(states_gpu)) if kind is nn.LSTM else (states[0], states_gpu[0])
+    (oc, sc), (og, sg) = cpu(nn.utils.rnn.pack_sequence(seqs), hx), gpu(nn.utils.rnn.pack_sequence(seqs_gpu), hx_gpu)
     sc, sg = (sc, sg) if kind is nn.LSTM else ((sc,), (sg,))
     for g, c in zip((og.data, *sg), (oc.data, *sc)):
         same(g, c)
@@ -314,8 +317,12 @@ def test_recurrent_layers_over_packed_sequences_match_the_cpu(kind):
     ((og.data * probe.cuda()).sum() + sum((k + 1) * s.sum() for k, s in enumerate(sg))).backward()
     for pc, pg in zip(cpu.parameters(), gpu.parameters()):
         same(pg.grad, pc.grad)
-    for xc, xg in zip(seqs, seqs_gpu):
+    for xc, xg in zip(seqs + states, seqs_gpu + states_gpu):
         same(xg.grad, xc.grad)
+    # One native node per layer and direction on the device too.
+    one = kind(3, 5).cuda()
+    out = one(nn.utils.rnn.pack_sequence(seqs_gpu))[0].data
+    assert out.grad_fn.name() == ("LstmLayerBackward0" if kind is nn.LSTM else "GruLayerBackward0")
 
 
 def test_lstm_cell_module():

@@ -217,6 +217,13 @@ pub fn product_into(out: &Tensor, a: &Tensor, b: &Tensor, alpha: f64, beta: f64,
     let dtype = a.dtype();
     let kind = data_type(dtype)?;
     let Device::Cuda(index) = a.device() else { bail!(Runtime, "expected CUDA operands") };
+    let mut shape = batch.to_vec();
+    shape.extend([m, n]);
+    // cuBLAS writes rows n apart and matrices m * n apart.
+    let dense = out.strides().iter().zip(out.shape()).rev().try_fold(1, |want, (&st, &size)| (st == want || size == 1).then_some(want * size)).is_some();
+    if out.shape() != shape || out.dtype() != dtype || !dense {
+        bail!(Runtime, "product_into: expected a dense {:?} output of {}, got {:?} of {} with strides {:?}", shape, dtype, out.shape(), out.dtype(), out.strides());
+    }
     if out.numel() == 0 {
         return Ok(());
     }

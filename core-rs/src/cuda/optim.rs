@@ -1,13 +1,17 @@
 //! Fused optimizer updates on CUDA tensors: each launch of an optim.cu kernel updates a list of
 //! up to `OPT_LIST` parameters (PyTorch's multi-tensor apply), every operand dense, each
 //! parameter with its rule's scalars. With step counters on the device (`capturable=True`), a
-//! prologue launch advances them and leaves each parameter's bias corrections for the update:
-//! nothing is read back to the host, so the step can be captured into a CUDA graph.
+//! prologue launch advances them and leaves each parameter's bias corrections (and whatever
+//! depends on a learning rate given as a device tensor) for the update: nothing is read back to
+//! the host, so the step can be captured into a CUDA graph.
 
 use super::dispatch::{address, index_of, launch, threads_for};
 use super::kernels::{suffix, OPT_LIST};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// The scalars a capturable step's prologue leaves per parameter (optim.cu's `FT_OPT_COEF`).
+const OPT_COEF: usize = 5;
 
 /// optim.cu's `OptList`.
 #[repr(C)]
@@ -15,10 +19,11 @@ struct OptList {
     count: i64,
     ends: [i64; OPT_LIST],
     p: [[u64; 5]; OPT_LIST],
-    s: [[f64; 14]; OPT_LIST],
+    s: [[f64; 15]; OPT_LIST],
     step: [u64; OPT_LIST],
     coef: [u64; OPT_LIST],
     extra: [u64; OPT_LIST],
+    lr: [u64; OPT_LIST],
 }
 
 // SAFETY: plain `#[repr(C)]` data matching the CUDA struct.
@@ -34,6 +39,9 @@ pub struct Update<'a> {
     /// float32 scalar state there (NAdam's mu_product).
     pub step: Option<&'a Tensor>,
     pub extra: Option<&'a Tensor>,
+    /// With capturable steps, the learning rate as a float64 on the device, read by the
+    /// prologue in place of the rule's scalar.
+    pub lr: Option<&'a Tensor>,
 }
 
 /// Runs `updates`: consecutive ones of the same kernel, dtype and device share launches, up to
@@ -61,10 +69,11 @@ fn launch_list(list: &[&Update]) -> Result<()> {
         count: list.len() as i64,
         ends: [0; OPT_LIST],
         p: [[0; 5]; OPT_LIST],
-        s: [[0.0; 14]; OPT_LIST],
+        s: [[0.0; 15]; OPT_LIST],
         step: [0; OPT_LIST],
         coef: [0; OPT_LIST],
         extra: [0; OPT_LIST],
+        lr: [0; OPT_LIST],
     };
     let mut total = 0;
     for (t, u) in list.iter().enumerate() {
@@ -81,12 +90,13 @@ fn launch_list(list: &[&Update]) -> Result<()> {
     // scalars here (a temporary: the update that reads it is queued right after, on the same
     // stream).
     let _coefs = if list[0].step.is_some() {
-        let coefs = Tensor::uninit_on(&[list.len(), 3], crate::dtype::DType::F64, param.device())?;
+        let coefs = Tensor::uninit_on(&[list.len(), OPT_COEF], crate::dtype::DType::F64, param.device())?;
         for (t, u) in list.iter().enumerate() {
             let step = u.step.expect("one list shares capturable steps");
             table.step[t] = address(step, step.offset());
-            table.coef[t] = address(&coefs, 3 * t);
+            table.coef[t] = address(&coefs, OPT_COEF * t);
             table.extra[t] = u.extra.map_or(0, |x| address(x, x.offset()));
+            table.lr[t] = u.lr.map_or(0, |x| address(x, x.offset()));
         }
         // optim_<family><K>: the family's prologue.
         let family = list[0].kernel.trim_start_matches("optim_").trim_end_matches(|c: char| c.is_ascii_digit());

@@ -5,9 +5,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.Adadelta`'s hyper-parameters for one parameter group.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AdadeltaOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub rho: f64,
     pub eps: f64,
     pub weight_decay: f64,
@@ -53,7 +57,7 @@ pub fn adadelta(
 ) -> Result<()> {
     let lists = [Some(params), Some(grads), Some(square_avgs), Some(acc_deltas)];
     if steps.first().is_some_and(|s| s.is_cuda()) {
-        return apply_capturable("adadelta", &Adadelta(o), lists, steps, None, ());
+        return apply_capturable("adadelta", &Adadelta(o), lists, steps, None, (), o.lr_on_device.as_ref());
     }
     apply("adadelta", &Adadelta(o), lists, &[steps], || Ok(advance_steps(steps)?.into_iter().map(|_| ()).collect()))
 }

@@ -5,9 +5,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.Adam`'s hyper-parameters for one parameter group (AdamW: `decoupled_weight_decay`).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AdamOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
@@ -62,7 +66,8 @@ impl Adam<'_> {
         let decoupled = o.decoupled_weight_decay;
         let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
         let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size, o.beta1, o.lr]);
+        // The decoupled decay last, for a device learning rate's param_decay.
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size, o.beta1, o.lr, if decoupled { o.weight_decay } else { 0.0 }]);
         v
     }
 }
@@ -121,8 +126,8 @@ pub fn adam(
         // Placeholders: the device derives both from its step counters.
         let coef = AdamCoef { step_size: f64::NAN, bias_correction2_sqrt: f64::NAN };
         return match max_exp_avg_sqs.filter(|_| o.amsgrad) {
-            Some(maxes) => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)], steps, None, coef),
-            None => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], steps, None, coef),
+            Some(maxes) => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs), Some(maxes)], steps, None, coef, o.lr_on_device.as_ref()),
+            None => apply_capturable("adam", &Adam(o), [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)], steps, None, coef, o.lr_on_device.as_ref()),
         };
     }
     match max_exp_avg_sqs.filter(|_| o.amsgrad) {

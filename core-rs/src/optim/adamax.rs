@@ -5,9 +5,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.Adamax`'s hyper-parameters for one parameter group.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AdamaxOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
@@ -54,7 +58,7 @@ pub fn adamax(
 ) -> Result<()> {
     let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_infs)];
     if steps.first().is_some_and(|s| s.is_cuda()) {
-        return apply_capturable("adamax", &Adamax(o), lists, steps, None, f64::NAN);
+        return apply_capturable("adamax", &Adamax(o), lists, steps, None, f64::NAN, o.lr_on_device.as_ref());
     }
     apply("adamax", &Adamax(o), lists, &[steps], || {
         Ok(advance_steps(steps)?.into_iter().map(|step| o.lr / (1.0 - o.beta1.powf(step))).collect())

@@ -226,7 +226,7 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
         let mut updates = Vec::new();
         for (ts, c) in on_gpu {
             match rule.cuda(c).filter(|_| ts.iter().flatten().all(|t| t.is_contiguous())) {
-                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars, step: None, extra: None }),
+                Some((family, scalars)) => updates.push(crate::cuda::optim::Update { kernel: format!("optim_{family}{K}"), operands: ts.to_vec(), scalars, step: None, extra: None, lr: None }),
                 None => run_on_host(rule, ts, c)?,
             }
         }
@@ -255,7 +255,10 @@ pub(crate) fn apply<const K: usize, U: Rule<K>>(
 /// `capturable=True`): the counters advance on the device and the kernel derives each step's
 /// scalars there, so the step can be captured into a CUDA graph and replayed. `coef`
 /// holds the host's coefficients, those the device derives being placeholders; `extras` the
-/// rule's float32 scalar state on the device (NAdam's mu_product), advanced by its prologue.
+/// rule's float32 scalar state on the device (NAdam's mu_product), advanced by its prologue;
+/// `lr_on_device` a one-element tensor the prologue reads the learning rate from at every
+/// launch (PyTorch's tensor `lr` with `capturable=True`), in place of the rule's own.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
     name: &str,
     rule: &U,
@@ -263,6 +266,7 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
     steps: &[Tensor],
     extras: Option<&[Tensor]>,
     coef: U::Coef,
+    lr_on_device: Option<&Tensor>,
 ) -> Result<()> {
     check(name, &lists, &[steps])?;
     if let Some(extras) = extras {
@@ -285,6 +289,17 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
             );
         }
     }
+    // The prologue reads a float64 on the parameters' device: a conversion, when needed, is
+    // device work too, queued before the step (and captured with it).
+    let lr = match (lr_on_device, steps.first()) {
+        (Some(lr), Some(step)) => {
+            if lr.numel() != 1 || lr.device() != step.device() {
+                crate::bail!(Runtime, "{}: a tensor lr for capturable steps must have one element on the parameters' device, got {:?} on {}", name, lr.shape(), lr.device());
+            }
+            Some(lr.contiguous_as(DType::F64)?)
+        }
+        _ => None,
+    };
     // The kernels take dense operands: strided ones are updated in dense copies, copied back
     // (device work only, so the step stays capturable).
     let dense: Vec<Vec<Option<Tensor>>> = tuples.iter().map(|ts| ts.iter().map(|t| t.map(Tensor::contiguous).transpose()).collect()).collect::<Result<_>>()?;
@@ -298,6 +313,7 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
             scalars: scalars.clone(),
             step: Some(step),
             extra: extras.map(|x| &x[i]),
+            lr: lr.as_ref(),
         })
         .collect();
     crate::cuda::optim::step(&updates)?;

@@ -5,9 +5,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.NAdam`'s hyper-parameters for one parameter group.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NAdamOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
@@ -36,7 +40,8 @@ impl Rule<4> for NAdam<'_> {
         let decoupled = o.decoupled_weight_decay;
         let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
         let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value, o.beta1, o.momentum_decay, o.lr]);
+        let decoupled_decay = if decoupled { o.weight_decay } else { 0.0 };
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value, o.beta1, o.momentum_decay, o.lr, decoupled_decay]);
         Some(("nadam", v))
     }
 
@@ -74,7 +79,7 @@ pub fn nadam(
     let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)];
     if steps.first().is_some_and(|s| s.is_cuda()) {
         let coef = NAdamCoef { bias_correction2: f64::NAN, grad_value: f64::NAN, avg_value: f64::NAN };
-        return apply_capturable("nadam", &NAdam(o), lists, steps, Some(mu_products), coef);
+        return apply_capturable("nadam", &NAdam(o), lists, steps, Some(mu_products), coef, o.lr_on_device.as_ref());
     }
     apply("nadam", &NAdam(o), lists, &[steps, mu_products], || {
         let mu_at = |step: f64| o.beta1 * (1.0 - 0.5 * 0.96f64.powf(step * o.momentum_decay));

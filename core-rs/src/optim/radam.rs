@@ -6,9 +6,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.RAdam`'s hyper-parameters for one parameter group.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RAdamOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
@@ -37,7 +41,8 @@ impl Rule<4> for RAdam<'_> {
         let decoupled = o.decoupled_weight_decay;
         let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
         let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, o.lr, c.bias_correction1, c.bias_correction2_sqrt, c.rect.unwrap_or(0.0), o.beta1]);
+        let decoupled_decay = if decoupled { o.weight_decay } else { 0.0 };
+        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, o.lr, c.bias_correction1, c.bias_correction2_sqrt, c.rect.unwrap_or(0.0), o.beta1, decoupled_decay]);
         Some(("radam", v))
     }
 
@@ -76,7 +81,7 @@ pub fn radam(
     let lists = [Some(params), Some(grads), Some(exp_avgs), Some(exp_avg_sqs)];
     if steps.first().is_some_and(|s| s.is_cuda()) {
         let coef = RAdamCoef { bias_correction1: f64::NAN, bias_correction2_sqrt: f64::NAN, rect: Some(f64::NAN) };
-        return apply_capturable("radam", &RAdam(o), lists, steps, None, coef);
+        return apply_capturable("radam", &RAdam(o), lists, steps, None, coef, o.lr_on_device.as_ref());
     }
     apply("radam", &RAdam(o), lists, &[steps], || {
         let rho_inf = 2.0 / (1.0 - o.beta2) - 1.0;

@@ -5,9 +5,13 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// `torch.optim.RMSprop`'s hyper-parameters for one parameter group.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RmspropOptions {
     pub lr: f64,
+    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
+    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
+    /// read.
+    pub lr_on_device: Option<Tensor>,
     pub alpha: f64,
     pub eps: f64,
     pub weight_decay: f64,
@@ -66,7 +70,7 @@ pub fn rmsprop(
     let buffers = if o.momentum > 0.0 { momentum_buffers } else { None };
     let lists = [Some(params), Some(grads), Some(square_avgs), grad_avgs, buffers];
     if steps.first().is_some_and(|s| s.is_cuda()) {
-        return apply_capturable("rmsprop", &Rmsprop(o), lists, steps, None, ());
+        return apply_capturable("rmsprop", &Rmsprop(o), lists, steps, None, (), o.lr_on_device.as_ref());
     }
     apply("rmsprop", &Rmsprop(o), lists, &[steps], || Ok(advance_steps(steps)?.into_iter().map(|_| ()).collect()))
 }

@@ -7,24 +7,30 @@
 // elements are one sequence, parameter t holding [ends[t - 1], ends[t]); per parameter the
 // operands' addresses (0 for an absent state buffer) and the rule's scalars in its order.
 // Capturable steps (PyTorch's `capturable=True`, for CUDA graphs): per parameter its float32
-// step counter on the device, three doubles where the rule's prologue (`prepare_steps`) leaves
-// the step's scalars the update then reads in place of the host's, and the rule's float32
-// scalar state (NAdam's mu_product); all 0 when the steps live on the host. 2.9 KB, within the
-// 4 KB of kernel parameters every architecture takes.
+// step counter on the device, FT_OPT_COEF doubles where the rule's prologue (`prepare_steps`)
+// leaves the scalars that depend on the step or the learning rate, which the update then reads
+// in place of the host's, the rule's float32 scalar state (NAdam's mu_product) and the learning
+// rate as a double on the device (a tensor `lr`, read at every launch, so a replay sees its
+// current value; 0: the host's, in the rule's scalars); all 0 when the steps live on the host.
+// 3.1 KB, within the 4 KB of kernel parameters every architecture takes.
 #define FT_OPT_LIST 16
+#define FT_OPT_COEF 5
 struct OptList {
     i64 count;
     i64 ends[FT_OPT_LIST];
     u64 p[FT_OPT_LIST][5];
-    double s[FT_OPT_LIST][14];
+    double s[FT_OPT_LIST][15];
     u64 step[FT_OPT_LIST];
     u64 coef[FT_OPT_LIST];
     u64 extra[FT_OPT_LIST];
+    u64 lr[FT_OPT_LIST];
 };
 
-// A rule whose scalars do not depend on the step: its prologue only advances the counters.
-struct OptStepless {
-    static __device__ __forceinline__ void prepare(const double*, double, double*, float*) {}
+// RMSprop and Adadelta: scalars independent of the step, the learning rate negated at c[6]
+// (from the device: coef[0]).
+struct OptNegLr6 {
+    static __device__ __forceinline__ double host_lr(const double* c) { return -c[6]; }
+    static __device__ __forceinline__ void prepare(const double*, double, double lr, double* coef, float*) { coef[0] = -lr; }
 };
 
 // PyTorch's `lerp_` with a fixed weight w, from the start when |w| < 0.5, else from the end
@@ -44,28 +50,31 @@ template <typename R> __device__ __forceinline__ R opt_grad(R param, R grad, con
 }
 
 // The moments Adam, NAdam and RAdam share, from scalars [sign, decay, coupled, param_decay,
-// 1 - beta1, beta2, 1 - beta2]: the parameter decayed, the first moment lerped towards the
-// gradient, the second moment updated; returns the effective gradient.
-template <typename R, int K> __device__ __forceinline__ R adam_moments(R (&v)[K], const double* c) {
+// 1 - beta1, beta2, 1 - beta2] (param_decay, 1 - lr * weight_decay when decoupled, given apart:
+// it comes from the prologue with a device learning rate): the parameter decayed, the first
+// moment lerped towards the gradient, the second moment updated; returns the effective gradient.
+template <typename R, int K> __device__ __forceinline__ R adam_moments(R (&v)[K], const double* c, double param_decay) {
     const R g = opt_grad(v[0], v[1], c);
-    v[0] = v[0] * (R)c[3];
+    v[0] = v[0] * (R)param_decay;
     v[2] = opt_lerp(v[2], g, (R)c[4]);
     v[3] = opt_addcmul(v[3] * (R)c[5], (R)c[6], g, g);
     return g;
 }
 
 // Adam/AdamW (adam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
-// bias_correction2_sqrt, -step_size, beta1, lr]; K = 5 with AMSGrad. With capturable steps the
-// two corrections come from `coef`: [sqrt(1 - beta2^step), -lr / (1 - beta1^step)], in double
-// as the host computes them.
+// bias_correction2_sqrt, -step_size, beta1, lr, decoupled_weight_decay]; K = 5 with AMSGrad.
+// With capturable steps the corrections and the decay come from `coef`: [sqrt(1 - beta2^step),
+// -lr / (1 - beta1^step), param_decay], in double as the host computes them.
 template <int K> struct OptAdam {
-    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
+    static __device__ __forceinline__ double host_lr(const double* c) { return c[11]; }
+    static __device__ __forceinline__ void prepare(const double* c, double step, double lr, double* coef, float*) {
         coef[0] = sqrt(1.0 - pow(c[5], step));
-        coef[1] = -c[11] / (1.0 - pow(c[10], step));
+        coef[1] = -lr / (1.0 - pow(c[10], step));
+        coef[2] = 1.0 - lr * c[12];
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c, const double* coef) {
-        adam_moments(v, c);
+        adam_moments(v, c, coef ? coef[2] : c[3]);
         R second = v[3];
         if constexpr (K == 5) {
             v[K - 1] = opt_maximum(v[K - 1], v[3]);
@@ -77,13 +86,15 @@ template <int K> struct OptAdam {
 };
 
 // Capturable steps' prologue, a thread per parameter: advance its device step counter (in
-// float32, as PyTorch keeps it) and let the rule derive the step's scalars.
+// float32, as PyTorch keeps it) and let the rule derive the step's scalars from it and the
+// learning rate (the device's, else the host's).
 template <typename Rule> __device__ __forceinline__ void prepare_steps(const OptList& list) {
     for (i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x; t < list.count; t += (i64)gridDim.x * blockDim.x) {
         float* step = reinterpret_cast<float*>(list.step[t]);
         const float next = *step + 1.0f;
         *step = next;
-        Rule::prepare(list.s[t], (double)next, reinterpret_cast<double*>(list.coef[t]), reinterpret_cast<float*>(list.extra[t]));
+        const double lr = list.lr[t] ? *reinterpret_cast<const double*>(list.lr[t]) : Rule::host_lr(list.s[t]);
+        Rule::prepare(list.s[t], (double)next, lr, reinterpret_cast<double*>(list.coef[t]), reinterpret_cast<float*>(list.extra[t]));
     }
 }
 
@@ -110,23 +121,26 @@ struct OptAdagrad {
 };
 
 // RMSprop (rmsprop.rs): [sign, decay, coupled, alpha, 1 - alpha, eps, -lr, centered, momentum,
-// mu]; operands [param, grad, square_avg, grad_avg (centered), momentum_buffer (momentum)].
-struct OptRmsprop : OptStepless {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[5], const double* c, const double*) {
+// mu] (with capturable steps -lr from coef[0]); operands [param, grad, square_avg, grad_avg
+// (centered), momentum_buffer (momentum)].
+struct OptRmsprop : OptNegLr6 {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[5], const double* c, const double* coef) {
         const R g = opt_grad(v[0], v[1], c);
         v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
         v[3] = opt_lerp(v[3], g, (R)c[4]);  // junk, and not stored, unless centered
         const R avg = (c[7] != 0.0 ? sqrt(opt_addcmul(v[2], (R)-1, v[3], v[3])) : sqrt(v[2])) + (R)c[5];
         v[4] = v[4] * (R)c[9] + (R)1 * g / avg;  // likewise without momentum
-        v[0] = c[8] != 0.0 ? fma(v[4], (R)c[6], v[0]) : v[0] + (R)c[6] * g / avg;
+        const R neg_lr = (R)(coef ? coef[0] : c[6]);
+        v[0] = c[8] != 0.0 ? fma(v[4], neg_lr, v[0]) : v[0] + neg_lr * g / avg;
     }
 };
 
 // Adamax (adamax.rs): [sign, decay, coupled, 1 - beta1, beta2, eps, -clr, beta1, lr] (clr = lr
 // / bias_correction1; with capturable steps from coef[0]).
 struct OptAdamax {
-    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
-        coef[0] = -(c[8] / (1.0 - pow(c[7], step)));
+    static __device__ __forceinline__ double host_lr(const double* c) { return c[8]; }
+    static __device__ __forceinline__ void prepare(const double* c, double step, double lr, double* coef, float*) {
+        coef[0] = -(lr / (1.0 - pow(c[7], step)));
     }
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
         const R g = opt_grad(v[0], v[1], c);
@@ -136,35 +150,39 @@ struct OptAdamax {
     }
 };
 
-// Adadelta (adadelta.rs): [sign, decay, coupled, rho, 1 - rho, eps, -lr].
-struct OptAdadelta : OptStepless {
-    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double*) {
+// Adadelta (adadelta.rs): [sign, decay, coupled, rho, 1 - rho, eps, -lr] (with capturable steps
+// -lr from coef[0]).
+struct OptAdadelta : OptNegLr6 {
+    template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
         const R g = opt_grad(v[0], v[1], c);
         v[2] = opt_addcmul(v[2] * (R)c[3], (R)c[4], g, g);
         const R std = sqrt(v[2] + (R)c[5]);
         const R delta = sqrt(v[3] + (R)c[5]) / std * g;
         v[3] = opt_addcmul(v[3] * (R)c[3], (R)c[4], delta, delta);
-        v[0] = fma(delta, (R)c[6], v[0]);
+        v[0] = fma(delta, (R)(coef ? coef[0] : c[6]), v[0]);
     }
 };
 
 // NAdam (nadam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps,
-// bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr]; with capturable steps the
-// last three of the first eleven come from coef, and the prologue advances mu_product (float32,
-// as the state tensor; the factor rounded to it first, as the host's `mul_`).
+// bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr, decoupled_weight_decay];
+// with capturable steps the last three of the first eleven and param_decay come from coef, and
+// the prologue advances mu_product (float32, as the state tensor; the factor rounded to it
+// first, as the host's `mul_`).
 __device__ __forceinline__ double nadam_mu(const double* c, double step) { return c[11] * (1.0 - 0.5 * pow(0.96, step * c[12])); }
 struct OptNAdam {
-    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float* mu_product) {
+    static __device__ __forceinline__ double host_lr(const double* c) { return c[13]; }
+    static __device__ __forceinline__ void prepare(const double* c, double step, double lr, double* coef, float* mu_product) {
         const double mu = nadam_mu(c, step), mu_next = nadam_mu(c, step + 1.0);
         *mu_product = (float)((double)*mu_product * (double)(float)mu);
         const double product = (double)*mu_product;
         coef[0] = 1.0 - pow(c[5], step);
-        coef[1] = -c[13] * (1.0 - mu) / (1.0 - product);
-        coef[2] = (-c[13] * mu_next) / (1.0 - product * mu_next);
+        coef[1] = -lr * (1.0 - mu) / (1.0 - product);
+        coef[2] = (-lr * mu_next) / (1.0 - product * mu_next);
+        coef[3] = 1.0 - lr * c[14];
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
-        const R g = adam_moments(v, c);
+        const R g = adam_moments(v, c, coef ? coef[3] : c[3]);
         const double* k = coef ? coef : c + 8;  // [bias_correction2, grad_value, avg_value]
         const R denom = sqrt(v[3] / (R)k[0]) + (R)c[7];
         v[0] = v[0] + (R)k[1] * g / denom;
@@ -173,22 +191,26 @@ struct OptNAdam {
 };
 
 // RAdam (radam.rs): [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2, eps, lr,
-// bias_correction1, bias_correction2_sqrt, rect, beta1] (rect 0 while the variance is
-// intractable); with capturable steps the three step scalars come from coef.
+// bias_correction1, bias_correction2_sqrt, rect, beta1, decoupled_weight_decay] (rect 0 while
+// the variance is intractable); with capturable steps the three step scalars, lr and
+// param_decay come from coef.
 struct OptRAdam {
-    static __device__ __forceinline__ void prepare(const double* c, double step, double* coef, float*) {
+    static __device__ __forceinline__ double host_lr(const double* c) { return c[8]; }
+    static __device__ __forceinline__ void prepare(const double* c, double step, double lr, double* coef, float*) {
         const double beta2 = c[5], rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         const double bias_correction2 = 1.0 - pow(beta2, step);
         const double rho_t = rho_inf - 2.0 * step * pow(beta2, step) / bias_correction2;
         coef[0] = 1.0 - pow(c[12], step);
         coef[1] = pow(bias_correction2, 0.5);
         coef[2] = rho_t > 5.0 ? pow((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t), 0.5) : 0.0;
+        coef[3] = lr;
+        coef[4] = 1.0 - lr * c[13];
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
-        adam_moments(v, c);
+        adam_moments(v, c, coef ? coef[4] : c[3]);
         const double* k = coef ? coef : c + 9;  // [bias_correction1, bias_correction2_sqrt, rect]
-        const R scaled = v[2] / (R)k[0] * (R)c[8];
+        const R scaled = v[2] / (R)k[0] * (R)(coef ? coef[3] : c[8]);
         const R adaptive = (R)1 / (sqrt(v[3]) + (R)c[7]) * (R)k[1];
         v[0] = v[0] - (k[2] != 0.0 ? scaled * adaptive * (R)k[2] : scaled);
     }

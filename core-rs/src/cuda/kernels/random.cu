@@ -28,6 +28,7 @@ __device__ __forceinline__ void random_loop(i64 n, T* out, u64 seed, u64 offset,
 // sample.rs's sample_poisson, PyTorch's CPU sampler): Hörmann's transformed rejection (PTRS)
 // for rates of 10 and more, products of uniforms below.
 template <typename Uniform> __device__ __forceinline__ double poisson_sample(double lambda, Uniform uniform) {
+    if (isinf(lambda)) return lambda;  // the rejection would return inf or NaN at random
     if (lambda >= 10.0) {
         const double slam = sqrt(lambda), loglam = log(lambda);
         const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;

@@ -5,9 +5,9 @@ use std::cmp::Ordering;
 use super::fill::{fill_with, write_contiguous};
 use super::{check_float, Generator};
 use crate::cpu::rng::GeneratorState;
-use crate::dtype::{title, DType, Element};
+use crate::dtype::{title, DType, Element, Scalar};
 use crate::error::Result;
-use crate::ops::binary::BinaryOp;
+use crate::ops::binary::{BinaryOp, Operand};
 use crate::ops::sort::search::{searchsorted, Needles, SearchOptions};
 use crate::tensor::Tensor;
 use crate::{bail, with_dtype};
@@ -122,7 +122,7 @@ impl Tensor {
             }
             let q = Tensor::uninit(self.shape(), d)?;
             q.exponential_(1.0, g)?;
-            let keys = self.binary(BinaryOp::Div, &crate::ops::binary::Operand::Tensor(q))?;
+            let keys = self.binary(BinaryOp::Div, &Operand::Tensor(q))?;
             let keys = keys.to_dtype_copy(DType::F64)?.to_vec::<f64>()?;
             for (row, dst) in keys.chunks(n_cat).zip(indices.chunks_mut(n_sample)) {
                 for (o, i) in dst.iter_mut().zip(top_k(row, n_sample)) {
@@ -165,9 +165,13 @@ impl Tensor {
             if empty_row {
                 bail!(Runtime, "invalid multinomial distribution (sum of probabilities <= 0)");
             }
-            let q = Tensor::uninit_on(self.shape(), self.dtype(), self.device())?;
+            // Exp(1) draws in the compute type: a half draw of a uniform below 2^-25 rounds
+            // to 0, and p / 0 would outrank every category (PyTorch's CUDA exponential clamps
+            // to avoid the same).
+            let compute = self.dtype().compute_type();
+            let q = Tensor::uninit_on(self.shape(), compute, self.device())?;
             q.exponential_(1.0, g)?;
-            return self.div(q)?.topk(n_sample as i64, -1, true, true).map(|(_, indices)| indices);
+            return self.to_dtype(compute)?.div(q)?.topk(n_sample as i64, -1, true, true).map(|(_, indices)| indices);
         }
         if negative {
             bail!(Runtime, "invalid multinomial distribution (encountering probability entry < 0)");
@@ -178,9 +182,13 @@ impl Tensor {
         if empty_row {
             bail!(Runtime, "invalid multinomial distribution (sum of probabilities <= 0)");
         }
-        // x / x is exactly 1, so every uniform (below 1) finds a category; searching for the
-        // first sum above it never lands on a category of probability 0.
-        let cumulative = self.cumsum(last, Some(DType::F64))?;
+        // The device scan adds in a different order per element, so the sums are made flat
+        // across zero probabilities (and non-decreasing) by a running maximum over the sums of
+        // the positive ones: searching for the first sum above a uniform then never lands on a
+        // category of probability 0, and x / x is exactly 1, so every uniform (below 1) finds one.
+        let sums = self.cumsum(last, Some(DType::F64))?;
+        let positive = self.gt(0.0)?;
+        let cumulative = crate::ops::binary::where_(&positive, &Operand::Tensor(sums), &Operand::Scalar(Scalar::Float(0.0)))?.cummax_cummin::<true>(last)?.0;
         let total = cumulative.narrow(last, cumulative.shape()[last as usize] as i64 - 1, 1)?;
         let normalised = cumulative.div(total)?;
         let uniforms = Tensor::uninit_on(out_shape, DType::F64, self.device())?;

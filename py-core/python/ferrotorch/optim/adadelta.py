@@ -1,7 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
 from .. import _C
-from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, step_counter, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -17,7 +17,8 @@ class Adadelta(FusedOptimizer):
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective instead of minimizing it (default False).
         capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
-            into a CUDA graph.
+            into a CUDA graph (a float ``lr`` is then fixed at capture; a CUDA tensor ``lr`` is
+            read at every replay, so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``square_avg``, ``acc_delta``.
@@ -65,7 +66,7 @@ class Adadelta(FusedOptimizer):
             [s["square_avg"] for s in states],
             [s["acc_delta"] for s in states],
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             rho=group["rho"],
             eps=group["eps"],
             weight_decay=group["weight_decay"],

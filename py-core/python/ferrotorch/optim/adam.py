@@ -19,8 +19,9 @@ class Adam(FusedOptimizer):
         maximize: maximize the objective instead of minimizing it (default False).
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
         capturable: step counters on the parameters' CUDA device, advanced there, so that
-            ``step()`` can be captured into a CUDA graph (``lr`` and the betas are then fixed
-            at capture, as floats are in PyTorch).
+            ``step()`` can be captured into a CUDA graph (a float ``lr`` and the betas are
+            then fixed at capture, as in PyTorch; a CUDA tensor ``lr`` is read at every replay,
+            so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable, fused: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
@@ -90,7 +91,7 @@ class Adam(FusedOptimizer):
             [s["exp_avg_sq"] for s in states],
             [s["max_exp_avg_sq"] for s in states] if group["amsgrad"] else None,
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             beta1=scalar(beta1),
             beta2=scalar(beta2),
             eps=group["eps"],

@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients."""
 
 from .. import _C
-from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, step_counter, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -17,7 +17,8 @@ class Adamax(FusedOptimizer):
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective instead of minimizing it (default False).
         capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
-            into a CUDA graph.
+            into a CUDA graph (a float ``lr`` is then fixed at capture; a CUDA tensor ``lr`` is
+            read at every replay, so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_inf``.
@@ -66,7 +67,7 @@ class Adamax(FusedOptimizer):
             [s["exp_avg"] for s in states],
             [s["exp_inf"] for s in states],
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
             eps=group["eps"],

@@ -2,7 +2,7 @@
 
 from .. import _C
 from .._C import float32
-from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, step_counter, zeros_state
 
 __all__ = ["NAdam"]
 
@@ -20,7 +20,8 @@ class NAdam(FusedOptimizer):
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
         maximize: maximize the objective instead of minimizing it (default False).
         capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
-            into a CUDA graph.
+            into a CUDA graph (a float ``lr`` is then fixed at capture; a CUDA tensor ``lr`` is
+            read at every replay, so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` and ``mu_product`` (0-d float32), ``exp_avg``, ``exp_avg_sq``.
@@ -91,7 +92,7 @@ class NAdam(FusedOptimizer):
             [s["exp_avg_sq"] for s in states],
             [s["mu_product"] for s in states],
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
             eps=group["eps"],

@@ -1,7 +1,7 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
 
 from .. import _C
-from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, step_counter, zeros_state
 
 __all__ = ["RAdam"]
 
@@ -18,7 +18,8 @@ class RAdam(FusedOptimizer):
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
         maximize: maximize the objective instead of minimizing it (default False).
         capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
-            into a CUDA graph.
+            into a CUDA graph (a float ``lr`` is then fixed at capture; a CUDA tensor ``lr`` is
+            read at every replay, so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq``.
@@ -75,7 +76,7 @@ class RAdam(FusedOptimizer):
             [s["exp_avg"] for s in states],
             [s["exp_avg_sq"] for s in states],
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
             eps=group["eps"],

@@ -1,7 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 
 from .. import _C
-from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, scalar, step_counter, zeros_state
+from ._fused import FusedOptimizer, capturable_device, check_hyperparameters, step_counter, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -19,7 +19,8 @@ class RMSprop(FusedOptimizer):
         centered: normalize by an estimate of the gradient's variance (default False).
         maximize: maximize the objective instead of minimizing it (default False).
         capturable: step counters on the parameters' CUDA device, so ``step()`` can be captured
-            into a CUDA graph.
+            into a CUDA graph (a float ``lr`` is then fixed at capture; a CUDA tensor ``lr`` is
+            read at every replay, so schedulers that ``fill_`` it reach the graph).
         foreach, differentiable: accepted for compatibility; updates are always fused.
 
     State per parameter: ``step`` (0-d float32), ``square_avg``, and ``momentum_buffer`` (with
@@ -82,7 +83,7 @@ class RMSprop(FusedOptimizer):
             [s["grad_avg"] for s in states] if group["centered"] else None,
             [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else None,
             [s["step"] for s in states],
-            lr=scalar(group["lr"]),
+            lr=group["lr"],
             alpha=group["alpha"],
             eps=group["eps"],
             weight_decay=group["weight_decay"],
