@@ -187,6 +187,12 @@ fn _cudnn_runs() -> u64 {
     ferrotorch_core::cuda::cudnn::runs()
 }
 
+/// How many products cuBLASLt has run in this process (its bias epilogue: tests check it was used).
+#[pyfunction]
+fn _cublaslt_runs() -> u64 {
+    ferrotorch_core::cuda::blas_lt::runs()
+}
+
 /// One of cuDNN's switches (see `_cudnn_set_flag`).
 #[pyfunction]
 fn _cudnn_flag(name: &str) -> PyResult<bool> {
@@ -482,6 +488,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_is_current_stream_capturing, m)?)?;
     m.add_function(wrap_pyfunction!(_cudnn_version, m)?)?;
     m.add_function(wrap_pyfunction!(_cudnn_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(_cublaslt_runs, m)?)?;
     m.add_function(wrap_pyfunction!(_cudnn_set_flag, m)?)?;
     m.add_function(wrap_pyfunction!(_cudnn_flag, m)?)?;
     m.add_function(wrap_pyfunction!(_cudnn_output_dims, m)?)?;

@@ -39,6 +39,11 @@
 #define __restrict__ __restrict
 #define __shared__ static
 
+// Arithmetic that is never contracted into a fused multiply-add (plain operations on the host,
+// which does not contract them either).
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+
 using std::isfinite;
 using std::isinf;
 using std::isnan;

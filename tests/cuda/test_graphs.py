@@ -290,12 +290,12 @@ def test_a_tensor_lr_changed_by_a_scheduler_reaches_the_replays(kind, options):
     g = ft.cuda.CUDAGraph()
     with ft.cuda.graph(g):
         step(graph_model, graph_opt)
-    for _ in range(4):
+    for _ in range(5):  # RAdam's variance becomes tractable at its sixth step
         for sched in schedules:
             sched.step()
         step(eager_model, eager_opt)
         g.replay()
-    assert graph_opt.param_groups[0]["lr"] is lr and abs(lr.item() - 0.02 * 0.5 ** 4) < 1e-9
+    assert graph_opt.param_groups[0]["lr"] is lr and abs(lr.item() - 0.02 * 0.5 ** 5) < 1e-9
     for pe, pg in zip(eager_model.parameters(), graph_model.parameters()):
         np.testing.assert_allclose(pg.detach().cpu().numpy(), pe.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
 

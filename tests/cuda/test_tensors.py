@@ -194,6 +194,37 @@ def test_mixing_devices_raises_pytorchs_error():
         ft.ones(2, 2, device="cuda") @ ft.ones(2, 2)
 
 
+@pytest.mark.parametrize("dtype", [ft.float32, ft.float16, ft.bfloat16])
+def test_linear_adds_its_bias_in_the_products_epilogue(dtype):
+    # cuBLASLt's bias epilogue where PyTorch takes it (one matrix, a 16-byte aligned bias vector,
+    # every size above 1); the cuBLAS route otherwise; both equal the float64 product.
+    x, w, b = (sample(shape, ft.float64, seed=s).to(dtype) for s, shape in enumerate([(37, 24), (40, 24), (41,)]))
+    runs, bc = ft._C._cublaslt_runs(), b.cuda()
+    for at in (0, 1):  # the first takes the epilogue; a view one element in is not 16-byte aligned
+        got = ft.nn.functional.linear(x.cuda(), w.cuda(), bc[at:at + 40])
+        expected = (x.double() @ w.double().t() + b[at:at + 40].double()).to(dtype)
+        same(got, expected)
+        assert ft._C._cublaslt_runs() == runs + 1, "the epilogue route was (not) taken"
+    one_row = ft.nn.functional.linear(x[:1].cuda(), w.cuda(), b[:40].cuda())
+    same(one_row, (x[:1].double() @ w.double().t() + b[:40].double()).to(dtype))
+    assert ft._C._cublaslt_runs() == runs + 1
+    # The gradients through the fused node.
+    xg, wg, bg = (t.cuda().requires_grad_() for t in (x, w, b[:40]))
+    ft.nn.functional.linear(xg, wg, bg).sum().backward()
+    same(bg.grad, ft.full((40,), 37.0, dtype=dtype))
+    same(xg.grad, w.double().sum(0).expand(37, 24).to(dtype))
+
+
+def test_products_with_matrix_and_batched_biases_take_the_cublas_route():
+    a, b = sample((3, 5, 6), ft.float64), sample((3, 6, 4), ft.float64)
+    c, m, row = sample((3, 5, 4), ft.float64, seed=1), sample((5, 4), ft.float64, seed=2), sample((1, 4), ft.float64, seed=3)
+    runs = ft._C._cublaslt_runs()
+    same(c.cuda().baddbmm(a.cuda(), b.cuda()), c.baddbmm(a, b))
+    same(m.cuda().addmm(a[0].cuda(), b[0].cuda(), beta=0.5), m.addmm(a[0], b[0], beta=0.5))
+    same(row.cuda().addmm(a[0].cuda(), b[0].cuda()), row.addmm(a[0], b[0]))  # float64: cuBLAS
+    assert ft._C._cublaslt_runs() == runs
+
+
 def test_numpy_needs_the_host():
     with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
         ft.ones(2, device="cuda").numpy()

@@ -9,7 +9,8 @@
 //!
 //! One handle serves each device; like PyTorch, it gets a workspace of its own for every stream
 //! it runs on (cuBLAS's default workspace is one per handle, which products running at once on
-//! two streams would share).
+//! two streams would share). Products with a bias vector (`linear`) go through cuBLASLt's bias
+//! epilogue where it takes them (`blas_lt.rs`), with the same workspaces.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,7 +73,7 @@ pub fn in_convolution<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether the float32 product about to run may use TF32.
-fn tf32_allowed() -> bool {
+pub(super) fn tf32_allowed() -> bool {
     let flag = if IN_CONVOLUTION.with(|c| c.get()) { &CONV_ALLOW_TF32 } else { &ALLOW_TF32 };
     flag.load(Ordering::Relaxed)
 }
@@ -91,7 +92,7 @@ fn workspace_bytes(index: usize) -> usize {
 }
 
 /// The workspace of device `index`'s stream `stream`.
-fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
+pub(super) fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
     let mut all = WORKSPACES.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, buffer)) = all.iter().find(|(key, _)| *key == (index, stream)) {
         return Ok(buffer.clone());
@@ -131,10 +132,10 @@ fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> 
 
 /// A batch of row-major matrices as cuBLAS reads them: the tensor to pass, whether cuBLAS must
 /// transpose it, its leading dimension and the stride between matrices (0 when broadcast).
-struct Operand {
+pub(super) struct Operand {
     t: Tensor,
-    transpose: bool,
-    ld: i64,
+    pub(super) transpose: bool,
+    pub(super) ld: i64,
     batch_stride: i64,
 }
 
@@ -166,7 +167,7 @@ impl Operand {
         if self.transpose { cublasOperation_t::CUBLAS_OP_T } else { cublasOperation_t::CUBLAS_OP_N }
     }
 
-    fn address(&self) -> u64 {
+    pub(super) fn address(&self) -> u64 {
         address(&self.t, self.t.offset())
     }
 }
@@ -200,6 +201,11 @@ fn data_type(dtype: DType) -> Result<cudaDataType> {
 /// `alpha * a @ b + beta * bias` for CUDA operands: `a` is `(..., m, k)`, `b` `(..., k, n)`,
 /// `batch` the broadcast batch shape, `bias` (already checked) broadcasts to the result.
 pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<Tensor> {
+    if let Some((t, beta)) = bias {
+        if let Some(out) = with_bias_epilogue(a, b, t, beta, alpha, batch, (m, k, n))? {
+            return Ok(out);
+        }
+    }
     let mut shape = batch.to_vec();
     shape.extend([m, n]);
     let out = match bias {
@@ -209,6 +215,26 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
     let beta = bias.map_or(0.0, |(_, beta)| beta.to_f64());
     product_into(&out, a, b, alpha.to_f64(), beta, batch, (m, k, n))?;
     Ok(out)
+}
+
+/// The cuBLASLt route of [`product`] (`blas_lt.rs`), on PyTorch's conditions for it: one
+/// matrix, beta 1, a bias vector along the output's rows (16-byte aligned), every size above 1
+/// (cuBLASLt mishandles some size-1 products), a half or float32 product; None otherwise or
+/// when cuBLASLt declines.
+fn with_bias_epilogue(a: &Tensor, b: &Tensor, bias: &Tensor, beta: Scalar, alpha: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<Option<Tensor>> {
+    let Device::Cuda(index) = a.device() else { return Ok(None) };
+    let shapes = batch.iter().all(|&d| d == 1) && m > 1 && k > 1 && n > 1 && bias.ndim() <= 2;
+    if !shapes || beta.to_f64() != 1.0 || !matches!(a.dtype(), DType::F16 | DType::BF16 | DType::F32) {
+        return Ok(None);
+    }
+    if bias.expand_to(&[m, n])?.strides() != [0, 1] || address(bias, bias.offset()) % 16 != 0 {
+        return Ok(None);
+    }
+    let (lhs, rhs) = (Operand::new(&a.reshape(&[m as i64, k as i64])?, &[], m, k)?, Operand::new(&b.reshape(&[k as i64, n as i64])?, &[], k, n)?);
+    let mut shape = batch.to_vec();
+    shape.extend([m, n]);
+    let out = Tensor::uninit_on(&shape, a.dtype(), a.device())?;
+    Ok(super::blas_lt::product_with_bias(&out, &lhs, &rhs, bias, alpha.to_f64(), (m, k, n), index)?.then_some(out))
 }
 
 /// `out = alpha * a @ b + beta * out` in place, for CUDA operands shaped as in [`product`] and

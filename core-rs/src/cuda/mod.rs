@@ -30,6 +30,7 @@ pub mod allocator;
 pub mod attention;
 pub mod batch_norm;
 pub mod blas;
+pub mod blas_lt;
 pub mod compile;
 pub mod cudnn;
 pub mod device;

@@ -290,13 +290,14 @@ pub(crate) fn apply_capturable<const K: usize, U: Rule<K>>(
         }
     }
     // The prologue reads a float64 on the parameters' device: a conversion, when needed, is
-    // device work too, queued before the step (and captured with it).
+    // device work too, queued before the step (and captured with it); one from another device
+    // is a copy, as PyTorch's.
     let lr = match (lr_on_device, steps.first()) {
         (Some(lr), Some(step)) => {
-            if lr.numel() != 1 || lr.device() != step.device() {
-                crate::bail!(Runtime, "{}: a tensor lr for capturable steps must have one element on the parameters' device, got {:?} on {}", name, lr.shape(), lr.device());
+            if lr.numel() != 1 {
+                crate::bail!(Runtime, "{}: Tensor lr must be 1-element, got {:?}", name, lr.shape());
             }
-            Some(lr.contiguous_as(DType::F64)?)
+            Some(lr.to_device(step.device())?.contiguous_as(DType::F64)?)
         }
         _ => None,
     };

@@ -9,9 +9,8 @@ use crate::tensor::Tensor;
 #[derive(Clone)]
 pub struct RAdamOptions {
     pub lr: f64,
-    /// A tensor `lr` on the parameters' device (float64, one element) that capturable steps
-    /// read at every launch, so a CUDA graph's replays see its current value; `lr` is then not
-    /// read.
+    /// A one-element tensor `lr` on a GPU that capturable steps read at every launch, so a CUDA
+    /// graph's replays see its current value; those steps then do not read `lr`.
     pub lr_on_device: Option<Tensor>,
     pub beta1: f64,
     pub beta2: f64,

@@ -26,6 +26,16 @@ struct OptList {
     u64 lr[FT_OPT_LIST];
 };
 
+// 1 - a * b rounded after the product and after the difference, as the host computes it
+// (NVRTC would contract it into one fused multiply-add, rounded once).
+__device__ __forceinline__ double opt_one_minus_product(double a, double b) { return __dadd_rn(1.0, -__dmul_rn(a, b)); }
+
+// The decoupled decay 1 - lr * weight_decay; exactly 1 without one (weight_decay 0), as the host
+// passes it.
+__device__ __forceinline__ double opt_param_decay(double lr, double weight_decay) {
+    return weight_decay != 0.0 ? opt_one_minus_product(lr, weight_decay) : 1.0;
+}
+
 // RMSprop and Adadelta: scalars independent of the step, the learning rate negated at c[6]
 // (from the device: coef[0]).
 struct OptNegLr6 {
@@ -70,7 +80,7 @@ template <int K> struct OptAdam {
     static __device__ __forceinline__ void prepare(const double* c, double step, double lr, double* coef, float*) {
         coef[0] = sqrt(1.0 - pow(c[5], step));
         coef[1] = -lr / (1.0 - pow(c[10], step));
-        coef[2] = 1.0 - lr * c[12];
+        coef[2] = opt_param_decay(lr, c[12]);
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[K], const double* c, const double* coef) {
@@ -177,8 +187,8 @@ struct OptNAdam {
         const double product = (double)*mu_product;
         coef[0] = 1.0 - pow(c[5], step);
         coef[1] = -lr * (1.0 - mu) / (1.0 - product);
-        coef[2] = (-lr * mu_next) / (1.0 - product * mu_next);
-        coef[3] = 1.0 - lr * c[14];
+        coef[2] = (-lr * mu_next) / opt_one_minus_product(product, mu_next);
+        coef[3] = opt_param_decay(lr, c[14]);
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
@@ -204,7 +214,7 @@ struct OptRAdam {
         coef[1] = pow(bias_correction2, 0.5);
         coef[2] = rho_t > 5.0 ? pow((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t), 0.5) : 0.0;
         coef[3] = lr;
-        coef[4] = 1.0 - lr * c[13];
+        coef[4] = opt_param_decay(lr, c[13]);
     }
 
     template <typename R> static __device__ __forceinline__ void apply(R (&v)[4], const double* c, const double* coef) {
