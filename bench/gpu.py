@@ -5,16 +5,21 @@ steps (ResNet-18 on CIFAR shapes at batch 256 in float32 and under bf16 autocast
 model, an LSTM) within 1.5x of PyTorch's eager time; an Adam step over 10M parameters at or
 below PyTorch's fused Adam.
 
-    python bench/gpu.py [--repeats N]
+    python bench/gpu.py [--repeats N] [--after WORKLOAD]
 
 Each workload is written once against the torch API and run on both libraries. A library that
 cannot run a workload (ferrotorch before CUDA tensors land, or no GPU) gets "n/a" and the
-reason; the table is printed either way. Also reports NVRTC's first-use compile time.
+reason; the table is printed either way. Also reports NVRTC's first-use compile time. A
+ferrotorch failure that leaves the process's CUDA context unusable (an illegal address is
+sticky) would take every later row with it, PyTorch's included: the bench then starts itself
+afresh after that row (`--after`).
 """
 
 import argparse
 import importlib
+import os
 import statistics
+import sys
 import time
 import traceback
 
@@ -282,14 +287,15 @@ def measure(lib, build, repeats, inner=20):
     """Median seconds per call of the workload, or the reason it cannot run."""
     try:
         fn = build(lib)
+        fn()  # compiles kernels, picks algorithms, fills the caches
+        lib.cuda.synchronize()
         start = time.perf_counter()
         fn()
         lib.cuda.synchronize()
         if time.perf_counter() - start > SLOW_CALL:
-            # A slow workload (seconds per call) gets one timed call: the table must fit a lease.
+            # A slow workload (seconds per warm call) gets one timed call: the table must fit a lease.
             repeats, inner = 1, 1
-        for _ in range(2):
-            fn()
+        fn()
         lib.cuda.synchronize()
         times = []
         for _ in range(repeats):
@@ -317,16 +323,36 @@ def compile_times():
     return f"binary_add for {arch}: {time.perf_counter() - start:.2f} s (uncached)"
 
 
+def context_lost():
+    """Whether the process's CUDA context no longer runs work (a sticky error)."""
+    for lib in (ferrotorch, torch):
+        try:
+            if lib is not None:
+                lib.cuda.synchronize()
+        except Exception:  # noqa: BLE001 - any failure to wait means the context is gone
+            return True
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--after", help="start after this workload (a fresh process continuing the table)")
     args = parser.parse_args()
-    card = ferrotorch.cuda.get_device_name() if ferrotorch.cuda.is_available() else "no GPU"
-    print(f"card: {card}   date: {time.strftime('%Y-%m-%d')}   torch: {getattr(torch, '__version__', 'absent')}")
-    print(f"{'workload':<22}{'ferrotorch':>32}{'PyTorch':>32}{'ratio':>8}  target (ratio: PyTorch time / ours)")
-    for name, (build, show, target) in WORKLOADS.items():
+    names = list(WORKLOADS)
+    if args.after is None:
+        card = ferrotorch.cuda.get_device_name() if ferrotorch.cuda.is_available() else "no GPU"
+        print(f"card: {card}   date: {time.strftime('%Y-%m-%d')}   torch: {getattr(torch, '__version__', 'absent')}")
+        print(f"{'workload':<22}{'ferrotorch':>32}{'PyTorch':>32}{'ratio':>8}  target (ratio: PyTorch time / ours)")
+    else:
+        names = names[names.index(args.after) + 1:]
+    for name in names:
+        build, show, target = WORKLOADS[name]
         inner = INNER.get(name, 20)
         ours = measure(ferrotorch, build, args.repeats, inner)
+        if isinstance(ours, str) and context_lost():
+            print(f"{name:<22}{ours[:32]:>32}{'n/a (CUDA context lost)':>32}", flush=True)
+            os.execv(sys.executable, [sys.executable, __file__, "--repeats", str(args.repeats), "--after", name])
         ref = measure(torch, build, args.repeats, inner) if torch is not None else "n/a (torch absent)"
         cells = [show(v) if isinstance(v, float) else v for v in (ours, ref)]
         ratio = ""

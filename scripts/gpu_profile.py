@@ -1,15 +1,18 @@
 """Where a GPU workload's time goes, kernel by kernel, with Nsight Compute (no counters beyond
 each kernel's duration, so one replay pass per kernel).
 
-    ncu --csv --clock-control none --metrics gpu__time_duration.sum \\
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum --profile-from-start off \\
         python scripts/gpu_profile.py run "ResNet-18 b256 f32" > kernels.csv
     python scripts/gpu_profile.py summary kernels.csv     # the kernels taking the most time
 
-`run` takes a workload of bench/gpu.py by name, calls it twice (the first call compiles and
-allocates) and synchronizes; `summary` totals the durations per kernel name.
+`run` takes a workload of bench/gpu.py by name, calls it once unprofiled (compiling kernels,
+filling caches), then once more between the driver's `cuProfilerStart` and `cuProfilerStop`, so
+with `--profile-from-start off` only the warm step is replayed kernel by kernel; `summary`
+totals the durations per kernel name, and fails (with ncu's own messages) when there are none.
 """
 
 import csv
+import ctypes
 import os
 import sys
 from collections import defaultdict
@@ -22,15 +25,20 @@ def run(name):
 
     build, _, _ = gpu.WORKLOADS[name]
     step = build(ferrotorch)
-    for _ in range(2):
-        step()
+    step()
     ferrotorch.cuda.synchronize()
+    driver = ctypes.CDLL("libcuda.so.1")
+    driver.cuProfilerStart()
+    step()
+    ferrotorch.cuda.synchronize()
+    driver.cuProfilerStop()
 
 
 def summary(path, top=20):
     total, count = defaultdict(float), defaultdict(int)
     with open(path, newline="") as f:
-        rows = [line for line in f if line.startswith('"')]
+        lines = f.readlines()
+    rows = [line for line in lines if line.startswith('"')]
     for row in csv.DictReader(rows):
         if row.get("Metric Name") != "gpu__time_duration.sum":
             continue
@@ -39,6 +47,9 @@ def summary(path, top=20):
         kernel = row["Kernel Name"].split("(")[0][:60]
         total[kernel] += value * scale
         count[kernel] += 1
+    if not total:
+        # ncu reports its own failures (a library it could not load, no kernels) among the rows.
+        sys.exit("no kernels profiled:\n" + "".join(line for line in lines if not line.startswith('"'))[-2000:])
     whole = sum(total.values())
     print(f"{len(total)} kernels, {sum(count.values())} launches, {whole / 1e3:.2f} ms in kernels")
     for kernel, us in sorted(total.items(), key=lambda kv: -kv[1])[:top]:

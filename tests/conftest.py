@@ -1,5 +1,7 @@
 """Shared helpers: NumPy references, dtype tables and tensor makers for every suite."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -106,6 +108,24 @@ def float32_convolutions_in_full_precision(request):
     ft.backends.cudnn.allow_tf32 = False
     yield
     ft.backends.cudnn.allow_tf32 = previous
+
+
+@pytest.fixture(autouse=True)
+def a_lost_gpu_context_ends_the_worker(request):
+    """A sticky CUDA error (an illegal address) leaves this process's context unusable, and every
+    later test of the worker would fail with it. Under pytest-xdist, a `cuda` test after which
+    two waits in a row fail ends the worker, and xdist starts a fresh one. (One failed wait can
+    be a test's own error surfacing, which the wait clears.)"""
+    yield
+    if request.node.get_closest_marker("cuda") is None or "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    for _ in range(2):
+        try:
+            ft.cuda.synchronize()
+            return
+        except RuntimeError:
+            continue
+    os._exit(3)
 
 
 def leaf(shape, rng, layout="contiguous", low=-2.0, high=2.0, dtype=None):

@@ -177,6 +177,27 @@ def test_benchmark_and_deterministic_algorithms_give_the_same_results(switch):
 
 @pytest.mark.cuda
 @needs_cudnn
+def test_benchmark_mode_inside_a_capture_ranks_by_the_heuristics():
+    # The timed search allocates, frees and waits, which a capture forbids: inside one the
+    # heuristics rank (their choice made in the warm-up), and the replay computes the same.
+    x, w = sample((2, 3, 17, 19), ft.float32), sample((8, 3, 3, 3), ft.float32, seed=1)
+    xg, wg = x.cuda(), w.cuda()
+    side = ft.cuda.Stream()
+    side.wait_stream(ft.cuda.current_stream())
+    with cudnn.flags(enabled=True, benchmark=False), ft.cuda.stream(side):
+        F.conv2d(xg, wg)
+    ft.cuda.current_stream().wait_stream(side)
+    g = ft.cuda.CUDAGraph()
+    before = ft._C._cudnn_runs()
+    with cudnn.flags(enabled=True, benchmark=True), ft.cuda.graph(g):
+        y = F.conv2d(xg, wg)
+    g.replay()
+    assert ft._C._cudnn_runs() == before + 1
+    same(y, F.conv2d(x, w))
+
+
+@pytest.mark.cuda
+@needs_cudnn
 @pytest.mark.parametrize("kernel", [2, 3])
 def test_same_padding_with_any_kernel_runs_on_cuda(kernel):
     # An even kernel pads asymmetrically: cuDNN cannot say it, so im2col + cuBLAS runs it.

@@ -368,7 +368,10 @@ macro_rules! usable {
     ($perfs:expr, $count:expr, $variant:ident) => {
         $perfs[..($count.max(0) as usize).min(MAX_ALGOS)]
             .iter()
-            .filter(|p| p.status == cudnnStatus_t::CUDNN_STATUS_SUCCESS)
+            // Read as the integer cuDNN wrote (the macro runs inside `ranked`'s unsafe block:
+            // `status` is a C enum, a 32-bit integer in the struct): a newer cuDNN 9 may report
+            // a status the bindings' enum lacks. 0 is CUDNN_STATUS_SUCCESS.
+            .filter(|p| std::ptr::addr_of!(p.status).cast::<u32>().read() == 0)
             .map(|p| Candidate { algo: Algo::$variant(p.algo), deterministic: p.determinism == cudnnDeterminism_t::CUDNN_DETERMINISTIC, math: p.mathType })
             .collect::<Vec<_>>()
     };
@@ -481,14 +484,18 @@ fn deterministic() -> bool {
     DETERMINISTIC.load(Ordering::Relaxed) || DETERMINISTIC_ALGORITHMS.load(Ordering::Relaxed)
 }
 
-/// cuDNN's usable algorithms for `direction`, best first, under the switches; and whether the
-/// ranking may be cached (not when the timed search failed and the heuristics stood in).
-fn candidates(handle: cudnnHandle_t, direction: Direction, geometry: &Geometry, d: &Descriptors, math: cudnnMathType_t, benchmark: bool) -> Result<(Vec<Candidate>, bool)> {
+/// cuDNN's usable algorithms for `direction`, best first, under the switches.
+fn candidates(handle: cudnnHandle_t, direction: Direction, geometry: &Geometry, d: &Descriptors, math: cudnnMathType_t, benchmark: bool) -> Result<Vec<Candidate>> {
+    // The ranking depends on the descriptor's math type, which a failed attempt may have left
+    // at another algorithm's (PyTorch's note on cudnnFind and cudnnGet).
+    // SAFETY: a live convolution descriptor.
+    guarded("cudnnSetConvolutionMathType", || unsafe { cudnn::set_convolution_math_type(d.conv, math) }.map_err(|e| cudnn_error("cudnnSetConvolutionMathType", geometry, e)))?;
     // The timed search allocates its buffers outside the caching allocator; where that fails,
-    // the heuristics still rank the algorithms.
-    let (ranking, cacheable) = match guarded("cudnn algorithm ranking", || ranked(handle, direction, geometry, d, benchmark)) {
-        Ok(r) => (r, true),
-        Err(_) if benchmark => (guarded("cudnn algorithm ranking", || ranked(handle, direction, geometry, d, false))?, false),
+    // the heuristics rank the algorithms instead (and their choice is cached like the search's,
+    // so the search is not retried at every call).
+    let ranking = match guarded("cudnn algorithm ranking", || ranked(handle, direction, geometry, d, benchmark)) {
+        Ok(r) => r,
+        Err(_) if benchmark => guarded("cudnn algorithm ranking", || ranked(handle, direction, geometry, d, false))?,
         Err(e) => return Err(e),
     };
     let deterministic = deterministic();
@@ -498,7 +505,7 @@ fn candidates(handle: cudnnHandle_t, direction: Direction, geometry: &Geometry, 
         // FMA math was asked for: an algorithm cuDNN would run in TF32 is not taken.
         .filter(|c| math != cudnnMathType_t::CUDNN_FMA_MATH || c.math == cudnnMathType_t::CUDNN_FMA_MATH)
         .collect();
-    Ok((usable, cacheable))
+    Ok(usable)
 }
 
 /// Tries `candidate`: sets its math type, allocates its workspace, queues it. An error means
@@ -520,7 +527,9 @@ fn attempt(handle: cudnnHandle_t, geometry: &Geometry, d: &Descriptors, candidat
 fn run(direction: Direction, geometry: &Geometry, dtype: DType, device: Device, buffers: &Buffers) -> Result<bool> {
     let Device::Cuda(index) = device else { bail!(Runtime, "cuDNN runs on CUDA tensors") };
     let math = math_type(dtype);
-    let benchmark = BENCHMARK.load(Ordering::Relaxed);
+    // The timed search allocates, frees and waits, which a CUDA graph capture anywhere in the
+    // process forbids: the heuristics rank then (PyTorch refuses the search there).
+    let benchmark = BENCHMARK.load(Ordering::Relaxed) && !super::graphs::any_capture();
     let key = Key { device: index, direction, dtype, geometry: geometry.clone(), math, deterministic: deterministic(), benchmark };
     let Ok(d) = Descriptors::new(geometry, dtype, math) else { return Ok(false) };
     let ran = with_handle(index, |handle| {
@@ -530,12 +539,10 @@ fn run(direction: Direction, geometry: &Geometry, dtype: DType, device: Device, 
                 return Ok(true);
             }
         }
-        let (ranking, cacheable) = candidates(handle, direction, geometry, &d, math, benchmark)?;
+        let ranking = candidates(handle, direction, geometry, &d, math, benchmark)?;
         for c in ranking.into_iter().filter(|c| Some(*c) != cached) {
             if attempt(handle, geometry, &d, c, dtype, device, buffers).is_ok() {
-                if cacheable {
-                    CHOSEN.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).insert(key.clone(), c);
-                }
+                CHOSEN.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new).insert(key.clone(), c);
                 return Ok(true);
             }
         }

@@ -15,8 +15,10 @@
 //! glibc then answers cudarc's later `dlopen("libnvrtc.so.13")` with that already-loaded copy,
 //! since it matches loaded objects by their SONAME (PyTorch's `torch/__init__.py` preloads its
 //! pip-installed CUDA libraries the same way). Companion libraries are loaded first from the
-//! same folder: NVRTC opens `libnvrtc-builtins.so.13.0` by name when it compiles, cuBLAS
-//! needs `libcublasLt.so.13` at load time, and cuDNN's shim opens its sub-libraries by name.
+//! same folder: NVRTC opens `libnvrtc-builtins.so.13.<minor>` (its own minor version) by name
+//! when it compiles, cuBLAS needs `libcublasLt.so.13` at load time, and cuDNN's shim opens its
+//! sub-libraries by name. cuDNN's engines also open cuBLASLt and NVRTC by name at run time, from
+//! a RUNPATH that names the CUDA 12 wheels' layout, so those two are loaded before cuDNN.
 //!
 //! The driver, libcuda, is only taken from the loader path: toolkits and wheels ship a stub
 //! `libcuda.so` that loads but cannot talk to a GPU.
@@ -59,10 +61,11 @@ impl CudaLibrary {
         }
     }
 
-    /// Libraries of the same folder to load before this one (see the module comment).
+    /// Libraries of the same folder to load before this one (see the module comment); a name
+    /// ending in `*` stands for every file of the folder it begins.
     pub fn companions(self) -> &'static [&'static str] {
         match self {
-            CudaLibrary::Nvrtc => &["libnvrtc-builtins.so.13.0"],
+            CudaLibrary::Nvrtc => &["libnvrtc-builtins.so.13.*"],
             CudaLibrary::Cublas => &["libcublasLt.so.13"],
             // libcudnn.so.9 is a shim that opens these by name when first needed; the graph
             // library first, as the others link against it (the RNN/attention one is not used).
@@ -75,6 +78,14 @@ impl CudaLibrary {
                 "libcudnn_engines_runtime_compiled.so.9",
             ],
             CudaLibrary::Driver | CudaLibrary::CublasLt => &[],
+        }
+    }
+
+    /// Other libraries to load first, wherever they are found (missing ones are no error here).
+    fn prerequisites(self) -> &'static [CudaLibrary] {
+        match self {
+            CudaLibrary::Cudnn => &[CudaLibrary::Nvrtc, CudaLibrary::CublasLt],
+            _ => &[],
         }
     }
 
@@ -157,6 +168,9 @@ pub fn location(library: CudaLibrary) -> Option<Location> {
 /// Loads `library` (once; later calls return where it came from) so that cudarc's own loading of
 /// it cannot fail. A missing library is a RuntimeError naming what was searched.
 pub fn ensure_loaded(library: CudaLibrary) -> Result<Location> {
+    for &first in library.prerequisites() {
+        let _ = ensure_loaded(first);
+    }
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, location, _)) = loaded.iter().find(|(lib, _, _)| *lib == library) {
         return Ok(location.clone());
@@ -188,11 +202,31 @@ pub fn ensure_loaded(library: CudaLibrary) -> Result<Location> {
 /// Opens the companions of `library` found in `dir`, then the library, all with `RTLD_GLOBAL`.
 fn open_with_companions(dir: &Path, library: CudaLibrary) -> std::result::Result<Vec<libloading::Library>, String> {
     let mut handles = Vec::new();
-    for companion in library.companions().iter().filter(|c| dir.join(c).is_file()) {
-        handles.push(open_global(&dir.join(companion))?);
+    for companion in companion_files(dir, library) {
+        handles.push(open_global(&companion)?);
     }
     handles.push(open_global(&dir.join(library.soname()))?);
     Ok(handles)
+}
+
+/// The companions of `library` present in `dir`, in the order `companions` lists them (the
+/// files a `*` name matches in name order).
+fn companion_files(dir: &Path, library: CudaLibrary) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for companion in library.companions() {
+        match companion.strip_suffix('*') {
+            Some(prefix) => {
+                let Ok(entries) = std::fs::read_dir(dir) else { continue };
+                let mut matched: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))).collect();
+                matched.sort();
+                files.extend(matched);
+            }
+            None if dir.join(companion).is_file() => files.push(dir.join(companion)),
+            None => {}
+        }
+    }
+    files
 }
 
 #[cfg(unix)]
@@ -262,6 +296,18 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(root.join("libcublas.so.13"), b"not an ELF file").unwrap();
         assert!(open_with_companions(&root, CudaLibrary::Cublas).is_err());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn nvrtc_takes_its_builtins_of_any_minor_version() {
+        let root = fake_tree("builtins");
+        std::fs::create_dir_all(&root).unwrap();
+        for name in ["libnvrtc.so.13", "libnvrtc-builtins.so.13.2", "libnvrtc-builtins.so.12.9", "libcudnn_ops.so.9"] {
+            std::fs::write(root.join(name), b"").unwrap();
+        }
+        assert_eq!(companion_files(&root, CudaLibrary::Nvrtc), vec![root.join("libnvrtc-builtins.so.13.2")]);
+        assert_eq!(companion_files(&root, CudaLibrary::Cudnn), vec![root.join("libcudnn_ops.so.9")]);
         std::fs::remove_dir_all(root).unwrap();
     }
 
