@@ -140,12 +140,14 @@ def test_cudnn_convolutions_and_gradients_equal_the_cpu_and_the_fallback(conv, d
     want = run_conv(name, *inputs, kwargs)
     before = ft._C._cudnn_runs()
     with cudnn.flags(enabled=True, allow_tf32=False):
+        getattr(F, name)(*(t.cuda() for t in inputs), **kwargs)
+        assert ft._C._cudnn_runs() - before == 1, "cuDNN declined the forward"
         got = run_conv(name, *(t.cuda() for t in inputs), kwargs)
     # Forward, input gradient, weight gradient: cuDNN ran all three (none fell back).
-    assert ft._C._cudnn_runs() - before == 3
+    assert ft._C._cudnn_runs() - before == 4, "cuDNN declined a gradient"
     with cudnn.flags(enabled=False, allow_tf32=False):
         fallback = run_conv(name, *(t.cuda() for t in inputs), kwargs)
-    assert ft._C._cudnn_runs() - before == 3
+    assert ft._C._cudnn_runs() - before == 4
     for g, f, c in zip(got, fallback, want):
         assert g.device.type == "cuda" and g.shape == c.shape and g.dtype == c.dtype
         close(g, c, dtype)
