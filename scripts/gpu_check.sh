@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${1:-python3}
-LOGS=$(mkdir -p "${LOGS:-${OUT:-gpu-logs}}" && realpath "${LOGS:-${OUT:-gpu-logs}}")
+LOGS=$(mkdir -p "${LOGS:-${OUT:-gpu-logs}}" && realpath "${LOGS:-${OUT:-gpu-logs}}") || exit 2
 START=$SECONDS
 DEADLINE=${GPU_DEADLINE:-380}
 TEST_TIMEOUT=${GPU_TEST_TIMEOUT:-150}
@@ -72,13 +72,13 @@ TESTS_LIMIT=$(limit "$TEST_TIMEOUT" $((BENCH_TIMEOUT < 120 ? BENCH_TIMEOUT : 120
 echo "== tests (limit ${TESTS_LIMIT}s)"
 PYTEST_ARGS=(-q -p no:cacheprovider -rfE --junitxml="$LOGS/cuda-tests.xml")
 "$PYV" -c "import xdist" 2>/dev/null && PYTEST_ARGS+=(-n 8)
-# The thread method ends a test stuck in native code (the signal one cannot while the GIL is
-# released); its worker then crashes and xdist starts another.
-"$PYV" -c "import pytest_timeout" 2>/dev/null && PYTEST_ARGS+=(--timeout 45 --timeout-method=thread)
+# A test still running after FERROTORCH_TEST_WATCHDOG seconds ends its worker (tests/conftest.py:
+# faulthandler's watchdog, which a wait holding the GIL cannot block), and xdist starts another.
 # RUST_BACKTRACE: an op that reaches for host memory of a CUDA tensor names itself in the error.
 # SIGINT at the limit: pytest still prints its summary and writes the XML. Few CPU threads per
 # worker: eight workers share the machine's cores for the CPU references.
-(cd tests && RUST_BACKTRACE=1 RAYON_NUM_THREADS=2 timeout -s INT -k 15 "$TESTS_LIMIT" "$PYV" -m pytest "${PYTEST_ARGS[@]}" -m cuda cuda) > "$LOGS/cuda-tests.log" 2>&1
+(cd tests && FERROTORCH_TEST_WATCHDOG=${GPU_TEST_WATCHDOG:-60} RUST_BACKTRACE=1 RAYON_NUM_THREADS=2 timeout -s INT -k 15 "$TESTS_LIMIT" \
+    "$PYV" -m pytest "${PYTEST_ARGS[@]}" -m cuda cuda) > "$LOGS/cuda-tests.log" 2>&1
 ended tests $?
 STATUS[compile]=skipped
 if [ -n "${GPU_COMPILE:-}" ]; then
@@ -112,6 +112,5 @@ echo "== summary"
 echo "failed tests (first 60 of $(grep -c '^FAILED\|^ERROR' "$LOGS/cuda-tests.log")):"
 grep '^FAILED\|^ERROR' "$LOGS/cuda-tests.log" | cut -c1-220 | head -n 60
 tail -n 3 "$LOGS/cuda-tests.log"
-tail -n 1 "$LOGS/setup.log"
 cat "$LOGS/bench.log"
 for stage in device selftest tests compile bench; do printf '%s=%s ' "$stage" "${STATUS[$stage]}"; done; echo

@@ -28,10 +28,12 @@ def run(name):
     step()
     ferrotorch.cuda.synchronize()
     driver = ctypes.CDLL("libcuda.so.1")
-    driver.cuProfilerStart()
+    if code := driver.cuProfilerStart():
+        print(f"cuProfilerStart failed: CUresult {code}", file=sys.stderr)
     step()
     ferrotorch.cuda.synchronize()
-    driver.cuProfilerStop()
+    if code := driver.cuProfilerStop():
+        print(f"cuProfilerStop failed: CUresult {code}", file=sys.stderr)
 
 
 def summary(path, top=20):

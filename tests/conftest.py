@@ -1,5 +1,6 @@
 """Shared helpers: NumPy references, dtype tables and tensor makers for every suite."""
 
+import faulthandler
 import os
 
 import numpy as np
@@ -111,19 +112,27 @@ def float32_convolutions_in_full_precision(request):
 
 
 @pytest.fixture(autouse=True)
-def a_lost_gpu_context_ends_the_worker(request):
-    """A sticky CUDA error (an illegal address) leaves this process's context unusable, and every
-    later test of the worker would fail with it. Under pytest-xdist, a `cuda` test after which
-    two waits in a row fail ends the worker, and xdist starts a fresh one. (One failed wait can
-    be a test's own error surfacing, which the wait clears.)"""
+def a_stuck_or_lost_gpu_ends_the_worker(request):
+    """Under pytest-xdist, `cuda` tests that would take the worker down with them end it
+    instead, and xdist starts a fresh one. A test still running after FERROTORCH_TEST_WATCHDOG
+    seconds (a kernel that never ends: the wait holds the GIL, so no Python-level timeout can
+    act) is ended by faulthandler's watchdog thread, which needs no GIL, with the stacks
+    printed. A sticky CUDA error (an illegal address) leaves the context unusable for every
+    later test: two failed waits in a row after a test end the worker (one failed wait can be
+    the test's own pending error, which the wait clears)."""
+    watched = request.node.get_closest_marker("cuda") is not None and "PYTEST_XDIST_WORKER" in os.environ
+    limit = float(os.environ.get("FERROTORCH_TEST_WATCHDOG", "0") or 0)
+    if watched and limit > 0:
+        faulthandler.dump_traceback_later(limit, exit=True)
     yield
-    if request.node.get_closest_marker("cuda") is None or "PYTEST_XDIST_WORKER" not in os.environ:
+    if not watched:
         return
+    faulthandler.cancel_dump_traceback_later()
     for _ in range(2):
         try:
             ft.cuda.synchronize()
             return
-        except RuntimeError:
+        except Exception:  # noqa: BLE001 - an index fault surfaces as IndexError, others as RuntimeError
             continue
     os._exit(3)
 

@@ -186,12 +186,12 @@ def test_benchmark_mode_inside_a_capture_ranks_by_the_heuristics():
     xg, wg = x.cuda(), w.cuda()
     side = ft.cuda.Stream()
     side.wait_stream(ft.cuda.current_stream())
-    with cudnn.flags(enabled=True, benchmark=False), ft.cuda.stream(side):
+    with cudnn.flags(enabled=True, benchmark=False, allow_tf32=False), ft.cuda.stream(side):
         F.conv2d(xg, wg)
     ft.cuda.current_stream().wait_stream(side)
     g = ft.cuda.CUDAGraph()
     before = ft._C._cudnn_runs()
-    with cudnn.flags(enabled=True, benchmark=True), ft.cuda.graph(g):
+    with cudnn.flags(enabled=True, benchmark=True, allow_tf32=False), ft.cuda.graph(g):
         y = F.conv2d(xg, wg)
     g.replay()
     assert ft._C._cudnn_runs() == before + 1
