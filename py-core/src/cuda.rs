@@ -60,9 +60,11 @@ fn _cuda_set_device(index: usize) -> PyResult<()> {
     device::set_device(index).py()
 }
 
+/// Waits for device `index`; other Python threads run meanwhile (PyTorch releases the GIL in its
+/// waits too), and a watchdog thread can still end a wait that never returns.
 #[pyfunction]
-fn _cuda_synchronize(index: usize) -> PyResult<()> {
-    device::synchronize(index).py()
+fn _cuda_synchronize(py: Python<'_>, index: usize) -> PyResult<()> {
+    py.detach(|| device::synchronize(index)).py()
 }
 
 /// The properties of device `index` as a dict (the Python side wraps it).
@@ -385,8 +387,8 @@ fn _cuda_set_stream(index: usize, id: u64) -> PyResult<u64> {
 }
 
 #[pyfunction]
-fn _cuda_stream_synchronize(index: usize, id: u64) -> PyResult<()> {
-    stream::synchronize(index, id).py()
+fn _cuda_stream_synchronize(py: Python<'_>, index: usize, id: u64) -> PyResult<()> {
+    py.detach(|| stream::synchronize(index, id)).py()
 }
 
 #[pyfunction]
@@ -429,8 +431,8 @@ fn _cuda_event_wait(id: u64, stream_id: u64) -> PyResult<()> {
 }
 
 #[pyfunction]
-fn _cuda_event_synchronize(id: u64) -> PyResult<()> {
-    stream::event_synchronize(id).py()
+fn _cuda_event_synchronize(py: Python<'_>, id: u64) -> PyResult<()> {
+    py.detach(|| stream::event_synchronize(id)).py()
 }
 
 #[pyfunction]
