@@ -223,11 +223,7 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
 /// when cuBLASLt declines.
 fn with_bias_epilogue(a: &Tensor, b: &Tensor, bias: &Tensor, beta: Scalar, alpha: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<Option<Tensor>> {
     let Device::Cuda(index) = a.device() else { return Ok(None) };
-    let shapes = batch.iter().all(|&d| d == 1) && m > 1 && k > 1 && n > 1 && bias.ndim() <= 2;
-    if !shapes || beta.to_f64() != 1.0 || !matches!(a.dtype(), DType::F16 | DType::BF16 | DType::F32) {
-        return Ok(None);
-    }
-    if bias.expand_to(&[m, n])?.strides() != [0, 1] || address(bias, bias.offset()) % 16 != 0 {
+    if !epilogue_takes(a.dtype(), bias, beta, batch, (m, k, n))? {
         return Ok(None);
     }
     let (lhs, rhs) = (Operand::new(&a.reshape(&[m as i64, k as i64])?, &[], m, k)?, Operand::new(&b.reshape(&[k as i64, n as i64])?, &[], k, n)?);
@@ -235,6 +231,16 @@ fn with_bias_epilogue(a: &Tensor, b: &Tensor, bias: &Tensor, beta: Scalar, alpha
     shape.extend([m, n]);
     let out = Tensor::uninit_on(&shape, a.dtype(), a.device())?;
     Ok(super::blas_lt::product_with_bias(&out, &lhs, &rhs, bias, alpha.to_f64(), (m, k, n), index)?.then_some(out))
+}
+
+/// Whether a product of `dtype` over `batch + (m, k, n)` with `beta * bias` meets the cuBLASLt
+/// route's conditions (see [`with_bias_epilogue`]).
+fn epilogue_takes(dtype: DType, bias: &Tensor, beta: Scalar, batch: &[usize], (m, k, n): (usize, usize, usize)) -> Result<bool> {
+    let shapes = batch.iter().all(|&d| d == 1) && m > 1 && k > 1 && n > 1 && bias.ndim() <= 2;
+    if !shapes || beta.to_f64() != 1.0 || !matches!(dtype, DType::F16 | DType::BF16 | DType::F32) {
+        return Ok(false);
+    }
+    Ok(bias.expand_to(&[m, n])?.strides() == [0, 1] && address(bias, bias.offset()) % 16 == 0)
 }
 
 /// `out = alpha * a @ b + beta * out` in place, for CUDA operands shaped as in [`product`] and
@@ -319,6 +325,35 @@ mod tests {
     fn matrix(shape: &[usize]) -> Tensor {
         let n: usize = shape.iter().product();
         Tensor::from_slice(&(0..n).map(|i| i as f32).collect::<Vec<_>>(), shape).unwrap()
+    }
+
+    #[test]
+    fn the_bias_epilogue_takes_what_pytorchs_addmm_route_takes() {
+        let one = Scalar::Float(1.0);
+        let vector = matrix(&[8]);
+        let takes = |bias: &Tensor, beta: Scalar, dtype: DType, batch: &[usize], mkn: (usize, usize, usize)| epilogue_takes(dtype, bias, beta, batch, mkn).unwrap();
+        assert!(takes(&vector, one, DType::F32, &[], (5, 3, 8)));
+        assert!(takes(&vector, one, DType::BF16, &[1], (5, 3, 8)));
+        assert!(takes(&matrix(&[1, 8]), one, DType::F16, &[], (5, 3, 8)), "a row broadcast over the rows");
+        assert!(!takes(&matrix(&[5, 8]), one, DType::F32, &[], (5, 3, 8)), "a matrix bias");
+        assert!(!takes(&matrix(&[2, 5, 8]), one, DType::F32, &[2], (5, 3, 8)), "baddbmm's batched bias");
+        assert!(!takes(&matrix(&[9]).narrow(0, 1, 8).unwrap(), one, DType::F32, &[], (5, 3, 8)), "4 bytes past alignment");
+        assert!(!takes(&vector, Scalar::Float(0.5), DType::F32, &[], (5, 3, 8)));
+        assert!(!takes(&vector, one, DType::F64, &[], (5, 3, 8)));
+        for mkn in [(1, 3, 8), (5, 1, 8)] {
+            assert!(!takes(&vector, one, DType::F32, &[], mkn), "a size of 1");
+        }
+    }
+
+    #[test]
+    fn the_recurrent_layers_operands_take_no_copies() {
+        // d_gates^T (4H, N) for W_hh's gradient: transposed, leading dim 4H; a run of rows of
+        // the gates for a step's product: row-major with the full row as leading dim.
+        let d_gates = matrix(&[6, 8]);
+        let op = Operand::new(&d_gates.transpose(0, 1).unwrap(), &[], 8, 6).unwrap();
+        assert!(op.transpose && op.ld == 8 && op.t.shares_storage(&d_gates));
+        let op = Operand::new(&d_gates.narrow(0, 2, 3).unwrap(), &[], 3, 8).unwrap();
+        assert!(!op.transpose && op.ld == 8 && op.t.shares_storage(&d_gates));
     }
 
     #[test]

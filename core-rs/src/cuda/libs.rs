@@ -168,12 +168,17 @@ pub fn location(library: CudaLibrary) -> Option<Location> {
 /// Loads `library` (once; later calls return where it came from) so that cudarc's own loading of
 /// it cannot fail. A missing library is a RuntimeError naming what was searched.
 pub fn ensure_loaded(library: CudaLibrary) -> Result<Location> {
+    let known = |loaded: &[(CudaLibrary, Location, Vec<libloading::Library>)]| loaded.iter().find(|(lib, _, _)| *lib == library).map(|(_, location, _)| location.clone());
+    if let Some(location) = known(&LOADED.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(location);
+    }
+    // Before the first load only (each takes the lock itself).
     for &first in library.prerequisites() {
         let _ = ensure_loaded(first);
     }
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, location, _)) = loaded.iter().find(|(lib, _, _)| *lib == library) {
-        return Ok(location.clone());
+    if let Some(location) = known(&loaded) {
+        return Ok(location);
     }
     let mut failures = Vec::new();
     // SAFETY (all `open` calls): loading a CUDA library runs its initialisers, which have no
