@@ -91,8 +91,16 @@ fn workspace_bytes(index: usize) -> usize {
     if hopper { 32 << 20 } else { (8 << 20) + (128 << 10) }
 }
 
+/// The workspace of `stream` on device `index` for a product about to be queued there (cuBLAS's
+/// and cuBLASLt's alike), held by the graph capturing the stream, if any: its replays use it.
+pub(super) fn stream_workspace(index: usize, stream: &cudarc::driver::CudaStream) -> Result<Arc<DeviceBuffer>> {
+    let buffer = workspace(index, stream.cu_stream() as u64)?;
+    super::graphs::keep_with_capture(index, &buffer)?;
+    Ok(buffer)
+}
+
 /// The workspace of device `index`'s stream `stream`.
-pub(super) fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
+fn workspace(index: usize, stream: u64) -> Result<Arc<DeviceBuffer>> {
     let mut all = WORKSPACES.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, buffer)) = all.iter().find(|(key, _)| *key == (index, stream)) {
         return Ok(buffer.clone());
@@ -117,8 +125,7 @@ fn with_handle<R>(index: usize, f: impl FnOnce(cublasHandle_t) -> Result<R>) -> 
     let attach = |handle, stream: &cudarc::driver::CudaStream| {
         // SAFETY: a live handle and a stream of its device's context.
         guarded("cublasSetStream", || unsafe { cublas::set_stream(handle, stream.cu_stream() as _) }.map_err(|e| err!(Runtime, "CUDA error: cublasSetStream failed: {e}")))?;
-        let buffer = workspace(index, stream.cu_stream() as u64)?;
-        super::graphs::keep_with_capture(index, &buffer)?;
+        let buffer = stream_workspace(index, stream)?;
         // SAFETY: device memory of this handle's device, kept until the stream is destroyed
         // and every graph that captured a product on it is gone.
         let status = guarded("cublasSetWorkspace", || Ok(unsafe { cublas_sys::cublasSetWorkspace_v2(handle, buffer.ptr() as *mut _, buffer.bytes()) }))?;
@@ -142,9 +149,7 @@ pub(super) struct Operand {
 impl Operand {
     /// `t` expanded to `batch + [rows, cols]`.
     fn new(t: &Tensor, batch: &[usize], rows: usize, cols: usize) -> Result<Operand> {
-        let mut shape = batch.to_vec();
-        shape.extend([rows, cols]);
-        let t = t.expand_to(&shape)?;
+        let t = t.expand_to(&matrices(batch, rows, cols))?;
         let nd = t.ndim();
         let size = (rows * cols) as i64;
         // Dense row-major or column-major (transposed) matrices whose batch dims step by one
@@ -170,6 +175,11 @@ impl Operand {
     pub(super) fn address(&self) -> u64 {
         address(&self.t, self.t.offset())
     }
+}
+
+/// The shape of a batch of `rows x cols` matrices.
+fn matrices(batch: &[usize], rows: usize, cols: usize) -> Vec<usize> {
+    batch.iter().copied().chain([rows, cols]).collect()
 }
 
 /// The one stride that steps through batch dims of `shape` and `strides` in row-major order
@@ -206,8 +216,7 @@ pub fn product(a: &Tensor, b: &Tensor, bias: Option<(&Tensor, Scalar)>, alpha: S
             return Ok(out);
         }
     }
-    let mut shape = batch.to_vec();
-    shape.extend([m, n]);
+    let shape = matrices(batch, m, n);
     let out = match bias {
         Some((t, _)) => t.expand_to(&shape)?.clone_contiguous()?,
         None => Tensor::uninit_on(&shape, a.dtype(), a.device())?,
@@ -227,10 +236,9 @@ fn with_bias_epilogue(a: &Tensor, b: &Tensor, bias: &Tensor, beta: Scalar, alpha
         return Ok(None);
     }
     let (lhs, rhs) = (Operand::new(&a.reshape(&[m as i64, k as i64])?, &[], m, k)?, Operand::new(&b.reshape(&[k as i64, n as i64])?, &[], k, n)?);
-    let mut shape = batch.to_vec();
-    shape.extend([m, n]);
+    let shape = matrices(batch, m, n);
     let out = Tensor::uninit_on(&shape, a.dtype(), a.device())?;
-    Ok(super::blas_lt::product_with_bias(&out, &lhs, &rhs, bias, alpha.to_f64(), (m, k, n), index)?.then_some(out))
+    Ok(super::blas_lt::product_with_bias(&out, &lhs, &rhs, bias, alpha.to_f64(), (m, k, n), index).then_some(out))
 }
 
 /// Whether a product of `dtype` over `batch + (m, k, n)` with `beta * bias` meets the cuBLASLt
@@ -249,11 +257,9 @@ pub fn product_into(out: &Tensor, a: &Tensor, b: &Tensor, alpha: f64, beta: f64,
     let dtype = a.dtype();
     let kind = data_type(dtype)?;
     let Device::Cuda(index) = a.device() else { bail!(Runtime, "expected CUDA operands") };
-    let mut shape = batch.to_vec();
-    shape.extend([m, n]);
-    // cuBLAS writes rows n apart and matrices m * n apart.
-    let dense = out.strides().iter().zip(out.shape()).rev().try_fold(1, |want, (&st, &size)| (st == want || size == 1).then_some(want * size)).is_some();
-    if out.shape() != shape || out.dtype() != dtype || !dense {
+    let shape = matrices(batch, m, n);
+    // cuBLAS writes rows n apart and matrices m * n apart: a contiguous output.
+    if out.shape() != shape || out.dtype() != dtype || !out.is_contiguous() {
         bail!(Runtime, "product_into: expected a dense {:?} output of {}, got {:?} of {} with strides {:?}", shape, dtype, out.shape(), out.dtype(), out.strides());
     }
     if out.numel() == 0 {

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use cudarc::cublaslt::result as lt;
 use cudarc::cublaslt::sys::{self, cublasComputeType_t, cublasLtEpilogue_t, cublasLtHandle_t, cublasLtMatmulDescAttributes_t as Desc, cublasLtMatmulPreferenceAttributes_t as Pref, cudaDataType};
 
-use super::blas::{tf32_allowed, workspace, Operand};
+use super::blas::{stream_workspace, tf32_allowed, Operand};
 use super::handles::Handles;
 use super::libs::{ensure_loaded, CudaLibrary};
-use super::{guarded, stream};
+use super::guarded;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -74,47 +74,48 @@ unsafe fn attribute<D, A, T>(set: unsafe fn(D, A, *const c_void, usize) -> std::
     set(d, attr, &value as *const T as *const c_void, std::mem::size_of::<T>())
 }
 
-/// Whether device `index`'s cuBLASLt handle cannot be made (made now if it can).
-fn device_handle_fails(index: usize) -> bool {
-    HANDLES.with(index, create_handle, |_, _| Ok(()), |_| Ok(())).is_err()
-}
-
 fn create_handle() -> Result<cublasLtHandle_t> {
     guarded("cublasLtCreate", || lt::create_handle().map_err(|e| crate::err!(Runtime, "CUDA error: cublasLtCreate failed: {e}")))
 }
 
 /// `out = alpha * a @ b + bias` (bias broadcast over rows) for the dense row-major CUDA output
 /// `out (m, n)` of `a`'s float dtype and the operands as `blas::product` reads them; false (and
-/// nothing queued) when cuBLASLt declines, for the caller's cuBLAS route.
-pub(super) fn product_with_bias(out: &Tensor, lhs: &Operand, rhs: &Operand, bias: &Tensor, alpha: f64, (m, k, n): (usize, usize, usize), index: usize) -> Result<bool> {
+/// nothing queued) when cuBLASLt declines or cannot run here, for the caller's cuBLAS route.
+pub(super) fn product_with_bias(out: &Tensor, lhs: &Operand, rhs: &Operand, bias: &Tensor, alpha: f64, (m, k, n): (usize, usize, usize), index: usize) -> bool {
     let kind = match out.dtype() {
         DType::F16 => cudaDataType::CUDA_R_16F,
         DType::BF16 => cudaDataType::CUDA_R_16BF,
         DType::F32 => cudaDataType::CUDA_R_32F,
-        _ => return Ok(false),
+        _ => return false,
     };
-    // Without the library or a handle, the cuBLAS route serves.
-    if ensure_loaded(CudaLibrary::CublasLt).is_err() || device_handle_fails(index) {
-        return Ok(false);
+    if ensure_loaded(CudaLibrary::CublasLt).is_err() {
+        return false;
     }
     let compute = if out.dtype() == DType::F32 && tf32_allowed() { cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32 } else { cublasComputeType_t::CUBLAS_COMPUTE_32F };
-    HANDLES.with(index, create_handle, |_, _| Ok(()), |handle| {
-        let cu_stream = stream::current(index)?.cu_stream();
-        let buffer = workspace(index, stream::current_id(index))?;
-        super::graphs::keep_with_capture(index, &buffer)?;
+    // cuBLASLt takes the stream and workspace with each product: those of the stream the handle
+    // table binds the handle to, as cuBLAS's.
+    let bound = std::cell::Cell::new(None);
+    let attach = |_, s: &cudarc::driver::CudaStream| {
+        bound.set(Some((s.cu_stream() as sys::cudaStream_t, stream_workspace(index, s)?)));
+        Ok(())
+    };
+    let queue = |handle| {
+        let (cu_stream, buffer) = bound.take().expect("attach ran first");
         let addresses = [rhs.address(), lhs.address(), super::dispatch::address(out, out.offset()), super::dispatch::address(bias, bias.offset())];
-        let queued = guarded("cublasLtMatmul", || {
+        guarded("cublasLtMatmul", || {
             // SAFETY: the descriptors describe the operands' layouts (leading dims from
             // `Operand`, the output dense with rows n apart), every pointer addresses live
             // device memory of this device, alpha and beta outlive the call, and the
             // workspace is this stream's.
-            Ok(unsafe { matmul(handle, kind, compute, lhs, rhs, addresses, alpha, (m, k, n), (buffer.ptr(), buffer.bytes()), cu_stream as sys::cudaStream_t) })
-        })?;
-        if queued.is_ok() {
-            RUNS.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(queued.is_ok())
-    })
+            Ok(unsafe { matmul(handle, kind, compute, lhs, rhs, addresses, alpha, (m, k, n), (buffer.ptr(), buffer.bytes()), cu_stream) }.is_ok())
+        })
+    };
+    // No handle, stream or workspace: the cuBLAS route serves, and reports what it meets.
+    let queued = HANDLES.with(index, create_handle, attach, queue).unwrap_or(false);
+    if queued {
+        RUNS.fetch_add(1, Ordering::Relaxed);
+    }
+    queued
 }
 
 /// The cuBLASLt calls of `product_with_bias`: descriptors, the heuristic's first algorithm,

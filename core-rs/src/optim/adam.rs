@@ -1,6 +1,6 @@
 //! Adam and AdamW (decoupled weight decay), with AMSGrad and `maximize`.
 
-use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, maximum, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{adam_decay_scalars, addcmul, advance_steps, apply, apply_capturable, maximum, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -62,11 +62,9 @@ impl Adam<'_> {
     /// The scalars of optim.cu's `OptAdam`, in its order.
     fn cuda_scalars(&self, c: &AdamCoef) -> Vec<f64> {
         let o = self.0;
-        let decoupled = o.decoupled_weight_decay;
-        let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
-        let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        // The decoupled decay last, for a device learning rate's param_decay.
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size, o.beta1, o.lr, if decoupled { o.weight_decay } else { 0.0 }]);
+        let (head, decoupled_decay) = adam_decay_scalars(o.maximize, o.weight_decay, o.decoupled_weight_decay, o.lr);
+        let mut v = head.to_vec();
+        v.extend([1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2_sqrt, -c.step_size, o.beta1, o.lr, decoupled_decay]);
         v
     }
 }

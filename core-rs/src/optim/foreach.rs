@@ -127,6 +127,17 @@ pub(crate) fn grad_scalars(maximize: bool, coupled_decay: f64) -> [f64; 3] {
     [if maximize { -1.0 } else { 1.0 }, coupled_decay, f64::from(u8::from(coupled_decay != 0.0))]
 }
 
+/// The weight decay of the Adam family (Adam/AdamW, NAdam, RAdam) as optim.cu's `adam_moments`
+/// and prologues read it: `[sign, decay, coupled, param_decay]`, which opens the rule's scalars
+/// (the decay coupled into the gradient, or decoupled as `param_decay = 1 - lr * weight_decay`),
+/// and the decoupled weight decay alone (0 when coupled), which ends them: a prologue with a
+/// learning rate on the device derives param_decay from it.
+pub(crate) fn adam_decay_scalars(maximize: bool, weight_decay: f64, decoupled: bool, lr: f64) -> ([f64; 4], f64) {
+    let [sign, decay, coupled] = grad_scalars(maximize, if decoupled { 0.0 } else { weight_decay });
+    let param_decay = if decoupled { 1.0 - lr * weight_decay } else { 1.0 };
+    ([sign, decay, coupled, param_decay], if decoupled { weight_decay } else { 0.0 })
+}
+
 /// Adds 1 to every step counter (1-element tensors, `step_t += 1`) and returns the new values.
 pub fn advance_steps(steps: &[Tensor]) -> Result<Vec<f64>> {
     steps.iter().map(|s| update_scalar(s, "step", |v| v + 1.0)).collect()

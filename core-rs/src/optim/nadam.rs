@@ -1,6 +1,6 @@
 //! NAdam: Adam with Nesterov momentum and a momentum-decay schedule (`mu_product` state).
 
-use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{adam_decay_scalars, addcmul, advance_steps, apply, apply_capturable, scale_scalars, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -33,14 +33,13 @@ impl Rule<4> for NAdam<'_> {
     type Coef = NAdamCoef;
 
     /// optim.cu's `OptNAdam`: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
-    /// eps, bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr].
+    /// eps, bias_correction2, grad_value, avg_value, beta1, momentum_decay, lr,
+    /// decoupled_weight_decay].
     fn cuda(&self, c: &NAdamCoef) -> Option<(&'static str, Vec<f64>)> {
         let o = self.0;
-        let decoupled = o.decoupled_weight_decay;
-        let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
-        let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        let decoupled_decay = if decoupled { o.weight_decay } else { 0.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value, o.beta1, o.momentum_decay, o.lr, decoupled_decay]);
+        let (head, decoupled_decay) = adam_decay_scalars(o.maximize, o.weight_decay, o.decoupled_weight_decay, o.lr);
+        let mut v = head.to_vec();
+        v.extend([1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, c.bias_correction2, c.grad_value, c.avg_value, o.beta1, o.momentum_decay, o.lr, decoupled_decay]);
         Some(("nadam", v))
     }
 

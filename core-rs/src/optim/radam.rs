@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance of the adaptive learning rate rectified (plain momentum SGD
 //! while too few steps have been seen).
 
-use super::foreach::{addcmul, advance_steps, apply, apply_capturable, grad_scalars, EffectiveGrad, Lerp, OptReal, Rule};
+use super::foreach::{adam_decay_scalars, addcmul, advance_steps, apply, apply_capturable, EffectiveGrad, Lerp, OptReal, Rule};
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -33,15 +33,13 @@ impl Rule<4> for RAdam<'_> {
     type Coef = RAdamCoef;
 
     /// optim.cu's `OptRAdam`: [sign, decay, coupled, param_decay, 1 - beta1, beta2, 1 - beta2,
-    /// eps, lr, bias_correction1, bias_correction2_sqrt, rect, beta1] (rect 0: not rectified; a
-    /// rect is a positive square root).
+    /// eps, lr, bias_correction1, bias_correction2_sqrt, rect, beta1, decoupled_weight_decay]
+    /// (rect 0: not rectified; a rect is a positive square root).
     fn cuda(&self, c: &RAdamCoef) -> Option<(&'static str, Vec<f64>)> {
         let o = self.0;
-        let decoupled = o.decoupled_weight_decay;
-        let mut v = grad_scalars(o.maximize, if decoupled { 0.0 } else { o.weight_decay }).to_vec();
-        let decay = if decoupled { 1.0 - o.lr * o.weight_decay } else { 1.0 };
-        let decoupled_decay = if decoupled { o.weight_decay } else { 0.0 };
-        v.extend([decay, 1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, o.lr, c.bias_correction1, c.bias_correction2_sqrt, c.rect.unwrap_or(0.0), o.beta1, decoupled_decay]);
+        let (head, decoupled_decay) = adam_decay_scalars(o.maximize, o.weight_decay, o.decoupled_weight_decay, o.lr);
+        let mut v = head.to_vec();
+        v.extend([1.0 - o.beta1, o.beta2, 1.0 - o.beta2, o.eps, o.lr, c.bias_correction1, c.bias_correction2_sqrt, c.rect.unwrap_or(0.0), o.beta1, decoupled_decay]);
         Some(("radam", v))
     }
 

@@ -12,7 +12,7 @@
 // in place of the host's, the rule's float32 scalar state (NAdam's mu_product) and the learning
 // rate as a double on the device (a tensor `lr`, read at every launch, so a replay sees its
 // current value; 0: the host's, in the rule's scalars); all 0 when the steps live on the host.
-// 3.1 KB, within the 4 KB of kernel parameters every architecture takes.
+// 3.2 KB, within the 4 KB of kernel parameters every architecture takes.
 #define FT_OPT_LIST 16
 #define FT_OPT_COEF 5
 struct OptList {
